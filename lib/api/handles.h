@@ -1,0 +1,42 @@
+/* The handle structs behind the public opaque types, for the layers that need them. */
+#ifndef INC_HANDLES_H
+#define INC_HANDLES_H
+
+#include <stdatomic.h>
+
+#include "graph/net.h"
+#include "model/model.h"
+
+struct inception_tensor {
+    inception_dtype dtype;
+    inception_layout layout;
+    int32_t rank;
+    int32_t owns;     /* 1: data is ours (inc_malloc_aligned) */
+    int32_t borrowed; /* 1: belongs to a session; inception_tensor_free ignores it */
+    int64_t dims[4];
+    void *data;
+    size_t bytes;
+};
+
+struct inception_model {
+    atomic_int refs;
+    inc_config cfg;
+    const inception_backend *backend;
+    inc_net net;
+    int32_t synthetic; /* metadata inception.synthetic = "true" */
+};
+
+/* Model references: a session takes one for its lifetime. */
+void inc_model_retain(const inception_model *model);
+void inc_model_release(const inception_model *model);
+
+/* Sessions: defined in api/session_api.c, used by the image layer for classify. */
+const inception_model *inc_session_model(const inception_session *session);
+/* Copy this thread's last error into the session and return `status`. */
+inception_status inc_session_fail(inception_session *session, inception_status status);
+
+/* Fill a tensor struct (no allocation): validates dtype/layout/rank/dims. */
+inception_status inc_tensor_init(inception_tensor *t, inception_dtype dtype,
+                                 inception_layout layout, const int64_t *dims, int32_t rank);
+
+#endif

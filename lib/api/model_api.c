@@ -1,0 +1,120 @@
+#include <string.h>
+
+#include "api/handles.h"
+#include "backends/registry.h"
+
+static inception_status load(const uint8_t *data, size_t size, const inception_options *opts,
+                             inception_model **out) {
+    if (!opts) opts = inc_options_default();
+    const inception_backend *be = NULL;
+    inception_status st = inc_backend_select(opts->backend, &be);
+    if (st) return st;
+
+    inc_safetensors file;
+    st = inc_st_parse(data, size, &file);
+    if (st) return st;
+    inception_model *m = inc_calloc(1, sizeof *m);
+    if (!m) {
+        inc_st_free(&file);
+        return inc_error(INCEPTION_ERR_OUT_OF_MEMORY, "allocating the model");
+    }
+    st = inc_config_read(&file, opts, &m->cfg);
+    if (st == INCEPTION_OK) {
+        st = inc_net_build(&m->net, &file, &m->cfg, be);
+        if (st) inc_config_free(&m->cfg);
+    }
+    if (st == INCEPTION_OK) {
+        const char *syn = inc_st_meta_get(&file, "inception.synthetic");
+        m->synthetic = syn && strcmp(syn, "true") == 0;
+    }
+    inc_st_free(&file);
+    if (st) {
+        inc_free(m);
+        return st;
+    }
+    m->backend = be;
+    atomic_init(&m->refs, 1);
+    *out = m;
+    return INCEPTION_OK;
+}
+
+INCEPTION_API inception_status inception_model_load_memory(const void *data, size_t size,
+                                                           const inception_options *options,
+                                                           inception_model **out) {
+    inc_error_clear();
+    if (!data || !out) return inc_error(INCEPTION_ERR_INVALID_ARGUMENT, "data and out are required");
+    return load(data, size, options, out);
+}
+
+INCEPTION_API inception_status inception_model_load_file(const char *path,
+                                                         const inception_options *options,
+                                                         inception_model **out) {
+    inc_error_clear();
+    if (!path || !out) return inc_error(INCEPTION_ERR_INVALID_ARGUMENT, "path and out are required");
+    inc_file_buf buf;
+    inception_status st = inc_file_read(path, &buf);
+    if (st) return st;
+    st = load(buf.data, buf.size, options, out);
+    inc_file_release(&buf);
+    return st;
+}
+
+void inc_model_retain(const inception_model *model) {
+    atomic_fetch_add(&((inception_model *)model)->refs, 1);
+}
+
+void inc_model_release(const inception_model *cm) {
+    inception_model *m = (inception_model *)cm;
+    if (atomic_fetch_sub(&m->refs, 1) != 1) return;
+    inc_net_free(&m->net, m->backend);
+    inc_config_free(&m->cfg);
+    inc_free(m);
+}
+
+INCEPTION_API void inception_model_free(inception_model *model) {
+    if (model) inc_model_release(model);
+}
+
+INCEPTION_API inception_status inception_model_info_int(const inception_model *m,
+                                                        inception_model_info key, int64_t *out) {
+    inc_error_clear();
+    if (!m || !out) return inc_error(INCEPTION_ERR_INVALID_ARGUMENT, "model and out are required");
+    int64_t v;
+    switch (key) {
+    case INCEPTION_INFO_CLASSES: v = m->cfg.classes; break;
+    case INCEPTION_INFO_LABEL_OFFSET: v = m->cfg.label_offset; break;
+    case INCEPTION_INFO_INPUT_HEIGHT: v = m->cfg.input_h; break;
+    case INCEPTION_INFO_INPUT_WIDTH: v = m->cfg.input_w; break;
+    case INCEPTION_INFO_PARAMETERS: v = m->net.parameters; break;
+    case INCEPTION_INFO_HAS_AUX: v = m->cfg.has_aux; break;
+    case INCEPTION_INFO_FEATURES: v = 2048; break;
+    case INCEPTION_INFO_POOL_INCLUDE_PAD: v = m->cfg.pool_include_pad; break;
+    case INCEPTION_INFO_BN_HAS_GAMMA: v = m->cfg.bn_has_gamma; break;
+    case INCEPTION_INFO_CRC32: v = m->cfg.crc32; break;
+    case INCEPTION_INFO_HAS_LABELS: v = m->cfg.labels != NULL; break;
+    case INCEPTION_INFO_MIN_INPUT_SIZE: v = 75; break;
+    case INCEPTION_INFO_SYNTHETIC: v = m->synthetic; break;
+    default: return inc_error(INCEPTION_ERR_NOT_FOUND, "unknown model info key %d", (int)key);
+    }
+    *out = v;
+    return INCEPTION_OK;
+}
+
+INCEPTION_API inception_status inception_model_info_string(const inception_model *m,
+                                                           inception_model_info_str key,
+                                                           const char **out) {
+    inc_error_clear();
+    if (!m || !out) return inc_error(INCEPTION_ERR_INVALID_ARGUMENT, "model and out are required");
+    switch (key) {
+    case INCEPTION_INFO_BACKEND: *out = m->backend->name; break;
+    case INCEPTION_INFO_PRESET:
+        *out = m->cfg.preset == INC_PRESET_TORCHVISION ? "torchvision"
+               : m->cfg.preset == INC_PRESET_TF        ? "tf"
+                                                       : "timm";
+        break;
+    case INCEPTION_INFO_NORMALIZATION: *out = m->cfg.normalization ? m->cfg.normalization : ""; break;
+    case INCEPTION_INFO_NAME: *out = m->cfg.name ? m->cfg.name : ""; break;
+    default: return inc_error(INCEPTION_ERR_NOT_FOUND, "unknown model info key %d", (int)key);
+    }
+    return INCEPTION_OK;
+}

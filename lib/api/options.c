@@ -1,0 +1,106 @@
+#include <string.h>
+
+#include "api/options.h"
+#include "common/common.h"
+
+static const inception_options defaults = {
+    .backend = NULL,
+    .threads = 0,
+    .outputs = INC_DEFAULT_OUTPUTS,
+    .pool_include_pad = -1,
+    .label_offset = -1,
+    .preset = NULL,
+    .skip_checksum = 0,
+    .profile = 0,
+    .max_image_pixels = INC_DEFAULT_MAX_PIXELS,
+    .exif_orientation = 1,
+    .decode_min_side = 0,
+};
+
+const inception_options *inc_options_default(void) { return &defaults; }
+
+INCEPTION_API inception_status inception_options_create(inception_options **out) {
+    inc_error_clear();
+    if (!out) return inc_error(INCEPTION_ERR_INVALID_ARGUMENT, "out is NULL");
+    inception_options *o = inc_malloc(sizeof *o);
+    if (!o) return inc_error(INCEPTION_ERR_OUT_OF_MEMORY, "allocating options");
+    *o = defaults;
+    *out = o;
+    return INCEPTION_OK;
+}
+
+INCEPTION_API void inception_options_free(inception_options *o) {
+    if (!o) return;
+    inc_free(o->backend);
+    inc_free(o->preset);
+    inc_free(o);
+}
+
+static inception_status range(int64_t v, int64_t lo, int64_t hi, const char *what) {
+    if (v < lo || v > hi)
+        return inc_error(INCEPTION_ERR_INVALID_ARGUMENT, "%s must be in [%lld, %lld], got %lld",
+                         what, (long long)lo, (long long)hi, (long long)v);
+    return INCEPTION_OK;
+}
+
+INCEPTION_API inception_status inception_options_set_int(inception_options *o,
+                                                         inception_option key, int64_t v) {
+    inc_error_clear();
+    if (!o) return inc_error(INCEPTION_ERR_INVALID_ARGUMENT, "options is NULL");
+    int64_t *slot = NULL;
+    inception_status st = INCEPTION_OK;
+    switch (key) {
+    case INCEPTION_OPT_THREADS: st = range(v, 0, 1024, "THREADS"); slot = &o->threads; break;
+    case INCEPTION_OPT_OUTPUTS: st = range(v, 1, 15, "OUTPUTS"); slot = &o->outputs; break;
+    case INCEPTION_OPT_POOL_INCLUDE_PAD:
+        st = range(v, 0, 1, "POOL_INCLUDE_PAD"); slot = &o->pool_include_pad; break;
+    case INCEPTION_OPT_LABEL_OFFSET:
+        st = range(v, 0, 1, "LABEL_OFFSET"); slot = &o->label_offset; break;
+    case INCEPTION_OPT_SKIP_CHECKSUM:
+        st = range(v, 0, 1, "SKIP_CHECKSUM"); slot = &o->skip_checksum; break;
+    case INCEPTION_OPT_PROFILE: st = range(v, 0, 1, "PROFILE"); slot = &o->profile; break;
+    case INCEPTION_OPT_MAX_IMAGE_PIXELS:
+        st = range(v, 1, INT64_MAX, "MAX_IMAGE_PIXELS"); slot = &o->max_image_pixels; break;
+    case INCEPTION_OPT_EXIF_ORIENTATION:
+        st = range(v, 0, 1, "EXIF_ORIENTATION"); slot = &o->exif_orientation; break;
+    case INCEPTION_OPT_DECODE_MIN_SIDE:
+        st = range(v, 0, 1 << 30, "DECODE_MIN_SIDE"); slot = &o->decode_min_side; break;
+    case INCEPTION_OPT_BACKEND:
+    case INCEPTION_OPT_PRESET:
+        return inc_error(INCEPTION_ERR_INVALID_ARGUMENT, "option %d takes a string", (int)key);
+    default:
+        return inc_error(INCEPTION_ERR_NOT_FOUND, "unknown option %d", (int)key);
+    }
+    if (st == INCEPTION_OK) *slot = v;
+    return st;
+}
+
+INCEPTION_API inception_status inception_options_set_string(inception_options *o,
+                                                            inception_option key,
+                                                            const char *value) {
+    inc_error_clear();
+    if (!o || !value) return inc_error(INCEPTION_ERR_INVALID_ARGUMENT, "options and value are required");
+    char **slot;
+    switch (key) {
+    case INCEPTION_OPT_BACKEND: slot = &o->backend; break;
+    case INCEPTION_OPT_PRESET:
+        if (strcmp(value, "torchvision") && strcmp(value, "timm") && strcmp(value, "tf"))
+            return inc_error(INCEPTION_ERR_INVALID_ARGUMENT,
+                             "PRESET must be torchvision, timm or tf, got '%s'", value);
+        slot = &o->preset;
+        break;
+    case INCEPTION_OPT_THREADS: case INCEPTION_OPT_OUTPUTS: case INCEPTION_OPT_POOL_INCLUDE_PAD:
+    case INCEPTION_OPT_LABEL_OFFSET: case INCEPTION_OPT_SKIP_CHECKSUM: case INCEPTION_OPT_PROFILE:
+    case INCEPTION_OPT_MAX_IMAGE_PIXELS: case INCEPTION_OPT_EXIF_ORIENTATION:
+    case INCEPTION_OPT_DECODE_MIN_SIDE:
+        return inc_error(INCEPTION_ERR_INVALID_ARGUMENT, "option %d takes an integer", (int)key);
+    default:
+        return inc_error(INCEPTION_ERR_NOT_FOUND, "unknown option %d", (int)key);
+    }
+    if (!value[0]) return inc_error(INCEPTION_ERR_INVALID_ARGUMENT, "empty value for option %d", (int)key);
+    char *copy = inc_strdup(value);
+    if (!copy) return inc_error(INCEPTION_ERR_OUT_OF_MEMORY, "copying an option value");
+    inc_free(*slot);
+    *slot = copy;
+    return INCEPTION_OK;
+}

@@ -1,0 +1,250 @@
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "api/handles.h"
+#include "graph/plan.h"
+
+#define MAX_SIDE 16384 /* keeps every size computation far from overflow */
+
+struct inception_session {
+    const inception_model *model;
+    int64_t outputs;
+    int32_t threads;
+    int32_t profile;
+    inc_pool *pool;
+    int32_t planned;
+    inc_plan plan;
+    float *arena;
+    void *scratch;
+    float *probs;
+    size_t probs_bytes;
+    double *ms; /* per plan node, when profiling */
+    int32_t ran;
+    inception_tensor out[4]; /* logits, probabilities, features, aux logits */
+    char error[INC_ERROR_MAX];
+};
+
+static int32_t online_cores(void) {
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n < 1 ? 1 : n > 256 ? 256 : (int32_t)n;
+}
+
+inception_status inc_session_fail(inception_session *s, inception_status st) {
+    if (s) snprintf(s->error, sizeof s->error, "%s", inc_error_message());
+    return st;
+}
+
+const inception_model *inc_session_model(const inception_session *s) { return s->model; }
+
+INCEPTION_API const char *inception_session_last_error(const inception_session *s) {
+    return s ? s->error : "session is NULL";
+}
+
+INCEPTION_API inception_status inception_session_create(const inception_model *model,
+                                                        const inception_options *opts,
+                                                        inception_session **out) {
+    inc_error_clear();
+    if (!model || !out) return inc_error(INCEPTION_ERR_INVALID_ARGUMENT, "model and out are required");
+    if (!opts) opts = inc_options_default();
+    if ((opts->outputs & INCEPTION_OUTPUT_AUX_LOGITS) && !model->cfg.has_aux)
+        return inc_error(INCEPTION_ERR_UNSUPPORTED, "AUX_LOGITS requested but the model file has no AuxLogits.* tensors");
+    inception_session *s = inc_calloc(1, sizeof *s);
+    if (!s) return inc_error(INCEPTION_ERR_OUT_OF_MEMORY, "allocating a session");
+    s->model = model;
+    s->outputs = opts->outputs;
+    s->threads = opts->threads > 0 ? (int32_t)opts->threads : online_cores();
+    s->profile = (int32_t)opts->profile;
+    inception_status st = inc_pool_create(s->threads, &s->pool);
+    if (st) {
+        inc_free(s);
+        return st;
+    }
+    inc_model_retain(model);
+    *out = s;
+    return INCEPTION_OK;
+}
+
+static void drop_plan(inception_session *s) {
+    inc_free_aligned(s->arena);
+    inc_free_aligned(s->scratch);
+    inc_free_aligned(s->probs);
+    inc_free(s->ms);
+    if (s->planned) inc_plan_free(&s->plan);
+    s->arena = NULL, s->scratch = NULL, s->probs = NULL, s->ms = NULL;
+    s->planned = 0;
+    s->ran = 0;
+}
+
+INCEPTION_API void inception_session_free(inception_session *s) {
+    if (!s) return;
+    drop_plan(s);
+    inc_pool_free(s->pool);
+    inc_model_release(s->model);
+    inc_free(s);
+}
+
+/* Plan for a new input shape; on failure the session keeps no plan but stays usable. */
+static inception_status replan(inception_session *s, int64_t n, int64_t h, int64_t w,
+                               int32_t external) {
+    const inception_model *m = s->model;
+    drop_plan(s);
+    int32_t aux = (s->outputs & INCEPTION_OUTPUT_AUX_LOGITS) != 0;
+    inception_status st = inc_plan_build(&s->plan, &m->net, m->backend, n, h, w, aux,
+                                         s->threads, external);
+    if (st) return st;
+    s->planned = 1;
+    size_t scratch = 0, probs = 0;
+    inc_mul_size(s->plan.scratch_bytes, (size_t)s->threads, &scratch);
+    inc_mul_size((size_t)n * (size_t)m->cfg.classes, sizeof(float), &probs);
+    s->arena = inc_malloc_aligned(s->plan.arena_bytes);
+    s->scratch = inc_malloc_aligned(scratch);
+    s->probs = inc_malloc_aligned(probs);
+    s->probs_bytes = probs;
+    if (s->profile) s->ms = inc_calloc((size_t)s->plan.n_nodes, sizeof *s->ms);
+    if (!s->arena || !s->scratch || !s->probs || (s->profile && !s->ms)) {
+        drop_plan(s);
+        return inc_error(INCEPTION_ERR_OUT_OF_MEMORY,
+                         "allocating %zu bytes of activation memory for %lldx%lldx%lld",
+                         s->plan.arena_bytes, (long long)n, (long long)h, (long long)w);
+    }
+    return INCEPTION_OK;
+}
+
+static void set_output(inception_tensor *t, float *data, int64_t n, int64_t c) {
+    memset(t, 0, sizeof *t);
+    t->dtype = INCEPTION_DTYPE_F32;
+    t->layout = INCEPTION_LAYOUT_NC;
+    t->rank = 2;
+    t->dims[0] = n;
+    t->dims[1] = c;
+    t->data = data;
+    t->bytes = (size_t)(n * c) * sizeof(float);
+    t->borrowed = 1;
+}
+
+INCEPTION_API inception_status inception_session_run(inception_session *s,
+                                                     const inception_tensor *in) {
+    inc_error_clear();
+    if (!s) return inc_error(INCEPTION_ERR_INVALID_ARGUMENT, "session is NULL");
+    if (!in) return inc_session_fail(s, inc_error(INCEPTION_ERR_INVALID_ARGUMENT, "input is NULL"));
+    if (in->dtype != INCEPTION_DTYPE_F32)
+        return inc_session_fail(s, inc_error(INCEPTION_ERR_DTYPE, "input must be float32"));
+    if (in->rank != 4 || (in->layout != INCEPTION_LAYOUT_NCHW && in->layout != INCEPTION_LAYOUT_NHWC))
+        return inc_session_fail(s, inc_error(INCEPTION_ERR_SHAPE,
+                                             "input must be rank 4, NCHW or NHWC (got rank %d)",
+                                             (int)in->rank));
+    int nchw = in->layout == INCEPTION_LAYOUT_NCHW;
+    int64_t n = in->dims[0], c = nchw ? in->dims[1] : in->dims[3];
+    int64_t h = nchw ? in->dims[2] : in->dims[1], w = nchw ? in->dims[3] : in->dims[2];
+    if (c != 3)
+        return inc_session_fail(s, inc_error(INCEPTION_ERR_SHAPE, "input needs 3 channels, got %lld",
+                                             (long long)c));
+    if (h < 75 || w < 75 || h > MAX_SIDE || w > MAX_SIDE)
+        return inc_session_fail(s, inc_error(INCEPTION_ERR_INPUT_SIZE,
+                                             "input is %lldx%lld; height and width must be in [75, %d]",
+                                             (long long)h, (long long)w, MAX_SIDE));
+    if (n < 1 || n > 65536)
+        return inc_session_fail(s, inc_error(INCEPTION_ERR_INPUT_SIZE, "batch %lld out of range",
+                                             (long long)n));
+    if (!in->data)
+        return inc_session_fail(s, inc_error(INCEPTION_ERR_INVALID_ARGUMENT, "input has no data"));
+
+    int32_t external = !nchw;
+    if (!s->planned || s->plan.n != n || s->plan.h != h || s->plan.w != w ||
+        s->plan.input_external != external) {
+        inception_status st = replan(s, n, h, w, external);
+        if (st) return inc_session_fail(s, st);
+    }
+    const inception_model *m = s->model;
+    const inc_net *net = &m->net;
+    s->ran = 0;
+    if (nchw) { /* to NHWC in the arena */
+        float *dst = (float *)((char *)s->arena + s->plan.offset[net->t_input]);
+        const float *src = in->data;
+        int64_t hw = h * w;
+        for (int64_t b = 0; b < n; b++)
+            for (int64_t p = 0; p < hw; p++)
+                for (int64_t k = 0; k < 3; k++)
+                    dst[(b * hw + p) * 3 + k] = src[(b * 3 + k) * hw + p];
+    }
+    inc_plan_execute(&s->plan, net, m->backend, s->pool, s->arena, in->data, s->scratch, s->ms);
+
+    int64_t classes = m->cfg.classes;
+    float *logits = (float *)((char *)s->arena + s->plan.offset[net->t_logits]);
+    float *features = (float *)((char *)s->arena + s->plan.offset[net->t_features]);
+    m->backend->softmax(m->backend->user, logits, s->probs, n, classes);
+    set_output(&s->out[0], logits, n, classes);
+    set_output(&s->out[1], s->probs, n, classes);
+    set_output(&s->out[2], features, n, 2048);
+    if (s->plan.aux)
+        set_output(&s->out[3], (float *)((char *)s->arena + s->plan.offset[net->t_aux_logits]), n,
+                   classes);
+    s->ran = 1;
+    return INCEPTION_OK;
+}
+
+INCEPTION_API inception_status inception_session_output(const inception_session *s,
+                                                        inception_output which,
+                                                        const inception_tensor **out) {
+    inc_error_clear();
+    if (!s || !out) return inc_error(INCEPTION_ERR_INVALID_ARGUMENT, "session and out are required");
+    int idx;
+    switch (which) {
+    case INCEPTION_OUTPUT_LOGITS: idx = 0; break;
+    case INCEPTION_OUTPUT_PROBABILITIES: idx = 1; break;
+    case INCEPTION_OUTPUT_FEATURES: idx = 2; break;
+    case INCEPTION_OUTPUT_AUX_LOGITS: idx = 3; break;
+    default:
+        return inc_session_fail((inception_session *)s,
+                                inc_error(INCEPTION_ERR_INVALID_ARGUMENT, "unknown output %d", (int)which));
+    }
+    if (!(s->outputs & which))
+        return inc_session_fail((inception_session *)s,
+                                inc_error(INCEPTION_ERR_NOT_FOUND,
+                                          "output %d was not requested in INCEPTION_OPT_OUTPUTS", (int)which));
+    if (!s->ran)
+        return inc_session_fail((inception_session *)s,
+                                inc_error(INCEPTION_ERR_NOT_READY, "no successful run yet"));
+    *out = &s->out[idx];
+    return INCEPTION_OK;
+}
+
+static const char *kind_of(const inc_layer *l) {
+    switch (l->op) {
+    case INC_OP_MAXPOOL: return "maxpool";
+    case INC_OP_AVGPOOL: return "avgpool";
+    case INC_OP_GAP: return "gap";
+    case INC_OP_CONV: break;
+    }
+    const inception_conv_desc *d = &l->conv;
+    if (!d->relu) return "fc";
+    if (d->stride_h == 2) return d->kernel_h == 3 ? "conv3x3s2" : "conv-s2";
+    if (d->kernel_h == 1 && d->kernel_w == 1) return "conv1x1";
+    if (d->kernel_h == 3 && d->kernel_w == 3) return "conv3x3";
+    if (d->kernel_h == 5 && d->kernel_w == 5) return "conv5x5";
+    if (d->kernel_h == 1 && d->kernel_w == 7) return "conv1x7";
+    if (d->kernel_h == 7 && d->kernel_w == 1) return "conv7x1";
+    if (d->kernel_h == 1 && d->kernel_w == 3) return "conv1x3";
+    if (d->kernel_h == 3 && d->kernel_w == 1) return "conv3x1";
+    return "conv";
+}
+
+INCEPTION_API inception_status inception_session_profile(const inception_session *s,
+                                                         int32_t index, const char **name,
+                                                         const char **kind, int64_t *macs,
+                                                         double *milliseconds) {
+    inc_error_clear();
+    if (!s) return inc_error(INCEPTION_ERR_INVALID_ARGUMENT, "session is NULL");
+    if (!s->profile)
+        return inc_error(INCEPTION_ERR_NOT_FOUND, "the session was created without INCEPTION_OPT_PROFILE");
+    if (!s->ran) return inc_error(INCEPTION_ERR_NOT_READY, "no successful run yet");
+    if (index < 0 || index >= s->plan.n_nodes)
+        return inc_error(INCEPTION_ERR_NOT_FOUND, "profile index %d out of range", (int)index);
+    const inc_layer *l = &s->model->net.layers[s->plan.nodes[index].layer];
+    if (name) *name = l->name;
+    if (kind) *kind = kind_of(l);
+    if (macs) *macs = s->plan.nodes[index].macs;
+    if (milliseconds) *milliseconds = s->ms[index];
+    return INCEPTION_OK;
+}

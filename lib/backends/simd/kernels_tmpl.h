@@ -1,0 +1,144 @@
+/* Kernel bodies shared by every ISA level. The including file defines the vector type and
+ * operations (VEC, VW, V_ZERO, V_LOAD, V_LOADU, V_BCAST, V_FMA, V_ADD, V_MAX, V_MUL, V_SET1,
+ * V_STOREU, V_STORE_N(p, v, n), V_LOAD_N(p, n), V_MAX_NAN(acc, v): max that keeps a NaN
+ * from either side) and KERNEL_SUFFIX, then includes this
+ * file once; it is compiled with that ISA's flags only. */
+#include <float.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "backends/simd/kernels.h"
+
+#define INC_INLINE static inline __attribute__((always_inline))
+
+/* The GEMM tile with compile-time MR and NV so the accumulators stay in registers. */
+INC_INLINE void gemm_tile(const int MR, const int NV, size_t ntaps, size_t cin,
+                          const float *const *a, const float *w, const float *bias, float *c,
+                          size_t c_stride, size_t ncols, int relu) {
+    VEC acc[MR][NV];
+#pragma GCC unroll 16
+    for (int r = 0; r < MR; r++)
+#pragma GCC unroll 4
+        for (int v = 0; v < NV; v++) acc[r][v] = V_ZERO();
+    for (size_t t = 0; t < ntaps; t++) {
+        const float *ap[MR];
+#pragma GCC unroll 16
+        for (int r = 0; r < MR; r++) ap[r] = a[t * MR + r];
+        for (size_t k = 0; k < cin; k++) {
+            VEC wv[NV];
+#pragma GCC unroll 4
+            for (int v = 0; v < NV; v++) wv[v] = V_LOAD(w + v * VW);
+#pragma GCC unroll 16
+            for (int r = 0; r < MR; r++) {
+                VEC b = V_BCAST(ap[r] + k);
+#pragma GCC unroll 4
+                for (int v = 0; v < NV; v++) acc[r][v] = V_FMA(b, wv[v], acc[r][v]);
+            }
+            w += NV * VW;
+        }
+    }
+    VEC bv[NV];
+#pragma GCC unroll 4
+    for (int v = 0; v < NV; v++) bv[v] = V_LOAD(bias + v * VW);
+    const VEC zero = V_ZERO();
+#pragma GCC unroll 16
+    for (int r = 0; r < MR; r++) {
+        float *cr = c + (size_t)r * c_stride;
+#pragma GCC unroll 4
+        for (int v = 0; v < NV; v++) {
+            VEC x = V_ADD(acc[r][v], bv[v]);
+            if (relu) x = V_MAX(x, zero);
+            if ((size_t)(v + 1) * VW <= ncols)
+                V_STOREU(cr + v * VW, x);
+            else if ((size_t)v * VW < ncols)
+                V_STORE_N(cr + v * VW, x, (int)(ncols - (size_t)v * VW));
+        }
+    }
+}
+
+#define GEMM_NAME2(mr, nv, sfx) gemm_##mr##x##nv##_##sfx
+#define GEMM_NAME(mr, nv, sfx) GEMM_NAME2(mr, nv, sfx)
+#define GEMM_DEF(mr, nv)                                                                     \
+    static void GEMM_NAME(mr, nv, KERNEL_SUFFIX)(size_t ntaps, size_t cin,                   \
+                                                 const float *const *a, const float *w,      \
+                                                 const float *bias, float *c,                \
+                                                 size_t c_stride, size_t ncols, int relu) {  \
+        gemm_tile(mr, nv, ntaps, cin, a, w, bias, c, c_stride, ncols, relu);                 \
+    }
+
+/* ---- pools: vectorised across channels, one output pixel at a time ---- */
+
+INC_INLINE void pool_pixel(const inception_pool_desc *d, const inception_view *in,
+                           const inception_view *out, int64_t m, int is_max) {
+    int64_t ox = m % out->w, oy = (m / out->w) % out->h, n = m / (out->w * out->h);
+    int64_t y0 = oy * d->stride_h - d->pad_h, x0 = ox * d->stride_w - d->pad_w;
+    int64_t y1 = y0 + d->kernel_h, x1 = x0 + d->kernel_w;
+    /* PyTorch's divisor: the window clipped to the padded input when padding counts. */
+    int64_t py1 = y1 < in->h + d->pad_h ? y1 : in->h + d->pad_h;
+    int64_t px1 = x1 < in->w + d->pad_w ? x1 : in->w + d->pad_w;
+    int64_t ya = y0 < 0 ? 0 : y0, xa = x0 < 0 ? 0 : x0;
+    int64_t yb = y1 < in->h ? y1 : in->h, xb = x1 < in->w ? x1 : in->w;
+    int64_t count = d->count_include_pad ? (py1 - y0) * (px1 - x0) : (yb - ya) * (xb - xa);
+    float inv = count > 0 ? 1.0f / (float)count : 0.0f;
+    const float *base = in->data + n * in->h * in->w * in->pixel_stride;
+    float *o = out->data + m * out->pixel_stride;
+    const VEC init = is_max ? V_SET1(-FLT_MAX) : V_ZERO();
+    int64_t C = out->c, c = 0;
+    for (; c + VW <= C; c += VW) {
+        VEC acc = init;
+        for (int64_t y = ya; y < yb; y++)
+            for (int64_t x = xa; x < xb; x++) {
+                VEC v = V_LOADU(base + (y * in->w + x) * in->pixel_stride + c);
+                acc = is_max ? V_MAX_NAN(acc, v) : V_ADD(acc, v);
+            }
+        if (!is_max) acc = V_MUL(acc, V_SET1(inv));
+        V_STOREU(o + c, acc);
+    }
+    if (c < C) {
+        int rem = (int)(C - c);
+        VEC acc = init;
+        for (int64_t y = ya; y < yb; y++)
+            for (int64_t x = xa; x < xb; x++) {
+                VEC v = V_LOAD_N(base + (y * in->w + x) * in->pixel_stride + c, rem);
+                acc = is_max ? V_MAX_NAN(acc, v) : V_ADD(acc, v);
+            }
+        if (!is_max) acc = V_MUL(acc, V_SET1(inv));
+        V_STORE_N(o + c, acc, rem);
+    }
+}
+
+static void max_pool_k(const inception_pool_desc *d, const inception_view *in,
+                       const inception_view *out, int64_t m0, int64_t m1) {
+    for (int64_t m = m0; m < m1; m++) pool_pixel(d, in, out, m, 1);
+}
+
+static void avg_pool_k(const inception_pool_desc *d, const inception_view *in,
+                       const inception_view *out, int64_t m0, int64_t m1) {
+    for (int64_t m = m0; m < m1; m++) pool_pixel(d, in, out, m, 0);
+}
+
+static void global_avg_pool_k(const inception_view *in, const inception_view *out,
+                              int64_t n0, int64_t n1, int64_t c0, int64_t c1) {
+    int64_t hw = in->h * in->w;
+    float inv = hw > 0 ? 1.0f / (float)hw : 0.0f;
+    for (int64_t n = n0; n < n1; n++) {
+        const float *base = in->data + n * hw * in->pixel_stride;
+        float *o = out->data + n * out->pixel_stride;
+        int64_t c = c0;
+        for (; c < c1; c += VW) {
+            int rem = c1 - c < VW ? (int)(c1 - c) : VW;
+            VEC acc = V_ZERO();
+            if (rem == VW)
+                for (int64_t p = 0; p < hw; p++)
+                    acc = V_ADD(acc, V_LOADU(base + p * in->pixel_stride + c));
+            else
+                for (int64_t p = 0; p < hw; p++)
+                    acc = V_ADD(acc, V_LOAD_N(base + p * in->pixel_stride + c, rem));
+            acc = V_MUL(acc, V_SET1(inv));
+            if (rem == VW)
+                V_STOREU(o + c, acc);
+            else
+                V_STORE_N(o + c, acc, rem);
+        }
+    }
+}

@@ -1,0 +1,270 @@
+/* The "simd" backends: weight packing, work splitting and dispatch to the ISA kernels.
+ * Compiled with the library's plain flags; only kernels_<isa>.c use vector instructions,
+ * and they are reached only after cpu.c found the level usable. */
+#include <string.h>
+
+#include "backends/registry.h"
+#include "backends/simd/cpu.h"
+#include "backends/simd/kernels.h"
+#include "common/common.h"
+
+/* A backend's `user` says which level it runs: a fixed one, or "the best allowed". */
+typedef struct simd_user {
+    int level; /* INC_SIMD_AVX2, INC_SIMD_AVX512, or 0 for inc_simd_auto_level() */
+} simd_user;
+
+static const simd_user user_auto = {0}, user_avx2 = {INC_SIMD_AVX2},
+                       user_avx512 = {INC_SIMD_AVX512};
+
+static int user_level(const void *user) {
+    int want = ((const simd_user *)user)->level;
+    if (want == 0) return inc_simd_auto_level();
+    return inc_simd_cpu_level() >= want ? want : INC_SIMD_NONE;
+}
+
+static const inc_simd_kernels *level_kernels(int level) {
+    switch (level) {
+    case INC_SIMD_AVX512: return &inc_simd_kernels_avx512;
+    case INC_SIMD_AVX2: return &inc_simd_kernels_avx2;
+    default: return NULL;
+    }
+}
+
+typedef struct packed_conv {
+    const inc_simd_kernels *k;
+    inception_conv_desc d;
+    int32_t ntaps;   /* kernel_h * kernel_w */
+    int32_t nb;      /* channels in a full output block (nv_main * vw) */
+    int32_t nblocks; /* ceil(out_channels / nb); the last one may be narrower */
+    int32_t mr_max;  /* largest tile height over the block widths used */
+    float *w;        /* block b at b * nb * ntaps * cin: [tap][cin][block width] */
+    float *bias;     /* [nblocks * nb], zero-padded */
+    float *zeros;    /* [cin] zeros: the row every padding tap reads */
+    void *mem;       /* the aligned allocation holding w, bias and zeros */
+} packed_conv;
+
+static int32_t block_width(const packed_conv *p, int32_t b) {
+    int32_t rem = p->d.out_channels - b * p->nb;
+    if (rem >= p->nb) return p->nb;
+    int32_t vw = p->k->vw;
+    return (rem + vw - 1) / vw * vw;
+}
+
+static inception_status simd_conv_pack(void *user, const inception_conv_desc *d,
+                                       const float *weights, const float *bias, void **packed) {
+    const inc_simd_kernels *k = level_kernels(user_level(user));
+    if (!k) return inc_error(INCEPTION_ERR_BACKEND, "simd backend: this CPU lacks its ISA level");
+    if (!d || !weights || !bias || !packed || d->in_channels < 1 || d->out_channels < 1 ||
+        d->kernel_h < 1 || d->kernel_w < 1 || d->stride_h < 1 || d->stride_w < 1 ||
+        d->pad_h < 0 || d->pad_w < 0)
+        return inc_error(INCEPTION_ERR_INVALID_ARGUMENT, "simd conv_pack: bad descriptor");
+    packed_conv *p = inc_calloc(1, sizeof *p);
+    if (!p) return inc_error(INCEPTION_ERR_OUT_OF_MEMORY, "simd conv_pack: descriptor");
+    p->k = k;
+    p->d = *d;
+    p->ntaps = d->kernel_h * d->kernel_w;
+    p->nb = k->nv_main * k->vw;
+    p->nblocks = (d->out_channels + p->nb - 1) / p->nb;
+    p->mr_max = 0;
+    for (int nv = 1; nv <= k->nv_main; nv++)
+        if (k->mr[nv] > p->mr_max) p->mr_max = k->mr[nv];
+
+    size_t cin = (size_t)d->in_channels, ntaps = (size_t)p->ntaps;
+    size_t cpad = (size_t)p->nblocks * (size_t)p->nb, nw, nwb, total;
+    size_t zpad = (cin + 15) / 16 * 16;
+    if (!inc_mul_size(cpad, ntaps, &nw) || !inc_mul_size(nw, cin, &nw) ||
+        !inc_add_size(nw, cpad, &nwb) || !inc_add_size(nwb, zpad, &total) ||
+        !inc_mul_size(total, sizeof(float), &total)) {
+        inc_free(p);
+        return inc_error(INCEPTION_ERR_OUT_OF_MEMORY, "simd conv_pack: weights too large");
+    }
+    p->mem = inc_malloc_aligned(total);
+    if (!p->mem) {
+        inc_free(p);
+        return inc_error(INCEPTION_ERR_OUT_OF_MEMORY, "simd conv_pack: %zu bytes of weights",
+                         total);
+    }
+    p->w = p->mem;
+    p->bias = p->w + nw;
+    p->zeros = p->bias + cpad;
+    memset(p->bias, 0, (cpad + zpad) * sizeof(float));
+    memcpy(p->bias, bias, (size_t)d->out_channels * sizeof(float));
+
+    for (int32_t b = 0; b < p->nblocks; b++) {
+        size_t j0 = (size_t)b * (size_t)p->nb, bw = (size_t)block_width(p, b);
+        float *dst = p->w + j0 * ntaps * cin;
+        for (size_t t = 0; t < ntaps; t++)
+            for (size_t c = 0; c < cin; c++)
+                for (size_t j = 0; j < bw; j++) {
+                    size_t o = j0 + j;
+                    dst[(t * cin + c) * bw + j] =
+                        o < (size_t)d->out_channels ? weights[(o * ntaps + t) * cin + c] : 0.0f;
+                }
+    }
+    *packed = p;
+    return INCEPTION_OK;
+}
+
+static void simd_conv_release(void *user, void *packed) {
+    packed_conv *p = packed;
+    if (!p) return;
+    inc_free_aligned(p->mem);
+    inc_free(p);
+}
+
+static size_t simd_conv_scratch(void *user, const inception_conv_desc *d, const void *packed,
+                                const inception_view *in, const inception_view *out,
+                                int32_t parts) {
+    const packed_conv *p = packed;
+    return (size_t)p->ntaps * (size_t)p->mr_max * sizeof(const float *);
+}
+
+/* The part's share: a range of output pixels (tile-aligned) and a range of channel blocks.
+ * Pixels are split while every part gets a few full tiles; tiny grids (the fc layers,
+ * 8x8 maps at batch 1 with many threads) are split by channel blocks instead. */
+static void split(const packed_conv *p, int64_t M, int32_t part, int32_t parts, int64_t *m0,
+                  int64_t *m1, int32_t *b0, int32_t *b1) {
+    int64_t mr = p->k->mr[p->k->nv_main];
+    *m0 = 0, *m1 = M, *b0 = 0, *b1 = p->nblocks;
+    if (parts <= 1) return;
+    if (M >= (int64_t)parts * mr * 2 || p->nblocks < parts) {
+        int64_t tiles = (M + mr - 1) / mr;
+        int64_t t0 = tiles * part / parts, t1 = tiles * (part + 1) / parts;
+        *m0 = t0 * mr < M ? t0 * mr : M;
+        *m1 = t1 * mr < M ? t1 * mr : M;
+    } else {
+        *b0 = (int32_t)((int64_t)p->nblocks * part / parts);
+        *b1 = (int32_t)((int64_t)p->nblocks * (part + 1) / parts);
+    }
+}
+
+/* Row pointers a[t * rows + r] for output pixels m..m+rows-1: the input pixel each tap
+ * reads, or the zero row where the tap falls in the padding. */
+static void tile_rows(const packed_conv *p, const inception_view *in, const inception_view *out,
+                      int64_t m, int rows, const float **a) {
+    const inception_conv_desc *d = &p->d;
+    for (int r = 0; r < rows; r++) {
+        int64_t mm = m + r;
+        int64_t ox = mm % out->w, oy = (mm / out->w) % out->h, n = mm / (out->w * out->h);
+        int64_t iy0 = oy * d->stride_h - d->pad_h, ix0 = ox * d->stride_w - d->pad_w;
+        const float *img = in->data + n * in->h * in->w * in->pixel_stride;
+        int t = 0;
+        for (int32_t ky = 0; ky < d->kernel_h; ky++) {
+            int64_t iy = iy0 + ky;
+            for (int32_t kx = 0; kx < d->kernel_w; kx++, t++) {
+                int64_t ix = ix0 + kx;
+                a[t * rows + r] = (iy < 0 || iy >= in->h || ix < 0 || ix >= in->w)
+                                      ? p->zeros
+                                      : img + (iy * in->w + ix) * in->pixel_stride;
+            }
+        }
+    }
+}
+
+static void simd_conv_run(void *user, const inception_conv_desc *d, const void *packed,
+                          const inception_view *in, const inception_view *out, int32_t part,
+                          int32_t parts, void *scratch) {
+    const packed_conv *p = packed;
+    const inc_simd_kernels *k = p->k;
+    const float **a = scratch;
+    int64_t M = out->n * out->h * out->w, m0, m1;
+    int32_t b0, b1;
+    split(p, M, part, parts, &m0, &m1, &b0, &b1);
+    size_t cin = (size_t)p->d.in_channels, ntaps = (size_t)p->ntaps;
+    size_t ostride = (size_t)out->pixel_stride;
+    for (int32_t b = b0; b < b1; b++) {
+        int32_t bw = block_width(p, b), nv = bw / k->vw, mr = k->mr[nv];
+        size_t j0 = (size_t)b * (size_t)p->nb;
+        size_t ncols = (size_t)p->d.out_channels - j0;
+        if (ncols > (size_t)bw) ncols = (size_t)bw;
+        const float *w = p->w + j0 * ntaps * cin;
+        for (int64_t m = m0; m < m1; m += mr) {
+            int rows = m1 - m < mr ? (int)(m1 - m) : mr;
+            tile_rows(p, in, out, m, rows, a);
+            k->gemm[nv][rows](ntaps, cin, a, w, p->bias + j0, out->data + m * ostride + j0,
+                              ostride, ncols, p->d.relu);
+        }
+    }
+}
+
+static void pixel_range(const inception_view *out, int32_t part, int32_t parts, int64_t *m0,
+                        int64_t *m1) {
+    int64_t M = out->n * out->h * out->w;
+    *m0 = M * part / parts;
+    *m1 = M * (part + 1) / parts;
+}
+
+static void simd_max_pool(void *user, const inception_pool_desc *d, const inception_view *in,
+                          const inception_view *out, int32_t part, int32_t parts) {
+    const inc_simd_kernels *k = level_kernels(user_level(user));
+    if (!k) {
+        inc_backend_ref()->max_pool(inc_backend_ref()->user, d, in, out, part, parts);
+        return;
+    }
+    int64_t m0, m1;
+    pixel_range(out, part, parts, &m0, &m1);
+    k->max_pool(d, in, out, m0, m1);
+}
+
+static void simd_avg_pool(void *user, const inception_pool_desc *d, const inception_view *in,
+                          const inception_view *out, int32_t part, int32_t parts) {
+    const inc_simd_kernels *k = level_kernels(user_level(user));
+    if (!k) {
+        inc_backend_ref()->avg_pool(inc_backend_ref()->user, d, in, out, part, parts);
+        return;
+    }
+    int64_t m0, m1;
+    pixel_range(out, part, parts, &m0, &m1);
+    k->avg_pool(d, in, out, m0, m1);
+}
+
+static void simd_global_avg_pool(void *user, const inception_view *in, const inception_view *out,
+                                 int32_t part, int32_t parts) {
+    const inc_simd_kernels *k = level_kernels(user_level(user));
+    if (!k) {
+        inc_backend_ref()->global_avg_pool(inc_backend_ref()->user, in, out, part, parts);
+        return;
+    }
+    /* Images when there are enough of them, else vector-aligned channel ranges. */
+    if (in->n >= parts) {
+        k->global_avg_pool(in, out, in->n * part / parts, in->n * (part + 1) / parts, 0, in->c);
+    } else {
+        int64_t vecs = (in->c + k->vw - 1) / k->vw;
+        int64_t c0 = vecs * part / parts * k->vw, c1 = vecs * (part + 1) / parts * k->vw;
+        if (c1 > in->c) c1 = in->c;
+        if (c0 < c1) k->global_avg_pool(in, out, 0, in->n, c0, c1);
+    }
+}
+
+static int32_t probe_auto(void *user) {
+    switch (inc_simd_auto_level()) {
+    case INC_SIMD_AVX512: return 20;
+    case INC_SIMD_AVX2: return 10;
+    default: return 0;
+    }
+}
+
+/* The fixed levels are usable but never preferred over "simd" by "auto". */
+static int32_t probe_fixed(void *user) {
+    int want = ((const simd_user *)user)->level;
+    return inc_simd_cpu_level() >= want ? 1 + want : 0;
+}
+
+#define SIMD_TABLE(nm, u, pr)                                                                \
+    {                                                                                        \
+        .abi_version = INCEPTION_BACKEND_ABI_VERSION, .struct_size = sizeof(inception_backend), \
+        .name = nm, .user = (void *)(u), .probe = pr, .conv_pack = simd_conv_pack,          \
+        .conv_release = simd_conv_release, .conv_scratch = simd_conv_scratch,               \
+        .conv_run = simd_conv_run, .max_pool = simd_max_pool, .avg_pool = simd_avg_pool,    \
+        .global_avg_pool = simd_global_avg_pool, .softmax = NULL,                           \
+    }
+
+static const inception_backend tables[] = {
+    SIMD_TABLE("simd", &user_auto, probe_auto),
+    SIMD_TABLE("simd-avx2", &user_avx2, probe_fixed),
+    SIMD_TABLE("simd-avx512", &user_avx512, probe_fixed),
+};
+
+void inc_simd_register(void) {
+    for (size_t i = 0; i < sizeof tables / sizeof tables[0]; i++) inc_backend_register(&tables[i]);
+}

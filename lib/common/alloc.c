@@ -1,0 +1,74 @@
+#include <stdlib.h>
+#include <string.h>
+#include <zlib.h>
+
+#include "common.h"
+
+/* Allocation-failure injection for tests. Plain globals: the hook is documented as
+ * process-wide and is only armed by single-threaded tests. */
+static int64_t fail_after = -1;
+static int64_t alloc_count = 0;
+
+static int should_fail(void) {
+    alloc_count++;
+    if (fail_after < 0) return 0;
+    if (fail_after == 0) return 1;
+    fail_after--;
+    return 0;
+}
+
+int64_t inc_alloc_fail_after(int64_t count) {
+    int64_t made = alloc_count;
+    alloc_count = 0;
+    fail_after = count;
+    return made;
+}
+
+void *inc_malloc(size_t size) {
+    if (should_fail()) return NULL;
+    return malloc(size ? size : 1);
+}
+
+void *inc_calloc(size_t count, size_t size) {
+    if (should_fail()) return NULL;
+    if (count == 0 || size == 0) return calloc(1, 1);
+    return calloc(count, size);
+}
+
+void *inc_realloc(void *ptr, size_t size) {
+    if (should_fail()) return NULL;
+    return realloc(ptr, size ? size : 1);
+}
+
+void inc_free(void *ptr) { free(ptr); }
+
+char *inc_strdup(const char *s) {
+    size_t n = strlen(s) + 1;
+    char *d = inc_malloc(n);
+    if (d) memcpy(d, s, n);
+    return d;
+}
+
+void *inc_malloc_aligned(size_t size) {
+    if (should_fail()) return NULL;
+    void *p = NULL;
+    size_t rounded = (size + 63) & ~(size_t)63;
+    if (rounded < size) return NULL;
+    if (posix_memalign(&p, 64, rounded ? rounded : 64) != 0) return NULL;
+    return p;
+}
+
+void inc_free_aligned(void *ptr) { free(ptr); }
+
+uint32_t inc_crc32(const void *data, size_t size) {
+    /* zlib's crc32 takes uInt lengths: feed large buffers in pieces. */
+    uLong crc = crc32(0L, Z_NULL, 0);
+    const unsigned char *p = data;
+    while (size > 0) {
+        uInt chunk = size > (1u << 30) ? (1u << 30) : (uInt)size;
+        crc = crc32(crc, p, chunk);
+        p += chunk;
+        size -= chunk;
+    }
+    return (uint32_t)crc;
+}

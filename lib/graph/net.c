@@ -1,0 +1,261 @@
+/* Inception-v3 as torchvision builds it (models/inception.py), as a flat list of layers
+ * in execution order. Each branch writes its slice of the block's output tensor, so
+ * concatenation costs nothing. */
+#include <stdio.h>
+#include <string.h>
+
+#include "graph/net.h"
+
+typedef struct builder {
+    inc_net *net;
+    int32_t cap;
+    const inc_safetensors *st;
+    const inc_config *cfg;
+    const inception_backend *be;
+    inception_status status;
+    int32_t aux; /* layers added now belong to the aux head */
+} builder;
+
+static int32_t tensor(builder *b, int32_t channels) {
+    inc_net *n = b->net;
+    if (b->status) return 0;
+    if (n->n_tensors == INC_MAX_TENSORS) {
+        b->status = inc_error(INCEPTION_ERR_INTERNAL, "graph: too many tensors");
+        return 0;
+    }
+    n->channels[n->n_tensors] = channels;
+    return n->n_tensors++;
+}
+
+static inc_layer *layer(builder *b, inc_op op, const char *name) {
+    inc_net *n = b->net;
+    if (b->status) return NULL;
+    if (n->n_layers == b->cap) {
+        int32_t cap = b->cap ? b->cap * 2 : 128;
+        inc_layer *l = inc_realloc(n->layers, (size_t)cap * sizeof *l);
+        if (!l) {
+            b->status = inc_error(INCEPTION_ERR_OUT_OF_MEMORY, "graph: allocating layers");
+            return NULL;
+        }
+        n->layers = l;
+        b->cap = cap;
+    }
+    inc_layer *l = &n->layers[n->n_layers++];
+    memset(l, 0, sizeof *l);
+    l->op = op;
+    l->aux = b->aux;
+    snprintf(l->name, sizeof l->name, "%s", name);
+    return l;
+}
+
+/* A BasicConv2d (conv + BN + ReLU) reading src[src_c0 ...] and writing dst[dst_c0 ...]. */
+static void conv(builder *b, const char *name, int32_t src, int32_t src_c0, int32_t in_c,
+                 int32_t dst, int32_t dst_c0, int32_t out_c, int32_t kh, int32_t kw,
+                 int32_t stride, int32_t ph, int32_t pw) {
+    inc_layer *l = layer(b, INC_OP_CONV, name);
+    if (!l) return;
+    l->src = src, l->src_c0 = src_c0, l->in_c = in_c;
+    l->dst = dst, l->dst_c0 = dst_c0, l->out_c = out_c;
+    l->conv = (inception_conv_desc){in_c, out_c, kh, kw, stride, stride, ph, pw, 1};
+    float *w = NULL, *bias = NULL;
+    inception_status st = inc_load_conv(b->st, b->cfg, name, in_c, out_c, kh, kw, &w, &bias);
+    if (st == INCEPTION_OK) {
+        st = b->be->conv_pack(b->be->user, &l->conv, w, bias, &l->packed);
+        if (st && !inc_error_message()[0])
+            inc_error(st, "backend '%s' failed to pack %s", b->be->name, name);
+        inc_free(w);
+        inc_free(bias);
+    }
+    if (st) {
+        l->packed = NULL;
+        b->status = st;
+        return;
+    }
+    if (!b->aux)
+        b->net->parameters += (int64_t)out_c * in_c * kh * kw + (b->cfg->bn_has_gamma ? 2 : 1) * out_c;
+}
+
+/* A Linear layer as a 1x1 convolution without ReLU on a 1x1 grid. */
+static void fc(builder *b, const char *name, int32_t src, int32_t in_c, int32_t dst,
+               int32_t out_c) {
+    inc_layer *l = layer(b, INC_OP_CONV, name);
+    if (!l) return;
+    l->src = src, l->in_c = in_c, l->dst = dst, l->out_c = out_c;
+    l->conv = (inception_conv_desc){in_c, out_c, 1, 1, 1, 1, 0, 0, 0};
+    float *w = NULL, *bias = NULL;
+    inception_status st = inc_load_fc(b->st, name, in_c, out_c, &w, &bias);
+    if (st == INCEPTION_OK) {
+        st = b->be->conv_pack(b->be->user, &l->conv, w, bias, &l->packed);
+        if (st && !inc_error_message()[0])
+            inc_error(st, "backend '%s' failed to pack %s", b->be->name, name);
+        inc_free(w);
+        inc_free(bias);
+    }
+    if (st) {
+        l->packed = NULL;
+        b->status = st;
+        return;
+    }
+    if (!b->aux) b->net->parameters += (int64_t)out_c * in_c + out_c;
+}
+
+static void pool(builder *b, inc_op op, const char *name, int32_t src, int32_t c, int32_t dst,
+                 int32_t dst_c0, int32_t k, int32_t stride, int32_t pad) {
+    inc_layer *l = layer(b, op, name);
+    if (!l) return;
+    l->src = src, l->in_c = c, l->dst = dst, l->dst_c0 = dst_c0, l->out_c = c;
+    l->pool = (inception_pool_desc){k, k, stride, stride, pad, pad, b->cfg->pool_include_pad};
+}
+
+static void gap(builder *b, const char *name, int32_t src, int32_t c, int32_t dst) {
+    inc_layer *l = layer(b, INC_OP_GAP, name);
+    if (!l) return;
+    l->src = src, l->in_c = c, l->dst = dst, l->out_c = c;
+}
+
+#define NAME(buf, block, part) (snprintf(buf, sizeof buf, "%s.%s", block, part), buf)
+
+static int32_t inception_a(builder *b, const char *m, int32_t x, int32_t c, int32_t pool_c) {
+    char s[64];
+    int32_t y = tensor(b, 224 + pool_c);
+    conv(b, NAME(s, m, "branch1x1"), x, 0, c, y, 0, 64, 1, 1, 1, 0, 0);
+    int32_t t5 = tensor(b, 48);
+    conv(b, NAME(s, m, "branch5x5_1"), x, 0, c, t5, 0, 48, 1, 1, 1, 0, 0);
+    conv(b, NAME(s, m, "branch5x5_2"), t5, 0, 48, y, 64, 64, 5, 5, 1, 2, 2);
+    int32_t d1 = tensor(b, 64), d2 = tensor(b, 96);
+    conv(b, NAME(s, m, "branch3x3dbl_1"), x, 0, c, d1, 0, 64, 1, 1, 1, 0, 0);
+    conv(b, NAME(s, m, "branch3x3dbl_2"), d1, 0, 64, d2, 0, 96, 3, 3, 1, 1, 1);
+    conv(b, NAME(s, m, "branch3x3dbl_3"), d2, 0, 96, y, 128, 96, 3, 3, 1, 1, 1);
+    int32_t p = tensor(b, c);
+    pool(b, INC_OP_AVGPOOL, NAME(s, m, "avg_pool"), x, c, p, 0, 3, 1, 1);
+    conv(b, NAME(s, m, "branch_pool"), p, 0, c, y, 224, pool_c, 1, 1, 1, 0, 0);
+    return y;
+}
+
+static int32_t inception_b(builder *b, const char *m, int32_t x, int32_t c) {
+    char s[64];
+    int32_t y = tensor(b, 384 + 96 + c);
+    conv(b, NAME(s, m, "branch3x3"), x, 0, c, y, 0, 384, 3, 3, 2, 0, 0);
+    int32_t d1 = tensor(b, 64), d2 = tensor(b, 96);
+    conv(b, NAME(s, m, "branch3x3dbl_1"), x, 0, c, d1, 0, 64, 1, 1, 1, 0, 0);
+    conv(b, NAME(s, m, "branch3x3dbl_2"), d1, 0, 64, d2, 0, 96, 3, 3, 1, 1, 1);
+    conv(b, NAME(s, m, "branch3x3dbl_3"), d2, 0, 96, y, 384, 96, 3, 3, 2, 0, 0);
+    pool(b, INC_OP_MAXPOOL, NAME(s, m, "max_pool"), x, c, y, 480, 3, 2, 0);
+    return y;
+}
+
+static int32_t inception_c(builder *b, const char *m, int32_t x, int32_t c, int32_t c7) {
+    char s[64];
+    int32_t y = tensor(b, 768);
+    conv(b, NAME(s, m, "branch1x1"), x, 0, c, y, 0, 192, 1, 1, 1, 0, 0);
+    int32_t a1 = tensor(b, c7), a2 = tensor(b, c7);
+    conv(b, NAME(s, m, "branch7x7_1"), x, 0, c, a1, 0, c7, 1, 1, 1, 0, 0);
+    conv(b, NAME(s, m, "branch7x7_2"), a1, 0, c7, a2, 0, c7, 1, 7, 1, 0, 3);
+    conv(b, NAME(s, m, "branch7x7_3"), a2, 0, c7, y, 192, 192, 7, 1, 1, 3, 0);
+    int32_t d1 = tensor(b, c7), d2 = tensor(b, c7), d3 = tensor(b, c7), d4 = tensor(b, c7);
+    conv(b, NAME(s, m, "branch7x7dbl_1"), x, 0, c, d1, 0, c7, 1, 1, 1, 0, 0);
+    conv(b, NAME(s, m, "branch7x7dbl_2"), d1, 0, c7, d2, 0, c7, 7, 1, 1, 3, 0);
+    conv(b, NAME(s, m, "branch7x7dbl_3"), d2, 0, c7, d3, 0, c7, 1, 7, 1, 0, 3);
+    conv(b, NAME(s, m, "branch7x7dbl_4"), d3, 0, c7, d4, 0, c7, 7, 1, 1, 3, 0);
+    conv(b, NAME(s, m, "branch7x7dbl_5"), d4, 0, c7, y, 384, 192, 1, 7, 1, 0, 3);
+    int32_t p = tensor(b, c);
+    pool(b, INC_OP_AVGPOOL, NAME(s, m, "avg_pool"), x, c, p, 0, 3, 1, 1);
+    conv(b, NAME(s, m, "branch_pool"), p, 0, c, y, 576, 192, 1, 1, 1, 0, 0);
+    return y;
+}
+
+static int32_t inception_d(builder *b, const char *m, int32_t x, int32_t c) {
+    char s[64];
+    int32_t y = tensor(b, 320 + 192 + c);
+    int32_t t1 = tensor(b, 192);
+    conv(b, NAME(s, m, "branch3x3_1"), x, 0, c, t1, 0, 192, 1, 1, 1, 0, 0);
+    conv(b, NAME(s, m, "branch3x3_2"), t1, 0, 192, y, 0, 320, 3, 3, 2, 0, 0);
+    int32_t d1 = tensor(b, 192), d2 = tensor(b, 192), d3 = tensor(b, 192);
+    conv(b, NAME(s, m, "branch7x7x3_1"), x, 0, c, d1, 0, 192, 1, 1, 1, 0, 0);
+    conv(b, NAME(s, m, "branch7x7x3_2"), d1, 0, 192, d2, 0, 192, 1, 7, 1, 0, 3);
+    conv(b, NAME(s, m, "branch7x7x3_3"), d2, 0, 192, d3, 0, 192, 7, 1, 1, 3, 0);
+    conv(b, NAME(s, m, "branch7x7x3_4"), d3, 0, 192, y, 320, 192, 3, 3, 2, 0, 0);
+    pool(b, INC_OP_MAXPOOL, NAME(s, m, "max_pool"), x, c, y, 512, 3, 2, 0);
+    return y;
+}
+
+static int32_t inception_e(builder *b, const char *m, int32_t x, int32_t c) {
+    char s[64];
+    int32_t y = tensor(b, 2048);
+    conv(b, NAME(s, m, "branch1x1"), x, 0, c, y, 0, 320, 1, 1, 1, 0, 0);
+    int32_t t1 = tensor(b, 384);
+    conv(b, NAME(s, m, "branch3x3_1"), x, 0, c, t1, 0, 384, 1, 1, 1, 0, 0);
+    conv(b, NAME(s, m, "branch3x3_2a"), t1, 0, 384, y, 320, 384, 1, 3, 1, 0, 1);
+    conv(b, NAME(s, m, "branch3x3_2b"), t1, 0, 384, y, 704, 384, 3, 1, 1, 1, 0);
+    int32_t d1 = tensor(b, 448), d2 = tensor(b, 384);
+    conv(b, NAME(s, m, "branch3x3dbl_1"), x, 0, c, d1, 0, 448, 1, 1, 1, 0, 0);
+    conv(b, NAME(s, m, "branch3x3dbl_2"), d1, 0, 448, d2, 0, 384, 3, 3, 1, 1, 1);
+    conv(b, NAME(s, m, "branch3x3dbl_3a"), d2, 0, 384, y, 1088, 384, 1, 3, 1, 0, 1);
+    conv(b, NAME(s, m, "branch3x3dbl_3b"), d2, 0, 384, y, 1472, 384, 3, 1, 1, 1, 0);
+    int32_t p = tensor(b, c);
+    pool(b, INC_OP_AVGPOOL, NAME(s, m, "avg_pool"), x, c, p, 0, 3, 1, 1);
+    conv(b, NAME(s, m, "branch_pool"), p, 0, c, y, 1856, 192, 1, 1, 1, 0, 0);
+    return y;
+}
+
+static void aux_head(builder *b, int32_t x, int32_t classes) {
+    b->aux = 1;
+    int32_t p = tensor(b, 768), t0 = tensor(b, 128), t1 = tensor(b, 768), g = tensor(b, 768);
+    inc_layer *l = layer(b, INC_OP_AVGPOOL, "AuxLogits.avg_pool");
+    if (l) {
+        l->src = x, l->in_c = 768, l->dst = p, l->out_c = 768;
+        /* No padding, so the border rule cannot matter here. */
+        l->pool = (inception_pool_desc){5, 5, 3, 3, 0, 0, 1};
+    }
+    conv(b, "AuxLogits.conv0", p, 0, 768, t0, 0, 128, 1, 1, 1, 0, 0);
+    conv(b, "AuxLogits.conv1", t0, 0, 128, t1, 0, 768, 5, 5, 1, 0, 0);
+    gap(b, "AuxLogits.avgpool", t1, 768, g);
+    b->net->t_aux_logits = tensor(b, classes);
+    fc(b, "AuxLogits.fc", g, 768, b->net->t_aux_logits, classes);
+    b->aux = 0;
+}
+
+inception_status inc_net_build(inc_net *net, const inc_safetensors *st, const inc_config *cfg,
+                               const inception_backend *be) {
+    memset(net, 0, sizeof *net);
+    net->t_aux_logits = -1;
+    builder b = {.net = net, .st = st, .cfg = cfg, .be = be};
+    int32_t x = net->t_input = tensor(&b, 3);
+    int32_t t;
+    t = tensor(&b, 32), conv(&b, "Conv2d_1a_3x3", x, 0, 3, t, 0, 32, 3, 3, 2, 0, 0), x = t;
+    t = tensor(&b, 32), conv(&b, "Conv2d_2a_3x3", x, 0, 32, t, 0, 32, 3, 3, 1, 0, 0), x = t;
+    t = tensor(&b, 64), conv(&b, "Conv2d_2b_3x3", x, 0, 32, t, 0, 64, 3, 3, 1, 1, 1), x = t;
+    t = tensor(&b, 64), pool(&b, INC_OP_MAXPOOL, "maxpool1", x, 64, t, 0, 3, 2, 0), x = t;
+    t = tensor(&b, 80), conv(&b, "Conv2d_3b_1x1", x, 0, 64, t, 0, 80, 1, 1, 1, 0, 0), x = t;
+    t = tensor(&b, 192), conv(&b, "Conv2d_4a_3x3", x, 0, 80, t, 0, 192, 3, 3, 1, 0, 0), x = t;
+    t = tensor(&b, 192), pool(&b, INC_OP_MAXPOOL, "maxpool2", x, 192, t, 0, 3, 2, 0), x = t;
+    x = inception_a(&b, "Mixed_5b", x, 192, 32);
+    x = inception_a(&b, "Mixed_5c", x, 256, 64);
+    x = inception_a(&b, "Mixed_5d", x, 288, 64);
+    x = inception_b(&b, "Mixed_6a", x, 288);
+    x = inception_c(&b, "Mixed_6b", x, 768, 128);
+    x = inception_c(&b, "Mixed_6c", x, 768, 160);
+    x = inception_c(&b, "Mixed_6d", x, 768, 160);
+    x = inception_c(&b, "Mixed_6e", x, 768, 192);
+    if (cfg->has_aux) aux_head(&b, x, (int32_t)cfg->classes);
+    x = inception_d(&b, "Mixed_7a", x, 768);
+    x = inception_e(&b, "Mixed_7b", x, 1280);
+    x = inception_e(&b, "Mixed_7c", x, 2048);
+    net->t_features = tensor(&b, 2048);
+    gap(&b, "avgpool", x, 2048, net->t_features);
+    net->t_logits = tensor(&b, (int32_t)cfg->classes);
+    fc(&b, "fc", net->t_features, 2048, net->t_logits, (int32_t)cfg->classes);
+    if (b.status) {
+        inc_net_free(net, be);
+        return b.status;
+    }
+    return INCEPTION_OK;
+}
+
+void inc_net_free(inc_net *net, const inception_backend *be) {
+    for (int32_t i = 0; i < net->n_layers; i++)
+        if (net->layers[i].packed) be->conv_release(be->user, net->layers[i].packed);
+    inc_free(net->layers);
+    net->layers = NULL;
+    net->n_layers = 0;
+}

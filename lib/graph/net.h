@@ -1,0 +1,47 @@
+/* The Inception-v3 graph: layers over symbolic tensors, built once per model. Spatial
+ * sizes are resolved per input shape by the planner. */
+#ifndef INC_NET_H
+#define INC_NET_H
+
+#include "inception/backend.h"
+#include "model/model.h"
+
+typedef enum inc_op {
+    INC_OP_CONV = 1,
+    INC_OP_MAXPOOL = 2,
+    INC_OP_AVGPOOL = 3,
+    INC_OP_GAP = 4
+} inc_op;
+
+typedef struct inc_layer {
+    inc_op op;
+    char name[48];           /* torchvision module name, for errors and profiles */
+    inception_conv_desc conv;
+    void *packed;            /* backend-owned packed weights (conv only) */
+    inception_pool_desc pool;
+    int32_t src, src_c0;     /* tensor read and the first channel of the slice read */
+    int32_t dst, dst_c0;     /* tensor written and the first channel of the slice written */
+    int32_t in_c, out_c;     /* channels read / written */
+    int32_t aux;             /* 1: part of the aux head (skipped unless aux is requested) */
+} inc_layer;
+
+#define INC_MAX_TENSORS 128
+
+typedef struct inc_net {
+    inc_layer *layers;
+    int32_t n_layers;
+    int32_t n_tensors;
+    int32_t channels[INC_MAX_TENSORS]; /* total channels (pixel stride) of each tensor */
+    int32_t t_input;                   /* the NHWC network input (3 channels) */
+    int32_t t_features;                /* [N,1,1,2048] */
+    int32_t t_logits;                  /* [N,1,1,classes] */
+    int32_t t_aux_logits;              /* [N,1,1,classes] or -1 */
+    int64_t parameters;
+} inc_net;
+
+/* Build the graph and pack every weight with `backend`. Errors name the tensor. */
+inception_status inc_net_build(inc_net *net, const inc_safetensors *st, const inc_config *cfg,
+                               const inception_backend *backend);
+void inc_net_free(inc_net *net, const inception_backend *backend);
+
+#endif

@@ -1,0 +1,105 @@
+/* Model files: safetensors parsing, model configuration from __metadata__, and the
+ * BatchNorm-folded weights the graph builder asks for by torchvision module name. */
+#ifndef INC_MODEL_H
+#define INC_MODEL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "api/options.h"
+#include "common/common.h"
+
+#define INC_MODEL_FORMAT_VERSION 1
+#define INC_MAX_RANK 8
+
+typedef enum inc_dtype { INC_F32 = 1, INC_F16 = 2, INC_BF16 = 3, INC_OTHER = 4 } inc_dtype;
+
+typedef struct inc_st_tensor {
+    char *name;
+    inc_dtype dtype;      /* INC_OTHER: a dtype we parse but cannot convert (I64, U8, ...) */
+    int32_t elem_size;    /* bytes per element of the stored dtype */
+    int32_t rank;
+    int64_t shape[INC_MAX_RANK];
+    size_t begin, end;    /* byte range inside the data section, checked */
+} inc_st_tensor;
+
+typedef struct inc_st_meta {
+    char *key;
+    char *value;
+} inc_st_meta;
+
+/* A parsed safetensors buffer. `data` points into the caller's buffer, which must outlive
+ * this struct; everything else is owned. */
+typedef struct inc_safetensors {
+    const uint8_t *data;
+    size_t data_size;
+    inc_st_tensor *tensors;
+    size_t n_tensors;
+    inc_st_meta *meta;
+    size_t n_meta;
+} inc_safetensors;
+
+/* Strict parse: header length within the file, JSON well-formed and bounded in depth,
+ * every offset pair inside the data section, begin <= end, size == prod(shape)*elem_size,
+ * no overlaps, no duplicate names. Errors: FORMAT (structure), DTYPE (unknown dtype string)
+ * with a message naming the tensor or field. */
+inception_status inc_st_parse(const uint8_t *buf, size_t size, inc_safetensors *out);
+void inc_st_free(inc_safetensors *st);
+const inc_st_tensor *inc_st_find(const inc_safetensors *st, const char *name);
+const char *inc_st_meta_get(const inc_safetensors *st, const char *key);
+
+/* Preprocessing presets (see DESIGN.md and the images issue). */
+typedef enum inc_preset {
+    INC_PRESET_TORCHVISION = 1, /* shorter side 342 bilinear+antialias, centre crop 299 */
+    INC_PRESET_TIMM = 2,        /* crop_pct 0.875 bicubic: shorter side 341, crop 299 */
+    INC_PRESET_TF = 3           /* central crop 0.875 of the image, bilinear to 299x299 */
+} inc_preset;
+
+typedef struct inc_config {
+    int64_t classes;          /* from fc.weight's shape */
+    int32_t label_offset;     /* 1 when classes == 1001 unless metadata says otherwise */
+    int32_t has_aux;          /* AuxLogits.* tensors present */
+    int32_t bn_has_gamma;     /* bn.weight present (inception.bn_gamma may say "false") */
+    int32_t pool_include_pad; /* 1 = count padded zeros (default) */
+    float mean[3], std[3];    /* network input = (pixel/255 - mean) / std; default 0.5 */
+    inc_preset preset;        /* default TIMM */
+    int32_t input_h, input_w; /* default 299 */
+    char **labels;            /* NULL, or n_labels owned strings from inception.labels */
+    int64_t n_labels;
+    uint32_t crc32;           /* computed over the data section */
+    int32_t crc_checked;      /* 1 if inception.crc32 was present and matched */
+    char *name;               /* inception.name or "" */
+    char *normalization;      /* printable "mean=... std=..." */
+} inc_config;
+
+/* Read the configuration (metadata + tensor presence/shapes) and apply option overrides.
+ * Verifies inception.crc32 unless options->skip_checksum. Errors: FORMAT for a malformed
+ * value (naming the key), CHECKSUM, SHAPE for an fc width that is not 1000/1001-ish
+ * consistent. */
+inception_status inc_config_read(const inc_safetensors *st, const inception_options *opts,
+                                 inc_config *out);
+void inc_config_free(inc_config *cfg);
+
+/* A conv + BN module `prefix` (e.g. "Mixed_5b.branch1x1"): reads prefix.conv.weight
+ * [cout][cin][kh][kw] and prefix.bn.{weight,bias,running_mean,running_var} (weight optional
+ * when !cfg->bn_has_gamma), folds BN (eps 0.001) and returns weights as [cout][kh][kw][cin]
+ * and bias[cout], both from inc_malloc. Errors name the tensor: MISSING_TENSOR, SHAPE,
+ * DTYPE, FORMAT (non-finite values or negative variance). */
+inception_status inc_load_conv(const inc_safetensors *st, const inc_config *cfg,
+                               const char *prefix, int32_t cin, int32_t cout, int32_t kh,
+                               int32_t kw, float **weights, float **bias);
+/* A Linear layer `prefix` ("fc", "AuxLogits.fc"): weight [cout][cin] and bias [cout]. */
+inception_status inc_load_fc(const inc_safetensors *st, const char *prefix, int32_t cin,
+                             int32_t cout, float **weights, float **bias);
+
+/* Read a whole file into memory (mmap where possible). IO errors name the path. */
+typedef struct inc_file_buf {
+    const uint8_t *data;
+    size_t size;
+    void *impl_;
+    size_t impl_size_;
+} inc_file_buf;
+inception_status inc_file_read(const char *path, inc_file_buf *out);
+void inc_file_release(inc_file_buf *buf);
+
+#endif

@@ -1,0 +1,194 @@
+/* Weights by torchvision module name, converted to float32 and BatchNorm-folded. */
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "model/model.h"
+
+/* safetensors data is little-endian and read in place. */
+#if defined(__BYTE_ORDER__) && defined(__ORDER_LITTLE_ENDIAN__)
+_Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "big-endian hosts need a byte-swap path");
+#endif
+
+#define BN_EPS 0.001
+
+/* IEEE half to single, exact for every input: subnormal halves become normal singles,
+ * infinities stay infinite and NaN payloads are kept. */
+static float f16_to_f32(uint16_t h) {
+    uint32_t sign = (uint32_t)(h & 0x8000) << 16;
+    uint32_t exp = (h >> 10) & 0x1F, mant = h & 0x3FF, bits;
+    if (exp == 0x1F) {
+        bits = sign | 0x7F800000u | (mant << 13);
+    } else if (exp != 0) {
+        bits = sign | ((exp + 112) << 23) | (mant << 13);
+    } else if (mant == 0) {
+        bits = sign;
+    } else {
+        /* 0.mant * 2^-14: shift the leading one up into the implicit position */
+        int e = -1;
+        do {
+            mant <<= 1;
+            e++;
+        } while (!(mant & 0x400));
+        bits = sign | ((uint32_t)(112 - e) << 23) | ((mant & 0x3FF) << 13);
+    }
+    float f;
+    memcpy(&f, &bits, sizeof f);
+    return f;
+}
+
+static float bf16_to_f32(uint16_t h) {
+    uint32_t bits = (uint32_t)h << 16;
+    float f;
+    memcpy(&f, &bits, sizeof f);
+    return f;
+}
+
+static void format_shape(char *buf, size_t size, int32_t rank, const int64_t *shape) {
+    size_t o = 0;
+    o += (size_t)snprintf(buf + o, size - o, "[");
+    for (int32_t i = 0; i < rank && o < size; i++)
+        o += (size_t)snprintf(buf + o, size - o, i ? ", %lld" : "%lld", (long long)shape[i]);
+    if (o < size) snprintf(buf + o, size - o, "]");
+}
+
+/* The tensor `name` as float32 in its stored order, after checking dtype, shape and that
+ * every value is finite. */
+static inception_status load_f32(const inc_safetensors *st, const char *name, int32_t rank,
+                                 const int64_t *shape, float **out) {
+    const inc_st_tensor *t = inc_st_find(st, name);
+    if (!t) return inc_error(INCEPTION_ERR_MISSING_TENSOR, "missing tensor '%s'", name);
+    int same = t->rank == rank;
+    for (int32_t i = 0; same && i < rank; i++) same = t->shape[i] == shape[i];
+    if (!same) {
+        char want[128], got[128];
+        format_shape(want, sizeof want, rank, shape);
+        format_shape(got, sizeof got, t->rank, t->shape);
+        return inc_error(INCEPTION_ERR_SHAPE, "tensor '%s' has shape %s, expected %s", name, got,
+                         want);
+    }
+    if (t->dtype == INC_OTHER)
+        return inc_error(INCEPTION_ERR_DTYPE,
+                         "tensor '%s' has a %d-byte element type that is not F32, F16 or BF16",
+                         name, t->elem_size);
+    /* the parser checked end - begin == prod(shape) * elem_size and the range */
+    size_t count = (t->end - t->begin) / (size_t)t->elem_size;
+    float *dst = inc_malloc(count * sizeof *dst);
+    if (!dst) return inc_error(INCEPTION_ERR_OUT_OF_MEMORY, "tensor '%s'", name);
+    const uint8_t *src = st->data + t->begin; /* any alignment: memcpy below */
+    if (t->dtype == INC_F32) {
+        memcpy(dst, src, count * sizeof *dst);
+    } else {
+        for (size_t i = 0; i < count; i++) {
+            uint16_t h;
+            memcpy(&h, src + 2 * i, 2);
+            dst[i] = t->dtype == INC_F16 ? f16_to_f32(h) : bf16_to_f32(h);
+        }
+    }
+    for (size_t i = 0; i < count; i++) {
+        if (!isfinite(dst[i])) {
+            inc_free(dst);
+            return inc_error(INCEPTION_ERR_FORMAT, "tensor '%s' has a non-finite value at index %zu",
+                             name, i);
+        }
+    }
+    *out = dst;
+    return INCEPTION_OK;
+}
+
+static inception_status tensor_name(char *buf, size_t size, const char *prefix,
+                                    const char *suffix) {
+    int n = snprintf(buf, size, "%s.%s", prefix, suffix);
+    if (n < 0 || (size_t)n >= size)
+        return inc_error(INCEPTION_ERR_INVALID_ARGUMENT, "module name '%.64s...' too long", prefix);
+    return INCEPTION_OK;
+}
+
+inception_status inc_load_conv(const inc_safetensors *st, const inc_config *cfg,
+                               const char *prefix, int32_t cin, int32_t cout, int32_t kh,
+                               int32_t kw, float **weights, float **bias) {
+    if (!st || !cfg || !prefix || !weights || !bias || cin < 1 || cout < 1 || kh < 1 || kw < 1)
+        return inc_error(INCEPTION_ERR_INVALID_ARGUMENT, "inc_load_conv: bad arguments");
+    static const char *const bn_parts[4] = {"bn.weight", "bn.bias", "bn.running_mean",
+                                            "bn.running_var"};
+    char names[5][256];
+    inception_status s = tensor_name(names[0], sizeof names[0], prefix, "conv.weight");
+    for (int i = 0; i < 4 && !s; i++) s = tensor_name(names[1 + i], sizeof names[1 + i], prefix, bn_parts[i]);
+    if (s) return s;
+
+    int64_t wshape[4] = {cout, cin, kh, kw};
+    int64_t vshape[1] = {cout};
+    float *w = NULL, *bn[4] = {NULL, NULL, NULL, NULL}, *ow = NULL, *ob = NULL;
+    s = load_f32(st, names[0], 4, wshape, &w);
+    /* without a learned scale (Keras/TF-slim) gamma is 1, and a stored one is ignored */
+    for (int i = cfg->bn_has_gamma ? 0 : 1; i < 4 && !s; i++)
+        s = load_f32(st, names[1 + i], 1, vshape, &bn[i]);
+    if (s) goto done;
+
+    size_t k = (size_t)kh * (size_t)kw * (size_t)cin;
+    ow = inc_malloc((size_t)cout * k * sizeof *ow);
+    ob = inc_malloc((size_t)cout * sizeof *ob);
+    if (!ow || !ob) {
+        s = inc_error(INCEPTION_ERR_OUT_OF_MEMORY, "folding '%s'", prefix);
+        goto done;
+    }
+    for (int32_t o = 0; o < cout; o++) {
+        double var = bn[3][o];
+        if (var < 0) {
+            s = inc_error(INCEPTION_ERR_FORMAT, "tensor '%s' has a negative variance at index %d",
+                          names[4], o);
+            goto done;
+        }
+        double gamma = bn[0] ? bn[0][o] : 1.0;
+        double scale = gamma / sqrt(var + BN_EPS);
+        double b = (double)bn[1][o] - (double)bn[2][o] * scale;
+        ob[o] = (float)b;
+        int finite = isfinite(ob[o]);
+        /* [cout][cin][kh][kw] -> [cout][kh][kw][cin] */
+        const float *wo = w + (size_t)o * k;
+        float *dst = ow + (size_t)o * k;
+        for (int32_t c = 0; c < cin; c++)
+            for (int32_t y = 0; y < kh; y++)
+                for (int32_t x = 0; x < kw; x++) {
+                    float v = (float)((double)wo[((size_t)c * kh + y) * kw + x] * scale);
+                    dst[((size_t)y * kw + x) * cin + c] = v;
+                    finite &= isfinite(v) != 0;
+                }
+        if (!finite) {
+            s = inc_error(INCEPTION_ERR_FORMAT,
+                          "folding BatchNorm into '%s' gives non-finite weights for channel %d",
+                          names[0], o);
+            goto done;
+        }
+    }
+    *weights = ow;
+    *bias = ob;
+    ow = ob = NULL;
+done:
+    inc_free(w);
+    for (int i = 0; i < 4; i++) inc_free(bn[i]);
+    inc_free(ow);
+    inc_free(ob);
+    return s;
+}
+
+inception_status inc_load_fc(const inc_safetensors *st, const char *prefix, int32_t cin,
+                             int32_t cout, float **weights, float **bias) {
+    if (!st || !prefix || !weights || !bias || cin < 1 || cout < 1)
+        return inc_error(INCEPTION_ERR_INVALID_ARGUMENT, "inc_load_fc: bad arguments");
+    char wname[256], bname[256];
+    inception_status s = tensor_name(wname, sizeof wname, prefix, "weight");
+    if (!s) s = tensor_name(bname, sizeof bname, prefix, "bias");
+    if (s) return s;
+    int64_t wshape[2] = {cout, cin}, bshape[1] = {cout};
+    float *w = NULL, *b = NULL;
+    s = load_f32(st, wname, 2, wshape, &w);
+    if (!s) s = load_f32(st, bname, 1, bshape, &b);
+    if (s) {
+        inc_free(w);
+        return s;
+    }
+    *weights = w;
+    *bias = b;
+    return INCEPTION_OK;
+}
