@@ -160,7 +160,8 @@ CASES = [
     dict(name="main299", batch=2, h=299, w=299,
          outputs=["logits", "probabilities", "features", "aux_logits"]),
     dict(name="small75", batch=1, h=75, w=75, outputs=["logits", "probabilities", "features"]),
-    dict(name="rect240x320", batch=1, h=240, w=320, outputs=["logits", "features"]),
+    dict(name="rect240x320", batch=1, h=240, w=320,
+         outputs=["logits", "probabilities", "features"]),
     dict(name="expad_meta", batch=1, h=99, w=131, pool="exclude", pool_via="meta",
          outputs=["logits", "probabilities", "features"]),
     dict(name="expad_opt", batch=1, h=99, w=131, pool="exclude", pool_via="option",
@@ -174,6 +175,20 @@ CASES = [
 DEFAULTS = dict(seed=0, classes=1000, aux=1, gamma=1, f16=0, pool="include", pool_via="none")
 
 _include_pad = True
+
+# (tensor, shape, flat index) triples recorded in the manifest, one per distribution.
+PROBES = [
+    ("Conv2d_1a_3x3.conv.weight", (32, 3, 3, 3), 0),
+    ("Mixed_7c.branch3x3dbl_2.conv.weight", (384, 448, 3, 3), 1234567),
+    ("Mixed_6e.branch7x7dbl_5.bn.weight", (192,), 191),
+    ("Mixed_5b.branch_pool.bn.bias", (32,), 7),
+    ("AuxLogits.conv1.bn.running_mean", (768,), 500),
+    ("Mixed_7a.branch3x3_2.bn.running_var", (320,), 319),
+    ("fc.weight", (1000, 2048), 2047999),
+    ("fc.bias", (1000,), 999),
+    ("AuxLogits.fc.weight", (1000, 768), 5),
+    ("input/main299", None, 536402),
+]
 
 
 def patch_avg_pool():
@@ -288,6 +303,14 @@ def generate(out_dir, dump_dir, only):
                 "h", "w", "expected"]
         lines.append(" ".join("%s=%s" % (k, c[k]) for k in keys) + " outputs=" +
                      ",".join(c["outputs"]))
+    # Probe values: the C test checks tools/testmodel.c against these without PyTorch.
+    for name, shape, idx in PROBES:
+        if name.startswith("input/"):
+            v = uniform(name, 0, idx + 1)[idx]
+        else:
+            v = tensor_values(name, shape, 0).reshape(-1)[idx]
+        lines.append("probe tensor=%s index=%d bits=%08x value=%.9g" %
+                     (name, idx, int(np.float32(v).view(np.uint32)), v))
     if not only:
         with open(os.path.join(out_dir, "manifest.txt"), "w") as f:
             f.write("\n".join(lines) + "\n")

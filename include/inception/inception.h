@@ -304,6 +304,12 @@ INCEPTION_API inception_status inception_session_output(const inception_session 
                                                         inception_output which,
                                                         const inception_tensor **out);
 
+/* Bytes of activation and scratch memory the session holds for the input shape of its
+ * last run (0 before the first run). Planned by lifetime, so it is far less than the sum
+ * of all intermediate tensors. */
+INCEPTION_API inception_status inception_session_memory(const inception_session *session,
+                                                        int64_t *bytes);
+
 /* Per-layer figures of the last run of a session created with INCEPTION_OPT_PROFILE=1.
  * index runs over the layers executed, in graph order; NOT_FOUND past the end. `name` is
  * the torchvision module name, `kind` a shape class ("conv3x3", "conv1x7", "conv3x3s2",

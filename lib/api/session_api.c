@@ -210,6 +210,16 @@ INCEPTION_API inception_status inception_session_output(const inception_session 
     return INCEPTION_OK;
 }
 
+INCEPTION_API inception_status inception_session_memory(const inception_session *s,
+                                                        int64_t *bytes) {
+    inc_error_clear();
+    if (!s || !bytes) return inc_error(INCEPTION_ERR_INVALID_ARGUMENT, "session and bytes are required");
+    *bytes = s->planned ? (int64_t)(s->plan.arena_bytes + s->plan.scratch_bytes * (size_t)s->threads +
+                                    s->probs_bytes)
+                        : 0;
+    return INCEPTION_OK;
+}
+
 static const char *kind_of(const inc_layer *l) {
     switch (l->op) {
     case INC_OP_MAXPOOL: return "maxpool";

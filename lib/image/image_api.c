@@ -210,7 +210,7 @@ INCEPTION_API inception_status inception_image_preprocess(const inception_model 
     if (!model) return inc_error(INCEPTION_ERR_INVALID_ARGUMENT, "model is NULL");
     if (!image) return inc_error(INCEPTION_ERR_INVALID_ARGUMENT, "image is NULL");
     if (!batch) return inc_error(INCEPTION_ERR_INVALID_ARGUMENT, "batch is NULL");
-    int32_t oh, ow;
+    int32_t oh = 0, ow = 0;
     inception_status st = check_batch(batch, index, &oh, &ow);
     if (st != INCEPTION_OK) return st;
     const inc_config *cfg = &model->cfg;

@@ -39,7 +39,7 @@ static int parse_uint(const char *s, const char **end, int64_t max, int64_t *out
     if (!is_digit(*p)) return 0;
     while (is_digit(*p)) {
         int d = *p++ - '0';
-        if (v > (max - d) / 10) return 0;
+        if (v > max / 10 || (v == max / 10 && d > max % 10)) return 0;
         v = v * 10 + d;
     }
     *end = p;
@@ -192,6 +192,9 @@ static inception_status read_labels(const char *text, inc_config *cfg) {
         const char *nl = memchr(p, '\n', (size_t)(text + len - p));
         size_t k = nl ? (size_t)(nl - p) : (size_t)(text + len - p);
         size_t keep = (k > 0 && p[k - 1] == '\r') ? k - 1 : k;
+        if (keep == 0)
+            return inc_error(INCEPTION_ERR_FORMAT, "metadata inception.labels: label %lld is empty",
+                             (long long)(i - lead + 1));
         char *s = inc_malloc(keep + 1);
         if (!s) return inc_error(INCEPTION_ERR_OUT_OF_MEMORY, "labels");
         memcpy(s, p, keep);

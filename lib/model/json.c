@@ -375,12 +375,12 @@ const inc_json *inc_json_get(const inc_json *obj, const char *key) {
 const char *inc_json_type_name(inc_json_type type) {
     switch (type) {
     case INC_JSON_NULL: return "null";
-    case INC_JSON_BOOL: return "boolean";
-    case INC_JSON_INT: return "integer";
-    case INC_JSON_FLOAT: return "number";
-    case INC_JSON_STRING: return "string";
-    case INC_JSON_ARRAY: return "array";
-    case INC_JSON_OBJECT: return "object";
+    case INC_JSON_BOOL: return "a boolean";
+    case INC_JSON_INT: return "an integer";
+    case INC_JSON_FLOAT: return "a number";
+    case INC_JSON_STRING: return "a string";
+    case INC_JSON_ARRAY: return "an array";
+    case INC_JSON_OBJECT: return "an object";
     }
-    return "value";
+    return "a value";
 }

@@ -50,7 +50,7 @@ void inc_json_free(inc_json *v);
 
 /* The member named `key` of an OBJECT (first match), or NULL. */
 const inc_json *inc_json_get(const inc_json *obj, const char *key);
-/* "object", "string", ... for messages. */
+/* "an object", "a string", ... for messages. */
 const char *inc_json_type_name(inc_json_type type);
 
 /* Validate UTF-8 (RFC 3629): returns 1 if `s[0..n)` is well formed. */

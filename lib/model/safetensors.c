@@ -43,7 +43,7 @@ static int cmp_range(const void *a, const void *b) {
 static inception_status read_meta(inc_json *obj, inc_safetensors *st) {
     if (obj->type != INC_JSON_OBJECT)
         return inc_error(INCEPTION_ERR_FORMAT,
-                         "safetensors header: __metadata__ is a %s, expected an object",
+                         "safetensors header: __metadata__ is %s, expected an object",
                          inc_json_type_name(obj->type));
     st->meta = inc_calloc(obj->len, sizeof *st->meta);
     if (!st->meta) return inc_error(INCEPTION_ERR_OUT_OF_MEMORY, "safetensors metadata");
@@ -51,7 +51,7 @@ static inception_status read_meta(inc_json *obj, inc_safetensors *st) {
         const inc_json *v = &obj->items[i];
         if (v->type != INC_JSON_STRING)
             return inc_error(INCEPTION_ERR_FORMAT,
-                             "safetensors header: __metadata__ value of '%s' is a %s, "
+                             "safetensors header: __metadata__ value of '%s' is %s, "
                              "expected a string", obj->keys[i], inc_json_type_name(v->type));
         inc_st_meta *m = &st->meta[st->n_meta];
         /* moved out of the JSON tree; inc_json_free skips the NULLs */
@@ -81,7 +81,7 @@ static int get_size(const inc_json *v, size_t *out) {
 static inception_status read_tensor(const char *name, const inc_json *v, size_t data_size,
                                     inc_st_tensor *t) {
     if (v->type != INC_JSON_OBJECT)
-        return inc_error(INCEPTION_ERR_FORMAT, "tensor '%s': entry is a %s, expected an object",
+        return inc_error(INCEPTION_ERR_FORMAT, "tensor '%s': entry is %s, expected an object",
                          name, inc_json_type_name(v->type));
     const char *fields[3] = {"dtype", "shape", "data_offsets"};
     const inc_json *f[3];
@@ -101,7 +101,7 @@ static inception_status read_tensor(const char *name, const inc_json *v, size_t 
     const inc_json *jd = f[0], *js = f[1], *jo = f[2];
 
     if (jd->type != INC_JSON_STRING)
-        return inc_error(INCEPTION_ERR_FORMAT, "tensor '%s': dtype is a %s, expected a string",
+        return inc_error(INCEPTION_ERR_FORMAT, "tensor '%s': dtype is %s, expected a string",
                          name, inc_json_type_name(jd->type));
     const dtype_info *di = NULL;
     for (size_t i = 0; i < sizeof dtypes / sizeof dtypes[0]; i++)
@@ -112,7 +112,7 @@ static inception_status read_tensor(const char *name, const inc_json *v, size_t 
     t->elem_size = di->size;
 
     if (js->type != INC_JSON_ARRAY)
-        return inc_error(INCEPTION_ERR_FORMAT, "tensor '%s': shape is a %s, expected an array",
+        return inc_error(INCEPTION_ERR_FORMAT, "tensor '%s': shape is %s, expected an array",
                          name, inc_json_type_name(js->type));
     if (js->len > INC_MAX_RANK)
         return inc_error(INCEPTION_ERR_FORMAT, "tensor '%s': rank %zu exceeds the maximum %d",
@@ -178,7 +178,7 @@ static inception_status check_overlaps(const inc_safetensors *st) {
 
 static inception_status parse_header(inc_json *root, inc_safetensors *st) {
     if (root->type != INC_JSON_OBJECT)
-        return inc_error(INCEPTION_ERR_FORMAT, "safetensors header is a %s, expected an object",
+        return inc_error(INCEPTION_ERR_FORMAT, "safetensors header is %s, expected an object",
                          inc_json_type_name(root->type));
     st->tensors = inc_calloc(root->len, sizeof *st->tensors);
     if (!st->tensors) return inc_error(INCEPTION_ERR_OUT_OF_MEMORY, "safetensors tensors");

@@ -4,6 +4,9 @@
  * odd sizes with stride 2, batch 3, views with pixel_stride > c and channel offsets. Every
  * output is also checked for writes outside its slice, for each part of a split writing its
  * elements exactly once, and for results that do not depend on the number of parts. */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE /* setenv */
+#endif
 #include <check.h>
 #include <math.h>
 #include <stdint.h>

@@ -11,50 +11,41 @@
 
 #define INC_INLINE static inline __attribute__((always_inline))
 
-/* The GEMM tile with compile-time MR and NV so the accumulators stay in registers. */
-INC_INLINE void gemm_tile(const int MR, const int NV, size_t ntaps, size_t cin,
-                          const float *const *a, const float *w, const float *bias, float *c,
-                          size_t c_stride, size_t ncols, int relu) {
-    VEC acc[MR][NV];
-#pragma GCC unroll 16
-    for (int r = 0; r < MR; r++)
-#pragma GCC unroll 4
-        for (int v = 0; v < NV; v++) acc[r][v] = V_ZERO();
-    for (size_t t = 0; t < ntaps; t++) {
-        const float *ap[MR];
-#pragma GCC unroll 16
-        for (int r = 0; r < MR; r++) ap[r] = a[t * MR + r];
-        for (size_t k = 0; k < cin; k++) {
-            VEC wv[NV];
-#pragma GCC unroll 4
-            for (int v = 0; v < NV; v++) wv[v] = V_LOAD(w + v * VW);
-#pragma GCC unroll 16
-            for (int r = 0; r < MR; r++) {
-                VEC b = V_BCAST(ap[r] + k);
-#pragma GCC unroll 4
-                for (int v = 0; v < NV; v++) acc[r][v] = V_FMA(b, wv[v], acc[r][v]);
-            }
-            w += NV * VW;
-        }
+/* The GEMM tile. MR and NV are enum constants inside each instantiated function (a const
+ * parameter would make the accumulators a VLA in memory), so the MR x NV accumulators, the
+ * NV weight vectors and the broadcast all live in registers. */
+#define GEMM_BODY                                                                            \
+    VEC acc[MR][NV];                                                                         \
+    _Pragma("GCC unroll 16") for (int r = 0; r < MR; r++)                                    \
+        _Pragma("GCC unroll 4") for (int v = 0; v < NV; v++) acc[r][v] = V_ZERO();           \
+    for (size_t t = 0; t < ntaps; t++) {                                                     \
+        const float *ap[MR];                                                                 \
+        _Pragma("GCC unroll 16") for (int r = 0; r < MR; r++) ap[r] = a[t * MR + r];         \
+        for (size_t k = 0; k < cin; k++) {                                                   \
+            VEC wv[NV];                                                                      \
+            _Pragma("GCC unroll 4") for (int v = 0; v < NV; v++) wv[v] = V_LOAD(w + v * VW); \
+            _Pragma("GCC unroll 16") for (int r = 0; r < MR; r++) {                          \
+                VEC bc = V_BCAST(ap[r] + k);                                                 \
+                _Pragma("GCC unroll 4") for (int v = 0; v < NV; v++)                         \
+                    acc[r][v] = V_FMA(bc, wv[v], acc[r][v]);                                 \
+            }                                                                                \
+            w += NV * VW;                                                                    \
+        }                                                                                    \
+    }                                                                                        \
+    VEC bv[NV];                                                                              \
+    _Pragma("GCC unroll 4") for (int v = 0; v < NV; v++) bv[v] = V_LOAD(bias + v * VW);      \
+    const VEC zero = V_ZERO();                                                               \
+    _Pragma("GCC unroll 16") for (int r = 0; r < MR; r++) {                                  \
+        float *cr = c + (size_t)r * c_stride;                                                \
+        _Pragma("GCC unroll 4") for (int v = 0; v < NV; v++) {                               \
+            VEC x = V_ADD(acc[r][v], bv[v]);                                                 \
+            if (relu) x = V_MAX(x, zero);                                                    \
+            if ((size_t)(v + 1) * VW <= ncols)                                               \
+                V_STOREU(cr + v * VW, x);                                                    \
+            else if ((size_t)v * VW < ncols)                                                 \
+                V_STORE_N(cr + v * VW, x, (int)(ncols - (size_t)v * VW));                    \
+        }                                                                                    \
     }
-    VEC bv[NV];
-#pragma GCC unroll 4
-    for (int v = 0; v < NV; v++) bv[v] = V_LOAD(bias + v * VW);
-    const VEC zero = V_ZERO();
-#pragma GCC unroll 16
-    for (int r = 0; r < MR; r++) {
-        float *cr = c + (size_t)r * c_stride;
-#pragma GCC unroll 4
-        for (int v = 0; v < NV; v++) {
-            VEC x = V_ADD(acc[r][v], bv[v]);
-            if (relu) x = V_MAX(x, zero);
-            if ((size_t)(v + 1) * VW <= ncols)
-                V_STOREU(cr + v * VW, x);
-            else if ((size_t)v * VW < ncols)
-                V_STORE_N(cr + v * VW, x, (int)(ncols - (size_t)v * VW));
-        }
-    }
-}
 
 #define GEMM_NAME2(mr, nv, sfx) gemm_##mr##x##nv##_##sfx
 #define GEMM_NAME(mr, nv, sfx) GEMM_NAME2(mr, nv, sfx)
@@ -63,7 +54,8 @@ INC_INLINE void gemm_tile(const int MR, const int NV, size_t ntaps, size_t cin,
                                                  const float *const *a, const float *w,      \
                                                  const float *bias, float *c,                \
                                                  size_t c_stride, size_t ncols, int relu) {  \
-        gemm_tile(mr, nv, ntaps, cin, a, w, bias, c, c_stride, ncols, relu);                 \
+        enum { MR = mr, NV = nv };                                                           \
+        GEMM_BODY                                                                            \
     }
 
 /* ---- pools: vectorised across channels, one output pixel at a time ---- */

@@ -1,0 +1,417 @@
+/* Image layer, white-box: decoders against the generated variants (data/variants/
+ * manifest.tsv), EXIF, DCT scaling, raw pixels, and the preprocessing presets against
+ * references from torchvision/PIL (data/refs/refs.tsv, tools/gen_preprocess_refs.py).
+ * Built from the image, common and options sources only, so it runs without the rest of
+ * the library. */
+#include <check.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zlib.h>
+
+#include "api/options.h"
+#include "image/image.h"
+
+static char data_dir[512];
+
+static void setup_paths(void) {
+    const char *root = getenv("INCEPTION_TEST_DATA");
+    snprintf(data_dir, sizeof data_dir, "%s/image/data", root ? root : "tests");
+}
+
+static uint8_t *slurp(const char *path, size_t *size) {
+    FILE *f = fopen(path, "rb");
+    if (!f) return NULL;
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    uint8_t *buf = malloc(n > 0 ? (size_t)n : 1);
+    if (buf && fread(buf, 1, (size_t)n, f) != (size_t)n) {
+        free(buf);
+        buf = NULL;
+    }
+    fclose(f);
+    *size = (size_t)n;
+    return buf;
+}
+
+static inception_status status_from_name(const char *s) {
+    if (!strcmp(s, "OK")) return INCEPTION_OK;
+    if (!strcmp(s, "IMAGE")) return INCEPTION_ERR_IMAGE;
+    if (!strcmp(s, "IMAGE_TOO_LARGE")) return INCEPTION_ERR_IMAGE_TOO_LARGE;
+    if (!strcmp(s, "IO")) return INCEPTION_ERR_IO;
+    return (inception_status)-1;
+}
+
+static void apply_opts(const char *spec, inception_options *o) {
+    *o = *inc_options_default();
+    if (!strcmp(spec, "-")) return;
+    long long v;
+    if (sscanf(spec, "min_side=%lld", &v) == 1) o->decode_min_side = v;
+    else if (sscanf(spec, "exif=%lld", &v) == 1) o->exif_orientation = v;
+    else if (sscanf(spec, "max_pixels=%lld", &v) == 1) o->max_image_pixels = v;
+    else ck_abort_msg("unknown option spec %s", spec);
+}
+
+START_TEST(decode_manifest) {
+    char path[2048];
+    snprintf(path, sizeof path, "%s/variants/manifest.tsv", data_dir);
+    FILE *f = fopen(path, "r");
+    ck_assert_msg(f != NULL, "cannot open %s", path);
+    char line[512];
+    int cases = 0, failures = 0;
+    while (fgets(line, sizeof line, f)) {
+        if (line[0] == '#') continue;
+        char name[256], status[64], crc[16], opts[64];
+        int w, h;
+        if (sscanf(line, "%255s %63s %d %d %15s %63s", name, status, &w, &h, crc, opts) != 6)
+            continue;
+        inception_options o;
+        apply_opts(opts, &o);
+        snprintf(path, sizeof path, "%s/variants/%s", data_dir, name);
+        inception_image *img = NULL;
+        inception_status want = status_from_name(status);
+        inception_status got = inception_image_decode_file(path, &o, &img);
+        cases++;
+        if (got != want) {
+            fprintf(stderr, "%s [%s]: status %d, want %s (%s)\n", name, opts, (int)got,
+                    status, inception_last_error());
+            failures++;
+        } else if (got == INCEPTION_OK) {
+            uint32_t c = (uint32_t)crc32(0, img->pixels, (uInt)((size_t)img->width *
+                                                                 img->height * 3));
+            char hex[16];
+            snprintf(hex, sizeof hex, "%08x", c);
+            if (img->width != w || img->height != h || strcmp(hex, crc)) {
+                fprintf(stderr, "%s [%s]: %dx%d crc %s, want %dx%d crc %s\n", name, opts,
+                        img->width, img->height, hex, w, h, crc);
+                failures++;
+            }
+        } else {
+            ck_assert_msg(img == NULL, "%s: out written on failure", name);
+            ck_assert_msg(strlen(inception_last_error()) > 0, "%s: no message", name);
+        }
+        inception_image_free(img);
+    }
+    fclose(f);
+    ck_assert_int_ge(cases, 40);
+    ck_assert_msg(failures == 0, "%d of %d decode cases failed (details on stderr)",
+                  failures, cases);
+}
+END_TEST
+
+START_TEST(decode_memory_edges) {
+    inception_image *img = NULL;
+    static const uint8_t jpeg3[] = {0xFF, 0xD8, 0xFF};
+    static const uint8_t png8[] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1A, '\n'};
+    ck_assert_int_eq(inception_image_decode_memory(NULL, 10, NULL, &img),
+                     INCEPTION_ERR_INVALID_ARGUMENT);
+    ck_assert_int_eq(inception_image_decode_memory(jpeg3, 3, NULL, NULL),
+                     INCEPTION_ERR_INVALID_ARGUMENT);
+    ck_assert_int_eq(inception_image_decode_memory(jpeg3, 0, NULL, &img), INCEPTION_ERR_IMAGE);
+    ck_assert_int_eq(inception_image_decode_memory(jpeg3, 2, NULL, &img), INCEPTION_ERR_IMAGE);
+    ck_assert_int_eq(inception_image_decode_memory(jpeg3, 3, NULL, &img), INCEPTION_ERR_IMAGE);
+    ck_assert_int_eq(inception_image_decode_memory(png8, 8, NULL, &img), INCEPTION_ERR_IMAGE);
+    ck_assert_int_eq(inception_image_decode_memory("GIF89a", 6, NULL, &img),
+                     INCEPTION_ERR_IMAGE);
+    ck_assert_ptr_null(img);
+    ck_assert_int_eq(inception_image_decode_file(NULL, NULL, &img),
+                     INCEPTION_ERR_INVALID_ARGUMENT);
+    ck_assert_int_eq(inception_image_decode_file("x.jpg", NULL, NULL),
+                     INCEPTION_ERR_INVALID_ARGUMENT);
+    /* A prefix of every length of a valid JPEG and PNG: never a crash, never OK for a
+     * cut inside the entropy-coded data (the EOI/IEND are needed). */
+    const char *names[] = {"variants/progressive.jpg", "variants/interlaced.png"};
+    for (int k = 0; k < 2; k++) {
+        char path[2048];
+        size_t n;
+        snprintf(path, sizeof path, "%s/%s", data_dir, names[k]);
+        uint8_t *buf = slurp(path, &n);
+        ck_assert_ptr_nonnull(buf);
+        for (size_t cut = 0; cut + 16 < n; cut += 1 + cut / 16) {
+            inception_status st = inception_image_decode_memory(buf, cut, NULL, &img);
+            ck_assert_msg(st == INCEPTION_ERR_IMAGE, "%s cut at %zu: status %d", names[k],
+                          cut, (int)st);
+        }
+        ck_assert_int_eq(inception_image_decode_memory(buf, n, NULL, &img), INCEPTION_OK);
+        inception_image_free(img);
+        img = NULL;
+        free(buf);
+    }
+}
+END_TEST
+
+START_TEST(exif_parser) {
+    /* Minimal little-endian TIFF with one orientation entry. */
+    uint8_t b[6 + 8 + 2 + 12 + 4] = "Exif\0\0II*\0\x08\0\0\0";
+    uint8_t *e = b + 14;
+    e[0] = 1; e[1] = 0;                           /* one entry */
+    e[2] = 0x12; e[3] = 0x01; e[4] = 3; e[5] = 0; /* tag 0x112, SHORT */
+    e[6] = 1; e[7] = e[8] = e[9] = 0;             /* count 1 */
+    e[10] = 6; e[11] = 0;
+    ck_assert_int_eq(inc_exif_orientation(b, sizeof b), 6);
+    for (size_t n = 0; n < 26; n++) ck_assert_int_eq(inc_exif_orientation(b, n), 1);
+    e[10] = 9; /* out of range */
+    ck_assert_int_eq(inc_exif_orientation(b, sizeof b), 1);
+    e[10] = 3; e[4] = 4; /* LONG instead of SHORT */
+    ck_assert_int_eq(inc_exif_orientation(b, sizeof b), 1);
+    e[4] = 3; e[0] = 0xFF; /* count beyond the buffer */
+    ck_assert_int_eq(inc_exif_orientation(b, sizeof b), 1);
+    e[0] = 1; b[10] = 0xF0; /* IFD offset beyond the buffer */
+    ck_assert_int_eq(inc_exif_orientation(b, sizeof b), 1);
+    b[10] = 8; b[6] = 'X'; /* bad byte order */
+    ck_assert_int_eq(inc_exif_orientation(b, sizeof b), 1);
+}
+END_TEST
+
+START_TEST(jpeg_scale_choice) {
+    ck_assert_int_eq(inc_jpeg_scale_num(6000, 4000, 0), 8);
+    ck_assert_int_eq(inc_jpeg_scale_num(6000, 4000, 342), 1);  /* 500 >= 342 */
+    ck_assert_int_eq(inc_jpeg_scale_num(6000, 4000, 501), 2);
+    ck_assert_int_eq(inc_jpeg_scale_num(1200, 800, 299), 3);
+    ck_assert_int_eq(inc_jpeg_scale_num(1200, 800, 400), 4);
+    ck_assert_int_eq(inc_jpeg_scale_num(1200, 800, 401), 8);   /* not much larger */
+    ck_assert_int_eq(inc_jpeg_scale_num(300, 300, 342), 8);
+    ck_assert_int_eq(inc_jpeg_scale_num(801, 10000, 100), 1);  /* ceil(801/8) = 101 */
+}
+END_TEST
+
+START_TEST(from_pixels_formats) {
+    /* 3x2 image, stride padded to 16 bytes. */
+    uint8_t rgba[2][16], bgr[2][16], gray[2][16], rgb[2][16];
+    for (int y = 0; y < 2; y++)
+        for (int x = 0; x < 3; x++) {
+            uint8_t r = (uint8_t)(10 * x + y), g = (uint8_t)(100 + x), b = (uint8_t)(200 + y);
+            rgb[y][3 * x] = r; rgb[y][3 * x + 1] = g; rgb[y][3 * x + 2] = b;
+            rgba[y][4 * x] = r; rgba[y][4 * x + 1] = g; rgba[y][4 * x + 2] = b;
+            rgba[y][4 * x + 3] = 7;
+            bgr[y][3 * x] = b; bgr[y][3 * x + 1] = g; bgr[y][3 * x + 2] = r;
+            gray[y][x] = r;
+        }
+    inception_image *a = NULL, *b = NULL, *c = NULL, *d = NULL;
+    ck_assert_int_eq(inception_image_from_pixels(rgb, 3, 2, 16, INCEPTION_PIXEL_RGB, NULL, &a),
+                     INCEPTION_OK);
+    ck_assert_int_eq(inception_image_from_pixels(rgba, 3, 2, 16, INCEPTION_PIXEL_RGBA, NULL,
+                                                 &b), INCEPTION_OK);
+    ck_assert_int_eq(inception_image_from_pixels(bgr, 3, 2, 16, INCEPTION_PIXEL_BGR, NULL, &c),
+                     INCEPTION_OK);
+    ck_assert_int_eq(inception_image_width(a), 3);
+    ck_assert_int_eq(inception_image_height(a), 2);
+    ck_assert_mem_eq(inception_image_pixels(a), inception_image_pixels(b), 18);
+    ck_assert_mem_eq(inception_image_pixels(a), inception_image_pixels(c), 18);
+    ck_assert_int_eq(inception_image_from_pixels(gray, 3, 2, 16, INCEPTION_PIXEL_GRAY, NULL,
+                                                 &d), INCEPTION_OK);
+    const uint8_t *p = inception_image_pixels(d);
+    ck_assert_int_eq(p[3 * 4], 11); /* (x=1, y=1) */
+    ck_assert_int_eq(p[3 * 4 + 1], 11);
+    inception_image_free(a);
+    inception_image_free(b);
+    inception_image_free(c);
+    inception_image_free(d);
+    /* BGRA swaps like BGR and drops alpha */
+    uint8_t bgra[4] = {1, 2, 3, 4};
+    ck_assert_int_eq(inception_image_from_pixels(bgra, 1, 1, 4, INCEPTION_PIXEL_BGRA, NULL,
+                                                 &a), INCEPTION_OK);
+    ck_assert_int_eq(inception_image_pixels(a)[0], 3);
+    ck_assert_int_eq(inception_image_pixels(a)[2], 1);
+    inception_image_free(a);
+    a = NULL;
+    ck_assert_int_eq(inception_image_from_pixels(NULL, 3, 2, 16, INCEPTION_PIXEL_RGB, NULL, &a),
+                     INCEPTION_ERR_INVALID_ARGUMENT);
+    ck_assert_int_eq(inception_image_from_pixels(rgb, 3, 2, 16, INCEPTION_PIXEL_RGB, NULL, NULL),
+                     INCEPTION_ERR_INVALID_ARGUMENT);
+    ck_assert_int_eq(inception_image_from_pixels(rgb, 0, 2, 16, INCEPTION_PIXEL_RGB, NULL, &a),
+                     INCEPTION_ERR_INVALID_ARGUMENT);
+    ck_assert_int_eq(inception_image_from_pixels(rgb, 3, -1, 16, INCEPTION_PIXEL_RGB, NULL, &a),
+                     INCEPTION_ERR_INVALID_ARGUMENT);
+    ck_assert_int_eq(inception_image_from_pixels(rgb, 3, 2, 8, INCEPTION_PIXEL_RGB, NULL, &a),
+                     INCEPTION_ERR_INVALID_ARGUMENT);
+    ck_assert_int_eq(inception_image_from_pixels(rgb, 3, 2, 16, (inception_pixel_format)99,
+                                                 NULL, &a), INCEPTION_ERR_INVALID_ARGUMENT);
+    inception_options o = *inc_options_default();
+    o.max_image_pixels = 5;
+    ck_assert_int_eq(inception_image_from_pixels(rgb, 3, 2, 16, INCEPTION_PIXEL_RGB, &o, &a),
+                     INCEPTION_ERR_IMAGE_TOO_LARGE);
+    ck_assert_ptr_null(a);
+    ck_assert_int_eq(inception_image_width(NULL), 0);
+    ck_assert_ptr_null(inception_image_pixels(NULL));
+    inception_image_free(NULL);
+}
+END_TEST
+
+/* Max |ours - reference| over every element, in units of 1/255. */
+static double compare_ref(const char *photo, const char *preset, int oh, int ow,
+                          const char *kind, const char *file) {
+    char path[2048];
+    snprintf(path, sizeof path, "%s/%s", data_dir, photo);
+    inception_image *img = NULL;
+    ck_assert_int_eq(inception_image_decode_file(path, NULL, &img), INCEPTION_OK);
+    inc_preset p = !strcmp(preset, "torchvision") ? INC_PRESET_TORCHVISION
+                   : !strcmp(preset, "timm")      ? INC_PRESET_TIMM
+                                                  : INC_PRESET_TF;
+    size_t n = (size_t)oh * ow * 3;
+    float *ours = malloc(n * sizeof(float));
+    ck_assert_int_eq(inc_preprocess_unit(img, p, oh, ow, ours), INCEPTION_OK);
+    int wide = !strcmp(kind, "u16");
+    uLongf raw_n = (uLongf)(n * (wide ? 2 : 1));
+    uint8_t *raw = malloc(raw_n);
+    size_t zn;
+    snprintf(path, sizeof path, "%s/refs/%s", data_dir, file);
+    uint8_t *z = slurp(path, &zn);
+    ck_assert_msg(z != NULL, "missing %s", path);
+    ck_assert_int_eq(uncompress(raw, &raw_n, z, (uLong)zn), Z_OK);
+    ck_assert_uint_eq(raw_n, n * (wide ? 2 : 1));
+    double worst = 0.0;
+    for (size_t i = 0; i < n; i++) {
+        double ref = wide ? (raw[2 * i] | raw[2 * i + 1] << 8) / 65535.0 : raw[i] / 255.0;
+        double d = fabs((double)ours[i] - ref) * 255.0;
+        if (d > worst) worst = d;
+    }
+    free(z);
+    free(raw);
+    free(ours);
+    inception_image_free(img);
+    return worst;
+}
+
+START_TEST(preprocess_golden) {
+    char path[2048];
+    snprintf(path, sizeof path, "%s/refs/refs.tsv", data_dir);
+    FILE *f = fopen(path, "r");
+    ck_assert_msg(f != NULL, "cannot open %s", path);
+    char line[512];
+    double worst[3] = {0, 0, 0};
+    const char *names[3] = {"torchvision", "timm", "tf"};
+    int cases = 0;
+    while (fgets(line, sizeof line, f)) {
+        char photo[256], preset[32], kind[8], file[256];
+        int oh, ow;
+        if (line[0] == '#' ||
+            sscanf(line, "%255s %31s %d %d %7s %255s", photo, preset, &oh, &ow, kind, file) != 6)
+            continue;
+        double e = compare_ref(photo, preset, oh, ow, kind, file);
+        for (int k = 0; k < 3; k++)
+            if (!strcmp(preset, names[k]) && e > worst[k]) worst[k] = e;
+        /* The 8-bit-rounded tf references carry up to 0.5/255 of their own error. */
+        ck_assert_msg(e <= 1.0 + 1e-6, "%s %s %dx%d: max error %.4f/255", photo, preset, oh,
+                      ow, e);
+        cases++;
+    }
+    fclose(f);
+    ck_assert_int_ge(cases, 9);
+    printf("preprocess max error (units of 1/255): torchvision %.6f, timm %.6f, tf %.6f\n",
+           worst[0], worst[1], worst[2]);
+}
+END_TEST
+
+START_TEST(preset_geometry) {
+    inc_prep_plan p;
+    /* 640x427 landscape, torchvision: shorter side 342, long int(342*640/427) = 512. */
+    inc_prep_plan_make(INC_PRESET_TORCHVISION, 640, 427, 299, 299, &p);
+    ck_assert_int_eq(p.rw, 512);
+    ck_assert_int_eq(p.rh, 342);
+    ck_assert_int_eq(p.cx, 106);  /* round(213/2 = 106.5) = 106, half to even */
+    ck_assert_int_eq(p.cy, 22);   /* round(43/2 = 21.5) = 22 */
+    inc_prep_plan_make(INC_PRESET_TIMM, 512, 600, 299, 299, &p);
+    ck_assert_int_eq(p.rw, 341);
+    ck_assert_int_eq(p.rh, 399);  /* int(341*600/512) = 399 */
+    ck_assert_int_eq(p.cx, 21);   /* 42/2 */
+    ck_assert_int_eq(p.cy, 50);
+    inc_prep_plan_make(INC_PRESET_TF, 640, 427, 299, 299, &p);
+    ck_assert_int_eq(p.tx, 40);   /* int((640 - 560) / 2) */
+    ck_assert_int_eq(p.ty, 26);   /* int((427 - 373.625) / 2) = int(26.69) */
+    ck_assert_int_eq(p.tw, 560);
+    ck_assert_int_eq(p.th, 375);
+    ck_assert_int_eq(inc_preset_min_side(INC_PRESET_TORCHVISION, 299, 299), 342);
+    ck_assert_int_eq(inc_preset_min_side(INC_PRESET_TIMM, 299, 299), 341);
+    ck_assert_int_eq(inc_preset_min_side(INC_PRESET_TF, 299, 299), 342);
+}
+END_TEST
+
+/* Tiny and extreme shapes must still produce a crop of the requested size. */
+START_TEST(preprocess_odd_shapes) {
+    static const int32_t shapes[][2] = {{1, 1}, {1, 500}, {700, 2}, {75, 75}, {3000, 20}};
+    for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
+        int32_t w = shapes[s][0], h = shapes[s][1];
+        uint8_t *px = malloc((size_t)w * h * 3);
+        for (size_t i = 0; i < (size_t)w * h * 3; i++) px[i] = (uint8_t)(i * 37 + 11);
+        inception_image *img = NULL;
+        ck_assert_int_eq(inception_image_from_pixels(px, w, h, (size_t)w * 3,
+                                                     INCEPTION_PIXEL_RGB, NULL, &img),
+                         INCEPTION_OK);
+        float *out = malloc(299 * 299 * 3 * sizeof(float));
+        for (int preset = 1; preset <= 3; preset++) {
+            ck_assert_int_eq(inc_preprocess_unit(img, (inc_preset)preset, 299, 299, out),
+                             INCEPTION_OK);
+            for (size_t i = 0; i < 299 * 299 * 3; i++)
+                ck_assert(out[i] >= 0.0f && out[i] <= 1.0f);
+        }
+        free(out);
+        free(px);
+        inception_image_free(img);
+    }
+}
+END_TEST
+
+/* Every allocation failing in turn: a clean OUT_OF_MEMORY, never a crash or an OK with
+ * garbage. (Leaks are caught by running the suite under valgrind/ASan.) */
+START_TEST(allocation_failures) {
+    const char *names[] = {"variants/cmyk.jpg", "variants/exif_6.jpg", "variants/rgba16.png",
+                           "skimage_rocket_falcon9.jpg"};
+    for (int k = 0; k < 4; k++) {
+        char path[2048];
+        size_t n;
+        snprintf(path, sizeof path, "%s/%s", data_dir, names[k]);
+        uint8_t *buf = slurp(path, &n);
+        ck_assert_ptr_nonnull(buf);
+        int ok = 0;
+        for (int64_t fail = 0; fail < 200 && !ok; fail++) {
+            inception_image *img = NULL;
+            inc_alloc_fail_after(fail);
+            inception_status st = inception_image_decode_memory(buf, n, NULL, &img);
+            float *out = NULL;
+            if (st == INCEPTION_OK) {
+                out = malloc(299 * 299 * 3 * sizeof(float));
+                st = inc_preprocess_unit(img, INC_PRESET_TIMM, 299, 299, out);
+            }
+            inc_alloc_fail_after(-1);
+            ck_assert_msg(st == INCEPTION_OK || st == INCEPTION_ERR_OUT_OF_MEMORY,
+                          "%s fail after %lld: status %d (%s)", names[k], (long long)fail,
+                          (int)st, inception_last_error());
+            ok = st == INCEPTION_OK;
+            free(out);
+            inception_image_free(img);
+        }
+        ck_assert_msg(ok, "%s never succeeded", names[k]);
+        free(buf);
+    }
+}
+END_TEST
+
+static Suite *image_suite(void) {
+    Suite *s = suite_create("image");
+    TCase *tc = tcase_create("decode");
+    tcase_add_test(tc, decode_manifest);
+    tcase_add_test(tc, decode_memory_edges);
+    tcase_add_test(tc, exif_parser);
+    tcase_add_test(tc, jpeg_scale_choice);
+    tcase_add_test(tc, from_pixels_formats);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("preprocess");
+    tcase_add_test(tc, preprocess_golden);
+    tcase_add_test(tc, preset_geometry);
+    tcase_add_test(tc, preprocess_odd_shapes);
+    tcase_add_test(tc, allocation_failures);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void) {
+    setup_paths();
+    SRunner *sr = srunner_create(image_suite());
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
