@@ -161,6 +161,24 @@ static void tile_rows(const packed_conv *p, const inception_view *in, const ince
     }
 }
 
+/* Output pixels per chunk: the chunk's input window (about 128 KiB) stays in L2 while every
+ * channel block sweeps it, and each block's weights are re-read once per chunk, which is
+ * cheap once a chunk has a hundred pixels or so. */
+static int64_t chunk_pixels(const packed_conv *p, const inception_view *in,
+                            const inception_view *out, int64_t mr) {
+    const inception_conv_desc *d = &p->d;
+    int64_t row_bytes = in->w * in->pixel_stride * (int64_t)sizeof(float);
+    int64_t budget = 128 * 1024, chunk = mr;
+    for (;;) {
+        int64_t next = chunk * 2;
+        int64_t out_rows = (next + out->w - 1) / out->w + 1;
+        int64_t in_rows = (out_rows - 1) * d->stride_h + d->kernel_h;
+        if (in_rows * row_bytes > budget || next > 64 * mr) break;
+        chunk = next;
+    }
+    return chunk;
+}
+
 static void simd_conv_run(void *user, const inception_conv_desc *d, const void *packed,
                           const inception_view *in, const inception_view *out, int32_t part,
                           int32_t parts, void *scratch) {
@@ -172,17 +190,22 @@ static void simd_conv_run(void *user, const inception_conv_desc *d, const void *
     split(p, M, part, parts, &m0, &m1, &b0, &b1);
     size_t cin = (size_t)p->d.in_channels, ntaps = (size_t)p->ntaps;
     size_t ostride = (size_t)out->pixel_stride;
-    for (int32_t b = b0; b < b1; b++) {
-        int32_t bw = block_width(p, b), nv = bw / k->vw, mr = k->mr[nv];
-        size_t j0 = (size_t)b * (size_t)p->nb;
-        size_t ncols = (size_t)p->d.out_channels - j0;
-        if (ncols > (size_t)bw) ncols = (size_t)bw;
-        const float *w = p->w + j0 * ntaps * cin;
-        for (int64_t m = m0; m < m1; m += mr) {
-            int rows = m1 - m < mr ? (int)(m1 - m) : mr;
-            tile_rows(p, in, out, m, rows, a);
-            k->gemm[nv][rows](ntaps, cin, a, w, p->bias + j0, out->data + m * ostride + j0,
-                              ostride, ncols, p->d.relu);
+    /* Chunks are multiples of every tile height used, so tiles never straddle chunks. */
+    int64_t chunk = chunk_pixels(p, in, out, k->mr[k->nv_main]);
+    for (int64_t c0 = m0; c0 < m1; c0 += chunk) {
+        int64_t c1 = c0 + chunk < m1 ? c0 + chunk : m1;
+        for (int32_t b = b0; b < b1; b++) {
+            int32_t bw = block_width(p, b), nv = bw / k->vw, mr = k->mr[nv];
+            size_t j0 = (size_t)b * (size_t)p->nb;
+            size_t ncols = (size_t)p->d.out_channels - j0;
+            if (ncols > (size_t)bw) ncols = (size_t)bw;
+            const float *w = p->w + j0 * ntaps * cin;
+            for (int64_t m = c0; m < c1; m += mr) {
+                int rows = c1 - m < mr ? (int)(c1 - m) : mr;
+                tile_rows(p, in, out, m, rows, a);
+                k->gemm[nv][rows](ntaps, cin, a, w, p->bias + j0,
+                                  out->data + m * ostride + j0, ostride, ncols, p->d.relu);
+            }
         }
     }
 }
