@@ -12,7 +12,7 @@
 #   value = offset + float32(u_i * scale)   (float32 ops; the add skipped when offset = 0)
 #   conv.weight: scale float32(sqrt(6/fan_in)); bn.weight 1 +- 0.2; bn.bias +-0.1;
 #   bn.running_mean +-0.2; bn.running_var 1 +- 0.5; fc.weight float32(sqrt(3/fan_in));
-#   fc.bias +-0.1; num_batches_tracked = 0.  Inputs: the raw u stream of "input/<case>".
+#   fc.bias +-0.1; num_batches_tracked = 0.  Inputs: the raw u stream of "input/<case>"
 #
 # Usage:
 #   gen_golden.py [--out tests/golden/data] [--dump DIR]   write the expected outputs
@@ -237,7 +237,7 @@ def run_case(c, dump_dir=None):
     _include_pad = c["pool"] == "include"
     m = build_torch_model(c)
     n = c["batch"] * 3 * c["h"] * c["w"]
-    x32 = uniform("input/" + c["name"], c["seed"], n).reshape(c["batch"], 3, c["h"], c["w"])
+    x32 = uniform(c["input"], c["seed"], n).reshape(c["batch"], 3, c["h"], c["w"])
     acts = {}
 
     def hook(name):
@@ -285,7 +285,7 @@ def generate(out_dir, dump_dir, only):
     patch_avg_pool()
     os.makedirs(out_dir, exist_ok=True)
     lines = ["# Golden cases for tests/golden/test_golden.c, written by tools/gen_golden.py.",
-             "# One case per line, key=value. Input: the PRNG stream of input/<case> (NCHW, "
+             "# One case per line, key=value. Input: the PRNG stream named by input= (NCHW, "
              "[batch,3,h,w]).",
              "# Expected outputs: <expected>.<output>.f32, little-endian float32 "
              "[batch, classes] or [batch, 2048]."]
@@ -293,6 +293,7 @@ def generate(out_dir, dump_dir, only):
         c = dict(DEFAULTS)
         c.update(case)
         c.setdefault("expected", c["name"])
+        c["input"] = "input/" + c["expected"]  # a case reusing expected data reuses its input
         if only and c["name"] not in only:
             continue
         if c["expected"] == c["name"]:
@@ -300,7 +301,7 @@ def generate(out_dir, dump_dir, only):
             for k, v in out.items():
                 v.astype("<f4").tofile(os.path.join(out_dir, "%s.%s.f32" % (c["name"], k)))
         keys = ["name", "seed", "classes", "aux", "gamma", "f16", "pool", "pool_via", "batch",
-                "h", "w", "expected"]
+                "h", "w", "input", "expected"]
         lines.append(" ".join("%s=%s" % (k, c[k]) for k in keys) + " outputs=" +
                      ",".join(c["outputs"]))
     # Probe values: the C test checks tools/testmodel.c against these without PyTorch.

@@ -142,7 +142,7 @@ static void conv(tlist *l, const char *prefix, int cin, int cout, int kh, int kw
     d->shape[2] = kh;
     d->shape[3] = kw;
     d->fan_in = (int64_t)cin * kh * kw;
-    d->count = (size_t)cout * cin * kh * kw;
+    d->count = (size_t)cout * (size_t)cin * (size_t)kh * (size_t)kw;
     if (l->bn_gamma) vec(l, prefix, ".bn.weight", K_GAMMA, cout);
     vec(l, prefix, ".bn.bias", K_BETA, cout);
     vec(l, prefix, ".bn.running_mean", K_MEAN, cout);
@@ -158,7 +158,7 @@ static void fc(tlist *l, const char *prefix, int cin, int cout) {
     d->shape[0] = cout;
     d->shape[1] = cin;
     d->fan_in = cin;
-    d->count = (size_t)cout * cin;
+    d->count = (size_t)cout * (size_t)cin;
     vec(l, prefix, ".bias", K_FC_B, cout);
 }
 

@@ -1,7 +1,7 @@
 /* Model configuration: the inception.* keys of __metadata__ (see docs/model-format.md),
  * what the tensors themselves say (classes, aux head, BN gamma), then option overrides.
  * Numbers are parsed and printed here by hand so the host's locale cannot change them. */
-#include <locale.h>
+#include <float.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -98,7 +98,7 @@ static int parse_float(const char *s, const char **end, double *out) {
         v = exp10 < 0 ? v / pow10[-exp10] : v * pow10[exp10];
     else if (mant != 0)
         v = v * pow(10.0, (double)exp10);
-    if (!isfinite(v) || (float)v > 3.4e38f || (float)v < -3.4e38f) return 0;
+    if (!(fabs(v) <= FLT_MAX)) return 0; /* also NaN; checked before narrowing to float */
     *end = p;
     *out = neg ? -v : v;
     return 1;
@@ -132,17 +132,17 @@ static int parse_bool(const char *s, int32_t *out) {
     return 1;
 }
 
-/* %g with '.' whatever LC_NUMERIC says. */
+/* %g with '.' whatever LC_NUMERIC says: a finite %g result holds only digits, signs, 'e'
+ * and the locale's decimal separator (possibly several bytes), which becomes '.'. */
 static void fmt_float(char *buf, size_t size, float v) {
     snprintf(buf, size, "%g", (double)v);
-    const char *dp = localeconv()->decimal_point;
-    size_t k = dp ? strlen(dp) : 0;
-    if (k == 0 || strcmp(dp, ".") == 0) return;
-    char *hit = strstr(buf, dp);
-    if (hit) {
-        *hit = '.';
-        memmove(hit + 1, hit + k, strlen(hit + k) + 1);
-    }
+    char *p = buf;
+    while (*p && (is_digit(*p) || *p == '-' || *p == '+' || *p == 'e')) p++;
+    if (!*p || *p == '.') return;
+    char *q = p;
+    while (*q && !is_digit(*q)) q++;
+    *p = '.';
+    memmove(p + 1, q, strlen(q) + 1);
 }
 
 static char *make_normalization(const inc_config *cfg) {

@@ -9,8 +9,7 @@ typedef struct parser {
     size_t values;
 } parser;
 
-static inception_status fail(const parser *p, size_t pos, const char *what) {
-    (void)p;
+static inception_status fail(size_t pos, const char *what) {
     return inc_error(INCEPTION_ERR_FORMAT, "safetensors header: JSON: %s at byte %zu", what, pos);
 }
 
@@ -104,7 +103,7 @@ static size_t put_utf8(uint8_t *d, uint32_t cp) {
 static inception_status parse_string(parser *p, char **out, size_t *out_len) {
     size_t start = p->pos + 1, end = start;
     while (end < p->n && p->s[end] != '"') end += (p->s[end] == '\\') ? 2 : 1;
-    if (end >= p->n) return fail(p, p->pos, "unterminated string");
+    if (end >= p->n) return fail(p->pos, "unterminated string");
 
     uint8_t *d = inc_malloc(end - start + 1);
     if (!d) return inc_error(INCEPTION_ERR_OUT_OF_MEMORY, "safetensors header: JSON string");
@@ -113,13 +112,13 @@ static inception_status parse_string(parser *p, char **out, size_t *out_len) {
         uint8_t c = p->s[i];
         if (c < 0x20) {
             inc_free(d);
-            return fail(p, i, "control character in string");
+            return fail(i, "control character in string");
         }
         if (c >= 0x80) {
             size_t k = utf8_seq(p->s + i, end - i);
             if (k == 0) {
                 inc_free(d);
-                return fail(p, i, "invalid UTF-8 in string");
+                return fail(i, "invalid UTF-8 in string");
             }
             memcpy(d + o, p->s + i, k);
             o += k;
@@ -144,32 +143,32 @@ static inception_status parse_string(parser *p, char **out, size_t *out_len) {
         }
         if (e != 'u') {
             inc_free(d);
-            return fail(p, i, "invalid escape in string");
+            return fail(i, "invalid escape in string");
         }
         uint32_t cp;
         if (end - i < 6 || !hex4(p->s + i + 2, &cp)) {
             inc_free(d);
-            return fail(p, i, "invalid \\u escape");
+            return fail(i, "invalid \\u escape");
         }
         size_t esc_at = i;
         i += 6;
         if (cp >= 0xDC00 && cp <= 0xDFFF) {
             inc_free(d);
-            return fail(p, esc_at, "unpaired low surrogate");
+            return fail(esc_at, "unpaired low surrogate");
         }
         if (cp >= 0xD800 && cp <= 0xDBFF) {
             uint32_t lo;
             if (end - i < 6 || p->s[i] != '\\' || p->s[i + 1] != 'u' ||
                 !hex4(p->s + i + 2, &lo) || lo < 0xDC00 || lo > 0xDFFF) {
                 inc_free(d);
-                return fail(p, esc_at, "unpaired high surrogate");
+                return fail(esc_at, "unpaired high surrogate");
             }
             cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
             i += 6;
         }
         if (cp == 0) {
             inc_free(d);
-            return fail(p, esc_at, "\\u0000 in string");
+            return fail(esc_at, "\\u0000 in string");
         }
         o += put_utf8(d + o, cp);
     }
@@ -189,9 +188,9 @@ static inception_status parse_number(parser *p, inc_json *v) {
         neg = 1;
         i++;
     }
-    if (i >= p->n || !is_digit(p->s[i])) return fail(p, start, "invalid number");
+    if (i >= p->n || !is_digit(p->s[i])) return fail(start, "invalid number");
     if (p->s[i] == '0' && i + 1 < p->n && is_digit(p->s[i + 1]))
-        return fail(p, start, "leading zero in number");
+        return fail(start, "leading zero in number");
     uint64_t mag = 0;
     int overflow = 0;
     while (i < p->n && is_digit(p->s[i])) {
@@ -203,14 +202,14 @@ static inception_status parse_number(parser *p, inc_json *v) {
     int is_float = 0;
     if (i < p->n && p->s[i] == '.') {
         i++;
-        if (i >= p->n || !is_digit(p->s[i])) return fail(p, start, "invalid number");
+        if (i >= p->n || !is_digit(p->s[i])) return fail(start, "invalid number");
         while (i < p->n && is_digit(p->s[i])) i++;
         is_float = 1;
     }
     if (i < p->n && (p->s[i] == 'e' || p->s[i] == 'E')) {
         i++;
         if (i < p->n && (p->s[i] == '+' || p->s[i] == '-')) i++;
-        if (i >= p->n || !is_digit(p->s[i])) return fail(p, start, "invalid number");
+        if (i >= p->n || !is_digit(p->s[i])) return fail(start, "invalid number");
         while (i < p->n && is_digit(p->s[i])) i++;
         is_float = 1;
     }
@@ -220,7 +219,7 @@ static inception_status parse_number(parser *p, inc_json *v) {
         return INCEPTION_OK;
     }
     uint64_t limit = neg ? (uint64_t)INT64_MAX + 1 : (uint64_t)INT64_MAX;
-    if (overflow || mag > limit) return fail(p, start, "integer out of range");
+    if (overflow || mag > limit) return fail(start, "integer out of range");
     v->type = INC_JSON_INT;
     /* -(2^63) is representable; compute it without overflowing */
     v->integer = neg ? (mag == (uint64_t)INT64_MAX + 1 ? INT64_MIN : -(int64_t)mag)
@@ -242,7 +241,7 @@ static inception_status parse_container(parser *p, inc_json *v, int depth, int i
     uint8_t close = is_obj ? '}' : ']';
     size_t cap = 0;
     v->type = is_obj ? INC_JSON_OBJECT : INC_JSON_ARRAY;
-    if (depth >= INC_JSON_MAX_DEPTH) return fail(p, p->pos, "nesting too deep");
+    if (depth >= INC_JSON_MAX_DEPTH) return fail(p->pos, "nesting too deep");
     p->pos++;
     skip_ws(p);
     if (p->pos < p->n && p->s[p->pos] == close) {
@@ -266,14 +265,14 @@ static inception_status parse_container(parser *p, inc_json *v, int depth, int i
         if (is_obj) {
             skip_ws(p);
             if (p->pos >= p->n || p->s[p->pos] != '"')
-                return fail(p, p->pos, "expected a string key");
+                return fail(p->pos, "expected a string key");
             size_t klen;
             inception_status st = parse_string(p, &key, &klen);
             if (st) return st;
             skip_ws(p);
             if (p->pos >= p->n || p->s[p->pos] != ':') {
                 inc_free(key);
-                return fail(p, p->pos, "expected ':'");
+                return fail(p->pos, "expected ':'");
             }
             p->pos++;
         }
@@ -285,7 +284,7 @@ static inception_status parse_container(parser *p, inc_json *v, int depth, int i
         v->len++;
         if (st) return st;
         skip_ws(p);
-        if (p->pos >= p->n) return fail(p, p->pos, "unexpected end of text");
+        if (p->pos >= p->n) return fail(p->pos, "unexpected end of text");
         if (p->s[p->pos] == ',') {
             p->pos++;
             continue;
@@ -294,7 +293,7 @@ static inception_status parse_container(parser *p, inc_json *v, int depth, int i
             p->pos++;
             return INCEPTION_OK;
         }
-        return fail(p, p->pos, is_obj ? "expected ',' or '}'" : "expected ',' or ']'");
+        return fail(p->pos, is_obj ? "expected ',' or '}'" : "expected ',' or ']'");
     }
 oom:
     return inc_error(INCEPTION_ERR_OUT_OF_MEMORY, "safetensors header: JSON container");
@@ -303,8 +302,8 @@ oom:
 static inception_status parse_value(parser *p, inc_json *v, int depth) {
     skip_ws(p);
     v->pos = p->pos;
-    if (p->pos >= p->n) return fail(p, p->pos, "unexpected end of text");
-    if (++p->values > INC_JSON_MAX_VALUES) return fail(p, p->pos, "too many values");
+    if (p->pos >= p->n) return fail(p->pos, "unexpected end of text");
+    if (++p->values > INC_JSON_MAX_VALUES) return fail(p->pos, "too many values");
     uint8_t c = p->s[p->pos];
     switch (c) {
     case '{': return parse_container(p, v, depth, 1);
@@ -330,7 +329,7 @@ static inception_status parse_value(parser *p, inc_json *v, int depth) {
         if (c == '-' || is_digit(c)) return parse_number(p, v);
         break;
     }
-    return fail(p, p->pos, "unexpected character");
+    return fail(p->pos, "unexpected character");
 }
 
 inception_status inc_json_parse(const char *text, size_t size, inc_json *out) {
@@ -340,7 +339,7 @@ inception_status inc_json_parse(const char *text, size_t size, inc_json *out) {
     inception_status st = parse_value(&p, &v, 0);
     if (st == INCEPTION_OK) {
         skip_ws(&p);
-        if (p.pos != p.n) st = fail(&p, p.pos, "trailing characters after the top-level value");
+        if (p.pos != p.n) st = fail(p.pos, "trailing characters after the top-level value");
     }
     if (st) {
         inc_json_free(&v);

@@ -6,11 +6,15 @@
  * other available backend with 1 and 2 threads; each output must satisfy
  * max|got - expected| <= 1e-4 * max|expected|. The achieved ratios are printed.
  */
+#if !defined(_GNU_SOURCE) && !defined(_POSIX_C_SOURCE)
+#define _POSIX_C_SOURCE 200809L /* clock_gettime */
+#endif
 #include <check.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <inception/inception.h>
 
@@ -23,7 +27,7 @@
 #define MAX_VARIANTS 8
 
 typedef struct gcase {
-    char name[64], expected[64], pool[16], pool_via[16], outputs[128];
+    char name[64], expected[64], input[80], pool[16], pool_via[16], outputs[128];
     uint64_t seed;
     int classes, aux, gamma, f16, batch, h, w;
     int variant; /* index into variants[] */
@@ -65,6 +69,7 @@ static int parse_case(char *line, gcase *c) {
         const char *k = tok, *v = eq + 1;
         if (!strcmp(k, "name")) snprintf(c->name, sizeof c->name, "%s", v);
         else if (!strcmp(k, "expected")) snprintf(c->expected, sizeof c->expected, "%s", v);
+        else if (!strcmp(k, "input")) snprintf(c->input, sizeof c->input, "%s", v);
         else if (!strcmp(k, "pool")) snprintf(c->pool, sizeof c->pool, "%s", v);
         else if (!strcmp(k, "pool_via")) snprintf(c->pool_via, sizeof c->pool_via, "%s", v);
         else if (!strcmp(k, "outputs")) snprintf(c->outputs, sizeof c->outputs, "%s", v);
@@ -78,7 +83,7 @@ static int parse_case(char *line, gcase *c) {
         else if (!strcmp(k, "w")) c->w = atoi(v);
         else return -1;
     }
-    return c->name[0] && c->batch > 0 && c->h > 0 && c->w > 0 ? 0 : -1;
+    return c->name[0] && c->input[0] && c->expected[0] && c->batch > 0 && c->h > 0 && c->w > 0 ? 0 : -1;
 }
 
 static int parse_probe(char *line, probe *p) {
@@ -219,9 +224,7 @@ static inception_tensor *make_input(const gcase *c, inception_layout layout) {
     size_t count = (size_t)c->batch * 3 * c->h * c->w;
     float *nchw = malloc(count * sizeof *nchw);
     ck_assert_ptr_nonnull(nchw);
-    char name[96];
-    snprintf(name, sizeof name, "input/%s", c->name);
-    inc_testmodel_uniform(name, c->seed, nchw, count);
+    inc_testmodel_uniform(c->input, c->seed, nchw, count);
     inception_tensor *t = NULL;
     if (layout == INCEPTION_LAYOUT_NCHW) {
         int64_t dims[4] = {c->batch, 3, c->h, c->w};
@@ -293,7 +296,12 @@ static void check_info(const gcase *c, const inception_model *m, const char *bac
  * is given (outputs of the NCHW run), also reports the largest difference from it. */
 static void run_and_compare(const gcase *c, inception_session *s, inception_tensor *input,
                             const char *label, float *const *ref, float **keep) {
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
     inception_status st = inception_session_run(s, input);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    printf("golden %-12s %-22s run %.0f ms\n",
+           c->name, label, (t1.tv_sec - t0.tv_sec) * 1e3 + (t1.tv_nsec - t0.tv_nsec) / 1e6);
     ck_assert_msg(st == INCEPTION_OK, "case %s %s: run: %s: %s", c->name, label,
                   inception_status_string(st), inception_session_last_error(s));
     for (int k = 0; k < N_OUTPUT_KINDS; k++) {

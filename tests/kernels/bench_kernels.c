@@ -13,6 +13,7 @@
 #endif
 #include <immintrin.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -207,8 +208,10 @@ static void *worker(void *arg) {
     int part = (int)(intptr_t)arg, seen = 0;
     for (;;) {
         int g;
-        while ((g = atomic_load_explicit(&generation, memory_order_acquire)) == seen)
+        while ((g = atomic_load_explicit(&generation, memory_order_acquire)) == seen) {
             if (atomic_load(&quit)) return NULL;
+            sched_yield(); /* spin, but let others run on a busy machine */
+        }
         seen = g;
         run_part(part);
         atomic_fetch_add_explicit(&done, 1, memory_order_acq_rel);
@@ -223,8 +226,7 @@ static void run_job(void) {
     atomic_store(&done, 0);
     atomic_fetch_add_explicit(&generation, 1, memory_order_acq_rel);
     run_part(0);
-    while (atomic_load_explicit(&done, memory_order_acquire) < n_threads - 1) {
-    }
+    while (atomic_load_explicit(&done, memory_order_acquire) < n_threads - 1) sched_yield();
 }
 
 static float *fbuf(size_t n) {
@@ -357,6 +359,7 @@ static int cmd_net(const inception_backend *be, int batch, int runs) {
     float *a = fbuf(maxbuf), *b = fbuf(maxbuf);
     inception_pool_desc pds[16];
     double *t = calloc((size_t)runs, sizeof *t);
+    int verbose = getenv("BENCH_VERBOSE") != NULL; /* per-op times of the last pass */
     for (int r = -2; r < runs; r++) {
         double t0 = now_s();
         int pi = 0;
@@ -370,10 +373,17 @@ static int cmd_net(const inception_backend *be, int batch, int runs) {
                 inception_view vo = {b, batch, oh, oh, ps->c, ps->c};
                 cur.be = be, cur.kind = 1 + ps->kind, cur.pd = &pds[pi];
                 cur.in = vi, cur.out = vo;
+                double tp = now_s();
                 run_job();
+                if (verbose && r == runs - 1)
+                    printf("  pool kind %d %dx%dx%d %.3f ms\n", ps->kind, ps->h, ps->w, ps->c,
+                           (now_s() - tp) * 1e3);
             }
             set_conv_job(be, &p[i], &convs[i], batch, a, b);
+            double tc = now_s();
             run_job();
+            if (verbose && r == runs - 1)
+                printf("  %-28s %.3f ms\n", convs[i].name, (now_s() - tc) * 1e3);
         }
         if (r >= 0) t[r] = now_s() - t0;
     }

@@ -29,6 +29,21 @@ typedef void (*inc_simd_pool_fn)(const inception_pool_desc *d, const inception_v
 typedef void (*inc_simd_gap_fn)(const inception_view *in, const inception_view *out,
                                 int64_t n0, int64_t n1, int64_t c0, int64_t c1);
 
+/* Winograd F(2x2, 3x3) transforms, vectorised across channels, for tiles [t0, t0 + nt) of
+ * the 2x2 output-tile grid (th x tw tiles per image, numbered n-major).
+ * wino_in writes V[xi][i][c] = (B^T d B)[xi] for tile t0 + i at V + xi * xi_stride +
+ * i * cstride + c, for c < round_up(in->c, vw) (cstride >= that); `zeros` holds at least
+ * cstride zero floats and stands in for input pixels in the padding.
+ * wino_out reads M[xi][i][c] at M + xi * xi_stride + i * cstride + c and writes
+ * act(A^T m A + bias) into the output pixels of each tile that exist. */
+typedef void (*inc_simd_wino_in_fn)(const inception_view *in, int64_t th, int64_t tw,
+                                    int pad_h, int pad_w, int64_t t0, int64_t nt,
+                                    const float *zeros, float *V, size_t xi_stride,
+                                    size_t cstride);
+typedef void (*inc_simd_wino_out_fn)(const float *M, size_t xi_stride, size_t cstride,
+                                     const float *bias, const inception_view *out, int64_t th,
+                                     int64_t tw, int64_t t0, int64_t nt, int relu);
+
 typedef struct inc_simd_kernels {
     const char *isa;
     int vw;                         /* floats per vector */
@@ -37,6 +52,8 @@ typedef struct inc_simd_kernels {
     inc_simd_gemm_fn gemm[INC_SIMD_NV_MAX + 1][INC_SIMD_MR_MAX + 1]; /* [nv][mr] */
     inc_simd_pool_fn max_pool, avg_pool;
     inc_simd_gap_fn global_avg_pool;
+    inc_simd_wino_in_fn wino_in;
+    inc_simd_wino_out_fn wino_out;
 } inc_simd_kernels;
 
 extern const inc_simd_kernels inc_simd_kernels_avx2;

@@ -11,6 +11,7 @@
 #define V_BCAST(p) _mm256_broadcast_ss(p)
 #define V_FMA(a, b, c) _mm256_fmadd_ps(a, b, c)
 #define V_ADD(a, b) _mm256_add_ps(a, b)
+#define V_SUB(a, b) _mm256_sub_ps(a, b)
 #define V_MUL(a, b) _mm256_mul_ps(a, b)
 #define V_MAX(a, b) _mm256_max_ps(a, b)
 #define V_MAX_NAN(acc, v) _mm256_blendv_ps(_mm256_max_ps(acc, v), acc, _mm256_cmp_ps(acc, acc, _CMP_UNORD_Q))
@@ -43,4 +44,6 @@ const inc_simd_kernels inc_simd_kernels_avx2 = {
     .max_pool = max_pool_k,
     .avg_pool = avg_pool_k,
     .global_avg_pool = global_avg_pool_k,
+    .wino_in = wino_in_k,
+    .wino_out = wino_out_k,
 };

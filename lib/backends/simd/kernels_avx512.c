@@ -12,6 +12,7 @@
 #define V_BCAST(p) _mm512_set1_ps(*(p))
 #define V_FMA(a, b, c) _mm512_fmadd_ps(a, b, c)
 #define V_ADD(a, b) _mm512_add_ps(a, b)
+#define V_SUB(a, b) _mm512_sub_ps(a, b)
 #define V_MUL(a, b) _mm512_mul_ps(a, b)
 #define V_MAX(a, b) _mm512_max_ps(a, b)
 #define V_MAX_NAN(acc, v) _mm512_mask_mov_ps(_mm512_max_ps(acc, v), _mm512_cmp_ps_mask(acc, acc, _CMP_UNORD_Q), acc)
@@ -49,4 +50,6 @@ const inc_simd_kernels inc_simd_kernels_avx512 = {
     .max_pool = max_pool_k,
     .avg_pool = avg_pool_k,
     .global_avg_pool = global_avg_pool_k,
+    .wino_in = wino_in_k,
+    .wino_out = wino_out_k,
 };

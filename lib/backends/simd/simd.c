@@ -39,7 +39,10 @@ typedef struct packed_conv {
     int32_t mr_max;  /* largest tile height over the block widths used */
     float *w;        /* block b at b * nb * ntaps * cin: [tap][cin][block width] */
     float *bias;     /* [nblocks * nb], zero-padded */
-    float *zeros;    /* [cin] zeros: the row every padding tap reads */
+    float *zeros;    /* [cin rounded up to 16] zeros: what every padding tap reads; also
+                        the Winograd GEMMs' bias */
+    int32_t wino;    /* 1: Winograd F(2x2, 3x3); w holds 16 transformed 1x1 weight sets */
+    int32_t wino_tc; /* 2x2 tiles per Winograd chunk (a multiple of every tile height) */
     void *mem;       /* the aligned allocation holding w, bias and zeros */
 } packed_conv;
 
@@ -48,6 +51,42 @@ static int32_t block_width(const packed_conv *p, int32_t b) {
     if (rem >= p->nb) return p->nb;
     int32_t vw = p->k->vw;
     return (rem + vw - 1) / vw * vw;
+}
+
+/* Winograd F(2x2, 3x3) does 16 multiplies per 4 outputs instead of 36. It is used for the
+ * 3x3 stride-1 convs with few channels, which in Inception are the ones on big maps (the
+ * stem, the 35x35 blocks); the wide 8x8 ones would read 16/9 as many weights for 16 tiles. */
+static int use_winograd(const inception_conv_desc *d) {
+    return d->kernel_h == 3 && d->kernel_w == 3 && d->stride_h == 1 && d->stride_w == 1 &&
+           d->pad_h <= 2 && d->pad_w <= 2 &&
+           (int64_t)d->in_channels * d->out_channels <= 32768;
+}
+
+/* U = G g G^T for every (out, in) pair, in double, stored as 16 sets of 1x1 GEMM weights:
+ * set xi at xi * cpad * cin, each laid out in channel blocks like the direct path. */
+static void pack_winograd(packed_conv *p, const float *weights) {
+    static const double G[4][3] = {{1, 0, 0}, {0.5, 0.5, 0.5}, {0.5, -0.5, 0.5}, {0, 0, 1}};
+    size_t cin = (size_t)p->d.in_channels, cout = (size_t)p->d.out_channels;
+    size_t cpad = (size_t)p->nblocks * (size_t)p->nb;
+    memset(p->w, 0, 16 * cpad * cin * sizeof(float));
+    for (size_t o = 0; o < cout; o++) {
+        int32_t b = (int32_t)(o / (size_t)p->nb);
+        size_t j0 = (size_t)b * (size_t)p->nb, bw = (size_t)block_width(p, b);
+        for (size_t c = 0; c < cin; c++) {
+            double g[3][3], t[4][3];
+            for (int y = 0; y < 3; y++)
+                for (int x = 0; x < 3; x++) g[y][x] = weights[((o * 3 + y) * 3 + x) * cin + c];
+            for (int i = 0; i < 4; i++)
+                for (int x = 0; x < 3; x++)
+                    t[i][x] = G[i][0] * g[0][x] + G[i][1] * g[1][x] + G[i][2] * g[2][x];
+            for (int i = 0; i < 4; i++)
+                for (int j = 0; j < 4; j++) {
+                    double u = t[i][0] * G[j][0] + t[i][1] * G[j][1] + t[i][2] * G[j][2];
+                    float *set = p->w + (size_t)(i * 4 + j) * cpad * cin;
+                    set[j0 * cin + c * bw + (o - j0)] = (float)u;
+                }
+        }
+    }
 }
 
 static inception_status simd_conv_pack(void *user, const inception_conv_desc *d,
@@ -69,9 +108,18 @@ static inception_status simd_conv_pack(void *user, const inception_conv_desc *d,
     for (int nv = 1; nv <= k->nv_main; nv++)
         if (k->mr[nv] > p->mr_max) p->mr_max = k->mr[nv];
 
-    size_t cin = (size_t)d->in_channels, ntaps = (size_t)p->ntaps;
+    p->wino = use_winograd(d);
+    size_t cin = (size_t)d->in_channels, ntaps = p->wino ? 16 : (size_t)p->ntaps;
     size_t cpad = (size_t)p->nblocks * (size_t)p->nb, nw, nwb, total;
-    size_t zpad = (cin + 15) / 16 * 16;
+    size_t zpad = ((cin > cpad ? cin : cpad) + 15) / 16 * 16;
+    if (p->wino) {
+        /* V and M of a chunk (16 x tiles x (cin + cout) floats) within about 512 KiB */
+        int64_t mr = p->mr_max, per_tile = 16 * ((int64_t)zpad + (int64_t)cpad) * 4;
+        int64_t tc = 512 * 1024 / per_tile / mr * mr;
+        if (tc < 2 * mr) tc = 2 * mr;
+        if (tc > 16 * mr) tc = 16 * mr;
+        p->wino_tc = (int32_t)tc;
+    }
     if (!inc_mul_size(cpad, ntaps, &nw) || !inc_mul_size(nw, cin, &nw) ||
         !inc_add_size(nw, cpad, &nwb) || !inc_add_size(nwb, zpad, &total) ||
         !inc_mul_size(total, sizeof(float), &total)) {
@@ -90,6 +138,11 @@ static inception_status simd_conv_pack(void *user, const inception_conv_desc *d,
     memset(p->bias, 0, (cpad + zpad) * sizeof(float));
     memcpy(p->bias, bias, (size_t)d->out_channels * sizeof(float));
 
+    if (p->wino) {
+        pack_winograd(p, weights);
+        *packed = p;
+        return INCEPTION_OK;
+    }
     for (int32_t b = 0; b < p->nblocks; b++) {
         size_t j0 = (size_t)b * (size_t)p->nb, bw = (size_t)block_width(p, b);
         float *dst = p->w + j0 * ntaps * cin;
@@ -112,22 +165,37 @@ static void simd_conv_release(void *user, void *packed) {
     inc_free(p);
 }
 
+static size_t wino_cstride(const packed_conv *p) {
+    size_t vw = (size_t)p->k->vw;
+    return ((size_t)p->d.in_channels + vw - 1) / vw * vw;
+}
+
+/* Floats of a Winograd chunk's V [16][tc][cin'] and M [16][tc][cpad]. */
+static size_t wino_floats(const packed_conv *p) {
+    size_t cpad = (size_t)p->nblocks * (size_t)p->nb;
+    return 16 * (size_t)p->wino_tc * (wino_cstride(p) + cpad);
+}
+
 static size_t simd_conv_scratch(void *user, const inception_conv_desc *d, const void *packed,
                                 const inception_view *in, const inception_view *out,
                                 int32_t parts) {
     const packed_conv *p = packed;
-    return (size_t)p->ntaps * (size_t)p->mr_max * sizeof(const float *);
+    size_t ptrs = (size_t)p->ntaps * (size_t)p->mr_max * sizeof(const float *);
+    if (!p->wino) return ptrs;
+    return (ptrs + 63) / 64 * 64 + wino_floats(p) * sizeof(float);
 }
 
 /* The part's share: a range of output pixels (tile-aligned) and a range of channel blocks.
- * Pixels are split while every part gets a few full tiles; tiny grids (the fc layers,
- * 8x8 maps at batch 1 with many threads) are split by channel blocks instead. */
+ * Small grids (8x8 maps at batch 1, the fc layers) are split by channel blocks when there
+ * are enough of them: each part then reads only its share of the (large) weights and keeps
+ * whole tiles; bigger grids are split by pixels. */
 static void split(const packed_conv *p, int64_t M, int32_t part, int32_t parts, int64_t *m0,
                   int64_t *m1, int32_t *b0, int32_t *b1) {
     int64_t mr = p->k->mr[p->k->nv_main];
     *m0 = 0, *m1 = M, *b0 = 0, *b1 = p->nblocks;
     if (parts <= 1) return;
-    if (M >= (int64_t)parts * mr * 2 || p->nblocks < parts) {
+    int by_blocks = p->nblocks >= 4 * parts ? M <= 128 : M < (int64_t)parts * mr * 2;
+    if (!by_blocks || p->nblocks < parts) {
         int64_t tiles = (M + mr - 1) / mr;
         int64_t t0 = tiles * part / parts, t1 = tiles * (part + 1) / parts;
         *m0 = t0 * mr < M ? t0 * mr : M;
@@ -161,28 +229,68 @@ static void tile_rows(const packed_conv *p, const inception_view *in, const ince
     }
 }
 
-/* Output pixels per chunk: the chunk's input window (about 128 KiB) stays in L2 while every
- * channel block sweeps it, and each block's weights are re-read once per chunk, which is
- * cheap once a chunk has a hundred pixels or so. */
+/* Output pixels per chunk: the chunk's input window (about 192 KiB) stays in L2 while every
+ * channel block sweeps it; all the weights are re-read once per chunk, so a chunk has at
+ * least 8 tiles even when its window is larger. */
 static int64_t chunk_pixels(const packed_conv *p, const inception_view *in,
                             const inception_view *out, int64_t mr) {
     const inception_conv_desc *d = &p->d;
     int64_t row_bytes = in->w * in->pixel_stride * (int64_t)sizeof(float);
-    int64_t budget = 128 * 1024, chunk = mr;
+    int64_t tap_bytes = (int64_t)p->ntaps * d->in_channels * (int64_t)sizeof(float);
+    int64_t budget = 192 * 1024, chunk = 8 * mr;
     for (;;) {
         int64_t next = chunk * 2;
         int64_t out_rows = (next + out->w - 1) / out->w + 1;
-        int64_t in_rows = (out_rows - 1) * d->stride_h + d->kernel_h;
-        if (in_rows * row_bytes > budget || next > 64 * mr) break;
+        int64_t window = ((out_rows - 1) * d->stride_h + d->kernel_h) * row_bytes;
+        if (window > next * tap_bytes) window = next * tap_bytes;
+        if (window > budget || next > 64 * mr) break;
         chunk = next;
     }
     return chunk;
+}
+
+/* Winograd: the part's 2x2 tiles in chunks; per chunk transform the input, run the 16
+ * GEMMs (one per transformed position), transform back with bias and ReLU. */
+static void wino_run(const packed_conv *p, const inception_view *in, const inception_view *out,
+                     int32_t part, int32_t parts, void *scratch) {
+    const inc_simd_kernels *k = p->k;
+    const float **a = scratch;
+    size_t ptr_bytes = ((size_t)p->mr_max * sizeof(const float *) + 63) / 64 * 64;
+    size_t tc = (size_t)p->wino_tc, cs = wino_cstride(p);
+    size_t cpad = (size_t)p->nblocks * (size_t)p->nb, cin = (size_t)p->d.in_channels;
+    float *V = (float *)((char *)scratch + ptr_bytes), *Mb = V + 16 * tc * cs;
+    int64_t th = (out->h + 1) / 2, tw = (out->w + 1) / 2, T = out->n * th * tw;
+    int64_t t0 = T * part / parts, t1 = T * (part + 1) / parts;
+    for (int64_t c0 = t0; c0 < t1; c0 += (int64_t)tc) {
+        int64_t nt = t1 - c0 < (int64_t)tc ? t1 - c0 : (int64_t)tc;
+        k->wino_in(in, th, tw, p->d.pad_h, p->d.pad_w, c0, nt, p->zeros, V, tc * cs, cs);
+        for (int xi = 0; xi < 16; xi++) {
+            const float *Vx = V + (size_t)xi * tc * cs;
+            float *Mx = Mb + (size_t)xi * tc * cpad;
+            for (int32_t b = 0; b < p->nblocks; b++) {
+                int32_t bw = block_width(p, b), nv = bw / k->vw, mr = k->mr[nv];
+                size_t j0 = (size_t)b * (size_t)p->nb;
+                const float *w = p->w + (size_t)xi * cpad * cin + j0 * cin;
+                for (int64_t m = 0; m < nt; m += mr) {
+                    int rows = nt - m < mr ? (int)(nt - m) : mr;
+                    for (int r = 0; r < rows; r++) a[r] = Vx + (size_t)(m + r) * cs;
+                    k->gemm[nv][rows](1, cin, a, w, p->zeros, Mx + (size_t)m * cpad + j0, cpad,
+                                      (size_t)bw, 0);
+                }
+            }
+        }
+        k->wino_out(Mb, tc * cpad, cpad, p->bias, out, th, tw, c0, nt, p->d.relu);
+    }
 }
 
 static void simd_conv_run(void *user, const inception_conv_desc *d, const void *packed,
                           const inception_view *in, const inception_view *out, int32_t part,
                           int32_t parts, void *scratch) {
     const packed_conv *p = packed;
+    if (p->wino) {
+        wino_run(p, in, out, part, parts, scratch);
+        return;
+    }
     const inc_simd_kernels *k = p->k;
     const float **a = scratch;
     int64_t M = out->n * out->h * out->w, m0, m1;
@@ -200,8 +308,16 @@ static void simd_conv_run(void *user, const inception_conv_desc *d, const void *
             size_t ncols = (size_t)p->d.out_channels - j0;
             if (ncols > (size_t)bw) ncols = (size_t)bw;
             const float *w = p->w + j0 * ntaps * cin;
+            /* Pull the next block's weights towards L2 a slice per tile, so the first tile
+             * of each block does not wait on memory (weights are read once per pass). */
+            const char *next = (const char *)(w + (size_t)bw * ntaps * cin);
+            size_t next_bytes = b + 1 < b1 ? (size_t)block_width(p, b + 1) * ntaps * cin * 4 : 0;
+            int64_t tiles = (c1 - c0 + mr - 1) / mr;
+            size_t slice = (next_bytes / (size_t)tiles + 63) / 64 * 64, pf = 0;
             for (int64_t m = c0; m < c1; m += mr) {
                 int rows = c1 - m < mr ? (int)(c1 - m) : mr;
+                for (size_t e = pf + slice; pf < e && pf < next_bytes; pf += 64)
+                    __builtin_prefetch(next + pf, 0, 2);
                 tile_rows(p, in, out, m, rows, a);
                 k->gemm[nv][rows](ntaps, cin, a, w, p->bias + j0,
                                   out->data + m * ostride + j0, ostride, ncols, p->d.relu);

@@ -1,0 +1,917 @@
+"""Python objects over libinception's C API: Tensor, Image, Model, Session.
+
+numpy is optional. With it, float32 C-contiguous arrays go in without a copy and outputs come
+back as numpy arrays; without it (or with INCEPTION_NO_NUMPY=1 in the environment), any buffer
+of float32 values (array.array('f'), memoryview, bytes) goes in and outputs come back as a
+list of array.array('f') rows.
+"""
+import array
+import collections
+import ctypes
+import os
+import threading
+
+from . import _native
+from .errors import InvalidArgument, DTypeError, ShapeError, NotFound, error_for
+
+if os.environ.get("INCEPTION_NO_NUMPY"):
+    np = None
+else:
+    try:
+        import numpy as np
+    except ImportError:  # numpy is optional
+        np = None
+
+HAVE_NUMPY = np is not None
+
+LAYOUTS = {"nchw": 1, "nhwc": 2, "nc": 3}
+_LAYOUT_NAMES = {v: k for k, v in LAYOUTS.items()}
+OUTPUTS = {"logits": 1, "probabilities": 2, "features": 4, "aux_logits": 8}
+DEFAULT_OUTPUTS = ("logits", "probabilities", "features")
+PIXEL_FORMATS = {"rgb": (1, 3), "rgba": (2, 4), "bgr": (3, 3), "bgra": (4, 4), "gray": (5, 1)}
+
+# inception_option keys
+_OPT_BACKEND, _OPT_THREADS, _OPT_OUTPUTS = 1, 2, 3
+_OPT_POOL_INCLUDE_PAD, _OPT_LABEL_OFFSET, _OPT_PRESET, _OPT_SKIP_CHECKSUM = 4, 5, 6, 7
+_OPT_PROFILE = 8
+_OPT_MAX_IMAGE_PIXELS, _OPT_EXIF_ORIENTATION, _OPT_DECODE_MIN_SIDE = 100, 101, 102
+
+_INFO_INT = {
+    "classes": 1, "label_offset": 2, "input_height": 3, "input_width": 4, "parameters": 5,
+    "has_aux": 6, "features": 7, "pool_include_pad": 8, "bn_has_gamma": 9, "crc32": 10,
+    "has_labels": 11, "min_input_size": 12, "synthetic": 13,
+}
+_INFO_BOOL = {"has_aux", "pool_include_pad", "bn_has_gamma", "has_labels", "synthetic"}
+_INFO_STR = {"backend": 1, "preset": 2, "normalization": 3, "name": 4}
+
+Prediction = collections.namedtuple("Prediction", "index label probability")
+Prediction.__doc__ = "One of the top-k classes: class index, label, probability."
+
+
+def _raise(lib, status, session_ptr=None):
+    """Raise the exception for a non-OK status with the library's detail message."""
+    if session_ptr:
+        msg = lib.inception_session_last_error(session_ptr)
+    else:
+        msg = lib.inception_last_error()
+    name = lib.inception_status_string(status)
+    raise error_for(status, (msg or b"").decode("utf-8", "replace"),
+                    name.decode() if name else None)
+
+
+class _Handle:
+    """Owns one C handle; frees it once, on release() or when garbage collected. Objects that
+    must outlive a Python wrapper's close() (numpy views of tensor memory, say) hold a
+    reference to the handle rather than to the wrapper."""
+    __slots__ = ("ptr", "_free", "keep", "__weakref__")
+
+    def __init__(self, ptr, free, keep=None):
+        self.ptr = ptr
+        self._free = free
+        self.keep = keep  # Python objects the C object points into
+
+    def release(self):
+        ptr, self.ptr = self.ptr, None
+        if ptr:
+            self._free(ptr)
+        self.keep = None
+
+    def __del__(self):
+        try:
+            self.release()
+        except Exception:  # interpreter shutdown: the library may be gone already
+            pass
+
+
+def _options(lib, ints=(), strings=()):
+    """An options handle with the given (key, value) settings, or None if there are none."""
+    ints = [(k, v) for k, v in ints if v is not None]
+    strings = [(k, v) for k, v in strings if v is not None]
+    if not ints and not strings:
+        return None
+    h = ctypes.c_void_p()
+    st = lib.inception_options_create(ctypes.byref(h))
+    if st:
+        _raise(lib, st)
+    handle = _Handle(h.value, lib.inception_options_free)
+    for key, value in ints:
+        st = lib.inception_options_set_int(handle.ptr, key, int(value))
+        if st:
+            _raise(lib, st)
+    for key, value in strings:
+        st = lib.inception_options_set_string(handle.ptr, key, str(value).encode())
+        if st:
+            _raise(lib, st)
+    return handle
+
+
+def _optr(handle):
+    return handle.ptr if handle is not None else None
+
+
+def _path_bytes(path):
+    return os.fsencode(path)
+
+
+def _is_path(obj):
+    return isinstance(obj, (str, os.PathLike))
+
+
+def _readable_buffer(data):
+    """(address, nbytes, keepalive) of a C-contiguous buffer, without copying.
+
+    bytes are read in place (ctypes points into the bytes object); writable buffers are
+    exported through ctypes.from_buffer, which also stops a bytearray from being resized
+    while the export lives; other read-only buffers are copied."""
+    if isinstance(data, bytes):
+        return (ctypes.cast(ctypes.c_char_p(data), ctypes.c_void_p).value or 0), len(data), data
+    try:
+        mv = memoryview(data)
+    except TypeError:
+        raise InvalidArgument("expected a path, bytes or a buffer object, got %s"
+                              % type(data).__name__) from None
+    if not mv.c_contiguous:
+        raise InvalidArgument("buffer is not C-contiguous")
+    if mv.nbytes == 0:
+        raise InvalidArgument("buffer is empty")
+    if mv.readonly:
+        buf = bytes(mv)
+        return ctypes.cast(ctypes.c_char_p(buf), ctypes.c_void_p).value, len(buf), buf
+    flat = mv.cast("B") if mv.format != "B" or mv.ndim != 1 else mv
+    carr = (ctypes.c_char * flat.nbytes).from_buffer(flat)
+    return ctypes.addressof(carr), flat.nbytes, (carr, flat)
+
+
+def _layout_code(layout, shape):
+    if layout is None:
+        if len(shape) == 2:
+            return 3
+        if len(shape) == 4 and shape[1] != 3 and shape[3] == 3:
+            return 2
+        return 1
+    if isinstance(layout, str):
+        try:
+            return LAYOUTS[layout.lower()]
+        except KeyError:
+            raise InvalidArgument("unknown layout %r; use 'nchw', 'nhwc' or 'nc'"
+                                  % layout) from None
+    return int(layout)
+
+
+def _float32_input(data, shape):
+    """(address, nbytes, keepalive, shape) for float32 input data, without copying where the
+    buffer allows it."""
+    if np is not None and isinstance(data, np.ndarray):
+        if data.dtype != np.float32:
+            raise DTypeError("input array has dtype %s; libinception needs float32 "
+                             "(use array.astype(numpy.float32))" % data.dtype)
+        if not data.flags.c_contiguous:
+            raise InvalidArgument("input array is not C-contiguous "
+                                  "(use numpy.ascontiguousarray(array))")
+        if not data.flags.aligned:
+            raise InvalidArgument("input array is not aligned to 4 bytes")
+        if shape is None:
+            shape = data.shape
+        return data.ctypes.data, data.nbytes, data, tuple(shape)
+    if np is not None and hasattr(data, "__array_interface__") and not isinstance(
+            data, (bytes, bytearray, memoryview, array.array)):
+        # Other array-likes (e.g. a torch tensor) through numpy's view of them, if it is one.
+        return _float32_input(np.asarray(data), shape)
+    try:
+        mv = memoryview(data)
+    except TypeError:
+        raise InvalidArgument("input must be a Tensor, a float32 array or a buffer, got %s"
+                              % type(data).__name__) from None
+    fmt = mv.format.lstrip("@=<")
+    if fmt not in ("f", "B", "b", "c"):
+        raise DTypeError("input buffer has format %r; libinception needs float32 ('f') "
+                         "values or raw bytes of them" % mv.format)
+    if shape is None:
+        if fmt == "f" and mv.ndim in (2, 3, 4):
+            shape = mv.shape
+        else:
+            raise ShapeError("a flat buffer needs shape=(N, 3, H, W) or (N, H, W, 3)")
+    if not mv.c_contiguous:
+        raise InvalidArgument("input buffer is not C-contiguous")
+    addr, nbytes, keep = _readable_buffer(data if isinstance(data, bytes) else mv)
+    if addr % 4:
+        buf = bytearray(mv.cast("B") if mv.format != "B" else mv)
+        addr, nbytes, keep = _readable_buffer(buf)
+    return addr, nbytes, keep, tuple(shape)
+
+
+def _copy_out(lib, tptr):
+    """Copy a (borrowed) output tensor into a numpy array, or a list of array('f') rows."""
+    rank = lib.inception_tensor_rank(tptr)
+    dims = tuple(lib.inception_tensor_dim(tptr, i) for i in range(rank))
+    nbytes = lib.inception_tensor_byte_size(tptr)
+    data = lib.inception_tensor_data(tptr)
+    if np is not None:
+        out = np.empty(dims, dtype=np.float32)
+        ctypes.memmove(out.ctypes.data, data, nbytes)
+        return out
+    flat = array.array("f")
+    flat.frombytes(ctypes.string_at(data, nbytes))
+    if rank <= 1:
+        return flat
+    row = len(flat) // dims[0]
+    return [flat[i * row:(i + 1) * row] for i in range(dims[0])]
+
+
+def _top_k(row, k):
+    """Indices of the k largest values, best first; ties keep the lower index (as C does)."""
+    if np is not None and isinstance(row, np.ndarray):
+        return [int(i) for i in np.argsort(-row, kind="stable")[:k]]
+    return sorted(range(len(row)), key=lambda i: (-row[i], i))[:k]
+
+
+class _Closable:
+    def close(self):
+        """Free the C object now (it is also freed when this object is garbage collected)."""
+        h = self.__dict__.get("_h")
+        if h is not None:
+            h.release()
+
+    @property
+    def closed(self):
+        h = self.__dict__.get("_h")
+        return h is None or not h.ptr
+
+    def _ptr(self):
+        h = self.__dict__.get("_h")
+        if h is None or not h.ptr:
+            raise InvalidArgument("%s is closed" % type(self).__name__)
+        return h.ptr
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+        return False
+
+
+# ---------------------------------------------------------------------------------------
+
+
+class Tensor(_Closable):
+    """A float32 tensor: NCHW [N,3,H,W], NHWC [N,H,W,3] or NC [N,C].
+
+    Tensor(shape, layout) owns zeroed, 64-byte aligned C memory; Tensor.wrap(buffer) wraps
+    caller memory without copying and keeps the buffer alive as long as the tensor lives."""
+
+    def __init__(self, shape, layout=None, *, library=None):
+        lib = library or _native.lib()
+        shape = tuple(int(d) for d in shape)
+        code = _layout_code(layout, shape)
+        dims = (ctypes.c_int64 * len(shape))(*shape)
+        h = ctypes.c_void_p()
+        st = lib.inception_tensor_create(1, code, dims, len(shape), ctypes.byref(h))
+        if st:
+            _raise(lib, st)
+        self._lib = lib
+        self._h = _Handle(h.value, lib.inception_tensor_free)
+
+    @classmethod
+    def _adopt(cls, lib, ptr, keep=None):
+        t = cls.__new__(cls)
+        t._lib = lib
+        t._h = _Handle(ptr, lib.inception_tensor_free, keep)
+        return t
+
+    @classmethod
+    def wrap(cls, data, shape=None, layout=None, *, library=None):
+        """A tensor over `data` without copying it: a float32 C-contiguous numpy array, or a
+        buffer of float32 values (array.array('f'), memoryview, bytearray, bytes; `shape`
+        needed for a flat one). A 3-d array is taken as one image (batch of 1). The tensor
+        keeps `data` alive; do not change it while a run uses the tensor."""
+        lib = library or _native.lib()
+        addr, nbytes, keep, shape = _float32_input(data, shape)
+        if len(shape) == 3:
+            shape = (1,) + tuple(shape)
+        code = _layout_code(layout, shape)
+        dims = (ctypes.c_int64 * len(shape))(*shape)
+        h = ctypes.c_void_p()
+        st = lib.inception_tensor_wrap(1, code, dims, len(shape), addr, nbytes,
+                                       ctypes.byref(h))
+        if st:
+            _raise(lib, st)
+        return cls._adopt(lib, h.value, keep)
+
+    @property
+    def shape(self):
+        p = self._ptr()
+        return tuple(self._lib.inception_tensor_dim(p, i)
+                     for i in range(self._lib.inception_tensor_rank(p)))
+
+    @property
+    def layout(self):
+        return _LAYOUT_NAMES.get(self._lib.inception_tensor_layout(self._ptr()), "unknown")
+
+    @property
+    def dtype(self):
+        return "float32"
+
+    @property
+    def nbytes(self):
+        return self._lib.inception_tensor_byte_size(self._ptr())
+
+    def close(self):
+        """Drop this object's reference to the tensor. The C tensor is freed now, unless a
+        view from numpy()/memoryview() still exists: then it is freed with the last view."""
+        self._h = None
+
+    def _carray(self):
+        p = self._ptr()
+        n = self.nbytes // 4
+        carr = (ctypes.c_float * n).from_address(self._lib.inception_tensor_data(p))
+        carr._owner = self._h  # the C memory lives as long as any view of it
+        return carr
+
+    def memoryview(self):
+        """A writable memoryview (format 'f', flat) of the tensor's memory, no copy. It keeps
+        the memory alive even after close()."""
+        return memoryview(self._carray()).cast("B").cast("f")
+
+    def numpy(self):
+        """A numpy view of the tensor's memory (no copy), shaped like the tensor. Writing to
+        it fills the tensor. It keeps the memory alive even after close()."""
+        if np is None:
+            raise ImportError("numpy is not available")
+        return np.ctypeslib.as_array(self._carray()).reshape(self.shape)
+
+    def tolist(self):
+        """The values as a flat array.array('f') (a copy)."""
+        out = array.array("f")
+        out.frombytes(memoryview(self._carray()).cast("B"))
+        return out
+
+    def __repr__(self):
+        if self.closed:
+            return "<inception.Tensor closed>"
+        return "<inception.Tensor %s %s float32>" % (self.layout, "x".join(map(str, self.shape)))
+
+
+class Image(_Closable):
+    """Decoded 8-bit RGB pixels (from a JPEG/PNG file or bytes, or from caller pixels)."""
+
+    def __init__(self, source, *, max_pixels=None, exif_orientation=None, min_side=None,
+                 library=None):
+        """Decode `source`: a path (str or os.PathLike) or encoded bytes-like data.
+        max_pixels refuses larger images before allocating; exif_orientation (default True)
+        applies JPEG EXIF rotation; min_side lets the JPEG decoder downscale in the DCT
+        domain to no less than this shortest side."""
+        lib = library or _native.lib()
+        opts = _options(lib, ints=[
+            (_OPT_MAX_IMAGE_PIXELS, max_pixels),
+            (_OPT_EXIF_ORIENTATION, None if exif_orientation is None else int(exif_orientation)),
+            (_OPT_DECODE_MIN_SIDE, min_side)])
+        h = ctypes.c_void_p()
+        if _is_path(source):
+            st = lib.inception_image_decode_file(_path_bytes(source), _optr(opts),
+                                                 ctypes.byref(h))
+        else:
+            addr, n, keep = _readable_buffer(source)
+            st = lib.inception_image_decode_memory(addr, n, _optr(opts), ctypes.byref(h))
+        if st:
+            _raise(lib, st)
+        self._lib = lib
+        self._h = _Handle(h.value, lib.inception_image_free)
+
+    open = classmethod(lambda cls, path, **kw: cls(path, **kw))
+    from_bytes = classmethod(lambda cls, data, **kw: cls(data, **kw))
+
+    @classmethod
+    def from_pixels(cls, pixels, width=None, height=None, format=None, stride=None, *,
+                    max_pixels=None, library=None):
+        """Copy caller pixels into an image. `pixels`: a numpy uint8 array [H, W], [H, W, 3]
+        or [H, W, 4] (rows may be strided, e.g. a crop), or any buffer with width, height
+        and format ('rgb', 'rgba', 'bgr', 'bgra', 'gray') given. Alpha is dropped."""
+        lib = library or _native.lib()
+        keep = pixels
+        if np is not None and isinstance(pixels, np.ndarray):
+            if pixels.dtype != np.uint8:
+                raise DTypeError("pixel array has dtype %s; need uint8" % pixels.dtype)
+            if pixels.ndim not in (2, 3) or (pixels.ndim == 3 and pixels.shape[2] not in (3, 4)):
+                raise ShapeError("pixel array must be [H, W], [H, W, 3] or [H, W, 4], got %s"
+                                 % (pixels.shape,))
+            ch = 1 if pixels.ndim == 2 else pixels.shape[2]
+            if format is None:
+                format = {1: "gray", 3: "rgb", 4: "rgba"}[ch]
+            height, width = pixels.shape[:2]
+            inner_ok = pixels.ndim == 2 and pixels.strides[1] == 1 or \
+                pixels.ndim == 3 and pixels.strides[1:] == (ch, 1)
+            if not inner_ok or pixels.strides[0] < width * ch:
+                pixels = np.ascontiguousarray(pixels)
+            stride = pixels.strides[0]
+            # Rows may be apart by more than width*ch (a crop): point at the first pixel.
+            addr, keep = pixels.ctypes.data, pixels
+        else:
+            if width is None or height is None:
+                raise InvalidArgument("width and height are required for a pixel buffer")
+            format = format or "rgb"
+            addr, n, keep = _readable_buffer(pixels)
+        fmt = PIXEL_FORMATS.get(str(format).lower())
+        if fmt is None:
+            raise InvalidArgument("unknown pixel format %r; use one of %s"
+                                  % (format, ", ".join(PIXEL_FORMATS)))
+        if stride is None:
+            stride = int(width) * fmt[1]
+        if not (np is not None and isinstance(pixels, np.ndarray)):
+            need = (int(height) - 1) * int(stride) + int(width) * fmt[1]
+            if int(height) > 0 and n < need:
+                raise ShapeError("pixel buffer has %d bytes; %dx%d %s with stride %d needs %d"
+                                 % (n, width, height, format, stride, need))
+        opts = _options(lib, ints=[(_OPT_MAX_IMAGE_PIXELS, max_pixels)])
+        h = ctypes.c_void_p()
+        st = lib.inception_image_from_pixels(addr, int(width), int(height), int(stride), fmt[0],
+                                             _optr(opts), ctypes.byref(h))
+        del keep
+        if st:
+            _raise(lib, st)
+        img = cls.__new__(cls)
+        img._lib = lib
+        img._h = _Handle(h.value, lib.inception_image_free)
+        return img
+
+    @property
+    def width(self):
+        return self._lib.inception_image_width(self._ptr())
+
+    @property
+    def height(self):
+        return self._lib.inception_image_height(self._ptr())
+
+    @property
+    def size(self):
+        """(width, height), as PIL says it."""
+        return self.width, self.height
+
+    def tobytes(self):
+        """Packed RGB rows (width*3 bytes each), a copy."""
+        p = self._ptr()
+        n = self.width * self.height * 3
+        return ctypes.string_at(self._lib.inception_image_pixels(p), n)
+
+    def numpy(self):
+        """The pixels as a new uint8 array [H, W, 3]."""
+        if np is None:
+            raise ImportError("numpy is not available")
+        return np.frombuffer(self.tobytes(), dtype=np.uint8).reshape(self.height, self.width, 3)
+
+    def __repr__(self):
+        return "<inception.Image closed>" if self.closed else \
+            "<inception.Image %dx%d RGB>" % (self.width, self.height)
+
+
+def _as_image(lib, source):
+    """An Image for a classify/embed source (path, encoded bytes, pixel array or Image),
+    and whether we made it (and so must close it)."""
+    if isinstance(source, Image):
+        return source, False
+    if np is not None and isinstance(source, np.ndarray):
+        return Image.from_pixels(source, library=lib), True
+    return Image(source, library=lib), True
+
+
+class Model(_Closable):
+    """A loaded Inception-v3 model: immutable, shareable by any number of threads and
+    sessions. Create one Session per thread to run it."""
+
+    def __init__(self, source, *, backend=None, preset=None, pool_include_pad=None,
+                 label_offset=None, skip_checksum=None, library=None):
+        """Load a safetensors model from a path (str or os.PathLike) or from bytes-like data.
+        backend: "auto" (default), "ref", "simd" or another registered name. preset
+        ("torchvision", "timm", "tf"), pool_include_pad, label_offset and skip_checksum
+        override what the file says."""
+        lib = library or _native.lib()
+        opts = _options(lib, strings=[(_OPT_BACKEND, backend), (_OPT_PRESET, preset)], ints=[
+            (_OPT_POOL_INCLUDE_PAD, None if pool_include_pad is None else int(pool_include_pad)),
+            (_OPT_LABEL_OFFSET, label_offset),
+            (_OPT_SKIP_CHECKSUM, None if skip_checksum is None else int(skip_checksum))])
+        h = ctypes.c_void_p()
+        if _is_path(source):
+            st = lib.inception_model_load_file(_path_bytes(source), _optr(opts), ctypes.byref(h))
+        else:
+            addr, n, keep = _readable_buffer(source)
+            st = lib.inception_model_load_memory(addr, n, _optr(opts), ctypes.byref(h))
+            del keep
+        if st:
+            _raise(lib, st)
+        self._lib = lib
+        self._h = _Handle(h.value, lib.inception_model_free)
+        self._labels = None
+
+    @classmethod
+    def from_bytes(cls, data, **kw):
+        """Load from bytes-like data (not kept after loading)."""
+        if _is_path(data):
+            raise InvalidArgument("from_bytes needs bytes-like data, not a path")
+        return cls(data, **kw)
+
+    def _int(self, name):
+        v = ctypes.c_int64()
+        st = self._lib.inception_model_info_int(self._ptr(), _INFO_INT[name], ctypes.byref(v))
+        if st:
+            _raise(self._lib, st)
+        return bool(v.value) if name in _INFO_BOOL else v.value
+
+    def _str(self, name):
+        v = ctypes.c_char_p()
+        st = self._lib.inception_model_info_string(self._ptr(), _INFO_STR[name],
+                                                   ctypes.byref(v))
+        if st:
+            _raise(self._lib, st)
+        return (v.value or b"").decode("utf-8", "replace")
+
+    classes = property(lambda self: self._int("classes"), doc="Classifier width (1000/1001).")
+    label_offset = property(lambda self: self._int("label_offset"),
+                            doc="1 when class 0 is a background class.")
+    input_height = property(lambda self: self._int("input_height"))
+    input_width = property(lambda self: self._int("input_width"))
+    input_size = property(lambda self: (self.input_height, self.input_width),
+                          doc="(height, width) the preprocessing produces.")
+    parameters = property(lambda self: self._int("parameters"))
+    has_aux = property(lambda self: self._int("has_aux"))
+    feature_size = property(lambda self: self._int("features"), doc="2048.")
+    pool_include_pad = property(lambda self: self._int("pool_include_pad"))
+    bn_has_gamma = property(lambda self: self._int("bn_has_gamma"))
+    crc32 = property(lambda self: self._int("crc32"))
+    has_labels = property(lambda self: self._int("has_labels"))
+    min_input_size = property(lambda self: self._int("min_input_size"))
+    synthetic = property(lambda self: self._int("synthetic"),
+                         doc="True for generated weights, whose labels mean nothing.")
+    backend = property(lambda self: self._str("backend"))
+    preset = property(lambda self: self._str("preset"))
+    normalization = property(lambda self: self._str("normalization"))
+    name = property(lambda self: self._str("name"))
+
+    def info(self):
+        """Everything the model reports, as a dict."""
+        d = {k: self._int(k) for k in _INFO_INT}
+        d["feature_size"] = d.pop("features")
+        d.update((k, self._str(k)) for k in _INFO_STR)
+        return d
+
+    def label(self, index):
+        """Label of a class index in [0, classes)."""
+        v = ctypes.c_char_p()
+        st = self._lib.inception_model_label(self._ptr(), int(index), ctypes.byref(v))
+        if st:
+            _raise(self._lib, st)
+        return v.value.decode("utf-8", "replace")
+
+    @property
+    def labels(self):
+        """All labels, a list indexed by class."""
+        if self._labels is None:
+            self._labels = [self.label(i) for i in range(self.classes)]
+        return list(self._labels)
+
+    def session(self, **kw):
+        """A new Session over this model (same arguments as Session)."""
+        return Session(self, **kw)
+
+    def create_input(self, batch=1, layout="nchw"):
+        """A zeroed input Tensor of the model's input size for `batch` images."""
+        h = ctypes.c_void_p()
+        st = self._lib.inception_model_create_input(self._ptr(), int(batch),
+                                                    _layout_code(layout, ()), ctypes.byref(h))
+        if st:
+            _raise(self._lib, st)
+        return Tensor._adopt(self._lib, h.value)
+
+    def preprocess(self, images, out=None, index=0, layout="nchw"):
+        """Resize, crop and normalise images with the model's preset into an input Tensor.
+
+        `images`: one image source or a list of them (Image, path, encoded bytes, uint8 pixel
+        array). With `out` (a Tensor) the images go into slots index, index+1, ... of it;
+        otherwise a new Tensor of len(images) is returned."""
+        single = isinstance(images, (Image, str, bytes, bytearray, memoryview, os.PathLike)) \
+            or (np is not None and isinstance(images, np.ndarray))
+        items = [images] if single else list(images)
+        if not items:
+            raise InvalidArgument("no images given")
+        if out is None:
+            out = self.create_input(len(items), layout)
+            index = 0
+        for i, src in enumerate(items):
+            img, mine = _as_image(self._lib, src)
+            try:
+                st = self._lib.inception_image_preprocess(self._ptr(), img._ptr(), out._ptr(),
+                                                          int(index) + i)
+                if st:
+                    _raise(self._lib, st)
+            finally:
+                if mine:
+                    img.close()
+        return out
+
+    def __repr__(self):
+        if self.closed:
+            return "<inception.Model closed>"
+        return "<inception.Model %s, %d classes, backend %s>" % (
+            self.name or "unnamed", self.classes, self.backend)
+
+
+class Session(_Closable):
+    """Runs a model: owns activation memory and worker threads. Use a session from one thread
+    at a time (this object refuses concurrent use); create one per thread. Outputs are copied
+    out of the session, so they stay valid after the next run."""
+
+    def __init__(self, model, *, threads=None, outputs=None, profile=False):
+        """threads: worker threads (0/None = online cores). outputs: names from 'logits',
+        'probabilities', 'features', 'aux_logits' (default the first three) or a bitmask.
+        profile: time every layer; read the figures with profile()."""
+        if not isinstance(model, Model):
+            raise InvalidArgument("Session needs a Model, got %s" % type(model).__name__)
+        lib = model._lib
+        mask = None
+        if outputs is not None:
+            if isinstance(outputs, int):
+                mask = outputs
+            else:
+                if isinstance(outputs, str):
+                    outputs = [outputs]
+                mask = 0
+                for name in outputs:
+                    if name not in OUTPUTS:
+                        raise InvalidArgument("unknown output %r; use %s"
+                                              % (name, ", ".join(OUTPUTS)))
+                    mask |= OUTPUTS[name]
+        opts = _options(lib, ints=[(_OPT_THREADS, threads), (_OPT_OUTPUTS, mask),
+                                   (_OPT_PROFILE, 1 if profile else None)])
+        h = ctypes.c_void_p()
+        st = lib.inception_session_create(model._ptr(), _optr(opts), ctypes.byref(h))
+        if st:
+            _raise(lib, st)
+        self._lib = lib
+        self._h = _Handle(h.value, lib.inception_session_free)
+        # The session holds a C reference to the model, so this pointer stays valid for
+        # labels even if the Model object is closed first.
+        self._model_ptr = model._ptr()
+        self.model = model
+        self.threads = threads or 0
+        self._busy = threading.Lock()
+
+    # One thread at a time: a second thread gets an error instead of corrupting the session.
+    def _enter(self):
+        if not self._busy.acquire(blocking=False):
+            raise InvalidArgument("this Session is in use by another thread; "
+                                  "create one Session per thread")
+        try:
+            return self._ptr()
+        except BaseException:
+            self._busy.release()
+            raise
+
+    def close(self):
+        with self._busy:
+            _Closable.close(self)
+
+    def _check(self, st, ptr):
+        if st:
+            _raise(self._lib, st, ptr)
+
+    def _run_ptr(self, ptr, tensor_ptr):
+        self._check(self._lib.inception_session_run(ptr, tensor_ptr), ptr)
+
+    def _output(self, ptr, name):
+        o = ctypes.c_void_p()
+        self._check(self._lib.inception_session_output(ptr, OUTPUTS[name], ctypes.byref(o)), ptr)
+        return _copy_out(self._lib, o.value)
+
+    def run(self, input, shape=None, layout=None):
+        """Run the network on `input` and return {output name: array} for every output the
+        session keeps. `input`: a Tensor, a float32 C-contiguous numpy array [N,3,H,W],
+        [N,H,W,3] or one image [3,H,W]/[H,W,3] (not copied), or a float32 buffer
+        (array.array('f'), memoryview, bytes) with `shape`. Values already normalised (see
+        Model.preprocess)."""
+        ptr = self._enter()
+        try:
+            self._run_input(ptr, input, shape, layout)
+            out = {}
+            for name in OUTPUTS:
+                o = ctypes.c_void_p()
+                st = self._lib.inception_session_output(ptr, OUTPUTS[name], ctypes.byref(o))
+                if st == 0:
+                    out[name] = _copy_out(self._lib, o.value)
+            return out
+        finally:
+            self._busy.release()
+
+    def _run_input(self, ptr, input, shape, layout):
+        if isinstance(input, Tensor):
+            self._run_ptr(ptr, input._ptr())
+            return
+        tensor = Tensor.wrap(input, shape, layout, library=self._lib)
+        try:
+            self._run_ptr(ptr, tensor._ptr())
+        finally:
+            tensor.close()
+
+    def _run_one(self, name, input, shape, layout):
+        ptr = self._enter()
+        try:
+            self._run_input(ptr, input, shape, layout)
+            return self._output(ptr, name)
+        finally:
+            self._busy.release()
+
+    def logits(self, input, shape=None, layout=None):
+        """Run and return the logits [N, classes]."""
+        return self._run_one("logits", input, shape, layout)
+
+    def probabilities(self, input, shape=None, layout=None):
+        """Run and return the softmax probabilities [N, classes]."""
+        return self._run_one("probabilities", input, shape, layout)
+
+    def features(self, input, shape=None, layout=None):
+        """Run and return the pooled 2048-d features [N, 2048]."""
+        return self._run_one("features", input, shape, layout)
+
+    def aux_logits(self, input, shape=None, layout=None):
+        """Run and return the aux head's logits (session made with outputs incl. aux_logits)."""
+        return self._run_one("aux_logits", input, shape, layout)
+
+    def output(self, name):
+        """An output of the last run, copied. NotReady before a run, NotFound if the session
+        does not keep it."""
+        if name not in OUTPUTS:
+            raise InvalidArgument("unknown output %r; use %s" % (name, ", ".join(OUTPUTS)))
+        ptr = self._enter()
+        try:
+            return self._output(ptr, name)
+        finally:
+            self._busy.release()
+
+    def _predictions(self, classes, probs):
+        lib, mp = self._lib, self._model_ptr
+        res = []
+        for c, p in zip(classes, probs):
+            v = ctypes.c_char_p()
+            st = lib.inception_model_label(mp, int(c), ctypes.byref(v))
+            if st:
+                _raise(lib, st)
+            res.append(Prediction(int(c), v.value.decode("utf-8", "replace"), float(p)))
+        return res
+
+    def classify(self, source, k=5):
+        """Top-k Predictions (index, label, probability) for one image, best first.
+
+        `source`: a path (str or os.PathLike) or encoded JPEG/PNG bytes (one C call, which
+        lets the JPEG decoder downscale in the DCT domain), an Image or a uint8 pixel array
+        [H, W, 3] (preprocess and run), or an input Tensor / float32 array (run)."""
+        k = int(k)
+        if _is_path(source) or isinstance(source, (bytes, bytearray, memoryview)):
+            classes = (ctypes.c_int32 * max(k, 1))()
+            probs = (ctypes.c_float * max(k, 1))()
+            n = ctypes.c_int32()
+            ptr = self._enter()
+            try:
+                if _is_path(source):
+                    st = self._lib.inception_session_classify_file(
+                        ptr, _path_bytes(source), k, classes, probs, ctypes.byref(n))
+                else:
+                    addr, size, keep = _readable_buffer(source)
+                    st = self._lib.inception_session_classify(ptr, addr, size, k, classes,
+                                                              probs, ctypes.byref(n))
+                    del keep
+                self._check(st, ptr)
+            finally:
+                self._busy.release()
+            return self._predictions(classes[:n.value], probs[:n.value])
+        if k < 1:
+            raise InvalidArgument("k = %d is below 1" % k)
+        if isinstance(source, Tensor) or (np is not None and isinstance(source, np.ndarray)
+                                          and source.dtype == np.float32):
+            rows = self._probabilities_of(source)
+        else:
+            rows = self._probabilities_of(self.model.preprocess([source]))
+        return self._top(rows[0], k)
+
+    def _probabilities_of(self, input):
+        ptr = self._enter()
+        try:
+            self._run_input(ptr, input, None, None)
+            o = ctypes.c_void_p()
+            st = self._lib.inception_session_output(ptr, OUTPUTS["probabilities"],
+                                                    ctypes.byref(o))
+            if st == 0:
+                return _copy_out(self._lib, o.value)
+            if st != NotFound.status:
+                self._check(st, ptr)
+            logits = self._output(ptr, "logits")
+        finally:
+            self._busy.release()
+        return [_softmax(row) for row in logits]
+
+    def _top(self, row, k):
+        idx = _top_k(row, k)
+        return self._predictions(idx, [row[i] for i in idx])
+
+    def classify_batch(self, sources, k=5):
+        """Top-k Predictions for each of several images, run as one batch. Each image is
+        decoded at full size, so for JPEGs the figures may differ in the last digits from
+        classify(path), which lets the decoder downscale in the DCT domain."""
+        k = int(k)
+        if k < 1:
+            raise InvalidArgument("k = %d is below 1" % k)
+        batch = self.model.preprocess(list(sources))
+        try:
+            rows = self._probabilities_of(batch)
+        finally:
+            batch.close()
+        return [self._top(row, k) for row in rows]
+
+    def embed(self, sources):
+        """The 2048-d features of several images (paths, bytes, Images, pixel arrays), run as
+        one batch: an array [N, 2048] (or a list of array('f') rows without numpy)."""
+        batch = self.model.preprocess(list(sources))
+        try:
+            return self.features(batch)
+        finally:
+            batch.close()
+
+    @property
+    def memory(self):
+        """Bytes of activation and scratch memory held for the last run's input shape."""
+        v = ctypes.c_int64()
+        ptr = self._ptr()
+        self._check(self._lib.inception_session_memory(ptr, ctypes.byref(v)), ptr)
+        return v.value
+
+    @property
+    def last_error(self):
+        """The session's last failure message ("" if none)."""
+        return (self._lib.inception_session_last_error(self._ptr()) or b"").decode(
+            "utf-8", "replace")
+
+    def profile(self):
+        """Per-layer figures of the last run (session made with profile=True): a list of
+        dicts with name, kind, macs, milliseconds."""
+        ptr = self._ptr()
+        rows = []
+        i = 0
+        while True:
+            name, kind = ctypes.c_char_p(), ctypes.c_char_p()
+            macs, ms = ctypes.c_int64(), ctypes.c_double()
+            st = self._lib.inception_session_profile(ptr, i, ctypes.byref(name),
+                                                     ctypes.byref(kind), ctypes.byref(macs),
+                                                     ctypes.byref(ms))
+            if st == NotFound.status:
+                return rows
+            self._check(st, ptr)
+            rows.append({"name": name.value.decode(), "kind": kind.value.decode(),
+                         "macs": macs.value, "milliseconds": ms.value})
+            i += 1
+
+    def __repr__(self):
+        return "<inception.Session closed>" if self.closed else \
+            "<inception.Session threads=%d>" % self.threads
+
+
+def _softmax(row):
+    import math
+    if np is not None and isinstance(row, np.ndarray):
+        e = np.exp(row - row.max())
+        return (e / e.sum()).astype(np.float32)
+    mx = max(row)
+    e = [math.exp(v - mx) for v in row]
+    s = sum(e)
+    return array.array("f", (v / s for v in e))
+
+
+# ---------------------------------------------------------------------------------------
+
+
+def version():
+    """The library's version string, e.g. "1.0.0"."""
+    return _native.lib().inception_version_string().decode()
+
+
+def version_number():
+    """The library's version as MAJOR*10000 + MINOR*100 + PATCH."""
+    return _native.lib().inception_version_number()
+
+
+def model_format_version():
+    """Highest model-file format revision the library reads."""
+    return _native.lib().inception_model_format_version()
+
+
+def backends():
+    """Registered backends: a list of (name, available on this machine)."""
+    lib = _native.lib()
+    names = [lib.inception_backend_name(i).decode() for i in range(lib.inception_backend_count())]
+    return [(n, bool(lib.inception_backend_available(n.encode()))) for n in names]
+
+
+def backend_available(name):
+    """True if the named backend can run on this machine."""
+    return bool(_native.lib().inception_backend_available(str(name).encode()))
+
+
+def status_string(status):
+    """The library's English name of a status code."""
+    return _native.lib().inception_status_string(int(status)).decode()
