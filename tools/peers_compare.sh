@@ -43,8 +43,8 @@ fi
 ours() { # ours THREADS BATCH -> "ms_per_img source"
     local t=$1 b=$2 line=""
     if [[ -x "$cli" && -n "$model" ]]; then
-        line=$("$cli" bench --model "$model" --threads "$t" --batch "$b" --runs "$RUNS" 2>/dev/null |
-            grep -m1 'median_ms=' || true)
+        line=$("$cli" bench --model "$model" --threads "$t" --batch "$b" --runs "$RUNS" \
+            2>/dev/null | grep -m1 'median_ms=' || true)
         if [[ -n "$line" ]]; then
             local ms; ms=$(field median_ms "$line")
             echo "$(awk -v m="$ms" -v b="$b" 'BEGIN{printf "%.2f", m/b}') inception-bench"

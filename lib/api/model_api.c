@@ -1,7 +1,20 @@
+#include <pthread.h>
 #include <string.h>
 
 #include "api/handles.h"
 #include "backends/registry.h"
+
+typedef struct crc_job {
+    const uint8_t *data;
+    size_t size;
+    uint32_t crc;
+} crc_job;
+
+static void *crc_main(void *p) {
+    crc_job *j = p;
+    j->crc = inc_crc32(j->data, j->size);
+    return NULL;
+}
 
 static inception_status load(const uint8_t *data, size_t size, const inception_options *opts,
                              inception_model **out) {
@@ -20,7 +33,15 @@ static inception_status load(const uint8_t *data, size_t size, const inception_o
     }
     st = inc_config_read(&file, opts, &m->cfg);
     if (st == INCEPTION_OK) {
+        /* The CRC of the data section runs beside the weight packing. */
+        crc_job crc = {file.data, file.data_size, 0};
+        pthread_t tid;
+        int threaded = pthread_create(&tid, NULL, crc_main, &crc) == 0;
+        if (!threaded) crc_main(&crc);
         st = inc_net_build(&m->net, &file, &m->cfg, be);
+        if (threaded) pthread_join(tid, NULL);
+        if (st == INCEPTION_OK && (st = inc_config_check_crc(&m->cfg, crc.crc)))
+            inc_net_free(&m->net, be);
         if (st) inc_config_free(&m->cfg);
     }
     if (st == INCEPTION_OK) {

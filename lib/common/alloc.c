@@ -1,25 +1,26 @@
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <zlib.h>
 
 #include "common.h"
 
-/* Allocation-failure injection for tests. Plain globals: the hook is documented as
- * process-wide and is only armed by single-threaded tests. */
-static int64_t fail_after = -1;
-static int64_t alloc_count = 0;
+/* Allocation-failure injection for tests. Atomic because model loads allocate from
+ * several threads; which allocation is the k-th is then up to the scheduler, but every
+ * failure must still be handled. */
+static _Atomic int64_t fail_after = -1;
+static _Atomic int64_t alloc_count = 0;
 
 static int should_fail(void) {
     alloc_count++;
-    if (fail_after < 0) return 0;
-    if (fail_after == 0) return 1;
-    fail_after--;
-    return 0;
+    int64_t left = fail_after;
+    while (left > 0 && !atomic_compare_exchange_weak(&fail_after, &left, left - 1)) {
+    }
+    return left == 0;
 }
 
 int64_t inc_alloc_fail_after(int64_t count) {
-    int64_t made = alloc_count;
-    alloc_count = 0;
+    int64_t made = atomic_exchange(&alloc_count, 0);
     fail_after = count;
     return made;
 }

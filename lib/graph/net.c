@@ -1,10 +1,14 @@
 /* Inception-v3 as torchvision builds it (models/inception.py), as a flat list of layers
  * in execution order. Each branch writes its slice of the block's output tensor, so
  * concatenation costs nothing. */
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "graph/net.h"
+#include "graph/pool.h"
 
 typedef struct builder {
     inc_net *net;
@@ -57,20 +61,6 @@ static void conv(builder *b, const char *name, int32_t src, int32_t src_c0, int3
     l->src = src, l->src_c0 = src_c0, l->in_c = in_c;
     l->dst = dst, l->dst_c0 = dst_c0, l->out_c = out_c;
     l->conv = (inception_conv_desc){in_c, out_c, kh, kw, stride, stride, ph, pw, 1};
-    float *w = NULL, *bias = NULL;
-    inception_status st = inc_load_conv(b->st, b->cfg, name, in_c, out_c, kh, kw, &w, &bias);
-    if (st == INCEPTION_OK) {
-        st = b->be->conv_pack(b->be->user, &l->conv, w, bias, &l->packed);
-        if (st && !inc_error_message()[0])
-            inc_error(st, "backend '%s' failed to pack %s", b->be->name, name);
-        inc_free(w);
-        inc_free(bias);
-    }
-    if (st) {
-        l->packed = NULL;
-        b->status = st;
-        return;
-    }
     if (!b->aux)
         b->net->parameters += (int64_t)out_c * in_c * kh * kw + (b->cfg->bn_has_gamma ? 2 : 1) * out_c;
 }
@@ -82,20 +72,6 @@ static void fc(builder *b, const char *name, int32_t src, int32_t in_c, int32_t 
     if (!l) return;
     l->src = src, l->in_c = in_c, l->dst = dst, l->out_c = out_c;
     l->conv = (inception_conv_desc){in_c, out_c, 1, 1, 1, 1, 0, 0, 0};
-    float *w = NULL, *bias = NULL;
-    inception_status st = inc_load_fc(b->st, name, in_c, out_c, &w, &bias);
-    if (st == INCEPTION_OK) {
-        st = b->be->conv_pack(b->be->user, &l->conv, w, bias, &l->packed);
-        if (st && !inc_error_message()[0])
-            inc_error(st, "backend '%s' failed to pack %s", b->be->name, name);
-        inc_free(w);
-        inc_free(bias);
-    }
-    if (st) {
-        l->packed = NULL;
-        b->status = st;
-        return;
-    }
     if (!b->aux) b->net->parameters += (int64_t)out_c * in_c + out_c;
 }
 
@@ -215,6 +191,80 @@ static void aux_head(builder *b, int32_t x, int32_t classes) {
     b->aux = 0;
 }
 
+/* Loading, folding and packing the weights is most of a model load, and the layers are
+ * independent: every thread of a short-lived pool takes the next layer. When several
+ * layers fail, the lowest one is reported, so errors do not depend on timing. */
+typedef struct pack_job {
+    const builder *b;
+    atomic_int next;
+    pthread_mutex_t mu;
+    int32_t failed_layer; /* lowest failing layer, or n_layers */
+    inception_status status;
+    char message[INC_ERROR_MAX];
+} pack_job;
+
+static inception_status pack_layer(const builder *b, inc_layer *l) {
+    float *w = NULL, *bias = NULL;
+    inception_status st = l->conv.relu
+        ? inc_load_conv(b->st, b->cfg, l->name, l->in_c, l->out_c, l->conv.kernel_h,
+                        l->conv.kernel_w, &w, &bias)
+        : inc_load_fc(b->st, l->name, l->in_c, l->out_c, &w, &bias);
+    if (st) return st;
+    inc_error_clear();
+    st = b->be->conv_pack(b->be->user, &l->conv, w, bias, &l->packed);
+    if (st) {
+        l->packed = NULL;
+        if (!inc_error_message()[0])
+            inc_error(st, "backend '%s' failed to pack %s", b->be->name, l->name);
+    }
+    inc_free(w);
+    inc_free(bias);
+    return st;
+}
+
+static void pack_worker(void *ctx, int32_t worker) {
+    pack_job *job = ctx;
+    inc_net *net = job->b->net;
+    for (;;) {
+        int32_t i = atomic_fetch_add(&job->next, 1);
+        if (i >= net->n_layers) return;
+        pthread_mutex_lock(&job->mu);
+        int stop = job->failed_layer < i;
+        pthread_mutex_unlock(&job->mu);
+        if (stop) return;
+        inc_layer *l = &net->layers[i];
+        if (l->op != INC_OP_CONV) continue;
+        inception_status st = pack_layer(job->b, l);
+        if (st == INCEPTION_OK) continue;
+        pthread_mutex_lock(&job->mu);
+        if (i < job->failed_layer) {
+            job->failed_layer = i;
+            job->status = st;
+            snprintf(job->message, sizeof job->message, "%s", inc_error_message());
+        }
+        pthread_mutex_unlock(&job->mu);
+    }
+}
+
+static inception_status pack_all(const builder *b) {
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    int32_t threads = cores < 1 ? 1 : cores > 4 ? 4 : (int32_t)cores;
+    pack_job job = {.b = b, .failed_layer = b->net->n_layers};
+    atomic_init(&job.next, 0);
+    pthread_mutex_init(&job.mu, NULL);
+    inc_pool *pool = NULL;
+    if (inc_pool_create(threads, &pool) != INCEPTION_OK) {
+        pool = NULL; /* no threads to be had: pack on this one */
+        pack_worker(&job, 0);
+    } else {
+        inc_pool_run(pool, pack_worker, &job);
+        inc_pool_free(pool);
+    }
+    pthread_mutex_destroy(&job.mu);
+    if (job.status) return inc_error(job.status, "%s", job.message);
+    return INCEPTION_OK;
+}
+
 inception_status inc_net_build(inc_net *net, const inc_safetensors *st, const inc_config *cfg,
                                const inception_backend *be) {
     memset(net, 0, sizeof *net);
@@ -245,6 +295,7 @@ inception_status inc_net_build(inc_net *net, const inc_safetensors *st, const in
     gap(&b, "avgpool", x, 2048, net->t_features);
     net->t_logits = tensor(&b, (int32_t)cfg->classes);
     fc(&b, "fc", net->t_features, 2048, net->t_logits, (int32_t)cfg->classes);
+    if (!b.status) b.status = pack_all(&b);
     if (b.status) {
         inc_net_free(net, be);
         return b.status;

@@ -66,19 +66,24 @@ typedef struct inc_config {
     int32_t input_h, input_w; /* default 299 */
     char **labels;            /* NULL, or n_labels owned strings from inception.labels */
     int64_t n_labels;
-    uint32_t crc32;           /* computed over the data section */
+    uint32_t crc32;           /* computed over the data section (inc_config_check_crc) */
+    uint32_t crc_expected;    /* inception.crc32, when present */
+    int32_t crc_verify;       /* 1: present and not skipped by the options */
     int32_t crc_checked;      /* 1 if inception.crc32 was present and matched */
     char *name;               /* inception.name or "" */
     char *normalization;      /* printable "mean=... std=..." */
 } inc_config;
 
 /* Read the configuration (metadata + tensor presence/shapes) and apply option overrides.
- * Verifies inception.crc32 unless options->skip_checksum. Errors: FORMAT for a malformed
+ * Parses inception.crc32 (verified later by inc_config_check_crc). Errors: FORMAT for a malformed
  * value (naming the key), CHECKSUM, SHAPE for an fc width that is not 1000/1001-ish
  * consistent. */
 inception_status inc_config_read(const inc_safetensors *st, const inception_options *opts,
                                  inc_config *out);
 void inc_config_free(inc_config *cfg);
+/* Record the data section's CRC-32 and check it against inception.crc32 unless skipped.
+ * Split from inc_config_read so the loader can compute it while packing weights. */
+inception_status inc_config_check_crc(inc_config *cfg, uint32_t crc);
 
 /* A conv + BN module `prefix` (e.g. "Mixed_5b.branch1x1"): reads prefix.conv.weight
  * [cout][cin][kh][kw] and prefix.bn.{weight,bias,running_mean,running_var} (weight optional

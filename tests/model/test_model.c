@@ -936,6 +936,9 @@ static inception_status config_of(uint8_t *buf, size_t size, const inception_opt
     memset(cfg, 0, sizeof *cfg);
     inc_error_clear();
     inception_status s = inc_config_read(&st, o, cfg);
+    /* as the loader does: the CRC is checked in a second step */
+    if (s == INCEPTION_OK && (s = inc_config_check_crc(cfg, inc_crc32(st.data, st.data_size))))
+        inc_config_free(cfg);
     inc_st_free(&st);
     return s;
 }

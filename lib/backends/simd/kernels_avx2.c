@@ -14,7 +14,8 @@
 #define V_SUB(a, b) _mm256_sub_ps(a, b)
 #define V_MUL(a, b) _mm256_mul_ps(a, b)
 #define V_MAX(a, b) _mm256_max_ps(a, b)
-#define V_MAX_NAN(acc, v) _mm256_blendv_ps(_mm256_max_ps(acc, v), acc, _mm256_cmp_ps(acc, acc, _CMP_UNORD_Q))
+#define V_MAX_NAN(acc, v) \
+    _mm256_blendv_ps(_mm256_max_ps(acc, v), acc, _mm256_cmp_ps(acc, acc, _CMP_UNORD_Q))
 #define V_SET1(x) _mm256_set1_ps(x)
 #define V_STOREU(p, v) _mm256_storeu_ps(p, v)
 #define V_STORE_N(p, v, n) _mm256_maskstore_ps(p, avx2_mask(n), v)

@@ -15,7 +15,8 @@
 #define V_SUB(a, b) _mm512_sub_ps(a, b)
 #define V_MUL(a, b) _mm512_mul_ps(a, b)
 #define V_MAX(a, b) _mm512_max_ps(a, b)
-#define V_MAX_NAN(acc, v) _mm512_mask_mov_ps(_mm512_max_ps(acc, v), _mm512_cmp_ps_mask(acc, acc, _CMP_UNORD_Q), acc)
+#define V_MAX_NAN(acc, v) \
+    _mm512_mask_mov_ps(_mm512_max_ps(acc, v), _mm512_cmp_ps_mask(acc, acc, _CMP_UNORD_Q), acc)
 #define V_SET1(x) _mm512_set1_ps(x)
 #define V_STOREU(p, v) _mm512_storeu_ps(p, v)
 #define V_STORE_N(p, v, n) _mm512_mask_storeu_ps(p, avx512_mask(n), v)

@@ -39,8 +39,8 @@ typedef struct packed_conv {
     int32_t mr_max;  /* largest tile height over the block widths used */
     float *w;        /* block b at b * nb * ntaps * cin: [tap][cin][block width] */
     float *bias;     /* [nblocks * nb], zero-padded */
-    float *zeros;    /* [cin rounded up to 16] zeros: what every padding tap reads; also
-                        the Winograd GEMMs' bias */
+    float *zeros;    /* [max(kw * cin, cpad) rounded up to 16] zeros: what every padding
+                        tap reads; also the Winograd GEMMs' bias */
     int32_t wino;    /* 1: Winograd F(2x2, 3x3); w holds 16 transformed 1x1 weight sets */
     int32_t wino_tc; /* 2x2 tiles per Winograd chunk (a multiple of every tile height) */
     void *mem;       /* the aligned allocation holding w, bias and zeros */
@@ -111,10 +111,12 @@ static inception_status simd_conv_pack(void *user, const inception_conv_desc *d,
     p->wino = use_winograd(d);
     size_t cin = (size_t)d->in_channels, ntaps = p->wino ? 16 : (size_t)p->ntaps;
     size_t cpad = (size_t)p->nblocks * (size_t)p->nb, nw, nwb, total;
-    size_t zpad = ((cin > cpad ? cin : cpad) + 15) / 16 * 16;
+    size_t zrow = cin * (size_t)d->kernel_w; /* a merged tap's zero row (simd_conv_run) */
+    size_t zpad = ((zrow > cpad ? zrow : cpad) + 15) / 16 * 16;
     if (p->wino) {
         /* V and M of a chunk (16 x tiles x (cin + cout) floats) within about 512 KiB */
-        int64_t mr = p->mr_max, per_tile = 16 * ((int64_t)zpad + (int64_t)cpad) * 4;
+        int64_t mr = p->mr_max;
+        int64_t per_tile = 16 * ((int64_t)(cin + 15) / 16 * 16 + (int64_t)cpad) * 4;
         int64_t tc = 512 * 1024 / per_tile / mr * mr;
         if (tc < 2 * mr) tc = 2 * mr;
         if (tc > 16 * mr) tc = 16 * mr;
@@ -207,19 +209,25 @@ static void split(const packed_conv *p, int64_t M, int32_t part, int32_t parts, 
 }
 
 /* Row pointers a[t * rows + r] for output pixels m..m+rows-1: the input pixel each tap
- * reads, or the zero row where the tap falls in the padding. */
+ * reads, or the zero row where the tap falls in the padding. With `merged`, the kw taps of a
+ * kernel row are one tap reading kw * cin contiguous floats (see simd_conv_run). */
 static void tile_rows(const packed_conv *p, const inception_view *in, const inception_view *out,
-                      int64_t m, int rows, const float **a) {
+                      int64_t m, int rows, int merged, const float **a) {
     const inception_conv_desc *d = &p->d;
+    int32_t kw = merged ? 1 : d->kernel_w;
+    /* divisions once per tile: they cost as much as the FMAs of a 3-channel conv's tile */
+    int64_t ox = m % out->w, oy = (m / out->w) % out->h, n = m / (out->w * out->h);
     for (int r = 0; r < rows; r++) {
-        int64_t mm = m + r;
-        int64_t ox = mm % out->w, oy = (mm / out->w) % out->h, n = mm / (out->w * out->h);
+        if (r > 0 && ++ox == out->w) {
+            ox = 0;
+            if (++oy == out->h) oy = 0, n++;
+        }
         int64_t iy0 = oy * d->stride_h - d->pad_h, ix0 = ox * d->stride_w - d->pad_w;
         const float *img = in->data + n * in->h * in->w * in->pixel_stride;
         int t = 0;
         for (int32_t ky = 0; ky < d->kernel_h; ky++) {
             int64_t iy = iy0 + ky;
-            for (int32_t kx = 0; kx < d->kernel_w; kx++, t++) {
+            for (int32_t kx = 0; kx < kw; kx++, t++) {
                 int64_t ix = ix0 + kx;
                 a[t * rows + r] = (iy < 0 || iy >= in->h || ix < 0 || ix >= in->w)
                                       ? p->zeros
@@ -298,6 +306,13 @@ static void simd_conv_run(void *user, const inception_conv_desc *d, const void *
     split(p, M, part, parts, &m0, &m1, &b0, &b1);
     size_t cin = (size_t)p->d.in_channels, ntaps = (size_t)p->ntaps;
     size_t ostride = (size_t)out->pixel_stride;
+    /* Without horizontal padding on densely packed input, a kernel row's kw taps read kw * cin
+     * contiguous floats, in the order the packed weights ([ky][kx][cin]) list them: one
+     * longer tap per row instead of kw short ones (the stem's 3-channel conv). The products
+     * are summed in the same order either way. */
+    int merged = p->d.kernel_w > 1 && p->d.pad_w == 0 && in->pixel_stride == in->c;
+    size_t run_taps = merged ? (size_t)p->d.kernel_h : ntaps;
+    size_t run_k = merged ? cin * (size_t)p->d.kernel_w : cin;
     /* Chunks are multiples of every tile height used, so tiles never straddle chunks. */
     int64_t chunk = chunk_pixels(p, in, out, k->mr[k->nv_main]);
     for (int64_t c0 = m0; c0 < m1; c0 += chunk) {
@@ -318,8 +333,8 @@ static void simd_conv_run(void *user, const inception_conv_desc *d, const void *
                 int rows = c1 - m < mr ? (int)(c1 - m) : mr;
                 for (size_t e = pf + slice; pf < e && pf < next_bytes; pf += 64)
                     __builtin_prefetch(next + pf, 0, 2);
-                tile_rows(p, in, out, m, rows, a);
-                k->gemm[nv][rows](ntaps, cin, a, w, p->bias + j0,
+                tile_rows(p, in, out, m, rows, merged, a);
+                k->gemm[nv][rows](run_taps, run_k, a, w, p->bias + j0,
                                   out->data + m * ostride + j0, ostride, ncols, p->d.relu);
             }
         }

@@ -1,0 +1,3 @@
+module github.com/libinception/go-inception
+
+go 1.19

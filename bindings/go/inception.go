@@ -1,0 +1,159 @@
+// Package inception runs Inception-v3 (image classification and 2048-d embeddings) on the
+// CPU through libinception's C API, found with pkg-config (`#cgo pkg-config: inception`).
+//
+// Threads: a *Model is immutable and may be shared by any number of goroutines. A *Session
+// (activation memory, worker threads) runs one call at a time; its methods lock it, so
+// sharing one serialises the calls. For parallelism give each goroutine its own Session, or
+// use a SessionPool. Close everything when done; finalizers are only a backstop.
+//
+// Memory: input []float32 slices and image bytes are passed to C without copying, for the
+// duration of one call (C never keeps them). Outputs are copied out of the session into Go
+// slices (or into a slice you provide), since the session reuses its memory on the next run.
+package inception
+
+// #cgo pkg-config: inception
+// #include "helpers.h"
+import "C"
+
+import (
+	"fmt"
+	"sync"
+	"unsafe"
+)
+
+// Version is the library's version string, e.g. "1.0.0".
+func Version() string { return C.GoString(C.inception_version_string()) }
+
+// VersionNumber is the library's version as MAJOR*10000 + MINOR*100 + PATCH.
+func VersionNumber() int { return int(C.inception_version_number()) }
+
+// ModelFormatVersion is the highest model-file format revision the library reads.
+func ModelFormatVersion() int { return int(C.inception_model_format_version()) }
+
+// HeaderVersionMajor is the major version of the header this package was compiled with.
+const HeaderVersionMajor = int(C.INCEPTION_VERSION_MAJOR)
+
+var versionOnce sync.Once
+var versionErr error
+
+// CheckVersion reports an error if the library loaded at run time has a different major
+// version from the header this package was built against. LoadModel calls it.
+func CheckVersion() error {
+	versionOnce.Do(func() {
+		if got := VersionNumber() / 10000; got != HeaderVersionMajor {
+			versionErr = &Error{Op: "CheckVersion", Status: ErrUnsupported, Message: fmt.Sprintf(
+				"libinception %s has major version %d; this package needs %d",
+				Version(), got, HeaderVersionMajor)}
+		}
+	})
+	return versionErr
+}
+
+// Backend describes a registered backend.
+type Backend struct {
+	Name      string
+	Available bool // can run on this machine
+}
+
+// Backends lists the registered backends.
+func Backends() []Backend {
+	n := int(C.inception_backend_count())
+	out := make([]Backend, 0, n)
+	for i := 0; i < n; i++ {
+		name := C.inception_backend_name(C.int32_t(i))
+		if name == nil {
+			continue
+		}
+		out = append(out, Backend{C.GoString(name), C.inception_backend_available(name) != 0})
+	}
+	return out
+}
+
+// BackendAvailable reports whether the named backend can run on this machine.
+func BackendAvailable(name string) bool {
+	cs := C.CString(name)
+	defer C.free(unsafe.Pointer(cs))
+	return C.inception_backend_available(cs) != 0
+}
+
+// Layout of a 4-d input tensor (or NC for outputs).
+type Layout int
+
+const (
+	NCHW Layout = 1 // [N, 3, H, W]
+	NHWC Layout = 2 // [N, H, W, 3]
+	NC   Layout = 3 // [N, C]: network outputs
+)
+
+// Tensor is plain Go data: float32 values in row-major order with their shape.
+type Tensor struct {
+	Shape  []int64
+	Layout Layout
+	Data   []float32
+}
+
+// NewTensor allocates a zeroed tensor.
+func NewTensor(layout Layout, shape ...int64) Tensor {
+	n := int64(1)
+	for _, d := range shape {
+		n *= d
+	}
+	if n < 0 {
+		n = 0
+	}
+	return Tensor{Shape: append([]int64(nil), shape...), Layout: layout, Data: make([]float32, n)}
+}
+
+// Row returns the i-th slice along the first dimension (e.g. one image's features).
+func (t Tensor) Row(i int) []float32 {
+	if len(t.Shape) == 0 || t.Shape[0] == 0 {
+		return nil
+	}
+	n := len(t.Data) / int(t.Shape[0])
+	return t.Data[i*n : (i+1)*n]
+}
+
+// options carries every key; negative ints and empty strings mean "not set".
+type options struct {
+	backend, preset                                     string
+	poolIncludePad, labelOffset, skipChecksum, threads  int64
+	outputs, profile, maxPixels, exif, minSide          int64
+}
+
+func unset() options {
+	return options{poolIncludePad: -1, labelOffset: -1, skipChecksum: -1, threads: -1,
+		outputs: -1, profile: -1, maxPixels: -1, exif: -1, minSide: -1}
+}
+
+// build returns an options handle (nil when nothing is set) and a function freeing it.
+func (o options) build(op string) (*C.inception_options, func(), error) {
+	var cb, cp *C.char
+	if o.backend != "" {
+		cb = C.CString(o.backend)
+		defer C.free(unsafe.Pointer(cb))
+	}
+	if o.preset != "" {
+		cp = C.CString(o.preset)
+		defer C.free(unsafe.Pointer(cp))
+	}
+	var h *C.inception_options
+	var msg [512]C.char
+	st := C.incgo_options(&h, cb, cp, C.int64_t(o.poolIncludePad), C.int64_t(o.labelOffset),
+		C.int64_t(o.skipChecksum), C.int64_t(o.threads), C.int64_t(o.outputs),
+		C.int64_t(o.profile), C.int64_t(o.maxPixels), C.int64_t(o.exif), C.int64_t(o.minSide),
+		&msg[0], C.size_t(len(msg)))
+	if st != C.INCEPTION_OK {
+		return nil, nil, newError(op, st, C.GoString(&msg[0]))
+	}
+	return h, func() { C.inception_options_free(h) }, nil
+}
+
+func boolInt(b *bool) int64 {
+	if b == nil {
+		return -1
+	}
+	if *b {
+		return 1
+	}
+	return 0
+}
