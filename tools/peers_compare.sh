@@ -13,10 +13,11 @@
 #               with the build's inception-make-model; timing does not depend on weights)
 #   CONFIGS     "THREADS:BATCH ..." (default "1:1 2:1 2:8")
 #   SKIP_TORCH  set to skip PyTorch
-# Our side is `inception bench` (the command-line tool) when the build has it and it prints a
-# RESULT line with median_ms; otherwise tests/kernels/bench_kernels net, which runs every
-# conv and pool of the network through the backend ABI with the same thread split but without
-# the executor, preprocessing and softmax (so it is a lower bound, and says so).
+# Our side, in order of preference: `inception bench` (the command-line tool) when the build
+# has it and it prints a RESULT line with median_ms; else `bench_kernels model`, which times
+# inception_session_run on the same model through the public API; else `bench_kernels net`,
+# every conv and pool through the backend ABI without the executor (a lower bound). The
+# `source` column says which one ran.
 # Python: uses /usr/bin/python3 (Debian's, with torch) for the PyTorch peer.
 set -euo pipefail
 
@@ -34,7 +35,7 @@ field() { # field NAME LINE -> value of NAME=... in LINE
 cli="$BUILD/tools/inception"
 kbench="$BUILD/tests/kernels/bench_kernels"
 model=${MODEL:-}
-if [[ -x "$cli" && -z "$model" && -x "$BUILD/tools/inception-make-model" ]]; then
+if [[ -z "$model" && -x "$BUILD/tools/inception-make-model" ]]; then
     model=$(mktemp --suffix=.safetensors)
     trap 'rm -f "$model"' EXIT
     "$BUILD/tools/inception-make-model" "$model" >/dev/null
@@ -52,6 +53,13 @@ ours() { # ours THREADS BATCH -> "ms_per_img source"
         fi
     fi
     [[ -x "$kbench" ]] || { echo "no $cli and no $kbench: build the tree first" >&2; exit 1; }
+    if [[ -n "$model" ]]; then
+        line=$("$kbench" model "$model" simd "$t" "$b" "$RUNS" | grep -m1 RESULT || true)
+        if [[ -n "$line" ]]; then
+            echo "$(field ms_per_img "$line") session-run"
+            return
+        fi
+    fi
     line=$("$kbench" net simd "$t" "$b" "$RUNS" | grep -m1 RESULT)
     echo "$(field ms_per_img "$line") kernels-only"
 }

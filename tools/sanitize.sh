@@ -7,8 +7,10 @@
 #   tsan      ThreadSanitizer, the stress suite (threads sharing a model) and the api suite.
 #   valgrind  a plain debug build; the fast suites under
 #             valgrind --leak-check=full --error-exitcode=1 --errors-for-leak-kinds=definite,indirect
-# Environment: SANITIZE_BUILD_DIR (default build-<mode>), CC (default clang for asan/tsan,
-# the system cc for valgrind). Needs clang (or gcc) with the sanitizer runtimes, valgrind.
+# Environment: SANITIZE_BUILD_DIR (default build-<mode>), CC (default gcc). gcc links its
+# sanitizer runtimes into the shared library too; clang does not, and lib/meson.build links
+# libinception.so with -Wl,--no-undefined, so CC=clang needs that flag dropped for
+# sanitized builds. Needs gcc's libasan/libubsan/libtsan and valgrind.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -20,16 +22,19 @@ case "$mode" in
 esac
 build=${SANITIZE_BUILD_DIR:-build-$mode}
 
+# clang links sanitizer runtimes only into executables: shared objects need b_lundef=false
+lundef=
+case "${CC:-gcc}" in *clang*) lundef=-Db_lundef=false ;; esac
+
 setup() {
     [ -f "$build/build.ninja" ] || meson setup "$build" "$@"
 }
 
 case "$mode" in
 asan)
-    # clang links its sanitizer runtimes only into executables, hence b_lundef=false for
-    # the shared library; recover is off so any UBSan report fails the test.
-    CC=${CC:-clang} CXX=${CXX:-clang++} setup -Dbuildtype=debugoptimized \
-        -Db_sanitize=address,undefined -Db_lundef=false \
+    # recover is off so any UBSan report fails the test
+    CC=${CC:-gcc} CXX=${CXX:-g++} setup -Dbuildtype=debugoptimized \
+        -Db_sanitize=address,undefined $lundef \
         -Dc_args=-fno-sanitize-recover=all -Dcpp_args=-fno-sanitize-recover=all
     ninja -C "$build"
     export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1:halt_on_error=1:strict_string_checks=1:detect_stack_use_after_return=1}
@@ -38,8 +43,8 @@ asan)
     meson test -C "$build" --print-errorlogs --num-processes 2 -t 4 "$@"
     ;;
 tsan)
-    CC=${CC:-clang} CXX=${CXX:-clang++} setup -Dbuildtype=debugoptimized \
-        -Db_sanitize=thread -Db_lundef=false
+    CC=${CC:-gcc} CXX=${CXX:-g++} setup -Dbuildtype=debugoptimized \
+        -Db_sanitize=thread $lundef
     ninja -C "$build" tests/stress/test_stress tests/api/test_api
     export TSAN_OPTIONS=${TSAN_OPTIONS:-halt_on_error=1:second_deadlock_stack=1:history_size=4}
     # one worker round is enough under TSan: it is the interleavings that matter

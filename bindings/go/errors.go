@@ -15,7 +15,7 @@ type Status int
 
 // The status codes of include/inception/inception.h; their values never change.
 const (
-	OK                Status = 0
+	OK                 Status = 0
 	ErrInvalidArgument Status = 1  // NULL/nil, bad enum, k < 1
 	ErrOutOfMemory     Status = 2  //
 	ErrIO              Status = 3  // cannot open/read a file; a directory
@@ -51,9 +51,9 @@ type Error struct {
 
 func (e *Error) Error() string {
 	if e.Message == "" {
-		return fmt.Sprintf("inception: %s: %s", e.Op, e.Status)
+		return fmt.Sprintf("inception: %s: %s", e.Op, e.Status.String())
 	}
-	return fmt.Sprintf("inception: %s: %s: %s", e.Op, e.Status, e.Message)
+	return fmt.Sprintf("inception: %s: %s: %s", e.Op, e.Status.String(), e.Message)
 }
 
 // Unwrap returns the Status, so errors.Is(err, inception.ErrImage) works.
@@ -76,6 +76,15 @@ func call(op string, f func() C.inception_status) error {
 		return nil
 	}
 	return newError(op, st, C.GoString(C.inception_last_error()))
+}
+
+// errBuf receives a message from a C helper within the same cgo call.
+type errBuf [256]C.char
+
+func (b *errBuf) ptr() (*C.char, C.size_t) { return &b[0], C.size_t(len(b)) }
+
+func (b *errBuf) err(op string, st C.inception_status) error {
+	return newError(op, st, C.GoString(&b[0]))
 }
 
 // goErr is an error raised by the binding itself, before any C call.

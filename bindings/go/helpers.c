@@ -1,41 +1,50 @@
 #include "helpers.h"
 
+#include <stdio.h>
 #include <string.h>
 
 inception_status incgo_run(inception_session *s, int layout, int64_t n, int64_t d1, int64_t d2,
-                           int64_t d3, float *data, size_t bytes) {
+                           int64_t d3, float *data, size_t bytes, char *err, size_t errsize) {
     int64_t dims[4] = {n, d1, d2, d3};
     inception_tensor *t = NULL;
     inception_status st = inception_tensor_wrap(INCEPTION_DTYPE_F32, (inception_layout)layout,
                                                 dims, 4, data, bytes, &t);
-    if (st != INCEPTION_OK) return st;
-    st = inception_session_run(s, t);
+    if (st == INCEPTION_OK) st = inception_session_run(s, t);
+    if (st != INCEPTION_OK) incgo_last_error(err, errsize);
     inception_tensor_free(t);
     return st;
 }
 
 inception_status incgo_output(const inception_session *s, int which, float *dst, size_t cap,
-                              int64_t *dims) {
+                              int64_t *dims, char *err, size_t errsize) {
     const inception_tensor *t = NULL;
     inception_status st = inception_session_output(s, (inception_output)which, &t);
-    if (st != INCEPTION_OK) return st;
+    if (st != INCEPTION_OK) {
+        incgo_last_error(err, errsize);
+        return st;
+    }
     dims[0] = inception_tensor_dim(t, 0);
     dims[1] = inception_tensor_dim(t, 1);
     size_t bytes = inception_tensor_byte_size(t);
-    if (!dst || cap * sizeof(float) < bytes) return INCEPTION_ERR_BUFFER_TOO_SMALL;
+    if (!dst || cap * sizeof(float) < bytes) {
+        snprintf(err, errsize, "the output has %zu values; the destination holds %zu",
+                 bytes / sizeof(float), cap);
+        return INCEPTION_ERR_BUFFER_TOO_SMALL;
+    }
     memcpy(dst, inception_tensor_data(t), bytes);
     return INCEPTION_OK;
 }
 
 inception_status incgo_preprocess(const inception_model *m, const inception_image *img,
                                   int layout, int64_t n, int64_t d1, int64_t d2, int64_t d3,
-                                  float *data, size_t bytes, int64_t index) {
+                                  float *data, size_t bytes, int64_t index, char *err,
+                                  size_t errsize) {
     int64_t dims[4] = {n, d1, d2, d3};
     inception_tensor *t = NULL;
     inception_status st = inception_tensor_wrap(INCEPTION_DTYPE_F32, (inception_layout)layout,
                                                 dims, 4, data, bytes, &t);
-    if (st != INCEPTION_OK) return st;
-    st = inception_image_preprocess(m, img, t, index);
+    if (st == INCEPTION_OK) st = inception_image_preprocess(m, img, t, index);
+    if (st != INCEPTION_OK) incgo_last_error(err, errsize);
     inception_tensor_free(t);
     return st;
 }

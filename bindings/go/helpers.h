@@ -1,5 +1,7 @@
 /* C helpers for the Go binding: calls that take Go memory wrap it, use it and drop the wrap
- * within one cgo call, so C never keeps a Go pointer after the call returns (cgo's rule). */
+ * within one cgo call, so C never keeps a Go pointer after the call returns (cgo's rule).
+ * On failure each copies the error message into err (errsize bytes) in the same call, since
+ * the library's last error is per OS thread and a goroutine may move between threads. */
 #ifndef INCEPTION_GO_HELPERS_H
 #define INCEPTION_GO_HELPERS_H
 
@@ -9,17 +11,18 @@
 
 /* Run on a float32 Go slice of shape [n, d1, d2, d3] without copying it. */
 inception_status incgo_run(inception_session *s, int layout, int64_t n, int64_t d1, int64_t d2,
-                           int64_t d3, float *data, size_t bytes);
+                           int64_t d3, float *data, size_t bytes, char *err, size_t errsize);
 
 /* Copy an output of the last run into dst (cap floats). dims receives [N, C]. NOT_FOUND /
  * NOT_READY as inception_session_output; BUFFER_TOO_SMALL if dst is too short. */
 inception_status incgo_output(const inception_session *s, int which, float *dst, size_t cap,
-                              int64_t *dims);
+                              int64_t *dims, char *err, size_t errsize);
 
 /* Preprocess an image into slot `index` of a Go slice [n, d1, d2, d3], without copying it. */
 inception_status incgo_preprocess(const inception_model *m, const inception_image *img,
                                   int layout, int64_t n, int64_t d1, int64_t d2, int64_t d3,
-                                  float *data, size_t bytes, int64_t index);
+                                  float *data, size_t bytes, int64_t index, char *err,
+                                  size_t errsize);
 
 /* An options handle with the given settings (a negative int or NULL string = not set);
  * *out stays NULL when nothing is set. On failure the message is copied to err. */

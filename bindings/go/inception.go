@@ -115,9 +115,9 @@ func (t Tensor) Row(i int) []float32 {
 
 // options carries every key; negative ints and empty strings mean "not set".
 type options struct {
-	backend, preset                                     string
-	poolIncludePad, labelOffset, skipChecksum, threads  int64
-	outputs, profile, maxPixels, exif, minSide          int64
+	backend, preset                                    string
+	poolIncludePad, labelOffset, skipChecksum, threads int64
+	outputs, profile, maxPixels, exif, minSide         int64
 }
 
 func unset() options {

@@ -38,8 +38,8 @@ func (o *ModelOptions) options() options {
 // of goroutines. Sessions keep their own reference, so closing the Model while sessions
 // exist is fine.
 type Model struct {
-	mu     sync.RWMutex // Close waits for calls in flight
-	ptr    *C.inception_model
+	mu       sync.RWMutex // Close waits for calls in flight
+	ptr      *C.inception_model
 	labelsMu sync.Mutex
 	labels   []string
 }
@@ -229,12 +229,12 @@ func (m *Model) PreprocessInto(img *Image, dst Tensor, index int) error {
 	}
 	return m.use("PreprocessInto", func(p *C.inception_model) error {
 		return img.use("PreprocessInto", func(ip *C.inception_image) error {
-			return call("PreprocessInto", func() C.inception_status {
-				return C.incgo_preprocess(p, ip, C.int(dst.Layout), C.int64_t(dst.Shape[0]),
-					C.int64_t(dst.Shape[1]), C.int64_t(dst.Shape[2]), C.int64_t(dst.Shape[3]),
-					(*C.float)(unsafe.Pointer(&dst.Data[0])), C.size_t(4*len(dst.Data)),
-					C.int64_t(index))
-			})
+			var eb errBuf
+			ep, en := eb.ptr()
+			return eb.err("PreprocessInto", C.incgo_preprocess(p, ip, C.int(dst.Layout),
+				C.int64_t(dst.Shape[0]), C.int64_t(dst.Shape[1]), C.int64_t(dst.Shape[2]),
+				C.int64_t(dst.Shape[3]), (*C.float)(unsafe.Pointer(&dst.Data[0])),
+				C.size_t(4*len(dst.Data)), C.int64_t(index), ep, en))
 		})
 	})
 }

@@ -13,10 +13,17 @@ int inc_is_png(const uint8_t *data, size_t size) {
     return size >= 8 && memcmp(data, sig, 8) == 0;
 }
 
-/* libspng allocates through these, so allocation-failure tests reach it too. */
-static void *png_malloc(size_t n) { return inc_malloc(n); }
-static void *png_realloc(void *p, size_t n) { return inc_realloc(p, n); }
-static void *png_calloc(size_t c, size_t n) { return inc_calloc(c, n); }
+/* libspng (and the zlib stream inside it) allocates through these, so allocation-failure
+ * tests reach it too. spng reports a failed allocation inside inflate as a stream error,
+ * so failures are also noted here to report them as what they are. */
+static _Thread_local int png_alloc_failed;
+static void *png_note(void *p) {
+    if (!p) png_alloc_failed = 1;
+    return p;
+}
+static void *png_malloc(size_t n) { return png_note(inc_malloc(n)); }
+static void *png_realloc(void *p, size_t n) { return png_note(inc_realloc(p, n)); }
+static void *png_calloc(size_t c, size_t n) { return png_note(inc_calloc(c, n)); }
 static void png_free(void *p) { inc_free(p); }
 
 /* Ancillary chunks (text, ICC, EXIF) are not needed: cap them so a hostile file cannot
@@ -27,6 +34,7 @@ static void png_free(void *p) { inc_free(p); }
 inception_status inc_png_decode(const uint8_t *data, size_t size, const inc_decode_opts *o,
                                 inception_image **out) {
     struct spng_alloc alloc = {png_malloc, png_realloc, png_calloc, png_free};
+    png_alloc_failed = 0;
     spng_ctx *ctx = spng_ctx_new2(&alloc, 0);
     if (!ctx) return inc_error(INCEPTION_ERR_OUT_OF_MEMORY, "PNG decoder context");
     inception_image *img = NULL;
@@ -41,7 +49,8 @@ inception_status inc_png_decode(const uint8_t *data, size_t size, const inc_deco
     struct spng_ihdr ihdr;
     rc = spng_get_ihdr(ctx, &ihdr);
     if (rc) {
-        st = inc_error(rc == SPNG_EMEM ? INCEPTION_ERR_OUT_OF_MEMORY : INCEPTION_ERR_IMAGE,
+        st = inc_error(rc == SPNG_EMEM || png_alloc_failed ? INCEPTION_ERR_OUT_OF_MEMORY
+                                                           : INCEPTION_ERR_IMAGE,
                        "PNG header: %s", spng_strerror(rc));
         goto done;
     }
@@ -65,7 +74,9 @@ inception_status inc_png_decode(const uint8_t *data, size_t size, const inc_deco
     }
     rc = spng_decode_image(ctx, img->pixels, bytes, SPNG_FMT_RGB8, 0);
     if (rc) {
-        st = inc_error(rc == SPNG_EMEM ? INCEPTION_ERR_OUT_OF_MEMORY : INCEPTION_ERR_IMAGE,
+        /* zlib's inflateInit only fails for want of memory (spng hands it our allocator) */
+        int oom = rc == SPNG_EMEM || rc == SPNG_EZLIB_INIT || png_alloc_failed;
+        st = inc_error(oom ? INCEPTION_ERR_OUT_OF_MEMORY : INCEPTION_ERR_IMAGE,
                        "PNG: %s", spng_strerror(rc));
         goto done;
     }

@@ -35,6 +35,8 @@ static double filter_eval(inc_filter f, double x) {
 static void coeffs_free(coeffs *c) {
     inc_free(c->bounds);
     inc_free(c->k);
+    c->bounds = NULL;
+    c->k = NULL;
 }
 
 /* Coefficients for output samples [first, first + count) of an in_size -> out_size

@@ -229,7 +229,7 @@ good = open(os.path.join(OUT, "rgb.png"), "rb").read()
 write("truncated.png", good[: len(good) // 2])
 add("truncated.png", "IMAGE")
 bad = bytearray(good)
-bad[40] ^= 0xFF  # inside IDAT: CRC mismatch
+bad[good.index(b"IDAT") + 20] ^= 0xFF  # inside IDAT: CRC mismatch
 write("bad_crc.png", bytes(bad))
 add("bad_crc.png", "IMAGE")
 

@@ -291,6 +291,8 @@ START_TEST(preprocess_golden) {
             sscanf(line, "%255s %31s %d %d %7s %255s", photo, preset, &oh, &ow, kind, file) != 6)
             continue;
         double e = compare_ref(photo, preset, oh, ow, kind, file);
+        printf("  %-28s %-11s %3dx%-3d (%s reference): max error %.6f/255\n", photo, preset,
+               oh, ow, kind, e);
         for (int k = 0; k < 3; k++)
             if (!strcmp(preset, names[k]) && e > worst[k]) worst[k] = e;
         /* The 8-bit-rounded tf references carry up to 0.5/255 of their own error. */
@@ -344,8 +346,10 @@ START_TEST(preprocess_odd_shapes) {
         for (int preset = 1; preset <= 3; preset++) {
             ck_assert_int_eq(inc_preprocess_unit(img, (inc_preset)preset, 299, 299, out),
                              INCEPTION_OK);
-            for (size_t i = 0; i < 299 * 299 * 3; i++)
-                ck_assert(out[i] >= 0.0f && out[i] <= 1.0f);
+            size_t bad = 0;
+            for (size_t i = 0; i < 299 * 299 * 3; i++) bad += !(out[i] >= 0.0f && out[i] <= 1.0f);
+            ck_assert_msg(bad == 0, "%dx%d preset %d: %zu values outside [0,1]", (int)w,
+                          (int)h, preset, bad);
         }
         free(out);
         free(px);
@@ -402,6 +406,8 @@ static Suite *image_suite(void) {
     tcase_add_test(tc, preprocess_golden);
     tcase_add_test(tc, preset_geometry);
     tcase_add_test(tc, preprocess_odd_shapes);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("alloc");
     tcase_add_test(tc, allocation_failures);
     suite_add_tcase(s, tc);
     return s;

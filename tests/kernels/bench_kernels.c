@@ -2,10 +2,13 @@
  * layer shapes (299x299, fp32) through the public backend ABI.
  *
  *   bench_kernels layers [BACKEND] [THREADS] [BATCH]   GFLOP/s per conv, then per kernel shape
+ *       (fastest of several runs; with 1 thread in thread CPU time)
  *   bench_kernels net [BACKEND] [THREADS] [BATCH] [RUNS] every conv and pool of the network in
  *       order, each op split over THREADS, median time of a pass; prints a RESULT line. It
  *       leaves out what is not a kernel (image preprocessing, the executor's scheduling,
  *       softmax), so it is a lower bound for `inception bench`.
+ *   bench_kernels model FILE [BACKEND] [THREADS] [BATCH] [RUNS]   the whole library: load
+ *       FILE (e.g. from inception-make-model) on BACKEND, run a 299x299 batch; RESULT line
  *   bench_kernels peak                                  FMA peak of one core (AVX2, AVX-512)
  */
 #ifndef _GNU_SOURCE
@@ -22,14 +25,16 @@
 #include <time.h>
 
 #include "inception/backend.h"
+#include "inception/inception.h"
 
-/* With one thread the bench counts the thread's CPU time: on a shared machine a long layer
- * is otherwise timed together with whoever else got the core. */
-static int n_threads = 1;
+/* `layers` with one thread counts the thread's CPU time: on a shared machine a long layer
+ * is otherwise timed together with whoever else got the core. `net` counts wall time, like
+ * the peers it is compared with. */
+static int n_threads = 1, cpu_time;
 
 static double now_s(void) {
     struct timespec ts;
-    clock_gettime(n_threads == 1 ? CLOCK_THREAD_CPUTIME_ID : CLOCK_MONOTONIC, &ts);
+    clock_gettime(cpu_time && n_threads == 1 ? CLOCK_THREAD_CPUTIME_ID : CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
@@ -437,9 +442,62 @@ static int cmd_peak(void) {
     return 0;
 }
 
+static int fail(const char *what, inception_status st) {
+    fprintf(stderr, "%s: %s: %s\n", what, inception_status_string(st), inception_last_error());
+    return 1;
+}
+
+static int cmd_model(const char *path, const char *backend, int threads, int batch, int runs) {
+    inception_options *opt = NULL;
+    inception_model *model = NULL;
+    inception_session *sess = NULL;
+    inception_tensor *input = NULL;
+    inception_status st;
+    if ((st = inception_options_create(&opt)) != INCEPTION_OK) return fail("options", st);
+    inception_options_set_string(opt, INCEPTION_OPT_BACKEND, backend);
+    inception_options_set_int(opt, INCEPTION_OPT_THREADS, threads);
+    inception_options_set_int(opt, INCEPTION_OPT_OUTPUTS, INCEPTION_OUTPUT_LOGITS);
+    if ((st = inception_model_load_file(path, opt, &model)) != INCEPTION_OK)
+        return fail(path, st);
+    if ((st = inception_session_create(model, opt, &sess)) != INCEPTION_OK)
+        return fail("session", st);
+    if ((st = inception_model_create_input(model, batch, INCEPTION_LAYOUT_NCHW, &input)) !=
+        INCEPTION_OK)
+        return fail("input", st);
+    float *x = inception_tensor_data(input);
+    size_t n = inception_tensor_byte_size(input) / sizeof(float);
+    for (size_t i = 0; i < n; i++) x[i] = (float)((i * 2654435761u) % 2000) / 1000.0f - 1.0f;
+    double *t = calloc((size_t)runs, sizeof *t);
+    for (int r = -3; r < runs; r++) {
+        double t0 = now_s();
+        if ((st = inception_session_run(sess, input)) != INCEPTION_OK) return fail("run", st);
+        if (r >= 0) t[r] = now_s() - t0;
+    }
+    qsort(t, (size_t)runs, sizeof t[0], cmp_double);
+    printf("RESULT engine=libinception backend=%s threads=%d batch=%d runs=%d median_ms=%.2f "
+           "ms_per_img=%.2f min_ms=%.2f\n",
+           backend, threads, batch, runs, t[runs / 2] * 1e3, t[runs / 2] * 1e3 / batch,
+           t[0] * 1e3);
+    free(t);
+    inception_tensor_free(input);
+    inception_session_free(sess);
+    inception_model_free(model);
+    inception_options_free(opt);
+    return 0;
+}
+
 int main(int argc, char **argv) {
     const char *cmd = argc > 1 ? argv[1] : "layers";
     if (strcmp(cmd, "peak") == 0) return cmd_peak();
+    if (strcmp(cmd, "model") == 0) {
+        if (argc < 3) {
+            fprintf(stderr, "usage: bench_kernels model FILE [BACKEND] [THREADS] [BATCH] "
+                            "[RUNS]\n");
+            return 2;
+        }
+        return cmd_model(argv[2], argc > 3 ? argv[3] : "simd", argc > 4 ? atoi(argv[4]) : 1,
+                         argc > 5 ? atoi(argv[5]) : 1, argc > 6 ? atoi(argv[6]) : 20);
+    }
     const char *name = argc > 2 ? argv[2] : "simd";
     n_threads = argc > 3 ? atoi(argv[3]) : 1;
     int batch = argc > 4 ? atoi(argv[4]) : 1;
@@ -461,7 +519,8 @@ int main(int argc, char **argv) {
     pthread_t th[64];
     for (int t = 1; t < n_threads; t++)
         pthread_create(&th[t], NULL, worker, (void *)(intptr_t)t);
-    int rc = strcmp(cmd, "net") == 0 ? cmd_net(be, batch, runs) : cmd_layers(be, batch);
+    cpu_time = strcmp(cmd, "net") != 0;
+    int rc = cpu_time ? cmd_layers(be, batch) : cmd_net(be, batch, runs);
     atomic_store(&quit, 1);
     for (int t = 1; t < n_threads; t++) pthread_join(th[t], NULL);
     return rc;

@@ -323,10 +323,13 @@ static void simd_conv_run(void *user, const inception_conv_desc *d, const void *
             size_t ncols = (size_t)p->d.out_channels - j0;
             if (ncols > (size_t)bw) ncols = (size_t)bw;
             const float *w = p->w + j0 * ntaps * cin;
-            /* Pull the next block's weights towards L2 a slice per tile, so the first tile
-             * of each block does not wait on memory (weights are read once per pass). */
+            /* In the first chunk, pull the next block's weights towards L2 a slice per tile,
+             * so the first tile of each block does not wait on memory (a pass reads all the
+             * weights once from DRAM); later chunks find them in cache. */
             const char *next = (const char *)(w + (size_t)bw * ntaps * cin);
-            size_t next_bytes = b + 1 < b1 ? (size_t)block_width(p, b + 1) * ntaps * cin * 4 : 0;
+            size_t next_bytes = b + 1 < b1 && c0 == m0
+                                    ? (size_t)block_width(p, b + 1) * ntaps * cin * 4
+                                    : 0;
             int64_t tiles = (c1 - c0 + mr - 1) / mr;
             size_t slice = (next_bytes / (size_t)tiles + 63) / 64 * 64, pf = 0;
             for (int64_t m = c0; m < c1; m += mr) {
