@@ -3,7 +3,8 @@
 # Idempotent: does nothing when everything is already installed.
 set -euo pipefail
 PKGS=(build-essential pkg-config meson ninja-build check libsubunit-dev zlib1g-dev
-      libjpeg62-turbo-dev libspng-dev libjpeg-turbo-progs valgrind python3 golang-go)
+      libjpeg62-turbo-dev libspng-dev libjpeg-turbo-progs valgrind python3 python3-numpy
+      python3-pip python3-setuptools golang-go)
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

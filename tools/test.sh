@@ -7,3 +7,4 @@ bash tools/deps.sh
 [ -f build/build.ninja ] || meson setup build --buildtype=release
 ninja -C build
 meson test -C build --print-errorlogs --num-processes 2
+bash tools/test_bindings.sh build
