@@ -114,18 +114,17 @@ INCEPTION_API inception_status inception_session_classify_file(inception_session
     inception_status st = check_args(session, k, classes, probs, count);
     if (st == INCEPTION_OK && !path)
         st = inc_error(INCEPTION_ERR_INVALID_ARGUMENT, "path is NULL");
-    uint8_t *data = NULL;
-    size_t size = 0;
-    if (st == INCEPTION_OK) st = inc_image_read_file(path, &data, &size);
+    inc_file_buf file = {0};
+    if (st == INCEPTION_OK) st = inc_file_read(path, &file);
     if (st == INCEPTION_OK) {
-        st = run_classify(session, data, size, k, classes, probs, count);
+        st = run_classify(session, file.data, file.size, k, classes, probs, count);
         if (st != INCEPTION_OK) {
             char msg[INC_ERROR_MAX];
             snprintf(msg, sizeof msg, "%s", inc_error_message());
             inc_error(st, "%s: %s", path, msg);
         }
     }
-    inc_free(data);
+    inc_file_release(&file);
     if (st != INCEPTION_OK && session) return inc_session_fail(session, st);
     return st;
 }

@@ -30,9 +30,6 @@ inception_status inc_image_new(int64_t width, int64_t height, int64_t max_pixels
                                inception_image **out);
 void inc_image_destroy(inception_image *img);
 
-/* Read a regular file whole into inc_malloc memory; IO for a directory or a missing
- * file. */
-inception_status inc_image_read_file(const char *path, uint8_t **data, size_t *size);
 
 /* Format sniffing and decoders. Both return IMAGE for bad bytes, IMAGE_TOO_LARGE above
  * the pixel limit, OUT_OF_MEMORY. */

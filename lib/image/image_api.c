@@ -1,58 +1,9 @@
 /* Public entry points of the image layer: decode, raw pixels, preprocess, labels. */
-#include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "api/handles.h"
 #include "image/image.h"
-
-/* Read a regular file whole. A directory or special file is an IO error rather than
- * something to try to decode. */
-inception_status inc_image_read_file(const char *path, uint8_t **data, size_t *size) {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return inc_error(INCEPTION_ERR_IO, "cannot open %s: %s", path, strerror(errno));
-    struct stat sb;
-    if (fstat(fd, &sb) != 0) {
-        int e = errno;
-        close(fd);
-        return inc_error(INCEPTION_ERR_IO, "cannot stat %s: %s", path, strerror(e));
-    }
-    if (!S_ISREG(sb.st_mode)) {
-        close(fd);
-        return inc_error(INCEPTION_ERR_IO, "%s is %s, not a regular file", path,
-                         S_ISDIR(sb.st_mode) ? "a directory" : "special");
-    }
-    if ((uint64_t)sb.st_size > (uint64_t)SIZE_MAX / 2) {
-        close(fd);
-        return inc_error(INCEPTION_ERR_IO, "%s is too large to read", path);
-    }
-    size_t n = (size_t)sb.st_size;
-    uint8_t *buf = inc_malloc(n ? n : 1);
-    if (!buf) {
-        close(fd);
-        return inc_error(INCEPTION_ERR_OUT_OF_MEMORY, "buffer for %s (%zu bytes)", path, n);
-    }
-    size_t got = 0;
-    while (got < n) {
-        ssize_t r = read(fd, buf + got, n - got);
-        if (r < 0 && errno == EINTR) continue;
-        if (r < 0) {
-            int e = errno;
-            close(fd);
-            inc_free(buf);
-            return inc_error(INCEPTION_ERR_IO, "cannot read %s: %s", path, strerror(e));
-        }
-        if (r == 0) break; /* file shrank while reading: decode what is there */
-        got += (size_t)r;
-    }
-    close(fd);
-    *data = buf;
-    *size = got;
-    return INCEPTION_OK;
-}
 
 INCEPTION_API inception_status inception_image_decode_memory(const void *data, size_t size,
                                                              const inception_options *options,
@@ -73,12 +24,11 @@ INCEPTION_API inception_status inception_image_decode_file(const char *path,
     if (!out) return inc_error(INCEPTION_ERR_INVALID_ARGUMENT, "out is NULL");
     inc_decode_opts o;
     inc_decode_opts_from(options, &o);
-    uint8_t *data = NULL;
-    size_t size = 0;
-    inception_status st = inc_image_read_file(path, &data, &size);
+    inc_file_buf file;
+    inception_status st = inc_file_read(path, &file);
     if (st != INCEPTION_OK) return st;
-    st = inc_decode_memory(data, size, &o, out);
-    inc_free(data);
+    st = inc_decode_memory(file.data, file.size, &o, out);
+    inc_file_release(&file);
     if (st != INCEPTION_OK) {
         /* Prefix the file name so a batch of errors can be told apart. */
         char msg[INC_ERROR_MAX];

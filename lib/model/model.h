@@ -97,14 +97,5 @@ inception_status inc_load_conv(const inc_safetensors *st, const inc_config *cfg,
 inception_status inc_load_fc(const inc_safetensors *st, const char *prefix, int32_t cin,
                              int32_t cout, float **weights, float **bias);
 
-/* Read a whole file into memory (mmap where possible). IO errors name the path. */
-typedef struct inc_file_buf {
-    const uint8_t *data;
-    size_t size;
-    void *impl_;
-    size_t impl_size_;
-} inc_file_buf;
-inception_status inc_file_read(const char *path, inc_file_buf *out);
-void inc_file_release(inc_file_buf *buf);
 
 #endif

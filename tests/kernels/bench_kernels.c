@@ -2,7 +2,9 @@
  * layer shapes (299x299, fp32) through the public backend ABI.
  *
  *   bench_kernels layers [BACKEND] [THREADS] [BATCH]   GFLOP/s per conv, then per kernel shape
- *       (fastest of several runs; with 1 thread in thread CPU time)
+ *       (fastest of several runs; with 1 thread in thread CPU time; BENCH_COLD=1 flushes
+ *       the caches before each run, as a pass through the whole network would;
+ *       BENCH_ONLY=text times only the layers whose name contains text)
  *   bench_kernels net [BACKEND] [THREADS] [BATCH] [RUNS] every conv and pool of the network in
  *       order, each op split over THREADS, median time of a pass; prints a RESULT line. It
  *       leaves out what is not a kernel (image preprocessing, the executor's scheduling,
@@ -309,14 +311,19 @@ static int cmd_layers(const inception_backend *be, int batch) {
         if (b > maxout) maxout = b;
     }
     float *in = fbuf(maxin), *out = fbuf(maxout);
+    /* BENCH_COLD=1: caches flushed before every run (64 MiB written) */
+    size_t flush_n = (size_t)16 << 20;
+    float *flush = getenv("BENCH_COLD") ? fbuf(flush_n) : NULL;
     struct {
         char key[32];
         double flop, sec;
     } agg[16];
     int n_agg = 0;
     double tot_flop = 0, tot_sec = 0;
+    const char *only = getenv("BENCH_ONLY"); /* a substring of the layer names to time */
     for (size_t i = 0; i < N_CONVS; i++) {
         const conv_shape *c = &convs[i];
+        if (only && !strstr(c->name, only)) continue;
         prepared p = prep(be, c);
         set_conv_job(be, &p, c, batch, in, out);
         double flop = 2.0 * batch * p.oh * p.ow * c->cout * (double)c->cin * c->kh * c->kw;
@@ -325,6 +332,8 @@ static int cmd_layers(const inception_backend *be, int batch) {
         double t[200];
         run_job();
         for (int r = 0; r < reps; r++) {
+            if (flush) /* evict weights and activations, as a pass through the network does */
+                for (size_t f = 0; f < flush_n; f += 16) flush[f] += 1.0f;
             double t0 = now_s();
             run_job();
             t[r] = now_s() - t0;
@@ -350,7 +359,7 @@ static int cmd_layers(const inception_backend *be, int batch) {
                n_threads, batch, agg[k].key, agg[k].sec * 1e3, agg[k].flop / agg[k].sec * 1e-9);
     printf("RESULT backend=%s threads=%d batch=%d shape=all ms=%.3f gflops=%.1f\n", be->name,
            n_threads, batch, tot_sec * 1e3, tot_flop / tot_sec * 1e-9);
-    free(in), free(out);
+    free(in), free(out), free(flush);
     return 0;
 }
 

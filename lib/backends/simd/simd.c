@@ -178,12 +178,22 @@ static size_t wino_floats(const packed_conv *p) {
     return 16 * (size_t)p->wino_tc * (wino_cstride(p) + cpad);
 }
 
+/* Largest number of tiles in a chunk (see chunk_pixels). */
+#define CHUNK_TILES_MAX 64
+
+/* The direct path keeps the row pointers of a whole chunk's tiles of the main height, built
+ * once and reused by every channel block. */
+static size_t chunk_table_bytes(const packed_conv *p) {
+    return (size_t)CHUNK_TILES_MAX * (size_t)p->ntaps * (size_t)p->k->mr[p->k->nv_main] *
+           sizeof(const float *);
+}
+
 static size_t simd_conv_scratch(void *user, const inception_conv_desc *d, const void *packed,
                                 const inception_view *in, const inception_view *out,
                                 int32_t parts) {
     const packed_conv *p = packed;
     size_t ptrs = (size_t)p->ntaps * (size_t)p->mr_max * sizeof(const float *);
-    if (!p->wino) return ptrs;
+    if (!p->wino) return ptrs + chunk_table_bytes(p);
     return (ptrs + 63) / 64 * 64 + wino_floats(p) * sizeof(float);
 }
 
@@ -251,7 +261,7 @@ static int64_t chunk_pixels(const packed_conv *p, const inception_view *in,
         int64_t out_rows = (next + out->w - 1) / out->w + 1;
         int64_t window = ((out_rows - 1) * d->stride_h + d->kernel_h) * row_bytes;
         if (window > next * tap_bytes) window = next * tap_bytes;
-        if (window > budget || next > 64 * mr) break;
+        if (window > budget || next > CHUNK_TILES_MAX * mr) break;
         chunk = next;
     }
     return chunk;
@@ -300,7 +310,6 @@ static void simd_conv_run(void *user, const inception_conv_desc *d, const void *
         return;
     }
     const inc_simd_kernels *k = p->k;
-    const float **a = scratch;
     int64_t M = out->n * out->h * out->w, m0, m1;
     int32_t b0, b1;
     split(p, M, part, parts, &m0, &m1, &b0, &b1);
@@ -313,10 +322,18 @@ static void simd_conv_run(void *user, const inception_conv_desc *d, const void *
     int merged = p->d.kernel_w > 1 && p->d.pad_w == 0 && in->pixel_stride == in->c;
     size_t run_taps = merged ? (size_t)p->d.kernel_h : ntaps;
     size_t run_k = merged ? cin * (size_t)p->d.kernel_w : cin;
-    /* Chunks are multiples of every tile height used, so tiles never straddle chunks. */
-    int64_t chunk = chunk_pixels(p, in, out, k->mr[k->nv_main]);
+    /* scratch: the chunk's pointer table for tiles of height mr0, then room for one tile of
+     * another height (AVX-512's narrower last block) */
+    int mr0 = k->mr[k->nv_main];
+    size_t tile_ptrs = run_taps * (size_t)mr0;
+    const float **table = scratch;
+    const float **a = (const float **)((char *)scratch + chunk_table_bytes(p));
+    int64_t chunk = chunk_pixels(p, in, out, mr0);
     for (int64_t c0 = m0; c0 < m1; c0 += chunk) {
         int64_t c1 = c0 + chunk < m1 ? c0 + chunk : m1;
+        for (int64_t m = c0, i = 0; m < c1; m += mr0, i++)
+            tile_rows(p, in, out, m, c1 - m < mr0 ? (int)(c1 - m) : mr0, merged,
+                      table + (size_t)i * tile_ptrs);
         for (int32_t b = b0; b < b1; b++) {
             int32_t bw = block_width(p, b), nv = bw / k->vw, mr = k->mr[nv];
             size_t j0 = (size_t)b * (size_t)p->nb;
@@ -332,12 +349,16 @@ static void simd_conv_run(void *user, const inception_conv_desc *d, const void *
                                     : 0;
             int64_t tiles = (c1 - c0 + mr - 1) / mr;
             size_t slice = (next_bytes / (size_t)tiles + 63) / 64 * 64, pf = 0;
-            for (int64_t m = c0; m < c1; m += mr) {
+            for (int64_t m = c0, i = 0; m < c1; m += mr, i++) {
                 int rows = c1 - m < mr ? (int)(c1 - m) : mr;
                 for (size_t e = pf + slice; pf < e && pf < next_bytes; pf += 64)
                     __builtin_prefetch(next + pf, 0, 2);
-                tile_rows(p, in, out, m, rows, merged, a);
-                k->gemm[nv][rows](run_taps, run_k, a, w, p->bias + j0,
+                const float *const *rp = table + (size_t)i * tile_ptrs;
+                if (mr != mr0) {
+                    tile_rows(p, in, out, m, rows, merged, a);
+                    rp = a;
+                }
+                k->gemm[nv][rows](run_taps, run_k, rp, w, p->bias + j0,
                                   out->data + m * ostride + j0, ostride, ncols, p->d.relu);
             }
         }

@@ -1,5 +1,6 @@
-/* Whole-file reads: mmap for regular files (the weights are read once, in place), read()
- * into an inc_malloc buffer for anything else or when mmap is refused. */
+/* Whole-file reads of regular files: mmap (the weights are read once, in place), or read()
+ * into an inc_malloc buffer when mmap is refused. Pipes, devices and directories are
+ * refused: /dev/zero or a FIFO would otherwise be read until memory runs out. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -8,7 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "model/model.h"
+#include "common/common.h"
 
 static const char *errno_text(int err, char *buf, size_t size) {
 #if defined(__GLIBC__) && defined(_GNU_SOURCE)
@@ -75,46 +76,37 @@ inception_status inc_file_read(const char *path, inc_file_buf *out) {
         close(fd);
         return io_error("stat", path, err);
     }
-    if (S_ISDIR(sb.st_mode)) {
+    if (!S_ISREG(sb.st_mode)) {
         close(fd);
-        return inc_error(INCEPTION_ERR_IO, "cannot read '%s': it is a directory", path);
+        return inc_error(INCEPTION_ERR_IO, "cannot read '%s': it is %s, not a regular file", path,
+                         S_ISDIR(sb.st_mode) ? "a directory" : "a special file");
     }
     inc_file_buf fb;
     memset(&fb, 0, sizeof fb);
-    if (S_ISREG(sb.st_mode)) {
-        if ((uint64_t)sb.st_size > (uint64_t)SIZE_MAX) {
-            close(fd);
-            return inc_error(INCEPTION_ERR_IO, "cannot read '%s': too large", path);
-        }
-        size_t size = (size_t)sb.st_size;
-        if (size == 0) {
-            close(fd);
-            fb.data = empty;
-            *out = fb;
-            return INCEPTION_OK;
-        }
-        void *map = mmap(NULL, size, PROT_READ, MAP_PRIVATE, fd, 0);
-        if (map != MAP_FAILED) {
-            close(fd);
-            fb.data = map;
-            fb.size = size;
-            fb.impl_ = map;
-            fb.impl_size_ = size; /* non-zero: munmap on release */
-            *out = fb;
-            return INCEPTION_OK;
-        }
-        /* e.g. a file system without mmap: fall through to read() */
-        uint8_t *buf;
-        inception_status st = read_all(fd, path, size, &buf, &fb.size);
+    if ((uint64_t)sb.st_size > (uint64_t)SIZE_MAX) {
         close(fd);
-        if (st) return st;
-        fb.data = buf;
-        fb.impl_ = buf;
+        return inc_error(INCEPTION_ERR_IO, "cannot read '%s': too large", path);
+    }
+    size_t size = (size_t)sb.st_size;
+    if (size == 0) {
+        close(fd);
+        fb.data = empty;
         *out = fb;
         return INCEPTION_OK;
     }
-    uint8_t *buf;
-    inception_status st = read_all(fd, path, 0, &buf, &fb.size);
+    void *map = mmap(NULL, size, PROT_READ, MAP_PRIVATE, fd, 0);
+    if (map != MAP_FAILED) {
+        close(fd);
+        fb.data = map;
+        fb.size = size;
+        fb.impl_ = map;
+        fb.impl_size_ = size; /* non-zero: munmap on release */
+        *out = fb;
+        return INCEPTION_OK;
+    }
+    /* e.g. a file system without mmap: fall through to read() */
+    uint8_t *buf = NULL;
+    inception_status st = read_all(fd, path, size, &buf, &fb.size);
     close(fd);
     if (st) return st;
     fb.data = buf;
