@@ -32,7 +32,7 @@ field() { # field NAME LINE -> value of NAME=... in LINE
     sed -n "s/.*[[:space:]]$1=\([^[:space:]]*\).*/\1/p" <<<"$2" | head -n1
 }
 
-cli="$BUILD/tools/inception"
+cli="$BUILD/tools/inception/inception"
 kbench="$BUILD/tests/kernels/bench_kernels"
 model=${MODEL:-}
 if [[ -z "$model" && -x "$BUILD/tools/inception-make-model" ]]; then

@@ -524,7 +524,9 @@ static int cmd_bench(const args *a) {
     inception_options *o = make_options(a);
     if (!o) return EXIT_USAGE;
     if (a->profile) inception_options_set_int(o, INCEPTION_OPT_PROFILE, 1);
+    double load_t0 = now_s();
     inception_model *m = load_model(path, o);
+    double load_ms = (now_s() - load_t0) * 1e3;
     inception_session *s = NULL;
     if (m && inception_session_create(m, o, &s) != INCEPTION_OK) {
         fprintf(stderr, "%s: cannot create a session: %s\n", prog, inception_last_error());
@@ -576,8 +578,18 @@ static int cmd_bench(const args *a) {
     inception_model_info_string(m, INCEPTION_INFO_BACKEND, &backend);
     printf("model %s, backend %s, input %dx3x%" PRId64 "x%" PRId64 ", threads %d, %d runs\n",
            path, backend, a->batch, h, w, a->threads, a->runs);
+    int64_t mem = 0;
+    inception_session_memory(s, &mem);
+    printf("model load %.1f ms (parse, BatchNorm folding, weight packing); session memory %.2f MiB\n",
+           load_ms, (double)mem / 1048576.0);
     printf("latency median %.3f ms, min %.3f ms; %.2f images/s\n", med * 1e3, times[0] * 1e3,
            med > 0 ? a->batch / med : 0.0);
+    /* One machine-readable line, in the same form as the peers' scripts print. */
+    printf("RESULT peer=libinception backend=%s threads=%d batch=%d size=%" PRId64 "x%" PRId64
+           " runs=%d median_ms=%.3f ms_per_img=%.3f img_per_s=%.2f min_ms=%.3f load_ms=%.1f"
+           " memory_mib=%.2f\n",
+           backend, a->threads, a->batch, h, w, a->runs, med * 1e3, med * 1e3 / a->batch,
+           med > 0 ? a->batch / med : 0.0, times[0] * 1e3, load_ms, (double)mem / 1048576.0);
     if (a->profile) {
         /* Per op kind over the last run. Times are thread time summed over the parallel
          * parts of a layer, so GFLOP/s here is per busy thread. */
@@ -632,6 +644,11 @@ int main(int argc, char **argv) {
         printf("inception %s\n", inception_version_string());
         return EXIT_OK;
     }
+    for (int i = 2; i < argc; i++)
+        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+            usage(stdout);
+            return EXIT_OK;
+        }
     args a;
     if (!parse_args(argc, argv, 2, &a)) {
         free(a.files);
