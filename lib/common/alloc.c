@@ -1,6 +1,7 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <zlib.h>
 
 #include "common.h"
@@ -50,12 +51,20 @@ char *inc_strdup(const char *s) {
     return d;
 }
 
+#define HUGE_PAGE ((size_t)2 << 20)
+
 void *inc_malloc_aligned(size_t size) {
     if (should_fail()) return NULL;
     void *p = NULL;
     size_t rounded = (size + 63) & ~(size_t)63;
     if (rounded < size) return NULL;
-    if (posix_memalign(&p, 64, rounded ? rounded : 64) != 0) return NULL;
+    /* Packed weights and activation arenas are megabytes, touched on every run: on
+     * transparent huge pages they fault in 512x less often and miss the TLB less. */
+    size_t align = rounded >= HUGE_PAGE ? HUGE_PAGE : 64;
+    if (posix_memalign(&p, align, rounded ? rounded : 64) != 0) return NULL;
+#if defined(MADV_HUGEPAGE)
+    if (align == HUGE_PAGE) (void)madvise(p, rounded & ~(HUGE_PAGE - 1), MADV_HUGEPAGE);
+#endif
     return p;
 }
 

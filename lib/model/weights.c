@@ -1,4 +1,5 @@
 /* Weights by torchvision module name, converted to float32 and BatchNorm-folded. */
+#include <float.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -54,8 +55,11 @@ static void format_shape(char *buf, size_t size, int32_t rank, const int64_t *sh
 
 /* The tensor `name` as float32 in its stored order, after checking dtype, shape and that
  * every value is finite. */
+/* The tensor's values as float32. An aligned F32 tensor is read in place (*owned = NULL);
+ * anything else is converted into a new buffer (*owned, to inc_free). Non-finite values
+ * are refused: one pass that the compiler can vectorise, then a search only on failure. */
 static inception_status load_f32(const inc_safetensors *st, const char *name, int32_t rank,
-                                 const int64_t *shape, float **out) {
+                                 const int64_t *shape, const float **out, float **owned) {
     const inc_st_tensor *t = inc_st_find(st, name);
     if (!t) return inc_error(INCEPTION_ERR_MISSING_TENSOR, "missing tensor '%s'", name);
     int same = t->rank == rank;
@@ -73,26 +77,36 @@ static inception_status load_f32(const inc_safetensors *st, const char *name, in
                          name, t->elem_size);
     /* the parser checked end - begin == prod(shape) * elem_size and the range */
     size_t count = (t->end - t->begin) / (size_t)t->elem_size;
-    float *dst = inc_malloc(count * sizeof *dst);
-    if (!dst) return inc_error(INCEPTION_ERR_OUT_OF_MEMORY, "tensor '%s'", name);
-    const uint8_t *src = st->data + t->begin; /* any alignment: memcpy below */
-    if (t->dtype == INC_F32) {
-        memcpy(dst, src, count * sizeof *dst);
+    const uint8_t *src = st->data + t->begin;
+    float *dst = NULL;
+    const float *values;
+    if (t->dtype == INC_F32 && (uintptr_t)src % sizeof(float) == 0) {
+        values = (const float *)(const void *)src;
     } else {
-        for (size_t i = 0; i < count; i++) {
-            uint16_t h;
-            memcpy(&h, src + 2 * i, 2);
-            dst[i] = t->dtype == INC_F16 ? f16_to_f32(h) : bf16_to_f32(h);
+        dst = inc_malloc(count * sizeof *dst);
+        if (!dst) return inc_error(INCEPTION_ERR_OUT_OF_MEMORY, "tensor '%s'", name);
+        if (t->dtype == INC_F32) {
+            memcpy(dst, src, count * sizeof *dst);
+        } else {
+            for (size_t i = 0; i < count; i++) {
+                uint16_t h;
+                memcpy(&h, src + 2 * i, 2);
+                dst[i] = t->dtype == INC_F16 ? f16_to_f32(h) : bf16_to_f32(h);
+            }
         }
+        values = dst;
     }
-    for (size_t i = 0; i < count; i++) {
-        if (!isfinite(dst[i])) {
-            inc_free(dst);
-            return inc_error(INCEPTION_ERR_FORMAT, "tensor '%s' has a non-finite value at index %zu",
-                             name, i);
-        }
+    int bad = 0;
+    for (size_t i = 0; i < count; i++) bad |= !(fabsf(values[i]) <= FLT_MAX);
+    if (bad) {
+        size_t i = 0;
+        while (isfinite(values[i])) i++;
+        inc_free(dst);
+        return inc_error(INCEPTION_ERR_FORMAT, "tensor '%s' has a non-finite value at index %zu",
+                         name, i);
     }
-    *out = dst;
+    *out = values;
+    *owned = dst;
     return INCEPTION_OK;
 }
 
@@ -118,11 +132,12 @@ inception_status inc_load_conv(const inc_safetensors *st, const inc_config *cfg,
 
     int64_t wshape[4] = {cout, cin, kh, kw};
     int64_t vshape[1] = {cout};
-    float *w = NULL, *bn[4] = {NULL, NULL, NULL, NULL}, *ow = NULL, *ob = NULL;
-    s = load_f32(st, names[0], 4, wshape, &w);
+    const float *w = NULL, *bn[4] = {NULL, NULL, NULL, NULL};
+    float *w_owned = NULL, *bn_owned[4] = {NULL, NULL, NULL, NULL}, *ow = NULL, *ob = NULL;
+    s = load_f32(st, names[0], 4, wshape, &w, &w_owned);
     /* without a learned scale (Keras/TF-slim) gamma is 1, and a stored one is ignored */
     for (int i = cfg->bn_has_gamma ? 0 : 1; i < 4 && !s; i++)
-        s = load_f32(st, names[1 + i], 1, vshape, &bn[i]);
+        s = load_f32(st, names[1 + i], 1, vshape, &bn[i], &bn_owned[i]);
     if (s) goto done;
 
     size_t k = (size_t)kh * (size_t)kw * (size_t)cin;
@@ -143,18 +158,21 @@ inception_status inc_load_conv(const inc_safetensors *st, const inc_config *cfg,
         double scale = gamma / sqrt(var + BN_EPS);
         double b = (double)bn[1][o] - (double)bn[2][o] * scale;
         ob[o] = (float)b;
-        int finite = isfinite(ob[o]);
-        /* [cout][cin][kh][kw] -> [cout][kh][kw][cin] */
+        /* The scale rounded to float32 once: weights then fold in float32 (one more
+         * rounding than double, far inside the 1e-4 tolerance) in vectorisable loops. */
+        const float fs = (float)scale;
+        int bad = !isfinite(ob[o]) || !isfinite(fs);
+        /* [cout][cin][kh][kw] -> [cout][kh][kw][cin]: contiguous writes */
         const float *wo = w + (size_t)o * k;
         float *dst = ow + (size_t)o * k;
-        for (int32_t c = 0; c < cin; c++)
-            for (int32_t y = 0; y < kh; y++)
-                for (int32_t x = 0; x < kw; x++) {
-                    float v = (float)((double)wo[((size_t)c * kh + y) * kw + x] * scale);
-                    dst[((size_t)y * kw + x) * cin + c] = v;
-                    finite &= isfinite(v) != 0;
-                }
-        if (!finite) {
+        const size_t taps = (size_t)kh * (size_t)kw;
+        for (size_t tap = 0; tap < taps; tap++)
+            for (int32_t c = 0; c < cin; c++) {
+                float v = wo[(size_t)c * taps + tap] * fs;
+                dst[tap * (size_t)cin + c] = v;
+                bad |= !(fabsf(v) <= FLT_MAX);
+            }
+        if (bad) {
             s = inc_error(INCEPTION_ERR_FORMAT,
                           "folding BatchNorm into '%s' gives non-finite weights for channel %d",
                           names[0], o);
@@ -165,8 +183,8 @@ inception_status inc_load_conv(const inc_safetensors *st, const inc_config *cfg,
     *bias = ob;
     ow = ob = NULL;
 done:
-    inc_free(w);
-    for (int i = 0; i < 4; i++) inc_free(bn[i]);
+    inc_free(w_owned);
+    for (int i = 0; i < 4; i++) inc_free(bn_owned[i]);
     inc_free(ow);
     inc_free(ob);
     return s;
@@ -181,14 +199,21 @@ inception_status inc_load_fc(const inc_safetensors *st, const char *prefix, int3
     if (!s) s = tensor_name(bname, sizeof bname, prefix, "bias");
     if (s) return s;
     int64_t wshape[2] = {cout, cin}, bshape[1] = {cout};
-    float *w = NULL, *b = NULL;
-    s = load_f32(st, wname, 2, wshape, &w);
-    if (!s) s = load_f32(st, bname, 1, bshape, &b);
+    const float *w = NULL, *b = NULL;
+    float *w_owned = NULL, *b_owned = NULL;
+    s = load_f32(st, wname, 2, wshape, &w, &w_owned);
+    if (!s) s = load_f32(st, bname, 1, bshape, &b, &b_owned);
+    /* The caller owns the results: copy what is still borrowed from the file. */
+    size_t wn = (size_t)cout * (size_t)cin * sizeof(float), bn = (size_t)cout * sizeof(float);
+    if (!s && !w_owned && (w_owned = inc_malloc(wn))) memcpy(w_owned, w, wn);
+    if (!s && !b_owned && (b_owned = inc_malloc(bn))) memcpy(b_owned, b, bn);
+    if (!s && (!w_owned || !b_owned)) s = inc_error(INCEPTION_ERR_OUT_OF_MEMORY, "loading '%s'", prefix);
     if (s) {
-        inc_free(w);
+        inc_free(w_owned);
+        inc_free(b_owned);
         return s;
     }
-    *weights = w;
-    *bias = b;
+    *weights = w_owned;
+    *bias = b_owned;
     return INCEPTION_OK;
 }
