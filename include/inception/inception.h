@@ -283,7 +283,8 @@ typedef enum inception_output {
     INCEPTION_OUTPUT_AUX_LOGITS = 8     /* [N, CLASSES], needs HAS_AUX and a 17x17-ish grid */
 } inception_output;
 
-/* Options read: THREADS, OUTPUTS. Asking for AUX_LOGITS on a model without the aux head
+/* Options read: THREADS, OUTPUTS, PROFILE, and MAX_IMAGE_PIXELS and EXIF_ORIENTATION for
+ * the session's classify calls. Asking for AUX_LOGITS on a model without the aux head
  * is INCEPTION_ERR_UNSUPPORTED. The session holds a reference to the model. */
 INCEPTION_API inception_status inception_session_create(const inception_model *model,
                                                         const inception_options *options,

@@ -32,6 +32,9 @@ void inc_model_release(const inception_model *model);
 
 /* Sessions: defined in api/session_api.c, used by the image layer for classify. */
 const inception_model *inc_session_model(const inception_session *session);
+/* The options the session was created with (string keys cleared): classify decodes with
+ * their image limits. */
+const inception_options *inc_session_options(const inception_session *session);
 /* Copy this thread's last error into the session and return `status`. */
 inception_status inc_session_fail(inception_session *session, inception_status status);
 

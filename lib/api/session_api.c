@@ -9,6 +9,7 @@
 
 struct inception_session {
     const inception_model *model;
+    inception_options opts; /* integer keys only: the image limits for classify */
     int64_t outputs;
     int32_t threads;
     int32_t profile;
@@ -37,6 +38,8 @@ inception_status inc_session_fail(inception_session *s, inception_status st) {
 
 const inception_model *inc_session_model(const inception_session *s) { return s->model; }
 
+const inception_options *inc_session_options(const inception_session *s) { return &s->opts; }
+
 INCEPTION_API const char *inception_session_last_error(const inception_session *s) {
     return s ? s->error : "session is NULL";
 }
@@ -52,6 +55,8 @@ INCEPTION_API inception_status inception_session_create(const inception_model *m
     inception_session *s = inc_calloc(1, sizeof *s);
     if (!s) return inc_error(INCEPTION_ERR_OUT_OF_MEMORY, "allocating a session");
     s->model = model;
+    s->opts = *opts;
+    s->opts.backend = s->opts.preset = NULL; /* not owned, and not needed after create */
     s->outputs = opts->outputs;
     s->threads = opts->threads > 0 ? (int32_t)opts->threads : online_cores();
     s->profile = (int32_t)opts->profile;

@@ -35,7 +35,7 @@ static inception_status run_classify(inception_session *session, const uint8_t *
     if (!model) return inc_error(INCEPTION_ERR_INTERNAL, "session has no model");
     const inc_config *cfg = &model->cfg;
     inc_decode_opts o;
-    inc_decode_opts_from(NULL, &o);
+    inc_decode_opts_from(inc_session_options(session), &o);
     o.min_side = inc_preset_min_side(cfg->preset, cfg->input_h, cfg->input_w);
     inception_image *img = NULL;
     inception_status st = inc_decode_memory(data, size, &o, &img);

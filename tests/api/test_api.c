@@ -4,6 +4,7 @@
 #include <check.h>
 #include <inception/backend.h>
 #include <inception/inception.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -363,6 +364,30 @@ START_TEST(layouts_and_batches) {
 }
 END_TEST
 
+/* classify decodes with the image limits of the session's options */
+START_TEST(classify_pixel_limit) {
+    inception_model *m = load_ref(model_buf, model_size);
+    char path[4096];
+    const char *data = getenv("INCEPTION_TEST_DATA");
+    snprintf(path, sizeof path, "%s/image/data/skimage_chelsea_cat.png", data ? data : "tests");
+    inception_options *o = opts_backend(NULL, 1);
+    ck_assert_int_eq(inception_options_set_int(o, INCEPTION_OPT_MAX_IMAGE_PIXELS, 451 * 300 - 1), INCEPTION_OK);
+    inception_session *s = NULL;
+    ck_assert_int_eq(inception_session_create(m, o, &s), INCEPTION_OK);
+    int32_t classes[3], n = 0;
+    float probs[3];
+    ck_assert_int_eq(inception_session_classify_file(s, path, 3, classes, probs, &n), INCEPTION_ERR_IMAGE_TOO_LARGE);
+    inception_session_free(s);
+    ck_assert_int_eq(inception_options_set_int(o, INCEPTION_OPT_MAX_IMAGE_PIXELS, 451 * 300), INCEPTION_OK);
+    ck_assert_int_eq(inception_session_create(m, o, &s), INCEPTION_OK);
+    ck_assert_int_eq(inception_session_classify_file(s, path, 3, classes, probs, &n), INCEPTION_OK);
+    ck_assert_int_eq(n, 3);
+    inception_session_free(s);
+    inception_options_free(o);
+    inception_model_free(m);
+}
+END_TEST
+
 /* ---- backend plug-in ABI ---- */
 
 static const inception_backend *ref_be;
@@ -485,6 +510,7 @@ int main(void) {
     tcase_add_test(tc, aux_needs_aux_head);
     tcase_add_test(tc, session_outlives_model);
     tcase_add_test(tc, layouts_and_batches);
+    tcase_add_test(tc, classify_pixel_limit);
     tcase_add_test(tc, custom_backend);
     suite_add_tcase(s, tc);
     SRunner *r = srunner_create(s);
