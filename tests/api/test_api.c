@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -364,6 +365,31 @@ START_TEST(layouts_and_batches) {
 }
 END_TEST
 
+static double cpu_seconds(void) {
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    return ru.ru_utime.tv_sec + ru.ru_stime.tv_sec + 1e-6 * (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec);
+}
+
+/* Worker threads sleep between runs: an idle session with 4 threads burns no CPU. */
+START_TEST(idle_session_uses_no_cpu) {
+    inception_model *m = load_ref(model_buf, model_size);
+    inception_options *o = opts_backend(NULL, 4);
+    inception_session *s = NULL;
+    ck_assert_int_eq(inception_session_create(m, o, &s), INCEPTION_OK);
+    inception_tensor *t = input(1, 75, 75);
+    ck_assert_int_eq(inception_session_run(s, t), INCEPTION_OK);
+    double before = cpu_seconds();
+    usleep(500 * 1000);
+    double used = cpu_seconds() - before;
+    ck_assert_msg(used < 0.05, "idle session used %.3f s of CPU in 0.5 s", used);
+    inception_tensor_free(t);
+    inception_session_free(s);
+    inception_options_free(o);
+    inception_model_free(m);
+}
+END_TEST
+
 /* classify decodes with the image limits of the session's options */
 START_TEST(classify_pixel_limit) {
     inception_model *m = load_ref(model_buf, model_size);
@@ -511,6 +537,7 @@ int main(void) {
     tcase_add_test(tc, session_outlives_model);
     tcase_add_test(tc, layouts_and_batches);
     tcase_add_test(tc, classify_pixel_limit);
+    tcase_add_test(tc, idle_session_uses_no_cpu);
     tcase_add_test(tc, custom_backend);
     suite_add_tcase(s, tc);
     SRunner *r = srunner_create(s);
