@@ -44,6 +44,16 @@ typedef void (*inc_simd_wino_out_fn)(const float *M, size_t xi_stride, size_t cs
                                      const float *bias, const inception_view *out, int64_t th,
                                      int64_t tw, int64_t t0, int64_t nt, int relu);
 
+/* Winograd F(2, 7) along one axis (0: x, for 1x7; 1: y, for 7x1): the same contract with
+ * 8 transformed positions and tiles of 2 outputs along the axis (th x tw tiles per image). */
+typedef void (*inc_simd_wino7_in_fn)(const inception_view *in, int axis, int64_t th,
+                                     int64_t tw, int pad, int64_t t0, int64_t nt,
+                                     const float *zeros, float *V, size_t xi_stride,
+                                     size_t cstride);
+typedef void (*inc_simd_wino7_out_fn)(const float *M, size_t xi_stride, size_t cstride,
+                                      const float *bias, const inception_view *out, int axis,
+                                      int64_t th, int64_t tw, int64_t t0, int64_t nt, int relu);
+
 typedef struct inc_simd_kernels {
     const char *isa;
     int vw;                         /* floats per vector */
@@ -54,6 +64,8 @@ typedef struct inc_simd_kernels {
     inc_simd_gap_fn global_avg_pool;
     inc_simd_wino_in_fn wino_in;
     inc_simd_wino_out_fn wino_out;
+    inc_simd_wino7_in_fn wino7_in;
+    inc_simd_wino7_out_fn wino7_out;
 } inc_simd_kernels;
 
 extern const inc_simd_kernels inc_simd_kernels_avx2;

@@ -217,3 +217,86 @@ static void wino_out_k(const float *M, size_t xi_stride, size_t cstride, const f
         }
     }
 }
+
+/* ---- Winograd F(2, 7) along one axis, for the 1x7 and 7x1 convolutions ----
+ * y = A^T [(G g) . (B^T d)] with the points 0, +-1, +-2, +-1/2 and infinity. B^T's rows are
+ * scaled to small coefficients and G's rows divided by the same factors (simd.c), so the
+ * activations only meet factors up to 10. Tile t covers 2 outputs along the axis (axis 0:
+ * along x for 1x7, 1: along y for 7x1); tiles are numbered n-major, th x tw per image. */
+static const float wino7_bt[8][8] = {
+    {1, 0, -5.25f, 0, 5.25f, 0, -1, 0},
+    {0, -1, -1, 4.25f, 4.25f, -1, -1, 0},
+    {0, 1, -1, -4.25f, 4.25f, 1, -1, 0},
+    {0, 1, 0.5f, -5, -2.5f, 4, 2, 0},
+    {0, -1, 0.5f, 5, -2.5f, -4, 2, 0},
+    {0, 4, 8, -5, -10, 1, 2, 0},
+    {0, -4, 8, 5, -10, -1, 2, 0},
+    {0, -1, 0, 5.25f, 0, -5.25f, 0, 1},
+};
+
+static void wino7_in_k(const inception_view *in, int axis, int64_t th, int64_t tw, int pad,
+                       int64_t t0, int64_t nt, const float *zeros, float *V,
+                       size_t xi_stride, size_t cstride) {
+    const int64_t C = in->c;
+    for (int64_t i = 0; i < nt; i++) {
+        int64_t t = t0 + i, tx = t % tw, ty = (t / tw) % th, n = t / (tw * th);
+        int64_t y0 = axis ? ty * 2 - pad : ty, x0 = axis ? tx : tx * 2 - pad;
+        const float *src[8];
+        for (int j = 0; j < 8; j++) {
+            int64_t iy = y0 + (axis ? j : 0), ix = x0 + (axis ? 0 : j);
+            src[j] = (iy < 0 || iy >= in->h || ix < 0 || ix >= in->w)
+                         ? zeros
+                         : in->data + ((n * in->h + iy) * in->w + ix) * in->pixel_stride;
+        }
+        float *dst = V + (size_t)i * cstride;
+        for (int64_t c = 0; c < C; c += VW) {
+            int rem = C - c < VW ? (int)(C - c) : VW;
+            VEC d[8];
+            for (int j = 0; j < 8; j++)
+                d[j] = rem == VW ? V_LOADU(src[j] + c) : V_LOAD_N(src[j] + c, rem);
+            _Pragma("GCC unroll 8") for (int r = 0; r < 8; r++) {
+                VEC acc = V_ZERO();
+                _Pragma("GCC unroll 8") for (int j = 0; j < 8; j++)
+                    if (wino7_bt[r][j] != 0.0f) acc = V_FMA(V_SET1(wino7_bt[r][j]), d[j], acc);
+                V_STOREU(dst + (size_t)r * xi_stride + c, acc);
+            }
+        }
+    }
+}
+
+static void wino7_out_k(const float *M, size_t xi_stride, size_t cstride, const float *bias,
+                        const inception_view *out, int axis, int64_t th, int64_t tw,
+                        int64_t t0, int64_t nt, int relu) {
+    static const float at1[8] = {0, 1, -1, 2, -2, 0.5f, -0.5f, 1};
+    const int64_t C = out->c;
+    const VEC zero = V_ZERO();
+    for (int64_t i = 0; i < nt; i++) {
+        int64_t t = t0 + i, tx = t % tw, ty = (t / tw) % th, n = t / (tw * th);
+        int64_t oy = axis ? ty * 2 : ty, ox = axis ? tx : tx * 2;
+        int two = axis ? oy + 1 < out->h : ox + 1 < out->w;
+        float *dst0 = out->data + ((n * out->h + oy) * out->w + ox) * out->pixel_stride;
+        float *dst1 = dst0 + (axis ? out->w : 1) * out->pixel_stride;
+        const float *src = M + (size_t)i * cstride;
+        for (int64_t c = 0; c < C; c += VW) {
+            int rem = C - c < VW ? (int)(C - c) : VW;
+            VEC m[8];
+            for (int j = 0; j < 8; j++) m[j] = V_LOADU(src + (size_t)j * xi_stride + c);
+            VEC b = rem == VW ? V_LOADU(bias + c) : V_LOAD_N(bias + c, rem);
+            VEC r0 = V_ADD(V_ADD(V_ADD(m[0], m[1]), V_ADD(m[2], m[3])),
+                           V_ADD(V_ADD(m[4], m[5]), m[6]));
+            VEC r1 = m[7];
+            _Pragma("GCC unroll 7") for (int j = 1; j < 7; j++)
+                r1 = V_FMA(V_SET1(at1[j]), m[j], r1);
+            r0 = V_ADD(r0, b);
+            r1 = V_ADD(r1, b);
+            if (relu) r0 = V_MAX(r0, zero), r1 = V_MAX(r1, zero);
+            if (rem == VW) {
+                V_STOREU(dst0 + c, r0);
+                if (two) V_STOREU(dst1 + c, r1);
+            } else {
+                V_STORE_N(dst0 + c, r0, rem);
+                if (two) V_STORE_N(dst1 + c, r1, rem);
+            }
+        }
+    }
+}

@@ -41,7 +41,7 @@ typedef struct packed_conv {
     float *bias;     /* [nblocks * nb], zero-padded */
     float *zeros;    /* [max(kw * cin, cpad) rounded up to 16] zeros: what every padding
                         tap reads; also the Winograd GEMMs' bias */
-    int32_t wino;    /* 1: Winograd F(2x2, 3x3); w holds 16 transformed 1x1 weight sets */
+    int32_t wino;    /* WINO_*: w holds positions() transformed 1x1 weight sets */
     int32_t wino_tc; /* 2x2 tiles per Winograd chunk (a multiple of every tile height) */
     void *mem;       /* the aligned allocation holding w, bias and zeros */
 } packed_conv;
@@ -53,6 +53,11 @@ static int32_t block_width(const packed_conv *p, int32_t b) {
     return (rem + vw - 1) / vw * vw;
 }
 
+enum { WINO_NONE = 0, WINO_2D = 1, WINO_ROW = 2, WINO_COL = 3 };
+
+/* Transformed positions: 16 for F(2x2, 3x3), 8 for F(2, 7). */
+static size_t positions(const packed_conv *p) { return p->wino == WINO_2D ? 16 : 8; }
+
 /* Winograd F(2x2, 3x3) does 16 multiplies per 4 outputs instead of 36. It is used for the
  * 3x3 stride-1 convs with few channels, which in Inception are the ones on big maps (the
  * stem, the 35x35 blocks); the wide 8x8 ones would read 16/9 as many weights for 16 tiles. */
@@ -60,6 +65,44 @@ static int use_winograd(const inception_conv_desc *d) {
     return d->kernel_h == 3 && d->kernel_w == 3 && d->stride_h == 1 && d->stride_w == 1 &&
            d->pad_h <= 2 && d->pad_w <= 2 &&
            (int64_t)d->in_channels * d->out_channels <= 32768;
+}
+
+/* F(2, 7) along one axis does 8 multiplies per 2 outputs instead of 14: for the 1x7 and
+ * 7x1 convolutions of the 17x17 blocks (a quarter of the network's work). The output tile
+ * is 2 pixels, so the odd 17-wide rows waste 1 in 18 products. */
+static int use_winograd7(const inception_conv_desc *d) {
+    if (d->stride_h != 1 || d->stride_w != 1) return WINO_NONE;
+    if (d->kernel_h == 1 && d->kernel_w == 7 && d->pad_h == 0 && d->pad_w == 3) return WINO_ROW;
+    if (d->kernel_h == 7 && d->kernel_w == 1 && d->pad_h == 3 && d->pad_w == 0) return WINO_COL;
+    return WINO_NONE;
+}
+
+/* U = (G g) for the 7 taps of every (out, in) pair, with G's rows divided by the factors
+ * the kernels' B^T rows were multiplied by; stored like pack_winograd's sets. */
+static void pack_winograd7(packed_conv *p, const float *weights) {
+    static const double pts[7] = {0, 1, -1, 2, -2, 0.5, -0.5};
+    static const double bt_scale[8] = {1, 4.5, 4.5, 180, 180, 2.8125, 2.8125, 1};
+    size_t cin = (size_t)p->d.in_channels, cout = (size_t)p->d.out_channels;
+    size_t cpad = (size_t)p->nblocks * (size_t)p->nb;
+    memset(p->w, 0, 8 * cpad * cin * sizeof(float));
+    for (size_t o = 0; o < cout; o++) {
+        int32_t b = (int32_t)(o / (size_t)p->nb);
+        size_t j0 = (size_t)b * (size_t)p->nb, bw = (size_t)block_width(p, b);
+        for (size_t c = 0; c < cin; c++) {
+            double g[7]; /* [kh][kw][cin] with one of kh, kw equal to 1: tap k at k * cin */
+            for (int k = 0; k < 7; k++) g[k] = weights[(o * 7 + (size_t)k) * cin + c];
+            for (int j = 0; j < 8; j++) {
+                double u = 0, pw = 1;
+                if (j == 7) {
+                    u = g[6]; /* the point at infinity takes the leading coefficient */
+                } else {
+                    for (int k = 0; k < 7; k++, pw *= pts[j]) u += pw * g[k];
+                }
+                float *set = p->w + (size_t)j * cpad * cin;
+                set[j0 * cin + c * bw + (o - j0)] = (float)(u / bt_scale[j]);
+            }
+        }
+    }
 }
 
 /* U = G g G^T for every (out, in) pair, in double, stored as 16 sets of 1x1 GEMM weights:
@@ -108,15 +151,15 @@ static inception_status simd_conv_pack(void *user, const inception_conv_desc *d,
     for (int nv = 1; nv <= k->nv_main; nv++)
         if (k->mr[nv] > p->mr_max) p->mr_max = k->mr[nv];
 
-    p->wino = use_winograd(d);
-    size_t cin = (size_t)d->in_channels, ntaps = p->wino ? 16 : (size_t)p->ntaps;
+    p->wino = use_winograd(d) ? WINO_2D : use_winograd7(d);
+    size_t cin = (size_t)d->in_channels, ntaps = p->wino ? positions(p) : (size_t)p->ntaps;
     size_t cpad = (size_t)p->nblocks * (size_t)p->nb, nw, nwb, total;
     size_t zrow = cin * (size_t)d->kernel_w; /* a merged tap's zero row (simd_conv_run) */
     size_t zpad = ((zrow > cpad ? zrow : cpad) + 15) / 16 * 16;
     if (p->wino) {
-        /* V and M of a chunk (16 x tiles x (cin + cout) floats) within about 512 KiB */
+        /* V and M of a chunk (positions x tiles x (cin + cout) floats) within ~512 KiB */
         int64_t mr = p->mr_max;
-        int64_t per_tile = 16 * ((int64_t)(cin + 15) / 16 * 16 + (int64_t)cpad) * 4;
+        int64_t per_tile = (int64_t)positions(p) * ((int64_t)(cin + 15) / 16 * 16 + (int64_t)cpad) * 4;
         int64_t tc = 512 * 1024 / per_tile / mr * mr;
         if (tc < 2 * mr) tc = 2 * mr;
         if (tc > 16 * mr) tc = 16 * mr;
@@ -141,7 +184,10 @@ static inception_status simd_conv_pack(void *user, const inception_conv_desc *d,
     memcpy(p->bias, bias, (size_t)d->out_channels * sizeof(float));
 
     if (p->wino) {
-        pack_winograd(p, weights);
+        if (p->wino == WINO_2D)
+            pack_winograd(p, weights);
+        else
+            pack_winograd7(p, weights);
         *packed = p;
         return INCEPTION_OK;
     }
@@ -177,10 +223,10 @@ static size_t wino_cstride(const packed_conv *p) {
     return ((size_t)p->d.in_channels + vw - 1) / vw * vw;
 }
 
-/* Floats of a Winograd chunk's V [16][tc][cin'] and M [16][tc][cpad]. */
+/* Floats of a Winograd chunk's V [positions][tc][cin'] and M [positions][tc][cpad]. */
 static size_t wino_floats(const packed_conv *p) {
     size_t cpad = (size_t)p->nblocks * (size_t)p->nb;
-    return 16 * (size_t)p->wino_tc * (wino_cstride(p) + cpad);
+    return positions(p) * (size_t)p->wino_tc * (wino_cstride(p) + cpad);
 }
 
 /* Largest number of tiles in a chunk (see chunk_pixels). */
@@ -281,19 +327,27 @@ static void wino_run(const packed_conv *p, const inception_view *in, const incep
     size_t ptr_bytes = ((size_t)p->mr_max * sizeof(const float *) + 63) / 64 * 64;
     size_t tc = (size_t)p->wino_tc, cs = wino_cstride(p);
     size_t cpad = (size_t)p->nblocks * (size_t)p->nb, cin = (size_t)p->d.in_channels;
-    float *V = (float *)((char *)scratch + ptr_bytes), *Mb = V + 16 * tc * cs;
-    int64_t th = (out->h + 1) / 2, tw = (out->w + 1) / 2, T = out->n * th * tw;
+    const size_t np = positions(p);
+    float *V = (float *)((char *)scratch + ptr_bytes), *Mb = V + np * tc * cs;
+    /* output tiles: 2x2, or 2 along the transformed axis */
+    int64_t th = p->wino == WINO_ROW ? out->h : (out->h + 1) / 2;
+    int64_t tw = p->wino == WINO_COL ? out->w : (out->w + 1) / 2, T = out->n * th * tw;
+    int axis = p->wino == WINO_COL;
     int64_t t0 = T * part / parts, t1 = T * (part + 1) / parts;
     for (int64_t c0 = t0; c0 < t1; c0 += (int64_t)tc) {
         int64_t nt = t1 - c0 < (int64_t)tc ? t1 - c0 : (int64_t)tc;
-        k->wino_in(in, th, tw, p->d.pad_h, p->d.pad_w, c0, nt, p->zeros, V, tc * cs, cs);
-        for (int xi = 0; xi < 16; xi++) {
-            const float *Vx = V + (size_t)xi * tc * cs;
-            float *Mx = Mb + (size_t)xi * tc * cpad;
+        if (p->wino == WINO_2D)
+            k->wino_in(in, th, tw, p->d.pad_h, p->d.pad_w, c0, nt, p->zeros, V, tc * cs, cs);
+        else
+            k->wino7_in(in, axis, th, tw, axis ? p->d.pad_h : p->d.pad_w, c0, nt, p->zeros, V,
+                        tc * cs, cs);
+        for (size_t xi = 0; xi < np; xi++) {
+            const float *Vx = V + xi * tc * cs;
+            float *Mx = Mb + xi * tc * cpad;
             for (int32_t b = 0; b < p->nblocks; b++) {
                 int32_t bw = block_width(p, b), nv = bw / k->vw, mr = k->mr[nv];
                 size_t j0 = (size_t)b * (size_t)p->nb;
-                const float *w = p->w + (size_t)xi * cpad * cin + j0 * cin;
+                const float *w = p->w + xi * cpad * cin + j0 * cin;
                 for (int64_t m = 0; m < nt; m += mr) {
                     int rows = nt - m < mr ? (int)(nt - m) : mr;
                     for (int r = 0; r < rows; r++) a[r] = Vx + (size_t)(m + r) * cs;
@@ -302,7 +356,10 @@ static void wino_run(const packed_conv *p, const inception_view *in, const incep
                 }
             }
         }
-        k->wino_out(Mb, tc * cpad, cpad, p->bias, out, th, tw, c0, nt, p->d.relu);
+        if (p->wino == WINO_2D)
+            k->wino_out(Mb, tc * cpad, cpad, p->bias, out, th, tw, c0, nt, p->d.relu);
+        else
+            k->wino7_out(Mb, tc * cpad, cpad, p->bias, out, axis, th, tw, c0, nt, p->d.relu);
     }
 }
 
