@@ -14,17 +14,6 @@
 #else
 #define INC_PRINTF(a, b)
 #define INC_UNUSED
-/* Read a whole regular file (mmap where possible). IO errors name the path; anything but
- * a regular file is refused. */
-typedef struct inc_file_buf {
-    const uint8_t *data;
-    size_t size;
-    void *impl_;
-    size_t impl_size_;
-} inc_file_buf;
-inception_status inc_file_read(const char *path, inc_file_buf *out);
-void inc_file_release(inc_file_buf *buf);
-
 #endif
 
 #define INC_ERROR_MAX 512

@@ -191,6 +191,38 @@ static inception_model *load_model(const char *path, const inception_options *o)
     return m;
 }
 
+/* Resolve and load the model, then make a session with the command's options plus
+ * `outputs` (0: the default set) and `profile`. Prints why on failure and returns the
+ * command's exit code (EXIT_OK on success). */
+static int open_session(const args *a, int64_t outputs, int profile, char *cache,
+                        size_t cache_size, const char **path, inception_model **model,
+                        inception_session **session, double *load_ms) {
+    *path = resolve_model(a->model, cache, cache_size);
+    if (!*path) return EXIT_MODEL;
+    inception_options *o = make_options(a);
+    if (!o) return EXIT_USAGE;
+    if ((outputs && inception_options_set_int(o, INCEPTION_OPT_OUTPUTS, outputs)) ||
+        (profile && inception_options_set_int(o, INCEPTION_OPT_PROFILE, 1))) {
+        fprintf(stderr, "%s: %s\n", prog, inception_last_error());
+        inception_options_free(o);
+        return EXIT_USAGE;
+    }
+    double t0 = now_s();
+    inception_model *m = load_model(*path, o);
+    if (load_ms) *load_ms = (now_s() - t0) * 1e3;
+    inception_session *s = NULL;
+    if (m && inception_session_create(m, o, &s) != INCEPTION_OK) {
+        fprintf(stderr, "%s: cannot create a session: %s\n", prog, inception_last_error());
+        inception_model_free(m);
+        m = NULL;
+    }
+    inception_options_free(o);
+    if (!m) return EXIT_MODEL;
+    *model = m;
+    *session = s;
+    return EXIT_OK;
+}
+
 static int is_synthetic(const inception_model *m) {
     int64_t v = 0;
     return inception_model_info_int(m, INCEPTION_INFO_SYNTHETIC, &v) == INCEPTION_OK && v == 1;
@@ -251,19 +283,11 @@ static int cmd_classify(const args *a) {
         return EXIT_USAGE;
     }
     char cache[4096];
-    const char *path = resolve_model(a->model, cache, sizeof cache);
-    if (!path) return EXIT_MODEL;
-    inception_options *o = make_options(a);
-    if (!o) return EXIT_USAGE;
-    inception_model *m = load_model(path, o);
+    const char *path = NULL;
+    inception_model *m = NULL;
     inception_session *s = NULL;
-    if (m && inception_session_create(m, o, &s) != INCEPTION_OK) {
-        fprintf(stderr, "%s: cannot create a session: %s\n", prog, inception_last_error());
-        inception_model_free(m);
-        m = NULL;
-    }
-    inception_options_free(o);
-    if (!m) return EXIT_MODEL;
+    int rc = open_session(a, 0, 0, cache, sizeof cache, &path, &m, &s, NULL);
+    if (rc != EXIT_OK) return rc;
     int synthetic = is_synthetic(m);
     if (synthetic) warn_synthetic(path);
 
@@ -387,25 +411,22 @@ static int cmd_features(const args *a) {
         return EXIT_USAGE;
     }
     char cache[4096];
-    const char *path = resolve_model(a->model, cache, sizeof cache);
-    inception_options *o = path ? make_options(a) : NULL;
-    inception_model *m = o ? load_model(path, o) : NULL;
+    const char *path = NULL;
+    inception_model *m = NULL;
     inception_session *s = NULL;
     inception_tensor *input = NULL;
-    if (m && (inception_options_set_int(o, INCEPTION_OPT_OUTPUTS, INCEPTION_OUTPUT_FEATURES) !=
-                  INCEPTION_OK ||
-              inception_session_create(m, o, &s) != INCEPTION_OK ||
-              inception_model_create_input(m, 1, INCEPTION_LAYOUT_NCHW, &input) !=
-                  INCEPTION_OK)) {
+    int rc = open_session(a, INCEPTION_OUTPUT_FEATURES, 0, cache, sizeof cache, &path, &m, &s,
+                          NULL);
+    if (rc == EXIT_OK &&
+        inception_model_create_input(m, 1, INCEPTION_LAYOUT_NCHW, &input) != INCEPTION_OK) {
         fprintf(stderr, "%s: cannot start: %s\n", prog, inception_last_error());
         inception_session_free(s);
         inception_model_free(m);
-        m = NULL;
+        rc = EXIT_MODEL;
     }
-    inception_options_free(o);
-    if (!m) {
+    if (rc != EXIT_OK) {
         if (out != stdout) fclose(out);
-        return EXIT_MODEL;
+        return rc;
     }
     if (is_synthetic(m)) warn_synthetic(path);
     int64_t dim = 2048;
@@ -519,28 +540,18 @@ static int cmd_bench(const args *a) {
         return EXIT_USAGE;
     }
     char cache[4096];
-    const char *path = resolve_model(a->model, cache, sizeof cache);
-    if (!path) return EXIT_MODEL;
-    inception_options *o = make_options(a);
-    if (!o) return EXIT_USAGE;
-    if (a->profile) inception_options_set_int(o, INCEPTION_OPT_PROFILE, 1);
-    double load_t0 = now_s();
-    inception_model *m = load_model(path, o);
-    double load_ms = (now_s() - load_t0) * 1e3;
+    const char *path = NULL;
+    inception_model *m = NULL;
     inception_session *s = NULL;
-    if (m && inception_session_create(m, o, &s) != INCEPTION_OK) {
-        fprintf(stderr, "%s: cannot create a session: %s\n", prog, inception_last_error());
-        inception_model_free(m);
-        m = NULL;
-    }
-    inception_options_free(o);
-    if (!m) return EXIT_MODEL;
+    double load_ms = 0;
+    int rc = open_session(a, 0, a->profile, cache, sizeof cache, &path, &m, &s, &load_ms);
+    if (rc != EXIT_OK) return rc;
     int64_t h = a->size_h, w = a->size_w;
     if (!h) inception_model_info_int(m, INCEPTION_INFO_INPUT_HEIGHT, &h);
     if (!w) inception_model_info_int(m, INCEPTION_INFO_INPUT_WIDTH, &w);
     int64_t dims[4] = {a->batch, 3, h, w};
     inception_tensor *input = NULL;
-    int rc = EXIT_OK;
+    rc = EXIT_OK;
     double *times = calloc((size_t)a->runs, sizeof(double));
     if (!times || inception_tensor_create(INCEPTION_DTYPE_F32, INCEPTION_LAYOUT_NCHW, dims, 4,
                                           &input) != INCEPTION_OK) {
