@@ -29,8 +29,8 @@ typedef void (*inc_simd_pool_fn)(const inception_pool_desc *d, const inception_v
 typedef void (*inc_simd_gap_fn)(const inception_view *in, const inception_view *out,
                                 int64_t n0, int64_t n1, int64_t c0, int64_t c1);
 
-/* Winograd F(2x2, 3x3) transforms, vectorised across channels, for tiles [t0, t0 + nt) of
- * the 2x2 output-tile grid (th x tw tiles per image, numbered n-major).
+/* Winograd F(4x4, 3x3) transforms, vectorised across channels, for tiles [t0, t0 + nt) of
+ * the 4x4 output-tile grid (th x tw tiles per image, numbered n-major); 36 positions.
  * wino_in writes V[xi][i][c] = (B^T d B)[xi] for tile t0 + i at V + xi * xi_stride +
  * i * cstride + c, for c < round_up(in->c, vw) (cstride >= that); `zeros` holds at least
  * cstride zero floats and stands in for input pixels in the padding.

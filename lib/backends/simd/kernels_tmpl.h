@@ -135,88 +135,6 @@ static void global_avg_pool_k(const inception_view *in, const inception_view *ou
     }
 }
 
-/* ---- Winograd F(2x2, 3x3) transforms ---- */
-
-static void wino_in_k(const inception_view *in, int64_t th, int64_t tw, int pad_h, int pad_w,
-                      int64_t t0, int64_t nt, const float *zeros, float *V, size_t xi_stride,
-                      size_t cstride) {
-    const int64_t C = in->c;
-    for (int64_t i = 0; i < nt; i++) {
-        int64_t t = t0 + i, tx = t % tw, ty = (t / tw) % th, n = t / (tw * th);
-        int64_t y0 = ty * 2 - pad_h, x0 = tx * 2 - pad_w;
-        const float *src[4][4];
-        for (int y = 0; y < 4; y++)
-            for (int x = 0; x < 4; x++) {
-                int64_t iy = y0 + y, ix = x0 + x;
-                src[y][x] = (iy < 0 || iy >= in->h || ix < 0 || ix >= in->w)
-                                ? zeros
-                                : in->data + ((n * in->h + iy) * in->w + ix) * in->pixel_stride;
-            }
-        float *dst = V + (size_t)i * cstride;
-        for (int64_t c = 0; c < C; c += VW) {
-            int rem = C - c < VW ? (int)(C - c) : VW;
-            VEC d[4][4], tt[4][4];
-            for (int y = 0; y < 4; y++)
-                for (int x = 0; x < 4; x++)
-                    d[y][x] = rem == VW ? V_LOADU(src[y][x] + c) : V_LOAD_N(src[y][x] + c, rem);
-            for (int x = 0; x < 4; x++) { /* B^T d */
-                tt[0][x] = V_SUB(d[0][x], d[2][x]);
-                tt[1][x] = V_ADD(d[1][x], d[2][x]);
-                tt[2][x] = V_SUB(d[2][x], d[1][x]);
-                tt[3][x] = V_SUB(d[1][x], d[3][x]);
-            }
-            for (int y = 0; y < 4; y++) { /* (B^T d) B */
-                float *o = dst + (size_t)(y * 4) * xi_stride + c;
-                V_STOREU(o, V_SUB(tt[y][0], tt[y][2]));
-                V_STOREU(o + xi_stride, V_ADD(tt[y][1], tt[y][2]));
-                V_STOREU(o + 2 * xi_stride, V_SUB(tt[y][2], tt[y][1]));
-                V_STOREU(o + 3 * xi_stride, V_SUB(tt[y][1], tt[y][3]));
-            }
-        }
-    }
-}
-
-static void wino_out_k(const float *M, size_t xi_stride, size_t cstride, const float *bias,
-                       const inception_view *out, int64_t th, int64_t tw, int64_t t0,
-                       int64_t nt, int relu) {
-    const int64_t C = out->c;
-    const VEC zero = V_ZERO();
-    for (int64_t i = 0; i < nt; i++) {
-        int64_t t = t0 + i, tx = t % tw, ty = (t / tw) % th, n = t / (tw * th);
-        int64_t oy = ty * 2, ox = tx * 2;
-        int rows = oy + 1 < out->h ? 2 : 1, cols = ox + 1 < out->w ? 2 : 1;
-        float *dst[2][2];
-        for (int y = 0; y < 2; y++)
-            for (int x = 0; x < 2; x++)
-                dst[y][x] = out->data + ((n * out->h + oy + y) * out->w + ox + x) *
-                                            out->pixel_stride;
-        const float *src = M + (size_t)i * cstride;
-        for (int64_t c = 0; c < C; c += VW) {
-            int rem = C - c < VW ? (int)(C - c) : VW;
-            VEC m[4][4], s[2][4];
-            for (int y = 0; y < 4; y++)
-                for (int x = 0; x < 4; x++)
-                    m[y][x] = V_LOADU(src + (size_t)(y * 4 + x) * xi_stride + c);
-            for (int x = 0; x < 4; x++) { /* A^T m */
-                s[0][x] = V_ADD(V_ADD(m[0][x], m[1][x]), m[2][x]);
-                s[1][x] = V_SUB(V_SUB(m[1][x], m[2][x]), m[3][x]);
-            }
-            VEC b = rem == VW ? V_LOADU(bias + c) : V_LOAD_N(bias + c, rem);
-            for (int y = 0; y < rows; y++) { /* (A^T m) A + bias */
-                VEC r0 = V_ADD(V_ADD(V_ADD(s[y][0], s[y][1]), s[y][2]), b);
-                VEC r1 = V_ADD(V_SUB(V_SUB(s[y][1], s[y][2]), s[y][3]), b);
-                if (relu) r0 = V_MAX(r0, zero), r1 = V_MAX(r1, zero);
-                if (rem == VW) {
-                    V_STOREU(dst[y][0] + c, r0);
-                    if (cols == 2) V_STOREU(dst[y][1] + c, r1);
-                } else {
-                    V_STORE_N(dst[y][0] + c, r0, rem);
-                    if (cols == 2) V_STORE_N(dst[y][1] + c, r1, rem);
-                }
-            }
-        }
-    }
-}
 
 /* ---- Winograd F(2, 7) along one axis, for the 1x7 and 7x1 convolutions ----
  * y = A^T [(G g) . (B^T d)] with the points 0, +-1, +-2, +-1/2 and infinity. B^T's rows are
@@ -297,6 +215,99 @@ static void wino7_out_k(const float *M, size_t xi_stride, size_t cstride, const 
                 V_STORE_N(dst0 + c, r0, rem);
                 if (two) V_STORE_N(dst1 + c, r1, rem);
             }
+        }
+    }
+}
+
+/* ---- Winograd F(4x4, 3x3): 36 products per 16 outputs instead of 144 ----
+ * 6x6 input tiles, 36 positions, 4x4 output tiles (th x tw of them per image), points 0,
+ * +-1, +-2 and infinity. wino_in_k writes V[xi][i][c] = (B^T d B)[xi] for tile t0 + i;
+ * wino_out_k writes act(A^T m A + bias) into the output pixels of each tile that exist. */
+static const float wino_bt[6][6] = {
+    {4, 0, -5, 0, 1, 0},  {0, -4, -4, 1, 1, 0}, {0, 4, -4, -1, 1, 0},
+    {0, -2, -1, 2, 1, 0}, {0, 2, -1, -2, 1, 0}, {0, 4, 0, -5, 0, 1},
+};
+static const float wino_at[4][6] = {
+    {1, 1, 1, 1, 1, 0}, {0, 1, -1, 2, -2, 0}, {0, 1, 1, 4, 4, 0}, {0, 1, -1, 8, -8, 1},
+};
+
+static void wino_in_k(const inception_view *in, int64_t th, int64_t tw, int pad_h,
+                       int pad_w, int64_t t0, int64_t nt, const float *zeros, float *V,
+                       size_t xi_stride, size_t cstride) {
+    const int64_t C = in->c;
+    for (int64_t i = 0; i < nt; i++) {
+        int64_t t = t0 + i, tx = t % tw, ty = (t / tw) % th, n = t / (tw * th);
+        int64_t y0 = ty * 4 - pad_h, x0 = tx * 4 - pad_w;
+        const float *src[6][6];
+        for (int y = 0; y < 6; y++)
+            for (int x = 0; x < 6; x++) {
+                int64_t iy = y0 + y, ix = x0 + x;
+                src[y][x] = (iy < 0 || iy >= in->h || ix < 0 || ix >= in->w)
+                                ? zeros
+                                : in->data + ((n * in->h + iy) * in->w + ix) * in->pixel_stride;
+            }
+        float *dst = V + (size_t)i * cstride;
+        for (int64_t c = 0; c < C; c += VW) {
+            int rem = C - c < VW ? (int)(C - c) : VW;
+            VEC tt[6][6];
+            _Pragma("GCC unroll 6") for (int x = 0; x < 6; x++) { /* B^T d, column by column */
+                VEC d[6];
+                for (int y = 0; y < 6; y++)
+                    d[y] = rem == VW ? V_LOADU(src[y][x] + c) : V_LOAD_N(src[y][x] + c, rem);
+                _Pragma("GCC unroll 6") for (int r = 0; r < 6; r++) {
+                    VEC acc = V_ZERO();
+                    _Pragma("GCC unroll 6") for (int y = 0; y < 6; y++)
+                        if (wino_bt[r][y] != 0.0f) acc = V_FMA(V_SET1(wino_bt[r][y]), d[y], acc);
+                    tt[r][x] = acc;
+                }
+            }
+            _Pragma("GCC unroll 6") for (int r = 0; r < 6; r++) /* (B^T d) B */
+                _Pragma("GCC unroll 6") for (int q = 0; q < 6; q++) {
+                    VEC acc = V_ZERO();
+                    _Pragma("GCC unroll 6") for (int x = 0; x < 6; x++)
+                        if (wino_bt[q][x] != 0.0f) acc = V_FMA(V_SET1(wino_bt[q][x]), tt[r][x], acc);
+                    V_STOREU(dst + (size_t)(r * 6 + q) * xi_stride + c, acc);
+                }
+        }
+    }
+}
+
+static void wino_out_k(const float *M, size_t xi_stride, size_t cstride, const float *bias,
+                        const inception_view *out, int64_t th, int64_t tw, int64_t t0,
+                        int64_t nt, int relu) {
+    const int64_t C = out->c;
+    const VEC zero = V_ZERO();
+    for (int64_t i = 0; i < nt; i++) {
+        int64_t t = t0 + i, tx = t % tw, ty = (t / tw) % th, n = t / (tw * th);
+        int64_t oy = ty * 4, ox = tx * 4;
+        int rows = out->h - oy < 4 ? (int)(out->h - oy) : 4;
+        int cols = out->w - ox < 4 ? (int)(out->w - ox) : 4;
+        float *base = out->data + ((n * out->h + oy) * out->w + ox) * out->pixel_stride;
+        const float *src = M + (size_t)i * cstride;
+        for (int64_t c = 0; c < C; c += VW) {
+            int rem = C - c < VW ? (int)(C - c) : VW;
+            VEC s[4][6];
+            _Pragma("GCC unroll 6") for (int x = 0; x < 6; x++) { /* A^T m, column by column */
+                VEC m[6];
+                for (int y = 0; y < 6; y++) m[y] = V_LOADU(src + (size_t)(y * 6 + x) * xi_stride + c);
+                _Pragma("GCC unroll 4") for (int r = 0; r < 4; r++) {
+                    VEC acc = V_ZERO();
+                    _Pragma("GCC unroll 6") for (int y = 0; y < 6; y++)
+                        if (wino_at[r][y] != 0.0f) acc = V_FMA(V_SET1(wino_at[r][y]), m[y], acc);
+                    s[r][x] = acc;
+                }
+            }
+            VEC b = rem == VW ? V_LOADU(bias + c) : V_LOAD_N(bias + c, rem);
+            for (int r = 0; r < rows; r++) /* (A^T m) A + bias */
+                for (int q = 0; q < cols; q++) {
+                    VEC acc = b;
+                    _Pragma("GCC unroll 6") for (int x = 0; x < 6; x++)
+                        if (wino_at[q][x] != 0.0f) acc = V_FMA(V_SET1(wino_at[q][x]), s[r][x], acc);
+                    if (relu) acc = V_MAX(acc, zero);
+                    float *o = base + ((size_t)r * (size_t)out->w + (size_t)q) * (size_t)out->pixel_stride + c;
+                    if (rem == VW) V_STOREU(o, acc);
+                    else V_STORE_N(o, acc, rem);
+                }
         }
     }
 }
