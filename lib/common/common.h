@@ -41,6 +41,8 @@ void inc_free_aligned(void *ptr);
  * `count` more successful allocations every allocation fails; -1 disables. Returns the
  * number of allocations made since the last call. Process-wide, not thread-safe. */
 int64_t inc_alloc_fail_after(int64_t count);
+/* Testing: blocks allocated through these functions and not yet freed. */
+int64_t inc_alloc_live(void);
 
 /* Overflow-checked size arithmetic: return 0 on overflow. */
 static inline int inc_mul_size(size_t a, size_t b, size_t *out) {
