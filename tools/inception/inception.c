@@ -223,6 +223,14 @@ static int open_session(const args *a, int64_t outputs, int profile, char *cache
     return EXIT_OK;
 }
 
+/* The throughput summary on stderr (unless --quiet). */
+static void report_rate(const args *a, const char *done, int failed, double seconds) {
+    if (a->quiet) return;
+    fprintf(stderr, "%s: %s %d of %d images in %.3f s (%.2f images/s)\n", prog, done,
+            a->n_files - failed, a->n_files, seconds,
+            seconds > 0 ? (a->n_files - failed) / seconds : 0.0);
+}
+
 static int is_synthetic(const inception_model *m) {
     int64_t v = 0;
     return inception_model_info_int(m, INCEPTION_INFO_SYNTHETIC, &v) == INCEPTION_OK && v == 1;
@@ -346,11 +354,7 @@ static int cmd_classify(const args *a) {
         fflush(stdout);
         progress(i + 1, a->n_files, show);
     }
-    double dt = now_s() - t0;
-    if (!a->quiet)
-        fprintf(stderr, "%s: classified %d of %d images in %.3f s (%.2f images/s)\n", prog,
-                a->n_files - failed, a->n_files, dt,
-                dt > 0 ? (a->n_files - failed) / dt : 0.0);
+    report_rate(a, "classified", failed, now_s() - t0);
     free(classes);
     free(probs);
     inception_session_free(s);
@@ -470,10 +474,7 @@ static int cmd_features(const args *a) {
     } else if (fflush(out) != 0) {
         ok = 0;
     }
-    if (!a->quiet)
-        fprintf(stderr, "%s: embedded %d of %d images in %.3f s (%.2f images/s)\n", prog,
-                a->n_files - failed, a->n_files, dt,
-                dt > 0 ? (a->n_files - failed) / dt : 0.0);
+    report_rate(a, "embedded", failed, dt);
     inception_tensor_free(input);
     inception_session_free(s);
     inception_model_free(m);

@@ -78,6 +78,15 @@ static int use_winograd7(const inception_conv_desc *d) {
     return WINO_NONE;
 }
 
+/* Where the transformed weight of position `set`, output o, input c goes: set `set` starts
+ * at set * cpad * cin and is laid out in channel blocks like the direct path's weights. */
+static float *winograd_slot(const packed_conv *p, size_t set, size_t o, size_t c) {
+    size_t cin = (size_t)p->d.in_channels, cpad = (size_t)p->nblocks * (size_t)p->nb;
+    size_t j0 = o / (size_t)p->nb * (size_t)p->nb;
+    size_t bw = (size_t)block_width(p, (int32_t)(o / (size_t)p->nb));
+    return p->w + set * cpad * cin + j0 * cin + c * bw + (o - j0);
+}
+
 /* U = (G g) for the 7 taps of every (out, in) pair, with G's rows divided by the factors
  * the kernels' B^T rows were multiplied by; stored like pack_winograd's sets. */
 static void pack_winograd7(packed_conv *p, const float *weights) {
@@ -87,8 +96,6 @@ static void pack_winograd7(packed_conv *p, const float *weights) {
     size_t cpad = (size_t)p->nblocks * (size_t)p->nb;
     memset(p->w, 0, 8 * cpad * cin * sizeof(float));
     for (size_t o = 0; o < cout; o++) {
-        int32_t b = (int32_t)(o / (size_t)p->nb);
-        size_t j0 = (size_t)b * (size_t)p->nb, bw = (size_t)block_width(p, b);
         for (size_t c = 0; c < cin; c++) {
             double g[7]; /* [kh][kw][cin] with one of kh, kw equal to 1: tap k at k * cin */
             for (int k = 0; k < 7; k++) g[k] = weights[(o * 7 + (size_t)k) * cin + c];
@@ -99,15 +106,12 @@ static void pack_winograd7(packed_conv *p, const float *weights) {
                 } else {
                     for (int k = 0; k < 7; k++, pw *= pts[j]) u += pw * g[k];
                 }
-                float *set = p->w + (size_t)j * cpad * cin;
-                set[j0 * cin + c * bw + (o - j0)] = (float)(u / bt_scale[j]);
+                *winograd_slot(p, (size_t)j, o, c) = (float)(u / bt_scale[j]);
             }
         }
     }
 }
 
-/* U = G g G^T for every (out, in) pair, in double, stored as 16 sets of 1x1 GEMM weights:
- * set xi at xi * cpad * cin, each laid out in channel blocks like the direct path. */
 /* U = G g G^T for every (out, in) pair, in double, stored as 36 sets of 1x1 GEMM weights:
  * set xi at xi * cpad * cin, each laid out in channel blocks like the direct path. */
 static void pack_winograd(packed_conv *p, const float *weights) {
@@ -118,8 +122,6 @@ static void pack_winograd(packed_conv *p, const float *weights) {
     size_t cpad = (size_t)p->nblocks * (size_t)p->nb;
     memset(p->w, 0, 36 * cpad * cin * sizeof(float));
     for (size_t o = 0; o < cout; o++) {
-        int32_t b = (int32_t)(o / (size_t)p->nb);
-        size_t j0 = (size_t)b * (size_t)p->nb, bw = (size_t)block_width(p, b);
         for (size_t c = 0; c < cin; c++) {
             double g[3][3], t[6][3];
             for (int y = 0; y < 3; y++)
@@ -130,8 +132,7 @@ static void pack_winograd(packed_conv *p, const float *weights) {
             for (int i = 0; i < 6; i++)
                 for (int j = 0; j < 6; j++) {
                     double u = t[i][0] * G[j][0] + t[i][1] * G[j][1] + t[i][2] * G[j][2];
-                    float *set = p->w + (size_t)(i * 6 + j) * cpad * cin;
-                    set[j0 * cin + c * bw + (o - j0)] = (float)u;
+                    *winograd_slot(p, (size_t)(i * 6 + j), o, c) = (float)u;
                 }
         }
     }
