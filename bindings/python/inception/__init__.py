@@ -20,7 +20,7 @@ from .core import (Tensor, Image, Model, Session, Prediction, HAVE_NUMPY, OUTPUT
                    PIXEL_FORMATS, version, version_number, model_format_version, backends,
                    backend_available, status_string)
 
-__version__ = "1.0.0"
+__version__ = "1.1.0"
 
 __all__ = [
     "load_library", "LibraryNotFound", "SUPPORTED_MAJORS",
