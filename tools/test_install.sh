@@ -11,9 +11,9 @@
 #    inception::inception_static); the wheel bundling libinception.so.1 in a fresh venv of
 #    /usr/bin/python3 (`pip install --no-index`), after the plain source install offline;
 #    Go through PKG_CONFIG_PATH with the rpath from CGO_LDFLAGS and from `#cgo LDFLAGS`.
-# 2. A meson project with the repository as subprojects/libinception, -Ddefault_library=static
-#    -Dlibinception:png=disabled, linking its program with -static (built in the background
-#    while 1 runs), installed into BUILD_DIR/install-test/static-prefix; then a -static C
+# 2. A meson project with the repository as subprojects/libinception (-Ddefault_library=static
+#    -Dprefer_static=true -Dlibinception:png=disabled), linking its program with -static
+#    (built in the background while 1 runs), installed into BUILD_DIR/install-test/static-prefix; then a -static C
 #    program via that prefix's `pkg-config --static`, and a static Go binary
 #    (-tags inception_static, -extldflags -static).
 # Every program classifies the same photo and must print the same top-1 class as the first.
@@ -63,7 +63,7 @@ cp "$SRC/tests/install/subproject/meson.build" "$SRC/tests/install/subproject/me
 ln -s "$SRC" "$SUB/subprojects/libinception"
 (
   meson setup "$SUB/build" "$SUB" --buildtype=release --prefix="$T/static-prefix" \
-    -Ddefault_library=static -Dlibinception:png=disabled -Dstatic_exe=true &&
+    -Ddefault_library=static -Dprefer_static=true -Dlibinception:png=disabled -Dstatic_exe=true &&
   ninja -C "$SUB/build" && meson install -C "$SUB/build"
 ) >"$T/subproject.log" 2>&1 &
 sub_pid=$!
