@@ -23,9 +23,12 @@ for d in $("$LDCONFIG" -v -N -X 2>/dev/null | sed -n 's/^\(\/[^:]*\):.*/\1/p'); 
   fi
 done
 if [ $on_path = no ]; then
-  echo "ldconfig: skipped ($libdir is not on the loader's path; the installed programs carry a"
-  echo "  RUNPATH to it; link your own with -Wl,-rpath,$libdir or set LD_LIBRARY_PATH)"
+  echo "ldconfig: skipped ($libdir is not on the loader's path; the installed programs find it"
+  echo "  through their RUNPATH; link your own with -Wl,-rpath,$libdir or set LD_LIBRARY_PATH)"
   exit 0
+fi
+if [ -n "${MESON_INSTALL_DRY_RUN:-}" ]; then  # meson install --dry-run (meson >= 1.1)
+  echo "ldconfig: would update the loader cache for $libdir"; exit 0
 fi
 echo "ldconfig: updating the loader cache for $libdir"
 exec "$LDCONFIG"

@@ -86,6 +86,18 @@ if [ -f "$ROOT$(sed -n 's/^prefix=//p' "$PC")/share/doc/libinception/LICENSE" ];
   pass "LICENSE installed with the docs"
 else fail "LICENSE installed with the docs"; fi
 
+# The install script's ldconfig decision (the real run would rewrite the system's cache).
+ldc() { env -u DESTDIR MESON_INSTALL_DRY_RUN=1 sh "$SRC/tools/ldconfig.sh" "$1" 2>&1; }
+sysdir=$(ldconfig -v -N -X 2>/dev/null | sed -n 's/^\(\/[^:]*\):.*/\1/p' | head -1)
+if [ "$(id -u)" -ne 0 ]; then
+  case $(ldc "$T") in *"not root"*) pass "ldconfig script: skipped when not root" ;;
+    *) fail "ldconfig script: not skipped when not root" ;; esac
+elif case $(ldc "$T") in *"not on the loader's path"*) true ;; *) false ;; esac &&
+     case $(ldc "$sysdir") in *"would update"*) true ;; *) false ;; esac &&
+     case $(DESTDIR=$ROOT sh "$SRC/tools/ldconfig.sh" "$sysdir") in *skipped*) true ;; *) false ;; esac
+then pass "ldconfig script: runs for $sysdir only (not for a private prefix or a DESTDIR)"
+else fail "ldconfig script: wrong decision (private: $(ldc "$T"); $sysdir: $(ldc "$sysdir"))"; fi
+
 MODEL=$BUILD/generated-inception_v3.safetensors
 if [ ! -f "$MODEL" ]; then
   "$MAKE_MODEL" "$MODEL.tmp.$$" >/dev/null && mv "$MODEL.tmp.$$" "$MODEL" ||
