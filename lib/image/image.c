@@ -3,17 +3,6 @@
 
 #include "image/image.h"
 
-void inc_decode_opts_from(const inception_options *opts, inc_decode_opts *out) {
-    if (!opts) opts = inc_options_default();
-    out->max_pixels = opts->max_image_pixels > 0 ? opts->max_image_pixels
-                                                 : INC_DEFAULT_MAX_PIXELS;
-    out->exif = opts->exif_orientation != 0;
-    out->min_side = opts->decode_min_side > 0
-                        ? (int32_t)(opts->decode_min_side > INT32_MAX ? INT32_MAX
-                                                                      : opts->decode_min_side)
-                        : 0;
-}
-
 inception_status inc_image_new(int64_t width, int64_t height, int64_t max_pixels,
                                inception_image **out) {
     if (width <= 0 || height <= 0)

@@ -6,7 +6,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "api/options.h"
 #include "common/common.h"
 #include "model/model.h"
 
@@ -16,14 +15,15 @@ struct inception_image {
     uint8_t *pixels; /* inc_malloc */
 };
 
-/* Decode-time settings taken from an options bag. */
+/* Default pixel limit of a decoded image (INCEPTION_OPT_MAX_IMAGE_PIXELS). */
+#define INC_DEFAULT_MAX_PIXELS ((int64_t)1 << 28)
+
+/* Decode-time settings: plain values, filled by the API layer from an options bag. */
 typedef struct inc_decode_opts {
     int64_t max_pixels;     /* > 0 */
     int32_t exif;           /* apply EXIF orientation */
     int32_t min_side;       /* 0 = full decode; else DCT scaling may shrink to >= this */
 } inc_decode_opts;
-
-void inc_decode_opts_from(const inception_options *opts, inc_decode_opts *out);
 
 /* A new image with uninitialised pixels; refuses zero sizes and sizes over max_pixels. */
 inception_status inc_image_new(int64_t width, int64_t height, int64_t max_pixels,

@@ -6,8 +6,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "api/options.h"
 #include "common/common.h"
+#include "common/options.h"
 
 #define INC_MODEL_FORMAT_VERSION 1
 #define INC_MAX_RANK 8
