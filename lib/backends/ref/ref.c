@@ -1,3 +1,4 @@
+/* lib/backends/ref: may include backends/builtin.h, lib/common and include/. */
 /* The reference backend: plain C99 kernels, written to be read and trusted. Every other
  * backend is tested against these. Loops are ordered so the compiler can vectorise the
  * innermost one, which keeps the golden tests fast enough to run everywhere. */

@@ -1,3 +1,5 @@
+/* lib/backends/simd: may include backends/builtin.h, its own headers, lib/common and
+ * include/. */
 /* The "simd" backends: weight packing, work splitting and dispatch to the ISA kernels.
  * Compiled with the library's plain flags; only kernels_<isa>.c use vector instructions,
  * and they are reached only after cpu.c found the level usable. */
