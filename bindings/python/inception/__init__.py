@@ -15,7 +15,7 @@ from ._native import load_library, LibraryNotFound, SUPPORTED_MAJORS
 from .errors import (InceptionError, InvalidArgument, OutOfMemory, IOFailure, ModelFormatError,
                      MissingTensor, ShapeError, DTypeError, ChecksumError, Unsupported,
                      InputSizeError, ModelMismatch, BackendError, ImageError, ImageTooLarge,
-                     NotFound, BufferTooSmall, NotReady, InternalError)
+                     NotFound, BufferTooSmall, NotReady, InternalError, FileNotFound)
 from .core import (Tensor, Image, Model, Session, Prediction, HAVE_NUMPY, OUTPUTS, LAYOUTS,
                    PIXEL_FORMATS, version, version_number, model_format_version, backends,
                    backend_available, status_string)
@@ -27,7 +27,7 @@ __all__ = [
     "InceptionError", "InvalidArgument", "OutOfMemory", "IOFailure", "ModelFormatError",
     "MissingTensor", "ShapeError", "DTypeError", "ChecksumError", "Unsupported",
     "InputSizeError", "ModelMismatch", "BackendError", "ImageError", "ImageTooLarge",
-    "NotFound", "BufferTooSmall", "NotReady", "InternalError",
+    "NotFound", "BufferTooSmall", "NotReady", "InternalError", "FileNotFound",
     "Tensor", "Image", "Model", "Session", "Prediction", "HAVE_NUMPY", "OUTPUTS", "LAYOUTS",
     "PIXEL_FORMATS", "version", "version_number", "model_format_version", "backends",
     "backend_available", "status_string",

@@ -12,7 +12,8 @@ import os
 import threading
 
 from . import _native
-from .errors import InvalidArgument, DTypeError, ShapeError, NotFound, error_for
+from .errors import (InvalidArgument, DTypeError, ShapeError, NotFound, IOFailure, FileNotFound,
+                     error_for)
 
 if os.environ.get("INCEPTION_NO_NUMPY"):
     np = None
@@ -34,7 +35,16 @@ PIXEL_FORMATS = {"rgb": (1, 3), "rgba": (2, 4), "bgr": (3, 3), "bgra": (4, 4), "
 _OPT_BACKEND, _OPT_THREADS, _OPT_OUTPUTS = 1, 2, 3
 _OPT_POOL_INCLUDE_PAD, _OPT_LABEL_OFFSET, _OPT_PRESET, _OPT_SKIP_CHECKSUM = 4, 5, 6, 7
 _OPT_PROFILE = 8
+_OPT_LABELS_FILE = 20  # INCEPTION_OPT_LABELS_FILE (string path), libinception 1.1
 _OPT_MAX_IMAGE_PIXELS, _OPT_EXIF_ORIENTATION, _OPT_DECODE_MIN_SIDE = 100, 101, 102
+# Python argument names of the option keys, for messages.
+_OPTION_NAMES = {
+    _OPT_BACKEND: "backend", _OPT_THREADS: "threads", _OPT_OUTPUTS: "outputs",
+    _OPT_POOL_INCLUDE_PAD: "pool_include_pad", _OPT_LABEL_OFFSET: "label_offset",
+    _OPT_PRESET: "preset", _OPT_SKIP_CHECKSUM: "skip_checksum", _OPT_PROFILE: "profile",
+    _OPT_LABELS_FILE: "labels", _OPT_MAX_IMAGE_PIXELS: "max_pixels",
+    _OPT_EXIF_ORIENTATION: "exif_orientation", _OPT_DECODE_MIN_SIDE: "min_side",
+}
 
 _INFO_INT = {
     "classes": 1, "label_offset": 2, "input_height": 3, "input_width": 4, "parameters": 5,
@@ -48,15 +58,22 @@ Prediction = collections.namedtuple("Prediction", "index label probability")
 Prediction.__doc__ = "One of the top-k classes: class index, label, probability."
 
 
-def _raise(lib, status, session_ptr=None):
-    """Raise the exception for a non-OK status with the library's detail message."""
+def _raise(lib, status, session_ptr=None, paths=()):
+    """Raise the exception for a non-OK status with the library's detail message. For an
+    i/o failure on a call given `paths`, a path that does not exist makes it FileNotFound
+    (the C status does not say which errno the open failed with, so ask the system)."""
     if session_ptr:
         msg = lib.inception_session_last_error(session_ptr)
     else:
         msg = lib.inception_last_error()
     name = lib.inception_status_string(status)
-    raise error_for(status, (msg or b"").decode("utf-8", "replace"),
-                    name.decode() if name else None)
+    text = (msg or b"").decode("utf-8", "replace")
+    name = name.decode() if name else None
+    if status == IOFailure.status:
+        for path in paths:
+            if path is not None and not os.path.lexists(path):
+                raise FileNotFound(text, status, name, os.fspath(path))
+    raise error_for(status, text, name)
 
 
 class _Handle:
@@ -97,12 +114,22 @@ def _options(lib, ints=(), strings=()):
     for key, value in ints:
         st = lib.inception_options_set_int(handle.ptr, key, int(value))
         if st:
-            _raise(lib, st)
+            _option_failed(lib, st, key)
     for key, value in strings:
-        st = lib.inception_options_set_string(handle.ptr, key, str(value).encode())
+        st = lib.inception_options_set_string(handle.ptr, key,
+                                              _c_string(value, _OPTION_NAMES.get(key, "option")))
         if st:
-            _raise(lib, st)
+            _option_failed(lib, st, key)
     return handle
+
+
+def _option_failed(lib, st, key):
+    # An older library refuses a key it does not know with NOT_FOUND: name the argument.
+    if st == NotFound.status:
+        raise NotFound("libinception %s does not know option %d (%s=)"
+                       % (lib.inception_version_string().decode(), key,
+                          _OPTION_NAMES.get(key, "?")), st)
+    _raise(lib, st)
 
 
 def _optr(handle):
@@ -110,7 +137,21 @@ def _optr(handle):
 
 
 def _path_bytes(path):
-    return os.fsencode(path)
+    """A path as the bytes C gets. C strings end at the first NUL, so a path with one inside
+    would silently name another file: refuse it."""
+    b = os.fsencode(path)
+    if b"\0" in b:
+        raise InvalidArgument("path %r contains a NUL character" % (path,))
+    return b
+
+
+def _c_string(value, what):
+    """A str (or os.PathLike) as a NUL-terminated UTF-8 C string; one with a NUL inside is
+    refused rather than truncated."""
+    b = os.fsencode(value) if isinstance(value, os.PathLike) else str(value).encode("utf-8")
+    if b"\0" in b:
+        raise InvalidArgument("%s %r contains a NUL character" % (what, value))
+    return b
 
 
 def _is_path(obj):
@@ -374,7 +415,7 @@ class Image(_Closable):
             addr, n, keep = _readable_buffer(source)
             st = lib.inception_image_decode_memory(addr, n, _optr(opts), ctypes.byref(h))
         if st:
-            _raise(lib, st)
+            _raise(lib, st, paths=[source] if _is_path(source) else ())
         self._lib = lib
         self._h = _Handle(h.value, lib.inception_image_free)
 
@@ -464,6 +505,18 @@ class Image(_Closable):
             "<inception.Image %dx%d RGB>" % (self.width, self.height)
 
 
+def _label(lib, model_ptr, index, classes):
+    """The label of a class, or None for a class of a model without labels: the C call
+    says NOT_FOUND for those as for an index out of range, so the range tells them apart."""
+    v = ctypes.c_char_p()
+    st = lib.inception_model_label(model_ptr, index, ctypes.byref(v))
+    if st == NotFound.status and 0 <= index < classes:
+        return None
+    if st:
+        _raise(lib, st)
+    return v.value.decode("utf-8", "replace")
+
+
 def _as_image(lib, source):
     """An Image for a classify/embed source (path, encoded bytes, pixel array or Image),
     and whether we made it (and so must close it)."""
@@ -479,13 +532,16 @@ class Model(_Closable):
     sessions. Create one Session per thread to run it."""
 
     def __init__(self, source, *, backend=None, preset=None, pool_include_pad=None,
-                 label_offset=None, skip_checksum=None, library=None):
+                 label_offset=None, skip_checksum=None, labels=None, library=None):
         """Load a safetensors model from a path (str or os.PathLike) or from bytes-like data.
         backend: "auto" (default), "ref", "simd" or another registered name. preset
         ("torchvision", "timm", "tf"), pool_include_pad, label_offset and skip_checksum
-        override what the file says."""
+        override what the file says. labels: path of a labels file (one label per line, or
+        a JSON list of strings) used instead of the file's labels (needs libinception 1.1).
+        A model without labels still classifies: its Predictions have label None."""
         lib = library or _native.lib()
-        opts = _options(lib, strings=[(_OPT_BACKEND, backend), (_OPT_PRESET, preset)], ints=[
+        opts = _options(lib, strings=[(_OPT_BACKEND, backend), (_OPT_PRESET, preset),
+                                      (_OPT_LABELS_FILE, labels)], ints=[
             (_OPT_POOL_INCLUDE_PAD, None if pool_include_pad is None else int(pool_include_pad)),
             (_OPT_LABEL_OFFSET, label_offset),
             (_OPT_SKIP_CHECKSUM, None if skip_checksum is None else int(skip_checksum))])
@@ -497,7 +553,7 @@ class Model(_Closable):
             st = lib.inception_model_load_memory(addr, n, _optr(opts), ctypes.byref(h))
             del keep
         if st:
-            _raise(lib, st)
+            _raise(lib, st, paths=[source if _is_path(source) else None, labels])
         self._lib = lib
         self._h = _Handle(h.value, lib.inception_model_free)
         self._labels = None
@@ -554,16 +610,15 @@ class Model(_Closable):
         return d
 
     def label(self, index):
-        """Label of a class index in [0, classes)."""
-        v = ctypes.c_char_p()
-        st = self._lib.inception_model_label(self._ptr(), int(index), ctypes.byref(v))
-        if st:
-            _raise(self._lib, st)
-        return v.value.decode("utf-8", "replace")
+        """Label of a class index in [0, classes), or None if the model has no labels (its
+        metadata has none, no labels file was given and it is not a 1000/1001-class
+        ImageNet head). NotFound for an index outside [0, classes)."""
+        return _label(self._lib, self._ptr(), int(index), self.classes)
 
     @property
     def labels(self):
-        """All labels, a list indexed by class."""
+        """All labels, a list indexed by class (entries are None for a model without
+        labels)."""
         if self._labels is None:
             self._labels = [self.label(i) for i in range(self.classes)]
         return list(self._labels)
@@ -650,6 +705,7 @@ class Session(_Closable):
         # The session holds a C reference to the model, so this pointer stays valid for
         # labels even if the Model object is closed first.
         self._model_ptr = model._ptr()
+        self._classes = model.classes
         self.model = model
         self.threads = threads or 0
         self._busy = threading.Lock()
@@ -669,9 +725,9 @@ class Session(_Closable):
         with self._busy:
             _Closable.close(self)
 
-    def _check(self, st, ptr):
+    def _check(self, st, ptr, paths=()):
         if st:
-            _raise(self._lib, st, ptr)
+            _raise(self._lib, st, ptr, paths)
 
     def _run_ptr(self, ptr, tensor_ptr):
         self._check(self._lib.inception_session_run(ptr, tensor_ptr), ptr)
@@ -745,16 +801,18 @@ class Session(_Closable):
         finally:
             self._busy.release()
 
+    def _clamp_k(self, k):
+        # Clamped before anything is allocated: a huge k must not size the result arrays,
+        # and C takes k as int32_t, which would wrap a k of 2**32 + 3 to 3.
+        k = int(k)
+        if k < 1:
+            raise InvalidArgument("k = %d is below 1" % k)
+        return min(k, self._classes)
+
     def _predictions(self, classes, probs):
         lib, mp = self._lib, self._model_ptr
-        res = []
-        for c, p in zip(classes, probs):
-            v = ctypes.c_char_p()
-            st = lib.inception_model_label(mp, int(c), ctypes.byref(v))
-            if st:
-                _raise(lib, st)
-            res.append(Prediction(int(c), v.value.decode("utf-8", "replace"), float(p)))
-        return res
+        return [Prediction(int(c), _label(lib, mp, int(c), self._classes), float(p))
+                for c, p in zip(classes, probs)]
 
     def classify(self, source, k=5):
         """Top-k Predictions (index, label, probability) for one image, best first.
@@ -762,27 +820,26 @@ class Session(_Closable):
         `source`: a path (str or os.PathLike) or encoded JPEG/PNG bytes (one C call, which
         lets the JPEG decoder downscale in the DCT domain), an Image or a uint8 pixel array
         [H, W, 3] (preprocess and run), or an input Tensor / float32 array (run)."""
-        k = int(k)
+        k = self._clamp_k(k)
         if _is_path(source) or isinstance(source, (bytes, bytearray, memoryview)):
-            classes = (ctypes.c_int32 * max(k, 1))()
-            probs = (ctypes.c_float * max(k, 1))()
+            classes = (ctypes.c_int32 * k)()
+            probs = (ctypes.c_float * k)()
             n = ctypes.c_int32()
+            path = _path_bytes(source) if _is_path(source) else None
             ptr = self._enter()
             try:
-                if _is_path(source):
-                    st = self._lib.inception_session_classify_file(
-                        ptr, _path_bytes(source), k, classes, probs, ctypes.byref(n))
+                if path is not None:
+                    st = self._lib.inception_session_classify_file(ptr, path, k, classes, probs,
+                                                                   ctypes.byref(n))
                 else:
                     addr, size, keep = _readable_buffer(source)
                     st = self._lib.inception_session_classify(ptr, addr, size, k, classes,
                                                               probs, ctypes.byref(n))
                     del keep
-                self._check(st, ptr)
+                self._check(st, ptr, [source] if path is not None else ())
             finally:
                 self._busy.release()
             return self._predictions(classes[:n.value], probs[:n.value])
-        if k < 1:
-            raise InvalidArgument("k = %d is below 1" % k)
         if isinstance(source, Tensor) or (np is not None and isinstance(source, np.ndarray)
                                           and source.dtype == np.float32):
             rows = self._probabilities_of(source)
@@ -814,9 +871,7 @@ class Session(_Closable):
         """Top-k Predictions for each of several images, run as one batch. Each image is
         decoded at full size, so for JPEGs the figures may differ in the last digits from
         classify(path), which lets the decoder downscale in the DCT domain."""
-        k = int(k)
-        if k < 1:
-            raise InvalidArgument("k = %d is below 1" % k)
+        k = self._clamp_k(k)
         batch = self.model.preprocess(list(sources))
         try:
             rows = self._probabilities_of(batch)
@@ -909,7 +964,7 @@ def backends():
 
 def backend_available(name):
     """True if the named backend can run on this machine."""
-    return bool(_native.lib().inception_backend_available(str(name).encode()))
+    return bool(_native.lib().inception_backend_available(_c_string(name, "backend name")))
 
 
 def status_string(status):
