@@ -67,8 +67,9 @@ class TestK(unittest.TestCase):
             want = s.classify(self.png, k=1000)
             for k in (1001, 2 ** 31, 2 ** 32 + 3, 10 ** 12):
                 self.assertEqual(s.classify(self.png, k=k), want, k)
-                self.assertEqual(len(s.classify(inception.Image(self.png), k=k)), 1000)
-                self.assertEqual(len(s.classify_batch([self.png], k=k)[0]), 1000)
+            k = 2 ** 32 + 3  # would wrap to 3 as an int32_t
+            self.assertEqual(len(s.classify(inception.Image(self.png), k=k)), 1000)
+            self.assertEqual(len(s.classify_batch([self.png], k=k)[0]), 1000)
             with self.assertRaises(inception.InvalidArgument):
                 s.classify(self.png, k=0)
             with self.assertRaises(inception.InvalidArgument):
