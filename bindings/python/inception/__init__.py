@@ -16,7 +16,8 @@ from .errors import (InceptionError, InvalidArgument, OutOfMemory, IOFailure, Mo
                      MissingTensor, ShapeError, DTypeError, ChecksumError, Unsupported,
                      InputSizeError, ModelMismatch, BackendError, ImageError, ImageTooLarge,
                      NotFound, BufferTooSmall, NotReady, InternalError, FileNotFound)
-from .core import (Tensor, Image, Model, Session, Prediction, HAVE_NUMPY, OUTPUTS, LAYOUTS,
+from .core import (Tensor, Image, Model, Session, Prediction, Embedding, DEFAULT_BATCH_SIZE,
+                   IMAGE_SUFFIXES, HAVE_NUMPY, OUTPUTS, LAYOUTS,
                    PIXEL_FORMATS, version, version_number, model_format_version, backends,
                    backend_available, status_string)
 
@@ -28,7 +29,8 @@ __all__ = [
     "MissingTensor", "ShapeError", "DTypeError", "ChecksumError", "Unsupported",
     "InputSizeError", "ModelMismatch", "BackendError", "ImageError", "ImageTooLarge",
     "NotFound", "BufferTooSmall", "NotReady", "InternalError", "FileNotFound",
-    "Tensor", "Image", "Model", "Session", "Prediction", "HAVE_NUMPY", "OUTPUTS", "LAYOUTS",
+    "Tensor", "Image", "Model", "Session", "Prediction", "Embedding", "DEFAULT_BATCH_SIZE",
+    "IMAGE_SUFFIXES", "HAVE_NUMPY", "OUTPUTS", "LAYOUTS",
     "PIXEL_FORMATS", "version", "version_number", "model_format_version", "backends",
     "backend_available", "status_string",
 ]

@@ -9,11 +9,12 @@ import array
 import collections
 import ctypes
 import os
+import sys
 import threading
 
 from . import _native
-from .errors import (InvalidArgument, DTypeError, ShapeError, NotFound, IOFailure, FileNotFound,
-                     error_for)
+from .errors import (InceptionError, InvalidArgument, DTypeError, ShapeError, NotFound,
+                     IOFailure, FileNotFound, error_for)
 
 if os.environ.get("INCEPTION_NO_NUMPY"):
     np = None
@@ -55,7 +56,55 @@ _INFO_BOOL = {"has_aux", "pool_include_pad", "bn_has_gamma", "has_labels", "synt
 _INFO_STR = {"backend": 1, "preset": 2, "normalization": 3, "name": 4}
 
 Prediction = collections.namedtuple("Prediction", "index label probability")
-Prediction.__doc__ = "One of the top-k classes: class index, label, probability."
+Prediction.__doc__ = ("One of the top-k classes: class index, label (None for a model "
+                      "without labels), probability.")
+Embedding = collections.namedtuple("Embedding", "index source features error")
+Embedding.__doc__ = ("The features of one image from Session.iter_embed: its index among the "
+                     "sources, the source, the features (a 2048-d row; None if it failed) "
+                     "and the exception it failed with (None if it did not).")
+
+# Images a batch holds by default in embed/iter_embed: about 16 x 8 MB of activations at
+# 299x299 (a session's memory grows with the batch), with most of a large batch's speed.
+DEFAULT_BATCH_SIZE = 16
+IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png")
+
+
+def _embed_sources(sources, recursive):
+    """(iterator of sources, their number or None) for iter_embed: a folder's image files,
+    one path, or the items of an iterable."""
+    if _is_path(sources):
+        if os.path.isdir(sources):
+            files = _image_files(sources, recursive)
+            return iter(files), len(files)
+        return iter([sources]), 1
+    if isinstance(sources, (bytes, bytearray, memoryview)) or _is_single_image(sources):
+        return iter([sources]), 1
+    try:
+        total = len(sources)
+    except TypeError:
+        total = None
+    return iter(sources), total
+
+
+def _image_files(folder, recursive):
+    out = []
+    for root, dirs, files in os.walk(folder):
+        dirs.sort()
+        out.extend(os.path.join(root, f) for f in sorted(files)
+                   if f.lower().endswith(IMAGE_SUFFIXES))
+        if not recursive:
+            break
+    return out
+
+
+def _is_single_image(obj):
+    return isinstance(obj, Image) or (np is not None and isinstance(obj, np.ndarray)) or \
+        _is_pil_image(obj)
+
+
+def _is_pil_image(obj):
+    pil = sys.modules.get("PIL.Image")
+    return pil is not None and isinstance(obj, pil.Image)
 
 
 def _raise(lib, status, session_ptr=None, paths=()):
@@ -170,7 +219,7 @@ def _readable_buffer(data):
         mv = memoryview(data)
     except TypeError:
         raise InvalidArgument("expected a path, bytes or a buffer object, got %s"
-                              % type(data).__name__) from None
+                              % _type_name(data)) from None
     if not mv.c_contiguous:
         raise InvalidArgument("buffer is not C-contiguous")
     if mv.nbytes == 0:
@@ -214,15 +263,14 @@ def _float32_input(data, shape):
         if shape is None:
             shape = data.shape
         return data.ctypes.data, data.nbytes, data, tuple(shape)
-    if np is not None and hasattr(data, "__array_interface__") and not isinstance(
-            data, (bytes, bytearray, memoryview, array.array)):
-        # Other array-likes (e.g. a torch tensor) through numpy's view of them, if it is one.
-        return _float32_input(np.asarray(data), shape)
+    if _is_array_like(data):
+        # Other array-likes (a torch tensor, say) through numpy's view of them.
+        return _float32_input(_to_numpy(data), shape)
     try:
         mv = memoryview(data)
     except TypeError:
-        raise InvalidArgument("input must be a Tensor, a float32 array or a buffer, got %s"
-                              % type(data).__name__) from None
+        raise InvalidArgument("input must be an inception.Tensor, a float32 array or "
+                              "array-like, or a buffer, got %s" % _type_name(data)) from None
     fmt = mv.format.lstrip("@=<")
     if fmt not in ("f", "B", "b", "c"):
         raise DTypeError("input buffer has format %r; libinception needs float32 ('f') "
@@ -518,13 +566,52 @@ def _label(lib, model_ptr, index, classes):
 
 
 def _as_image(lib, source):
-    """An Image for a classify/embed source (path, encoded bytes, pixel array or Image),
-    and whether we made it (and so must close it)."""
+    """An Image for a classify/embed source (path, encoded bytes, uint8 pixel array or
+    array-like, PIL image, or Image), and whether we made it (and so must close it)."""
     if isinstance(source, Image):
         return source, False
+    if _is_pil_image(source):
+        return _from_pil(lib, source), True
+    if _is_array_like(source):
+        source = _to_numpy(source)
     if np is not None and isinstance(source, np.ndarray):
         return Image.from_pixels(source, library=lib), True
     return Image(source, library=lib), True
+
+
+def _from_pil(lib, im):
+    """Pixels of a PIL image (8-bit RGB, RGBA or L as they are; other modes converted)."""
+    fmt = {"RGB": "rgb", "RGBA": "rgba", "L": "gray"}.get(im.mode)
+    if fmt is None:
+        im, fmt = im.convert("RGB"), "rgb"
+    return Image.from_pixels(im.tobytes(), im.width, im.height, fmt, library=lib)
+
+
+def _type_name(obj):
+    t = type(obj)
+    return t.__name__ if t.__module__ == "builtins" else "%s.%s" % (t.__module__, t.__qualname__)
+
+
+def _is_array_like(obj):
+    """An object numpy can view (a torch tensor, say), other than the types read directly."""
+    if isinstance(obj, (Tensor, Image, bytes, bytearray, memoryview, array.array, str)) or \
+            (np is not None and isinstance(obj, np.ndarray)):
+        return False
+    return any(hasattr(obj, a) for a in ("__array__", "__array_interface__", "__dlpack__"))
+
+
+def _to_numpy(obj):
+    """A numpy array over an array-like: DLPack first (no copy), else __array__."""
+    if np is None:
+        raise InvalidArgument("a %s needs numpy to be read; install numpy or pass a float32 "
+                              "buffer (array.array('f'), memoryview, bytes)" % _type_name(obj))
+    if hasattr(obj, "__dlpack__") and hasattr(np, "from_dlpack"):
+        try:
+            return np.from_dlpack(obj)
+        except (TypeError, BufferError, RuntimeError, ValueError):
+            if not (hasattr(obj, "__array__") or hasattr(obj, "__array_interface__")):
+                raise
+    return np.asarray(obj)
 
 
 class Model(_Closable):
@@ -643,7 +730,7 @@ class Model(_Closable):
         array). With `out` (a Tensor) the images go into slots index, index+1, ... of it;
         otherwise a new Tensor of len(images) is returned."""
         single = isinstance(images, (Image, str, bytes, bytearray, memoryview, os.PathLike)) \
-            or (np is not None and isinstance(images, np.ndarray))
+            or _is_single_image(images) or _is_array_like(images)
         items = [images] if single else list(images)
         if not items:
             raise InvalidArgument("no images given")
@@ -706,6 +793,7 @@ class Session(_Closable):
         # labels even if the Model object is closed first.
         self._model_ptr = model._ptr()
         self._classes = model.classes
+        self._features = model.feature_size
         self.model = model
         self.threads = threads or 0
         self._busy = threading.Lock()
@@ -840,6 +928,8 @@ class Session(_Closable):
             finally:
                 self._busy.release()
             return self._predictions(classes[:n.value], probs[:n.value])
+        if _is_array_like(source) and not _is_pil_image(source):
+            source = _to_numpy(source)
         if isinstance(source, Tensor) or (np is not None and isinstance(source, np.ndarray)
                                           and source.dtype == np.float32):
             rows = self._probabilities_of(source)
@@ -879,14 +969,118 @@ class Session(_Closable):
             batch.close()
         return [self._top(row, k) for row in rows]
 
-    def embed(self, sources):
-        """The 2048-d features of several images (paths, bytes, Images, pixel arrays), run as
-        one batch: an array [N, 2048] (or a list of array('f') rows without numpy)."""
-        batch = self.model.preprocess(list(sources))
+    def iter_embed(self, sources, *, batch_size=DEFAULT_BATCH_SIZE, on_error="raise",
+                   progress=None, recursive=False):
+        """Embed images batch by batch, yielding an Embedding(index, source, features, error)
+        for each image in order as soon as its batch has run.
+
+        `sources`: a folder (its .jpg/.jpeg/.png files in name order; with recursive=True
+        also those of its subfolders), or any iterable of image sources (paths, encoded
+        bytes, Images, uint8 pixel arrays, PIL images), consumed lazily. At most
+        `batch_size` images are decoded and run at once, so memory stays bounded however
+        many there are; each image is decoded, preprocessed into its slot and freed before
+        the next. on_error="raise" (default) raises the first image's error; "skip" yields
+        features None and the exception for an image that cannot be read or decoded, and
+        goes on; a callable is called with that Embedding and then skips too. progress, if
+        given, is called as progress(done, total) after each batch (total None when the
+        number of sources is not known)."""
+        batch_size = int(batch_size)
+        if batch_size < 1:
+            raise InvalidArgument("batch_size = %d is below 1" % batch_size)
+        if not (on_error in ("raise", "skip") or callable(on_error)):
+            raise InvalidArgument("on_error must be 'raise', 'skip' or a callable, not %r"
+                                  % (on_error,))
+        items, total = _embed_sources(sources, recursive)
+        done = 0
+        chunk = []
+        for item in items:
+            chunk.append(item)
+            if len(chunk) == batch_size:
+                for e in self._embed_chunk(done, chunk, on_error):
+                    yield e
+                done += len(chunk)
+                chunk = []
+                if progress is not None:
+                    progress(done, total)
+        if chunk:
+            for e in self._embed_chunk(done, chunk, on_error):
+                yield e
+            done += len(chunk)
+            if progress is not None:
+                progress(done, total)
+
+    def embed(self, sources, *, batch_size=DEFAULT_BATCH_SIZE, on_error="raise",
+              progress=None, recursive=False):
+        """The 2048-d features of images (a list, any iterable, or a folder; see iter_embed),
+        run `batch_size` at a time: an array [N, 2048] (a list of array('f') rows without
+        numpy), row i for source i. With on_error="skip" (or a callable, which is given each
+        failed Embedding) the row of an image that failed is NaN."""
+        rows = []
+        for e in self.iter_embed(sources, batch_size=batch_size, on_error=on_error,
+                                 progress=progress, recursive=recursive):
+            if e.features is not None:
+                rows.append(e.features)
+            elif np is not None:
+                rows.append(np.full(self._features, np.nan, dtype=np.float32))
+            else:
+                rows.append(array.array("f", [float("nan")]) * self._features)
+        if np is not None:
+            if not rows:
+                return np.empty((0, self._features), dtype=np.float32)
+            return np.stack(rows).astype(np.float32, copy=False)
+        return rows
+
+    def _embed_chunk(self, first, chunk, on_error):
+        """Embeddings of one batch of sources (index first, first + 1, ...)."""
+        lib, mp = self._lib, self._model_ptr
+        h = ctypes.c_void_p()
+        st = lib.inception_model_create_input(mp, len(chunk), 1, ctypes.byref(h))
+        if st:
+            _raise(lib, st)
+        batch = Tensor._adopt(lib, h.value)
+        slots = []
+        used = 0
         try:
-            return self.features(batch)
+            for i, src in enumerate(chunk):
+                try:
+                    img, mine = _as_image(lib, src)
+                    try:
+                        st = lib.inception_image_preprocess(mp, img._ptr(), batch._ptr(), used)
+                        if st:
+                            _raise(lib, st)
+                    finally:
+                        if mine:
+                            img.close()
+                except InceptionError as exc:
+                    if on_error == "raise":
+                        raise
+                    slots.append(exc)
+                    continue
+                slots.append(used)
+                used += 1
+            feats = None
+            if used == len(chunk):
+                feats = self.features(batch)
+            elif used:
+                per = len(batch.memoryview()) // len(chunk)
+                part = Tensor.wrap(batch.memoryview()[:used * per],
+                                   shape=(used,) + batch.shape[1:], library=lib)
+                try:
+                    feats = self.features(part)
+                finally:
+                    part.close()
         finally:
             batch.close()
+        out = []
+        for i, slot in enumerate(slots):
+            if isinstance(slot, int):
+                out.append(Embedding(first + i, chunk[i], feats[slot], None))
+                continue
+            e = Embedding(first + i, chunk[i], None, slot)
+            if callable(on_error):
+                on_error(e)
+            out.append(e)
+        return out
 
     @property
     def memory(self):
