@@ -61,6 +61,8 @@ type Session struct {
 	outputs  Output
 	classes  int64
 	features int64
+	inputH   int64 // input size of the model's preprocessing
+	inputW   int64
 }
 
 // NewSession creates a session over the model. opts may be nil.
@@ -91,7 +93,8 @@ func (m *Model) NewSession(opts *SessionOptions) (*Session, error) {
 	if free != nil {
 		defer free()
 	}
-	s := &Session{outputs: outputs, classes: int64(info.Classes), features: int64(info.Features)}
+	s := &Session{outputs: outputs, classes: int64(info.Classes), features: int64(info.Features),
+		inputH: int64(info.InputHeight), inputW: int64(info.InputWidth)}
 	err = m.use("NewSession", func(p *C.inception_model) error {
 		s.mptr = p
 		return call("NewSession", func() C.inception_status {
@@ -389,6 +392,7 @@ func (s *Session) ClassifyImages(m *Model, k int, images ...*Image) ([][]Predict
 }
 
 // Embed preprocesses decoded images into one batch and returns their features [N, 2048].
+// For many images use EmbedFiles or EmbedEach, which run them in bounded batches.
 func (s *Session) Embed(m *Model, images ...*Image) (Tensor, error) {
 	in, err := m.Preprocess(images...)
 	if err != nil {
