@@ -5,12 +5,16 @@ back as numpy arrays; without it (or with INCEPTION_NO_NUMPY=1 in the environmen
 of float32 values (array.array('f'), memoryview, bytes) goes in and outputs come back as a
 list of array.array('f') rows.
 """
+from __future__ import annotations
+
 import array
 import collections
 import ctypes
 import os
 import sys
 import threading
+from typing import (Any, Callable, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple,
+                    Union)
 
 from . import _native
 from .errors import (InceptionError, InvalidArgument, DTypeError, ShapeError, NotFound,
@@ -25,6 +29,16 @@ else:
         np = None
 
 HAVE_NUMPY = np is not None
+
+# What the annotations mean (strings, so nothing here needs numpy, PIL or torch):
+PathLike = Union[str, os.PathLike]
+# A float32 input: an inception.Tensor, a numpy array, an array-like (torch tensor, any
+# object with __array__ or __dlpack__) or a buffer of float32 values.
+ArrayInput = Any
+# An image: a path, encoded bytes, an Image, a uint8 pixel array or array-like, a PIL image.
+ImageSource = Any
+# An output: a numpy float32 array with numpy, else a list of array('f') rows.
+Output = Any
 
 LAYOUTS = {"nchw": 1, "nhwc": 2, "nc": 3}
 _LAYOUT_NAMES = {v: k for k, v in LAYOUTS.items()}
@@ -315,14 +329,15 @@ def _top_k(row, k):
 
 
 class _Closable:
-    def close(self):
+    def close(self) -> None:
         """Free the C object now (it is also freed when this object is garbage collected)."""
         h = self.__dict__.get("_h")
         if h is not None:
             h.release()
 
     @property
-    def closed(self):
+    def closed(self) -> bool:
+        """True once close() was called."""
         h = self.__dict__.get("_h")
         return h is None or not h.ptr
 
@@ -333,6 +348,7 @@ class _Closable:
         return h.ptr
 
     def __enter__(self):
+        """Use the object in a with block; it is closed at the end."""
         return self
 
     def __exit__(self, *exc):
@@ -349,7 +365,10 @@ class Tensor(_Closable):
     Tensor(shape, layout) owns zeroed, 64-byte aligned C memory; Tensor.wrap(buffer) wraps
     caller memory without copying and keeps the buffer alive as long as the tensor lives."""
 
-    def __init__(self, shape, layout=None, *, library=None):
+    def __init__(self, shape: Sequence[int], layout: Optional[str] = None, *,
+                 library: Any = None) -> None:
+        """A zeroed tensor of `shape`; layout 'nchw', 'nhwc' or 'nc' (default: inferred
+        from the shape)."""
         lib = library or _native.lib()
         shape = tuple(int(d) for d in shape)
         code = _layout_code(layout, shape)
@@ -369,7 +388,8 @@ class Tensor(_Closable):
         return t
 
     @classmethod
-    def wrap(cls, data, shape=None, layout=None, *, library=None):
+    def wrap(cls, data: ArrayInput, shape: Optional[Sequence[int]] = None,
+             layout: Optional[str] = None, *, library: Any = None) -> "Tensor":
         """A tensor over `data` without copying it: a float32 C-contiguous numpy array, or a
         buffer of float32 values (array.array('f'), memoryview, bytearray, bytes; `shape`
         needed for a flat one). A 3-d array is taken as one image (batch of 1). The tensor
@@ -388,24 +408,28 @@ class Tensor(_Closable):
         return cls._adopt(lib, h.value, keep)
 
     @property
-    def shape(self):
+    def shape(self) -> Tuple[int, ...]:
+        """The dimensions."""
         p = self._ptr()
         return tuple(self._lib.inception_tensor_dim(p, i)
                      for i in range(self._lib.inception_tensor_rank(p)))
 
     @property
-    def layout(self):
+    def layout(self) -> str:
+        """'nchw', 'nhwc' or 'nc'."""
         return _LAYOUT_NAMES.get(self._lib.inception_tensor_layout(self._ptr()), "unknown")
 
     @property
-    def dtype(self):
+    def dtype(self) -> str:
+        """Always 'float32'."""
         return "float32"
 
     @property
-    def nbytes(self):
+    def nbytes(self) -> int:
+        """Size of the data in bytes."""
         return self._lib.inception_tensor_byte_size(self._ptr())
 
-    def close(self):
+    def close(self) -> None:
         """Drop this object's reference to the tensor. The C tensor is freed now, unless a
         view from numpy()/memoryview() still exists: then it is freed with the last view."""
         self._h = None
@@ -417,19 +441,19 @@ class Tensor(_Closable):
         carr._owner = self._h  # the C memory lives as long as any view of it
         return carr
 
-    def memoryview(self):
+    def memoryview(self) -> memoryview:
         """A writable memoryview (format 'f', flat) of the tensor's memory, no copy. It keeps
         the memory alive even after close()."""
         return memoryview(self._carray()).cast("B").cast("f")
 
-    def numpy(self):
+    def numpy(self) -> Any:
         """A numpy view of the tensor's memory (no copy), shaped like the tensor. Writing to
         it fills the tensor. It keeps the memory alive even after close()."""
         if np is None:
             raise ImportError("numpy is not available")
         return np.ctypeslib.as_array(self._carray()).reshape(self.shape)
 
-    def tolist(self):
+    def tolist(self) -> array.array:
         """The values as a flat array.array('f') (a copy)."""
         out = array.array("f")
         out.frombytes(memoryview(self._carray()).cast("B"))
@@ -444,8 +468,9 @@ class Tensor(_Closable):
 class Image(_Closable):
     """Decoded 8-bit RGB pixels (from a JPEG/PNG file or bytes, or from caller pixels)."""
 
-    def __init__(self, source, *, max_pixels=None, exif_orientation=None, min_side=None,
-                 library=None):
+    def __init__(self, source: Union[PathLike, bytes, bytearray, memoryview], *,
+                 max_pixels: Optional[int] = None, exif_orientation: Optional[bool] = None,
+                 min_side: Optional[int] = None, library: Any = None) -> None:
         """Decode `source`: a path (str or os.PathLike) or encoded bytes-like data.
         max_pixels refuses larger images before allocating; exif_orientation (default True)
         applies JPEG EXIF rotation; min_side lets the JPEG decoder downscale in the DCT
@@ -467,12 +492,21 @@ class Image(_Closable):
         self._lib = lib
         self._h = _Handle(h.value, lib.inception_image_free)
 
-    open = classmethod(lambda cls, path, **kw: cls(path, **kw))
-    from_bytes = classmethod(lambda cls, data, **kw: cls(data, **kw))
+    @classmethod
+    def open(cls, path: PathLike, **kw: Any) -> "Image":
+        """Decode an image file (same options as Image())."""
+        return cls(path, **kw)
 
     @classmethod
-    def from_pixels(cls, pixels, width=None, height=None, format=None, stride=None, *,
-                    max_pixels=None, library=None):
+    def from_bytes(cls, data: Union[bytes, bytearray, memoryview], **kw: Any) -> "Image":
+        """Decode encoded JPEG/PNG bytes (same options as Image())."""
+        return cls(data, **kw)
+
+    @classmethod
+    def from_pixels(cls, pixels: Any, width: Optional[int] = None,
+                    height: Optional[int] = None, format: Optional[str] = None,
+                    stride: Optional[int] = None, *, max_pixels: Optional[int] = None,
+                    library: Any = None) -> "Image":
         """Copy caller pixels into an image. `pixels`: a numpy uint8 array [H, W], [H, W, 3]
         or [H, W, 4] (rows may be strided, e.g. a crop), or any buffer with width, height
         and format ('rgb', 'rgba', 'bgr', 'bgra', 'gray') given. Alpha is dropped."""
@@ -524,25 +558,27 @@ class Image(_Closable):
         return img
 
     @property
-    def width(self):
+    def width(self) -> int:
+        """Width in pixels."""
         return self._lib.inception_image_width(self._ptr())
 
     @property
-    def height(self):
+    def height(self) -> int:
+        """Height in pixels."""
         return self._lib.inception_image_height(self._ptr())
 
     @property
-    def size(self):
+    def size(self) -> Tuple[int, int]:
         """(width, height), as PIL says it."""
         return self.width, self.height
 
-    def tobytes(self):
+    def tobytes(self) -> bytes:
         """Packed RGB rows (width*3 bytes each), a copy."""
         p = self._ptr()
         n = self.width * self.height * 3
         return ctypes.string_at(self._lib.inception_image_pixels(p), n)
 
-    def numpy(self):
+    def numpy(self) -> Any:
         """The pixels as a new uint8 array [H, W, 3]."""
         if np is None:
             raise ImportError("numpy is not available")
@@ -618,8 +654,11 @@ class Model(_Closable):
     """A loaded Inception-v3 model: immutable, shareable by any number of threads and
     sessions. Create one Session per thread to run it."""
 
-    def __init__(self, source, *, backend=None, preset=None, pool_include_pad=None,
-                 label_offset=None, skip_checksum=None, labels=None, library=None):
+    def __init__(self, source: Union[PathLike, bytes, bytearray, memoryview], *,
+                 backend: Optional[str] = None, preset: Optional[str] = None,
+                 pool_include_pad: Optional[bool] = None, label_offset: Optional[int] = None,
+                 skip_checksum: Optional[bool] = None, labels: Optional[PathLike] = None,
+                 library: Any = None) -> None:
         """Load a safetensors model from a path (str or os.PathLike) or from bytes-like data.
         backend: "auto" (default), "ref", "simd" or another registered name. preset
         ("torchvision", "timm", "tf"), pool_include_pad, label_offset and skip_checksum
@@ -646,7 +685,7 @@ class Model(_Closable):
         self._labels = None
 
     @classmethod
-    def from_bytes(cls, data, **kw):
+    def from_bytes(cls, data: Union[bytes, bytearray, memoryview], **kw: Any) -> "Model":
         """Load from bytes-like data (not kept after loading)."""
         if _is_path(data):
             raise InvalidArgument("from_bytes needs bytes-like data, not a path")
@@ -670,51 +709,62 @@ class Model(_Closable):
     classes = property(lambda self: self._int("classes"), doc="Classifier width (1000/1001).")
     label_offset = property(lambda self: self._int("label_offset"),
                             doc="1 when class 0 is a background class.")
-    input_height = property(lambda self: self._int("input_height"))
-    input_width = property(lambda self: self._int("input_width"))
+    input_height = property(lambda self: self._int("input_height"),
+                            doc="Height of the input the preprocessing produces.")
+    input_width = property(lambda self: self._int("input_width"),
+                           doc="Width of the input the preprocessing produces.")
     input_size = property(lambda self: (self.input_height, self.input_width),
                           doc="(height, width) the preprocessing produces.")
-    parameters = property(lambda self: self._int("parameters"))
-    has_aux = property(lambda self: self._int("has_aux"))
+    parameters = property(lambda self: self._int("parameters"),
+                          doc="Parameters used for inference (BN counted).")
+    has_aux = property(lambda self: self._int("has_aux"),
+                       doc="True if the file carries the aux head.")
     feature_size = property(lambda self: self._int("features"), doc="2048.")
-    pool_include_pad = property(lambda self: self._int("pool_include_pad"))
-    bn_has_gamma = property(lambda self: self._int("bn_has_gamma"))
-    crc32 = property(lambda self: self._int("crc32"))
-    has_labels = property(lambda self: self._int("has_labels"))
-    min_input_size = property(lambda self: self._int("min_input_size"))
+    pool_include_pad = property(lambda self: self._int("pool_include_pad"),
+                                doc="True if average pools count padded zeros.")
+    bn_has_gamma = property(lambda self: self._int("bn_has_gamma"),
+                            doc="True if batch norms have a learned scale.")
+    crc32 = property(lambda self: self._int("crc32"), doc="CRC-32 of the data section.")
+    has_labels = property(lambda self: self._int("has_labels"),
+                          doc="True if labels came from the file (or a labels file).")
+    min_input_size = property(lambda self: self._int("min_input_size"),
+                              doc="Smallest input side a run accepts (75).")
     synthetic = property(lambda self: self._int("synthetic"),
                          doc="True for generated weights, whose labels mean nothing.")
-    backend = property(lambda self: self._str("backend"))
-    preset = property(lambda self: self._str("preset"))
-    normalization = property(lambda self: self._str("normalization"))
-    name = property(lambda self: self._str("name"))
+    backend = property(lambda self: self._str("backend"),
+                       doc="Backend the weights were packed for.")
+    preset = property(lambda self: self._str("preset"),
+                      doc="Preprocessing preset: 'torchvision', 'timm', 'tf', ...")
+    normalization = property(lambda self: self._str("normalization"),
+                             doc="Mean and std, e.g. 'mean=0.5,0.5,0.5 std=0.5,0.5,0.5'.")
+    name = property(lambda self: self._str("name"), doc="inception.name from the metadata.")
 
-    def info(self):
+    def info(self) -> Dict[str, Any]:
         """Everything the model reports, as a dict."""
         d = {k: self._int(k) for k in _INFO_INT}
         d["feature_size"] = d.pop("features")
         d.update((k, self._str(k)) for k in _INFO_STR)
         return d
 
-    def label(self, index):
+    def label(self, index: int) -> Optional[str]:
         """Label of a class index in [0, classes), or None if the model has no labels (its
         metadata has none, no labels file was given and it is not a 1000/1001-class
         ImageNet head). NotFound for an index outside [0, classes)."""
         return _label(self._lib, self._ptr(), int(index), self.classes)
 
     @property
-    def labels(self):
+    def labels(self) -> List[Optional[str]]:
         """All labels, a list indexed by class (entries are None for a model without
         labels)."""
         if self._labels is None:
             self._labels = [self.label(i) for i in range(self.classes)]
         return list(self._labels)
 
-    def session(self, **kw):
+    def session(self, **kw: Any) -> "Session":
         """A new Session over this model (same arguments as Session)."""
         return Session(self, **kw)
 
-    def create_input(self, batch=1, layout="nchw"):
+    def create_input(self, batch: int = 1, layout: str = "nchw") -> Tensor:
         """A zeroed input Tensor of the model's input size for `batch` images."""
         h = ctypes.c_void_p()
         st = self._lib.inception_model_create_input(self._ptr(), int(batch),
@@ -723,7 +773,9 @@ class Model(_Closable):
             _raise(self._lib, st)
         return Tensor._adopt(self._lib, h.value)
 
-    def preprocess(self, images, out=None, index=0, layout="nchw"):
+    def preprocess(self, images: Union[ImageSource, Iterable[ImageSource]],
+                   out: Optional[Tensor] = None, index: int = 0,
+                   layout: str = "nchw") -> Tensor:
         """Resize, crop and normalise images with the model's preset into an input Tensor.
 
         `images`: one image source or a list of them (Image, path, encoded bytes, uint8 pixel
@@ -761,7 +813,9 @@ class Session(_Closable):
     at a time (this object refuses concurrent use); create one per thread. Outputs are copied
     out of the session, so they stay valid after the next run."""
 
-    def __init__(self, model, *, threads=None, outputs=None, profile=False):
+    def __init__(self, model: "Model", *, threads: Optional[int] = None,
+                 outputs: Union[None, int, str, Sequence[str]] = None,
+                 profile: bool = False) -> None:
         """threads: worker threads (0/None = online cores). outputs: names from 'logits',
         'probabilities', 'features', 'aux_logits' (default the first three) or a bitmask.
         profile: time every layer; read the figures with profile()."""
@@ -809,7 +863,8 @@ class Session(_Closable):
             self._busy.release()
             raise
 
-    def close(self):
+    def close(self) -> None:
+        """Free the session now (waits for a call in another thread to finish)."""
         with self._busy:
             _Closable.close(self)
 
@@ -825,7 +880,8 @@ class Session(_Closable):
         self._check(self._lib.inception_session_output(ptr, OUTPUTS[name], ctypes.byref(o)), ptr)
         return _copy_out(self._lib, o.value)
 
-    def run(self, input, shape=None, layout=None):
+    def run(self, input: ArrayInput, shape: Optional[Sequence[int]] = None,
+            layout: Optional[str] = None) -> Dict[str, Output]:
         """Run the network on `input` and return {output name: array} for every output the
         session keeps. `input`: a Tensor, a float32 C-contiguous numpy array [N,3,H,W],
         [N,H,W,3] or one image [3,H,W]/[H,W,3] (not copied), or a float32 buffer
@@ -862,23 +918,27 @@ class Session(_Closable):
         finally:
             self._busy.release()
 
-    def logits(self, input, shape=None, layout=None):
+    def logits(self, input: ArrayInput, shape: Optional[Sequence[int]] = None,
+               layout: Optional[str] = None) -> Output:
         """Run and return the logits [N, classes]."""
         return self._run_one("logits", input, shape, layout)
 
-    def probabilities(self, input, shape=None, layout=None):
+    def probabilities(self, input: ArrayInput, shape: Optional[Sequence[int]] = None,
+                      layout: Optional[str] = None) -> Output:
         """Run and return the softmax probabilities [N, classes]."""
         return self._run_one("probabilities", input, shape, layout)
 
-    def features(self, input, shape=None, layout=None):
+    def features(self, input: ArrayInput, shape: Optional[Sequence[int]] = None,
+                 layout: Optional[str] = None) -> Output:
         """Run and return the pooled 2048-d features [N, 2048]."""
         return self._run_one("features", input, shape, layout)
 
-    def aux_logits(self, input, shape=None, layout=None):
+    def aux_logits(self, input: ArrayInput, shape: Optional[Sequence[int]] = None,
+                   layout: Optional[str] = None) -> Output:
         """Run and return the aux head's logits (session made with outputs incl. aux_logits)."""
         return self._run_one("aux_logits", input, shape, layout)
 
-    def output(self, name):
+    def output(self, name: str) -> Output:
         """An output of the last run, copied. NotReady before a run, NotFound if the session
         does not keep it."""
         if name not in OUTPUTS:
@@ -902,7 +962,7 @@ class Session(_Closable):
         return [Prediction(int(c), _label(lib, mp, int(c), self._classes), float(p))
                 for c, p in zip(classes, probs)]
 
-    def classify(self, source, k=5):
+    def classify(self, source: Union[ImageSource, ArrayInput], k: int = 5) -> List[Prediction]:
         """Top-k Predictions (index, label, probability) for one image, best first.
 
         `source`: a path (str or os.PathLike) or encoded JPEG/PNG bytes (one C call, which
@@ -957,7 +1017,8 @@ class Session(_Closable):
         idx = _top_k(row, k)
         return self._predictions(idx, [row[i] for i in idx])
 
-    def classify_batch(self, sources, k=5):
+    def classify_batch(self, sources: Iterable[ImageSource],
+                       k: int = 5) -> List[List[Prediction]]:
         """Top-k Predictions for each of several images, run as one batch. Each image is
         decoded at full size, so for JPEGs the figures may differ in the last digits from
         classify(path), which lets the decoder downscale in the DCT domain."""
@@ -969,8 +1030,11 @@ class Session(_Closable):
             batch.close()
         return [self._top(row, k) for row in rows]
 
-    def iter_embed(self, sources, *, batch_size=DEFAULT_BATCH_SIZE, on_error="raise",
-                   progress=None, recursive=False):
+    def iter_embed(self, sources: Union[PathLike, Iterable[ImageSource]], *,
+                   batch_size: int = DEFAULT_BATCH_SIZE,
+                   on_error: Union[str, Callable[["Embedding"], Any]] = "raise",
+                   progress: Optional[Callable[[int, Optional[int]], Any]] = None,
+                   recursive: bool = False) -> Iterator["Embedding"]:
         """Embed images batch by batch, yielding an Embedding(index, source, features, error)
         for each image in order as soon as its batch has run.
 
@@ -1009,8 +1073,11 @@ class Session(_Closable):
             if progress is not None:
                 progress(done, total)
 
-    def embed(self, sources, *, batch_size=DEFAULT_BATCH_SIZE, on_error="raise",
-              progress=None, recursive=False):
+    def embed(self, sources: Union[PathLike, Iterable[ImageSource]], *,
+              batch_size: int = DEFAULT_BATCH_SIZE,
+              on_error: Union[str, Callable[["Embedding"], Any]] = "raise",
+              progress: Optional[Callable[[int, Optional[int]], Any]] = None,
+              recursive: bool = False) -> Output:
         """The 2048-d features of images (a list, any iterable, or a folder; see iter_embed),
         run `batch_size` at a time: an array [N, 2048] (a list of array('f') rows without
         numpy), row i for source i. With on_error="skip" (or a callable, which is given each
@@ -1083,7 +1150,7 @@ class Session(_Closable):
         return out
 
     @property
-    def memory(self):
+    def memory(self) -> int:
         """Bytes of activation and scratch memory held for the last run's input shape."""
         v = ctypes.c_int64()
         ptr = self._ptr()
@@ -1091,12 +1158,12 @@ class Session(_Closable):
         return v.value
 
     @property
-    def last_error(self):
+    def last_error(self) -> str:
         """The session's last failure message ("" if none)."""
         return (self._lib.inception_session_last_error(self._ptr()) or b"").decode(
             "utf-8", "replace")
 
-    def profile(self):
+    def profile(self) -> List[Dict[str, Any]]:
         """Per-layer figures of the last run (session made with profile=True): a list of
         dicts with name, kind, macs, milliseconds."""
         ptr = self._ptr()
@@ -1134,33 +1201,33 @@ def _softmax(row):
 # ---------------------------------------------------------------------------------------
 
 
-def version():
+def version() -> str:
     """The library's version string, e.g. "1.0.0"."""
     return _native.lib().inception_version_string().decode()
 
 
-def version_number():
+def version_number() -> int:
     """The library's version as MAJOR*10000 + MINOR*100 + PATCH."""
     return _native.lib().inception_version_number()
 
 
-def model_format_version():
+def model_format_version() -> int:
     """Highest model-file format revision the library reads."""
     return _native.lib().inception_model_format_version()
 
 
-def backends():
+def backends() -> List[Tuple[str, bool]]:
     """Registered backends: a list of (name, available on this machine)."""
     lib = _native.lib()
     names = [lib.inception_backend_name(i).decode() for i in range(lib.inception_backend_count())]
     return [(n, bool(lib.inception_backend_available(n.encode()))) for n in names]
 
 
-def backend_available(name):
+def backend_available(name: str) -> bool:
     """True if the named backend can run on this machine."""
     return bool(_native.lib().inception_backend_available(_c_string(name, "backend name")))
 
 
-def status_string(status):
+def status_string(status: int) -> str:
     """The library's English name of a status code."""
     return _native.lib().inception_status_string(int(status)).decode()
