@@ -1099,6 +1099,7 @@ class Session(_Closable):
 
     def _embed_chunk(self, first, chunk, on_error):
         """Embeddings of one batch of sources (index first, first + 1, ...)."""
+        self._ptr()  # a closed session may no longer hold the model: refuse before using it
         lib, mp = self._lib, self._model_ptr
         h = ctypes.c_void_p()
         st = lib.inception_model_create_input(mp, len(chunk), 1, ctypes.byref(h))

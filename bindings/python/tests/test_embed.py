@@ -100,6 +100,12 @@ class TestEmbed(unittest.TestCase):
         with self.assertRaises(inception.InvalidArgument):
             self.session.embed(sources, batch_size=0)
 
+    def test_closed_session(self):
+        s = self.model.session(threads=1)
+        s.close()
+        with self.assertRaises(inception.InvalidArgument):
+            s.embed(self.paths[:1])
+
     def test_iterator_is_lazy(self):
         pulled = []
 
