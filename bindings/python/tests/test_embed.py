@@ -126,14 +126,16 @@ class TestEmbed(unittest.TestCase):
         self.assertEqual(totals, [(1, None)])
 
     def test_folder(self):
-        got = list(self.session.iter_embed(self.dir, batch_size=4, on_error="skip"))
-        names = [os.path.basename(e.source) for e in got]
+        from inception.core import _embed_sources
+        items, total = _embed_sources(self.dir, False)  # what is read, without running it
+        names = [os.path.basename(p) for p in items]
         self.assertEqual(names, ["img0.png", "img1.png", "img1b.png", "img2.png", "img3.png"])
+        self.assertEqual(total, 5)
+        got = list(self.session.iter_embed(self.dir, batch_size=8, on_error="skip",
+                                           recursive=True))
+        self.assertEqual([os.path.basename(e.source) for e in got], names + ["deep.png"])
         self.assertIsNotNone(got[2].error)
-        deep = [e.source for e in self.session.iter_embed(self.dir, batch_size=8,
-                                                          on_error="skip", recursive=True)]
-        self.assertEqual(deep[-1], self.deep)
-        self.assertEqual(len(self.rows(self.session.embed(self.dir, on_error="skip"))), 5)
+        close(self, flat(got[3].features), self.single[2])
         self.assertEqual(len(self.rows(self.session.embed([]))), 0)
 
     def test_default_batch_bounded(self):
