@@ -1055,6 +1055,11 @@ class Session(_Closable):
             raise InvalidArgument("on_error must be 'raise', 'skip' or a callable, not %r"
                                   % (on_error,))
         items, total = _embed_sources(sources, recursive)
+        return self._iter_embed(items, total, batch_size, on_error, progress)
+
+    def _iter_embed(self, items, total, batch_size, on_error, progress):
+        # A generator apart from iter_embed, so bad arguments raise at the call, not at the
+        # first next().
         done = 0
         chunk = []
         for item in items:

@@ -99,6 +99,8 @@ class TestEmbed(unittest.TestCase):
             self.session.embed(sources, on_error="ignore")
         with self.assertRaises(inception.InvalidArgument):
             self.session.embed(sources, batch_size=0)
+        with self.assertRaises(inception.InvalidArgument):
+            self.session.iter_embed(sources, on_error="ignore")  # at the call, not later
 
     def test_closed_session(self):
         s = self.model.session(threads=1)
