@@ -38,11 +38,14 @@
  *         if (inception_session_classify_file(session, argv[2], 5, classes, probs, &n)
  *                 != INCEPTION_OK) {
  *             fprintf(stderr, "classify: %s\n", inception_session_last_error(session));
+ *             return 1;
  *         }
  *         for (int32_t i = 0; i < n; i++) {
- *             const char *label = NULL;
- *             inception_model_label(model, classes[i], &label);
- *             printf("%5.3f %s\n", probs[i], label);
+ *             const char *label = NULL; // NOT_FOUND: the model has no labels
+ *             if (inception_model_label(model, classes[i], &label) == INCEPTION_OK)
+ *                 printf("%5.3f %s\n", probs[i], label);
+ *             else
+ *                 printf("%5.3f class %d\n", probs[i], (int)classes[i]);
  *         }
  *
  *         // Or run a tensor you filled yourself: [N, 3, H, W] float32, already normalised.
