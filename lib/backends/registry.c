@@ -15,6 +15,7 @@ typedef struct entry {
     inception_backend table;
     char name[MAX_NAME];
     int32_t score;
+    const char *(*isa)(void *user); /* built-ins only; not part of the plug-in ABI */
 } entry;
 
 static entry entries[MAX_BACKENDS];
@@ -34,6 +35,11 @@ static void register_builtins(void) {
 static void ensure_init(void) { pthread_once(&once, register_builtins); }
 
 inception_status inc_backend_register(const inception_backend *b) {
+    return inc_backend_register_builtin(b, NULL);
+}
+
+inception_status inc_backend_register_builtin(const inception_backend *b,
+                                              const char *(*isa)(void *user)) {
     if (!b) return inc_error(INCEPTION_ERR_INVALID_ARGUMENT, "backend is NULL");
     if (b->abi_version < INCEPTION_BACKEND_ABI_MIN || b->abi_version > INCEPTION_BACKEND_ABI_VERSION)
         return inc_error(INCEPTION_ERR_BACKEND,
@@ -91,6 +97,7 @@ inception_status inc_backend_register(const inception_backend *b) {
         strcpy(e->name, b->name);
         e->table.name = e->name;
         e->score = score;
+        e->isa = isa;
         /* Publish only after the entry is complete: readers scan without the lock. */
         __atomic_store_n(&n_entries, n_entries + 1, __ATOMIC_RELEASE);
     }
@@ -105,6 +112,13 @@ static const entry *find(const char *name) {
     for (int32_t i = 0; i < n; i++)
         if (strcmp(entries[i].name, name) == 0) return &entries[i];
     return NULL;
+}
+
+const char *inc_backend_isa(const inception_backend *table) {
+    int32_t n = count();
+    for (int32_t i = 0; i < n; i++)
+        if (&entries[i].table == table) return entries[i].isa ? entries[i].isa(table->user) : "unknown";
+    return "unknown";
 }
 
 inception_status inc_backend_select(const char *name, const inception_backend **out) {

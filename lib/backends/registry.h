@@ -18,6 +18,13 @@ inception_status inc_backend_select(const char *name, const inception_backend **
  * public call. */
 inception_status inc_backend_register(const inception_backend *backend);
 
+/* The same, for built-ins that can say which instruction set they run ("c", "avx2",
+ * "avx512"): kept out of the plug-in table so its ABI does not change. */
+inception_status inc_backend_register_builtin(const inception_backend *backend,
+                                              const char *(*isa)(void *user));
+/* The ISA level a registry table runs: its built-in's answer, "unknown" for plug-ins. */
+const char *inc_backend_isa(const inception_backend *table);
+
 /* Built-in registration hooks (each defined by its backend's folder). */
 void inc_ref_register(void);
 #if defined(INC_HAVE_SIMD)

@@ -1179,6 +1179,19 @@ START_TEST(cfg_errors) {
     uint8_t *buf = raw_file("{}", 2, 0, &size);
     inc_safetensors st;
     ck_assert_int_eq(inc_st_parse(buf, size, &st), INCEPTION_OK);
+    /* no fc at all: a feature extractor (issue 10 point 10) */
+    ck_assert_int_eq(inc_config_read(&st, NULL, &cfg), INCEPTION_OK);
+    ck_assert_int_eq(cfg.has_fc, 0);
+    ck_assert_int_eq(cfg.classes, 0);
+    ck_assert_int_eq(cfg.has_aux, 0);
+    ck_assert_int_eq(cfg.label_offset, 0);
+    inc_config_free(&cfg);
+    inc_st_free(&st);
+    free(buf);
+    /* fc.bias without fc.weight is a broken classifier, not a trunk */
+    const char *hb = "{\"fc.bias\":{\"dtype\":\"F32\",\"shape\":[5],\"data_offsets\":[0,20]}}";
+    buf = raw_file(hb, strlen(hb), 20, &size);
+    ck_assert_int_eq(inc_st_parse(buf, size, &st), INCEPTION_OK);
     ck_assert_int_eq(inc_config_read(&st, NULL, &cfg), INCEPTION_ERR_MISSING_TENSOR);
     ASSERT_MSG_HAS("'fc.weight'");
     inc_st_free(&st);

@@ -191,4 +191,9 @@ static const inception_backend ref_table = {
 
 const inception_backend *inc_backend_ref(void) { return &ref_table; }
 
-void inc_ref_register(void) { (void)inc_backend_register(&ref_table); }
+static const char *ref_isa(void *user) {
+    (void)user;
+    return "c";
+}
+
+void inc_ref_register(void) { (void)inc_backend_register_builtin(&ref_table, ref_isa); }

@@ -140,6 +140,11 @@ static void pack_winograd(packed_conv *p, const float *weights) {
 
 static inception_status simd_conv_pack(void *user, const inception_conv_desc *d,
                                        const float *weights, const float *bias, void **packed) {
+    const char *bad = inc_simd_env_invalid();
+    if (bad)
+        return inc_error(INCEPTION_ERR_BACKEND,
+                         "INCEPTION_SIMD_LEVEL='%s' is not a SIMD level: use avx2 or avx512 (or "
+                         "unset it)", bad);
     const inc_simd_kernels *k = level_kernels(user_level(user));
     if (!k) return inc_error(INCEPTION_ERR_BACKEND, "simd backend: this CPU lacks its ISA level");
     if (!d || !weights || !bias || !packed || d->in_channels < 1 || d->out_channels < 1 ||
@@ -516,6 +521,9 @@ static const inception_backend tables[] = {
     SIMD_TABLE("simd-avx512", &user_avx512, probe_fixed),
 };
 
+static const char *simd_isa(void *user) { return inc_simd_level_name(user_level(user)); }
+
 void inc_simd_register(void) {
-    for (size_t i = 0; i < sizeof tables / sizeof tables[0]; i++) inc_backend_register(&tables[i]);
+    for (size_t i = 0; i < sizeof tables / sizeof tables[0]; i++)
+        inc_backend_register_builtin(&tables[i], simd_isa);
 }
