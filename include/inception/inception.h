@@ -326,8 +326,9 @@ typedef enum inception_output {
     INCEPTION_OUTPUT_PROBABILITIES = 2, /* [N, CLASSES], softmax of the logits */
     INCEPTION_OUTPUT_FEATURES = 4,      /* [N, 2048], the pooled features before fc */
     INCEPTION_OUTPUT_AUX_LOGITS = 8     /* [N, CLASSES], needs HAS_AUX; a run whose input is
-                                         * too small for the aux head (below ~139x139)
-                                         * succeeds without it (reading it: NOT_READY) */
+                                         * too small for the aux head (below 299x299:
+                                         * its Mixed_6e grid must be 17x17) succeeds
+                                         * without it (reading it: NOT_READY) */
 } inception_output;
 
 /* Options read: THREADS, OUTPUTS, PROFILE, EXTRA_OUTPUTS, and MAX_IMAGE_PIXELS and
