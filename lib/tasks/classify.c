@@ -1,4 +1,7 @@
-/* Encoded image to top-k classes: decode (with a DCT scaling hint), preprocess, run,
+/* lib/tasks: work built on a session (classify; crops, ensembles, CAM, batched embedding to
+ * come). May include lib/api and everything below it, and include/; nothing includes it.
+ *
+ * Encoded image to top-k classes: decode (with a DCT scaling hint), preprocess, run,
  * softmax if the session only keeps logits, select. Uses only the session core's public
  * calls plus the handle accessors. */
 #include <math.h>
@@ -29,7 +32,9 @@ static int32_t top_k(const float *p, int64_t n, int32_t k, int32_t *classes, flo
 }
 
 static inception_status no_classifier(const inception_model *model) {
-    if (model->cfg.has_fc) return INCEPTION_OK;
+    int64_t has_fc = 0;
+    inception_status st = inception_model_info_int(model, INCEPTION_INFO_HAS_FC, &has_fc);
+    if (st || has_fc) return st;
     return inc_error(INCEPTION_ERR_UNSUPPORTED,
                      "classify needs a classifier, but the model has no fc layer (a feature "
                      "extractor): use the FEATURES output");
