@@ -32,6 +32,7 @@ static void usage(FILE *f) {
         fputs(i ? "       inception " : "usage: inception ", f);
         fputs(commands[i]->usage, f);
     }
+    fputs(CLI_LOAD_OPTIONS_USAGE, f);
     fputs("       inception --version | --help\n"
           "The model is --model, else $INCEPTION_MODEL, else\n"
           "$XDG_CACHE_HOME/inception/inception_v3.safetensors (~/.cache if unset).\n", f);
