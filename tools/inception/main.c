@@ -56,6 +56,12 @@ int main(int argc, char **argv) {
     }
     if (!strcmp(cmd, "--version")) {
         printf("inception %s\n", inception_version_string());
+        /* the level a model runs at is per model: `inception info MODEL` shows it */
+        printf("backends:");
+        for (int32_t i = 0; i < inception_backend_count(); i++)
+            printf("%s %s%s", i ? "," : "", inception_backend_name(i),
+                   inception_backend_available(inception_backend_name(i)) ? "" : " (not on this CPU)");
+        printf("\n");
         return EXIT_OK;
     }
     for (int i = 2; i < argc; i++)
