@@ -18,7 +18,8 @@ import (
 )
 
 // fewClassModel is the test model cut down to a classes-way head without labels (the first
-// rows of fc, no aux head, no checksum): only the header changes, the data is reused.
+// rows of fc, no aux head, no checksum; classes 0: no fc): only the header changes, the data
+// is reused.
 func fewClassModel(t testing.TB, classes int, meta map[string]string) []byte {
 	raw, err := os.ReadFile(modelPath(t))
 	if err != nil {
@@ -54,6 +55,9 @@ func fewClassModel(t testing.TB, classes int, meta map[string]string) []byte {
 			t.Fatal(err)
 		}
 		if name == "fc.weight" || name == "fc.bias" {
+			if classes == 0 {
+				continue // a trunk without fc: a feature extractor
+			}
 			row := int64(4)
 			if len(ts.Shape) == 2 {
 				row *= ts.Shape[1]
@@ -253,6 +257,25 @@ func TestClassifyWithoutLabels(t *testing.T) {
 	if rows, err := s.ClassifyTensor(inception.Tensor{Shape: []int64{1, 3, side, side}, Layout: inception.NCHW,
 		Data: capi.Pattern(3 * side * side)}, 2); err != nil || len(rows[0]) != 2 {
 		t.Fatal(err)
+	}
+}
+
+func TestFeatureExtractorK(t *testing.T) {
+	// No fc: 0 classes. Clamping k must not turn into "k = 0 is below 1".
+	m, err := inception.LoadModelBytes(fewClassModel(t, 0, nil), &inception.ModelOptions{Backend: backend()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	s, err := m.NewSession(&inception.SessionOptions{Threads: 1, Outputs: inception.OutputFeatures})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	for _, k := range []int{1, math.MaxInt} {
+		if _, err := s.ClassifyFile(pngFile(t, 80, 80, 1), k); !errors.Is(err, inception.ErrUnsupported) {
+			t.Fatalf("k=%d: want ErrUnsupported, got %v", k, err)
+		}
 	}
 }
 

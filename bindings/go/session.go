@@ -285,8 +285,12 @@ func (s *Session) clampK(op string, k int) (int, error) {
 	if k < 1 {
 		return 0, goErr(op, ErrInvalidArgument, "k = %d is below 1", k)
 	}
-	if int64(k) > s.classes {
-		k = int(s.classes)
+	limit := s.classes
+	if limit < 1 {
+		limit = 1 // no fc (0 classes): k = 1, and C answers ErrUnsupported
+	}
+	if int64(k) > limit {
+		k = int(limit)
 	}
 	return k, nil
 }

@@ -955,7 +955,8 @@ class Session(_Closable):
         k = int(k)
         if k < 1:
             raise InvalidArgument("k = %d is below 1" % k)
-        return min(k, self._classes)
+        # A feature extractor (no fc: 0 classes) keeps k = 1, so C answers UNSUPPORTED.
+        return min(k, max(self._classes, 1))
 
     def _predictions(self, classes, probs):
         lib, mp = self._lib, self._model_ptr

@@ -163,7 +163,7 @@ _few_class = {}
 
 def few_class_model_bytes(classes=3, metadata=None):
     """The test model cut down to a `classes`-way head with no labels (the first rows of its
-    fc layer, no aux head, no checksum): a valid model the built-in ImageNet names do not
+    fc layer, no aux head, no checksum; classes=0: no fc at all): a valid model the built-in ImageNet names do not
     fit. Only the header changes; the data section is reused, so this is cheap."""
     import json
     key = (classes, tuple(sorted((metadata or {}).items())))
@@ -181,6 +181,8 @@ def few_class_model_bytes(classes=3, metadata=None):
         if name.startswith("AuxLogits."):
             continue  # a hole in the data section is allowed
         if name in ("fc.weight", "fc.bias"):
+            if classes == 0:
+                continue  # a trunk without fc: a feature extractor
             t = dict(t)
             row = 4 * (t["shape"][1] if len(t["shape"]) == 2 else 1)
             t["shape"] = [classes] + t["shape"][1:]

@@ -140,6 +140,15 @@ class TestWithoutLabels(unittest.TestCase):
             self.assertEqual([p.index for p in img], [p.index for p in got[:2]])
             self.assertEqual(len(s.classify_batch([self.png, self.png], k=3)), 2)
 
+    def test_feature_extractor_k(self):
+        # No fc: 0 classes. Clamping k must not turn into "k = 0 is below 1".
+        with inception.Model.from_bytes(few_class_model_bytes(0), backend=backend()) as m:
+            self.assertEqual(m.classes, 0)
+            with m.session(threads=1, outputs=["features"]) as s:
+                for k in (1, 10 ** 12):
+                    with self.assertRaises(inception.Unsupported):
+                        s.classify(self.png, k=k)
+
     def test_metadata_labels_used(self):
         blob = few_class_model_bytes(3, {"inception.labels": "cat\ndog\nfox"})
         with inception.Model.from_bytes(blob, backend=backend()) as m:
