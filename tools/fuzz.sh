@@ -33,7 +33,7 @@ if [ ! -f "$build/build.ninja" ]; then
     CC=${CC:-clang} CXX=${CXX:-clang++} meson setup "$build" \
         -Dbuildtype=debugoptimized \
         -Db_sanitize=address,undefined -Db_lundef=false \
-        "-Dc_args=-fsanitize=fuzzer-no-link -fno-sanitize-recover=all" \
+        "-Dc_args=-fsanitize=fuzzer-no-link -fno-sanitize-recover=all -fsanitize=float-cast-overflow" \
         "-Dcpp_args=-fsanitize=fuzzer-no-link"
 fi
 ninja -C "$build" $(for t in "${targets[@]}"; do echo "tests/fuzz/fuzz_$t"; done)

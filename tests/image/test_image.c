@@ -358,6 +358,82 @@ START_TEST(preprocess_odd_shapes) {
 }
 END_TEST
 
+/* 1 if the plan of `preset` for a w x h image and an out_h x out_w output is a crop the
+ * resampler can produce; *why says what is wrong. */
+static int plan_ok(int preset, int32_t w, int32_t h, int32_t oh, int32_t ow,
+                   const char **why) {
+    inc_prep_plan p;
+    inc_prep_plan_make((inc_preset)preset, w, h, oh, ow, &p);
+    if (preset == INC_PRESET_TF) {
+        *why = "tf crop box outside the image or empty";
+        return p.tx >= 0 && p.ty >= 0 && p.tw >= 1 && p.th >= 1 && p.tx + p.tw <= w &&
+               p.ty + p.th <= h;
+    }
+    *why = "crop outside the resize";
+    if (p.cx < 0 || p.cy < 0 || p.cx + ow > p.rw || p.cy + oh > p.rh) return 0;
+    /* the shorter side is resized to the preset's target, the longer one keeps the
+     * aspect ratio: within one pixel of target * longer / shorter */
+    int32_t shorter = w <= h ? w : h, longer = w <= h ? h : w;
+    int64_t rs = w <= h ? p.rw : p.rh, rl = w <= h ? p.rh : p.rw;
+    *why = "resize does not keep the aspect ratio";
+    double want = (double)rs * longer / shorter;
+    return rs == inc_preset_min_side((inc_preset)preset, oh, ow) && (double)rl <= want &&
+           (double)rl > want - 1.0 - 1e-6 * want;
+}
+
+/* The planner over extreme shapes: 1xN and Nx1 up to INT32_MAX (past the default pixel
+ * limit, which the option can raise), NxN, and output sizes from 1 to 65535. Run under
+ * UBSan with float-cast-overflow (tools/sanitize.sh): the long side used to be an int32
+ * converted from a double, which overflowed from an aspect ratio of ~6000:1 on. */
+START_TEST(preset_geometry_extremes) {
+    static const int64_t sides[] = {1, 2, 3, 7, 75, 299, 341, 342, 1000, 6279, 6280, 65500,
+                                    1000000, 7000000, 10000000, (int64_t)1 << 28,
+                                    INT32_MAX - 1, INT32_MAX};
+    static const int32_t outs[][2] = {{299, 299}, {75, 75}, {1, 1}, {299, 75}, {1, 65535},
+                                      {65535, 65535}, {16384, 16384}, {342, 341}};
+    const size_t ns = sizeof sides / sizeof sides[0], no = sizeof outs / sizeof outs[0];
+    long checked = 0;
+    for (int preset = 1; preset <= 3; preset++)
+        for (size_t o = 0; o < no; o++)
+            for (size_t i = 0; i < ns; i++)
+                for (size_t j = 0; j < ns; j++) {
+                    int32_t w = (int32_t)sides[i], h = (int32_t)sides[j];
+                    const char *why = "";
+                    ck_assert_msg(plan_ok(preset, w, h, outs[o][0], outs[o][1], &why),
+                                  "preset %d, %dx%d image, %dx%d output: %s", preset,
+                                  (int)w, (int)h, (int)outs[o][1], (int)outs[o][0], why);
+                    checked++;
+                }
+    ck_assert_int_eq(checked, 3 * (long)no * (long)(ns * ns));
+}
+END_TEST
+
+/* The audit's 1 x 10^7 image, and its transpose, through every preset's resampler: a
+ * crop of the requested size (it used to be INTERNAL "crop 299x299 outside resized
+ * 341x1"). */
+START_TEST(preprocess_extreme_aspect) {
+    static const int32_t shapes[][2] = {{1, 10000000}, {10000000, 1}, {2, 7000000}};
+    for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
+        int32_t w = shapes[s][0], h = shapes[s][1];
+        inception_image *img = NULL;
+        ck_assert_int_eq(inc_image_new(w, h, INC_DEFAULT_MAX_PIXELS, &img), INCEPTION_OK);
+        for (size_t i = 0; i < (size_t)w * h * 3; i++) img->pixels[i] = (uint8_t)(i % 251);
+        float *out = malloc(299 * 299 * 3 * sizeof(float));
+        for (int preset = 1; preset <= 3; preset++) {
+            inception_status st = inc_preprocess_unit(img, (inc_preset)preset, 299, 299, out);
+            ck_assert_msg(st == INCEPTION_OK, "%dx%d preset %d: status %d (%s)", (int)w,
+                          (int)h, preset, (int)st, inception_last_error());
+            size_t bad = 0;
+            for (size_t i = 0; i < 299 * 299 * 3; i++) bad += !(out[i] >= 0.0f && out[i] <= 1.0f);
+            ck_assert_msg(bad == 0, "%dx%d preset %d: %zu values outside [0,1]", (int)w,
+                          (int)h, preset, bad);
+        }
+        free(out);
+        inc_image_destroy(img);
+    }
+}
+END_TEST
+
 /* Every allocation failing in turn: a clean OUT_OF_MEMORY, never a crash or an OK with
  * garbage. (Leaks are caught by running the suite under valgrind/ASan.) */
 START_TEST(allocation_failures) {
@@ -406,6 +482,8 @@ static Suite *image_suite(void) {
     tcase_add_test(tc, preprocess_golden);
     tcase_add_test(tc, preset_geometry);
     tcase_add_test(tc, preprocess_odd_shapes);
+    tcase_add_test(tc, preset_geometry_extremes);
+    tcase_add_test(tc, preprocess_extreme_aspect);
     suite_add_tcase(s, tc);
     tc = tcase_create("alloc");
     tcase_add_test(tc, allocation_failures);
