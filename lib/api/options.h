@@ -18,11 +18,16 @@ struct inception_options {
     int64_t max_image_pixels;
     int64_t exif_orientation;
     int64_t decode_min_side;
+    int64_t max_decode_memory;
+    int64_t max_jpeg_scans;
 };
 
 #define INC_DEFAULT_OUTPUTS \
     (INCEPTION_OUTPUT_LOGITS | INCEPTION_OUTPUT_PROBABILITIES | INCEPTION_OUTPUT_FEATURES)
 #define INC_DEFAULT_MAX_PIXELS ((int64_t)1 << 28)
+#define INC_DEFAULT_MAX_DECODE_MEMORY ((int64_t)1 << 30)
+#define INC_DEFAULT_MAX_JPEG_SCANS 500
+#define INC_MAX_JPEG_SCANS_LIMIT (1 << 20)
 
 /* The defaults, for calls given NULL options. */
 const inception_options *inc_options_default(void);

@@ -21,6 +21,8 @@ typedef struct inc_decode_opts {
     int64_t max_pixels;     /* > 0 */
     int32_t exif;           /* apply EXIF orientation */
     int32_t min_side;       /* 0 = full decode; else DCT scaling may shrink to >= this */
+    int64_t max_memory;     /* > 0: bytes a decode may hold at once (pixels, codec buffers) */
+    int32_t max_scans;      /* > 0: most scans a JPEG may have */
 } inc_decode_opts;
 
 void inc_decode_opts_from(const inception_options *opts, inc_decode_opts *out);
@@ -44,8 +46,9 @@ inception_status inc_decode_memory(const uint8_t *data, size_t size, const inc_d
 
 /* EXIF orientation (1..8) from the payload of an APP1 marker, 1 if absent or malformed. */
 int inc_exif_orientation(const uint8_t *app1, size_t size);
-/* Apply orientation 2..8 in place of *img (replacing its pixels). */
-inception_status inc_image_orient(inception_image *img, int orientation);
+/* Where pixel (sx, sy) of a w x h decode lands once orientation 1..8 is applied: an
+ * index into the oriented image (whose sides are swapped for 5..8). */
+size_t inc_orient_index(int orientation, int32_t w, int32_t h, int32_t sx, int32_t sy);
 
 /* JPEG DCT scale numerator (denominator 8) for a decode whose shorter side must stay
  * >= min_side; 8 means full size. Only reductions of 2x or more are used. */
