@@ -43,6 +43,8 @@ inception_status inc_png_decode(const uint8_t *data, size_t size, const inc_deco
                                 inception_image **out);
 inception_status inc_decode_memory(const uint8_t *data, size_t size, const inc_decode_opts *o,
                                    inception_image **out);
+/* Fuzzing only: 1 makes the PNG decoder ignore chunk CRCs and zlib's Adler-32. */
+void inc_png_ignore_checksums(int on);
 
 /* EXIF orientation (1..8) from the payload of an APP1 marker, 1 if absent or malformed. */
 int inc_exif_orientation(const uint8_t *app1, size_t size);

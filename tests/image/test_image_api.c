@@ -370,6 +370,57 @@ START_TEST(classify_extreme_aspect) {
 }
 END_TEST
 
+/* classify reads the decode limits from the session's options: a photo over a small
+ * budget, a progressive 16384x16384 header (1.5 GiB of coefficients, 158 bytes) under
+ * the default one, and too many scans are IMAGE_TOO_LARGE. */
+START_TEST(classify_decode_limits) {
+    char path[1024];
+    photo("matplotlib_grace_hopper.jpg", path, sizeof path);
+    inception_options *o = NULL;
+    ck_assert_int_eq(inception_options_create(&o), INCEPTION_OK);
+    ck_assert_int_eq(inception_options_set_int(o, INCEPTION_OPT_MAX_DECODE_MEMORY, 4096),
+                     INCEPTION_OK);
+    inception_session *s = NULL;
+    ck_assert_int_eq(inception_session_create(model, o, &s), INCEPTION_OK);
+    int32_t c[3], n = -7;
+    float pr[3];
+    ck_assert_int_eq(inception_session_classify_file(s, path, 3, c, pr, &n),
+                     INCEPTION_ERR_IMAGE_TOO_LARGE);
+    ck_assert(strstr(inception_session_last_error(s), "MAX_DECODE_MEMORY") != NULL);
+    inception_session_free(s);
+    inception_options_free(o);
+
+    ck_assert_int_eq(inception_session_create(model, NULL, &s), INCEPTION_OK);
+    /* SOI, DQT, SOF2 16384x16384x3, DHT, SOS (DC scan) with no data, EOI */
+    static const uint8_t head[] = {0xFF, 0xD8, 0xFF, 0xC2, 0, 17, 8, 0x40, 0, 0x40, 0, 3,
+                                   1, 0x11, 0, 2, 0x11, 0, 3, 0x11, 0};
+    uint8_t jpg[512];
+    size_t k = 0;
+    memcpy(jpg, head, 2);
+    k = 2;
+    static const uint8_t dqt[] = {0xFF, 0xDB, 0, 67, 0};
+    memcpy(jpg + k, dqt, sizeof dqt);
+    k += sizeof dqt;
+    memset(jpg + k, 1, 64);
+    k += 64;
+    memcpy(jpg + k, head + 2, sizeof head - 2);
+    k += sizeof head - 2;
+    static const uint8_t dht[] = {0xFF, 0xC4, 0, 20, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0,
+                                  0, 0, 0, 0, 0, 0, 0, 0};
+    memcpy(jpg + k, dht, sizeof dht);
+    k += sizeof dht;
+    static const uint8_t sos[] = {0xFF, 0xDA, 0, 12, 3, 1, 0, 2, 0, 3, 0, 0, 0, 0,
+                                  0, 0xFF, 0xD9};
+    memcpy(jpg + k, sos, sizeof sos);
+    k += sizeof sos;
+    ck_assert_int_eq(inception_session_classify(s, jpg, k, 3, c, pr, &n),
+                     INCEPTION_ERR_IMAGE_TOO_LARGE);
+    ck_assert(strstr(inception_session_last_error(s), "coefficients") != NULL);
+    ck_assert_int_eq(n, -7);
+    inception_session_free(s);
+}
+END_TEST
+
 static Suite *suite(void) {
     Suite *s = suite_create("image_api");
     TCase *tc = tcase_create("api");
@@ -381,6 +432,7 @@ static Suite *suite(void) {
     tcase_add_test(tc, labels_builtin_and_own);
     tcase_add_test(tc, classify_large_jpeg);
     tcase_add_test(tc, classify_extreme_aspect);
+    tcase_add_test(tc, classify_decode_limits);
     suite_add_tcase(s, tc);
     return s;
 }
