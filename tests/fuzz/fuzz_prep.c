@@ -13,7 +13,7 @@
 #include "fuzz.h"
 #include "image/image.h"
 
-#define FUZZ_RUN_PIXELS (1 << 16)  /* images up to this are decoded... made and run */
+#define FUZZ_RUN_PIXELS (1 << 16)  /* images up to this are made and preprocessed */
 #define FUZZ_RUN_OUT (1 << 14)     /* ... for outputs up to this many pixels */
 
 static uint32_t rd(const uint8_t *p, int n) {
@@ -50,7 +50,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     inception_image *img = NULL;
     if (inc_image_new(w, h, FUZZ_RUN_PIXELS, &img) != INCEPTION_OK) return 0;
     size_t n = (size_t)w * h * 3;
-    for (size_t i = 0; i < n; i++) img->pixels[i] = data[13 + i % (size - 13 ? size - 13 : 1)];
+    const uint8_t *seed = data + 13;
+    size_t seeds = size - 13;
+    for (size_t i = 0; i < n; i++) img->pixels[i] = seeds ? seed[i % seeds] : (uint8_t)i;
     float *out = malloc((size_t)oh * ow * 3 * sizeof(float));
     if (!out) fuzz_fail("harness out of memory", INCEPTION_ERR_OUT_OF_MEMORY);
     inception_status st = inc_preprocess_unit(img, preset, oh, ow, out);
