@@ -13,6 +13,12 @@ static int is_png(const uint8_t *data, size_t size) {
     return size >= 8 && memcmp(data, sig, 8) == 0;
 }
 
+/* Fuzzing hook (hidden): a mutated PNG almost never has right CRCs or a right Adler-32,
+ * so the fuzz target turns both checks off to let mutations reach the decoder. Never set
+ * by the library itself. */
+static _Atomic int ignore_checksums;
+void inc_png_ignore_checksums(int on) { ignore_checksums = on != 0; }
+
 #ifdef INC_HAVE_PNG
 #include <spng.h>
 
@@ -61,12 +67,6 @@ static void png_free(void *p) {
     if (p) pm.held -= (int64_t)malloc_usable_size(p);
     inc_free(p);
 }
-
-/* Fuzzing hook (hidden): a mutated PNG almost never has right CRCs or a right Adler-32,
- * so the fuzz target turns both checks off to let mutations reach the decoder. Never set
- * by the library itself. */
-static _Atomic int ignore_checksums;
-void inc_png_ignore_checksums(int on) { ignore_checksums = on != 0; }
 
 /* A failure spng reports as it sees it, told apart by what the allocator saw. */
 static inception_status png_failure(int rc, int oom_code, const char *what) {
