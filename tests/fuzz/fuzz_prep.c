@@ -1,7 +1,7 @@
 /* Fuzz target: the preprocessing geometry (inc_prep_plan_make) over arbitrary image
  * sizes, presets and output sizes, up to INT32_MAX a side and 65535 an output side: the
- * plan must always be a crop inside the resize (torchvision, timm) or a non-empty box
- * inside the image (tf). When the image is small enough to hold, the whole preset runs
+ * plan must always be a crop inside the resize (torchvision, timm), a non-empty box
+ * inside the image (tf) or the output size itself (resize, unit). When the image is small enough to hold, the whole preset runs
  * on it (resampler included) and every output value must be in [0, 1].
  *
  * Input: width (4 bytes), height (4), output height (2), output width (2), preset (1),
@@ -33,10 +33,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     if (size < 13) return 0;
     int32_t w = side(rd(data, 4)), h = side(rd(data + 4, 4));
     int32_t oh = (int32_t)(1 + rd(data + 8, 2) % 65535), ow = (int32_t)(1 + rd(data + 10, 2) % 65535);
-    inc_preset preset = (inc_preset)(1 + data[12] % 3);
+    inc_preset preset = (inc_preset)(1 + data[12] % 5);
     inc_prep_plan p;
     inc_prep_plan_make(preset, w, h, oh, ow, &p);
-    if (preset == INC_PRESET_TF) {
+    if (preset == INC_PRESET_RESIZE || preset == INC_PRESET_UNIT) {
+        if (p.rw != ow || p.rh != oh || p.cx != 0 || p.cy != 0)
+            fuzz_fail("whole-image resize is not the output size", INCEPTION_ERR_INTERNAL);
+    } else if (preset == INC_PRESET_TF) {
         if (p.tx < 0 || p.ty < 0 || p.tw < 1 || p.th < 1 || p.tx + p.tw > w || p.ty + p.th > h)
             fuzz_fail("tf crop box outside the image", INCEPTION_ERR_INTERNAL);
     } else {
@@ -47,6 +50,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
             fuzz_fail("shorter side not resized to the preset's target", INCEPTION_ERR_INTERNAL);
     }
     if ((int64_t)w * h > FUZZ_RUN_PIXELS || (int64_t)oh * ow > FUZZ_RUN_OUT) return 0;
+    /* resize/unit are planned above but not run: their non-proportional resize makes the
+     * resampler's first pass hold (source rows) x (output width) bytes, unbounded by the
+     * image size (a known open issue, changes/audit-image.md) */
+    if (preset == INC_PRESET_RESIZE || preset == INC_PRESET_UNIT) return 0;
     inception_image *img = NULL;
     if (inc_image_new(w, h, FUZZ_RUN_PIXELS, &img) != INCEPTION_OK) return 0;
     size_t n = (size_t)w * h * 3;
