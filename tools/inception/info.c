@@ -7,12 +7,18 @@
 #include "cli.h"
 
 static int run(const cli_args *a) {
-    if (a->n_files != 1) {
-        fprintf(stderr, "%s info: give exactly one MODEL file\n", cli_prog);
+    if (a->n_files > 1 || (a->n_files == 1 && a->model)) {
+        fprintf(stderr, "%s info: give one model, as --model M or as MODEL\n", cli_prog);
         return EXIT_USAGE;
     }
-    const char *path = a->files[0];
-    inception_model *m = cli_load_model(path, NULL);
+    char cache[4096];
+    const char *path = cli_resolve_model(a->n_files ? a->files[0] : a->model, cache,
+                                         sizeof cache, 0);
+    if (!path) return EXIT_MODEL;
+    inception_options *o = cli_make_options(a);
+    if (!o) return EXIT_USAGE;
+    inception_model *m = cli_load_model(path, o);
+    inception_options_free(o);
     if (!m) return EXIT_MODEL;
     int64_t v[14] = {0};
     for (int k = INCEPTION_INFO_CLASSES; k <= INCEPTION_INFO_SYNTHETIC; k++)
@@ -21,9 +27,14 @@ static int run(const cli_args *a) {
     for (int k = INCEPTION_INFO_BACKEND; k <= INCEPTION_INFO_NAME; k++)
         if (inception_model_info_string(m, (inception_model_info_str)k, &s[k]) != INCEPTION_OK)
             s[k] = "?";
+    const char *isa = cli_isa(m);
+    printf("library:           libinception %s\n", inception_version_string());
     printf("file:              %s\n", path);
     printf("name:              %s\n", s[INCEPTION_INFO_NAME][0] ? s[INCEPTION_INFO_NAME] : "-");
     printf("backend:           %s\n", s[INCEPTION_INFO_BACKEND]);
+    printf("isa:               %s\n", isa ? isa : "(this library does not report it)");
+    printf("threads:           %d%s\n", cli_thread_count(a->threads),
+           a->threads ? "" : " (one per online core; --threads N)");
     printf("preset:            %s\n", s[INCEPTION_INFO_PRESET]);
     printf("normalization:     %s\n", s[INCEPTION_INFO_NORMALIZATION]);
     printf("input:             %" PRId64 "x%" PRId64 " (minimum %" PRId64 ")\n",
@@ -49,6 +60,14 @@ static int run(const cli_args *a) {
 
 const cli_command cli_cmd_info = {
     "info",
-    "info MODEL\n",
+    "Print the library version, backend, ISA level, threads and the model's configuration.",
+    "[MODEL]",
+    "The model is MODEL, else --model, else $INCEPTION_MODEL, else the cache file. Shows\n"
+    "name, backend the weights were packed for and the instruction set it runs, worker\n"
+    "threads, preset, normalisation, input size, classes and label offset, labels,\n"
+    "feature width, parameters, aux head, pooling rule, CRC-32 and whether the weights\n"
+    "are synthetic.",
+    "inception info\n"
+    "inception info --model inception_v3.safetensors --backend ref",
     run,
 };
