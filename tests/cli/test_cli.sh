@@ -68,8 +68,9 @@ check "inception --help" 0 "$I" --help
 for cmd in classify features info bench help; do has "--help lists $cmd" "$TMP/out" "^  $cmd "; done
 check "help of an unknown command" 2 "$I" help frobnicate
 check "help --man" 0 "$I" help --man
-for sec in classify features info bench "EXIT STATUS"; do
-    has "man: section $sec" "$TMP/out" "^\.SH $sec"; done
+for sec in classify features info bench; do
+    has "man: section $sec" "$TMP/out" "^\.SS $sec$"; done
+has "man: exit status" "$TMP/out" "^\.SH EXIT STATUS"
 if [ -f "$MAN" ]; then
     same "man page in the build = help --man" "$MAN" "$TMP/out"
     if command -v groff >/dev/null 2>&1; then
@@ -94,6 +95,11 @@ check "--top without a value" 2 "$I" classify --model "$M" "$JPG" --top
 check "an option of another command" 2 "$I" bench --top 3
 has "another command's option: names it" "$TMP/err" "--top is not an option of bench"
 check "unknown option" 2 "$I" classify --frobnicate "$JPG"
+check "-oFILE and --output=FILE" 0 "$I" features -q --model "$M" -o"$TMP/o1.npy" "$PNG"
+check "--output=FILE" 0 "$I" features -q --model "$M" --output="$TMP/o2.npy" "$PNG"
+same "-oFILE = --output=FILE" "$TMP/o1.npy" "$TMP/o2.npy"
+check "combined short flags -qr" 0 "$I" classify -qr --model "$M" "$PNG"
+hasnt "-qr: quiet (no summary)" "$TMP/err" "images/s"
 check "--format=xml" 2 "$I" features --format=xml "$JPG"
 check "no images" 2 "$I" classify --model "$M"
 check "-- ends the options" 1 "$I" classify -q --model "$M" -- --top

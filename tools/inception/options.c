@@ -223,7 +223,7 @@ int cli_parse_args(const char *command, int argc, char **argv, int first, cli_ar
                 v = eq + 1;
             }
         } else {
-            /* -x, -x VALUE, or flags together (-rq) */
+            /* -x, -x VALUE, -xVALUE, or flags together (-rq) */
             o = find_short(command, s[1]);
             if (o && !o->arg && s[2]) {
                 for (const char *p = s + 1; *p; p++) {
@@ -237,10 +237,11 @@ int cli_parse_args(const char *command, int argc, char **argv, int first, cli_ar
                 }
                 continue;
             }
-            if (!o || s[2]) {
+            if (!o) {
                 not_an_option(command, s);
                 return EXIT_USAGE;
             }
+            if (s[2]) v = s + 2; /* -oFILE */
         }
         if (o->arg && !v) {
             if (i + 1 >= argc) {
@@ -358,9 +359,10 @@ void cli_print_man(FILE *f, const cli_command *const *cmds, size_t n, const char
           "(\\fI~/.cache\\fR when XDG_CACHE_HOME is unset).\n"
           "Every option taking a value accepts both\n.B \\-\\-opt value\nand\n"
           ".BR \\-\\-opt=value .\n", f);
+    fputs(".SH COMMANDS\n", f);
     for (size_t i = 0; i < n; i++) {
         const cli_command *c = cmds[i];
-        fprintf(f, ".SH %s\n.B inception %s\n[\\fIOPTIONS\\fR] ", c->name, c->name);
+        fprintf(f, ".SS %s\n.B inception %s\n[\\fIOPTIONS\\fR] ", c->name, c->name);
         roffs(f, c->operands);
         fputs("\n.PP\n", f);
         roffs(f, c->summary);
