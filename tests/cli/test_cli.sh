@@ -63,7 +63,7 @@ for cmd in classify features info bench; do
 done
 check "classify --help: defaults" 0 "$I" classify --help
 has "classify --help: --top default" "$TMP/out" "classes to print per image (default: 5)"
-has "classify --help: --batch default" "$TMP/out" "(default: 8)"
+has "classify --help: --batch default" "$TMP/out" "the run) (default: 1)"
 check "inception --help" 0 "$I" --help
 for cmd in classify features info bench help; do has "--help lists $cmd" "$TMP/out" "^  $cmd "; done
 check "help of an unknown command" 2 "$I" help frobnicate

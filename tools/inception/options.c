@@ -40,7 +40,7 @@ const cli_option cli_options[] = {
      "read directories: every *.jpg, *.jpeg, *.png (any case) under them, sorted by name"},
     {"files-from", 0, "LIST", "classify features", CLI_LIST, F(lists), 0, 0, NULL, NULL, 0,
      NULL, "read input paths from LIST, one per line ('-': stdin); repeatable"},
-    {"batch", 0, "N", "classify features", CLI_INT, F(batch), 1, 256, NULL, NULL, 0, "8",
+    {"batch", 0, "N", "classify features", CLI_INT, F(batch), 1, 256, NULL, NULL, 0, "1",
      "images per run (decoding of the next batch overlaps the run)"},
     {"max-stream-bytes", 0, "SIZE", "classify features", CLI_SIZE, F(max_stream), 1,
      (long long)1 << 40, NULL, NULL, 0, "256M",
