@@ -231,6 +231,13 @@ has "info: backend" "$TMP/out" "^backend: *[a-z]"
 has "info: isa" "$TMP/out" "^isa: *[a-z(]"
 check "info --backend ref" 0 "$I" info --model "$M" --backend ref
 has "info --backend ref: backend" "$TMP/out" "^backend: *ref"
+check "info --preset=tf (a library option row)" 0 "$I" info --model "$M" --preset=tf
+has "--preset=tf: applied" "$TMP/out" "^preset: *tf$"
+check "info --pool-include-pad 0" 0 "$I" info --model "$M" --pool-include-pad 0
+has "--pool-include-pad 0: applied" "$TMP/out" "^avgpool with pad: *no$"
+check "--pool-include-pad 2: out of range" 2 "$I" info --model "$M" --pool-include-pad 2
+check "--preset=bogus: the library refuses it" 2 "$I" info --model "$M" --preset=bogus
+has "--preset=bogus: says why" "$TMP/err" "bogus"
 check "info with two models" 2 "$I" info --model "$M" "$M"
 check "info, no model anywhere" 3 env -u INCEPTION_MODEL XDG_CACHE_HOME="$TMP/nocache" "$I" info
 has "info no model: where it looked" "$TMP/err" "$TMP/nocache/inception/inception_v3.safetensors"

@@ -59,6 +59,13 @@ const cli_option cli_options[] = {
      "timed runs (after one warm-up)"},
     {"profile", 0, NULL, "bench", CLI_FLAG, F(profile), 1, 0, NULL, NULL, 0, NULL,
      "per-op-kind time table of the last run"},
+    /* Library load options: one row each, the value goes to inception_options_set_*. */
+    {"preset", 0, "NAME", "classify features info", CLI_LIB_STRING, 0, 0, 0, NULL, NULL,
+     INCEPTION_OPT_PRESET, NULL,
+     "preprocessing preset instead of the file's: torchvision, timm, tf (docs/preprocessing.md)"},
+    {"pool-include-pad", 0, "0|1", "classify features info", CLI_LIB_INT, 0, 0, 1, NULL, NULL,
+     INCEPTION_OPT_POOL_INCLUDE_PAD, NULL,
+     "average pools count padded zeros (1) or not (0), instead of the file's rule"},
     {"threads", 0, "N", "classify features info bench", CLI_INT, F(threads), 0, 4096, NULL,
      NULL, 0, "0", "worker threads (0: one per online core)"},
     {"backend", 0, "B", "classify features info bench", CLI_STRING, F(backend), 0, 0, NULL,
