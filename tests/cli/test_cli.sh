@@ -122,6 +122,12 @@ check "classify a named pipe (as process substitution gives)" 0 sh -c \
     sh "$I" "$M" "$PNG" "$TMP/fifo"
 sed 's/^[^:]*: //' "$TMP/out" >"$TMP/got"
 same "named pipe result = file result" "$TMP/got" "$TMP/want"
+if command -v bash >/dev/null 2>&1; then
+    check "classify <(cat IMAGE) (bash process substitution)" 0 bash -c \
+        '"$1" classify -q --model "$2" <(cat "$3")' bash "$I" "$M" "$PNG"
+    sed 's/^[^:]*: //' "$TMP/out" >"$TMP/got"
+    same "process substitution result = file result" "$TMP/got" "$TMP/want"
+fi
 check "stdin over --max-stream-bytes" 1 sh -c \
     '"$1" classify -q --model "$2" --max-stream-bytes=1K - "$3" <"$3"' sh "$I" "$M" "$PNG"
 has "stream limit: says so" "$TMP/err" "standard input: more than 1024 bytes"
