@@ -3,12 +3,13 @@
 # points 12-15), on a 75x75 synthetic-weight model (inception-make-model) so each run is
 # fast. POSIX sh; the pseudo-terminal checks use tests/cli/pty_run.py with the bare python3
 # on PATH (skipped without it); the man page check uses groff when installed.
-# Usage: test_cli.sh INCEPTION MAKE_MODEL DATA_DIR MAN_PAGE PTY_RUN
+# Usage: test_cli.sh INCEPTION MAKE_MODEL DATA_DIR MAN_PAGE PTY_RUN CLASSIFY_REF
 INCEPTION=$1
 MAKE_MODEL=$2
 DATA=$3
 MAN=$4
 PTY_RUN=$5
+CLASSIFY_REF=$6
 if [ ! -x "$MAKE_MODEL" ]; then
     echo "SKIP: inception-make-model not found at $MAKE_MODEL"
     exit 77
@@ -193,6 +194,15 @@ equals "npy: 9 rows" "$(wc -c <"$TMP/f1.npy" | tr -d ' ')" $((128 + 9 * 2048 * 4
 sed 's/^{"file":"\([^"]*\)".*/\1/' "$TMP/c1.json" >"$TMP/order"
 printf '%s\n' "$@" >"$TMP/order.want"
 same "classify: output order = input order" "$TMP/order" "$TMP/order.want"
+# The library's classify_file, one image per run, gives the same classes and probabilities.
+"$CLASSIFY_REF" "$M" 5 "$@" >"$TMP/ref.txt" 2>/dev/null
+sed -e 's/^{"file":"\([^"]*\)","error".*/\1: error/' \
+    -e 's/^{"file":"\([^"]*\)".*"top":\[/\1:/' \
+    -e 's/{"class":\([0-9]*\),"label":"[^"]*","probability":\([^}]*\)},\{0,1\}/ \1 \2/g' \
+    -e 's/\]}$//' "$TMP/c8.json" >"$TMP/c8.txt"
+same "classify --batch 8 = the library's classify_file" "$TMP/c8.txt" "$TMP/ref.txt"
+equals "classify_file: 6 images with 5 classes each" \
+    "$(grep -c '^[^ ]*: [0-9]* [0-9.e-]* [0-9]* [0-9.e-]* [0-9]* [0-9.e-]* [0-9]* [0-9.e-]* [0-9]* [0-9.e-]*$' "$TMP/ref.txt")" 6
 equals "classify: 3 errors" "$(grep -c '"error"' "$TMP/c8.json")" 3
 has "bad file: its error names it" "$TMP/ferr8" "truncated.jpg"
 "$I" features -q --model "$M" --format csv --batch 4 "$@" >"$TMP/f.csv" 2>/dev/null
