@@ -128,7 +128,7 @@ static int run(const cli_args *a) {
     inception_model *m = NULL;
     inception_session *s = NULL;
     inception_options *dopts = NULL;
-    rc = cli_open_session(a, INCEPTION_OUTPUT_PROBABILITIES, 0, cache, sizeof cache, &path,
+    rc = cli_open_session(a, 0, 0, cache, sizeof cache, &path,
                           &m, &s, NULL);
     if (rc != EXIT_OK) {
         cli_inputs_free(&in);

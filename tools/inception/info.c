@@ -28,11 +28,11 @@ static int run(const cli_args *a) {
         if (inception_model_info_string(m, (inception_model_info_str)k, &s[k]) != INCEPTION_OK)
             s[k] = "?";
     const char *isa = cli_isa(m);
-    printf("library:           libinception %s\n", inception_version_string());
+    printf("library:           %s\n", inception_version_string());
     printf("file:              %s\n", path);
     printf("name:              %s\n", s[INCEPTION_INFO_NAME][0] ? s[INCEPTION_INFO_NAME] : "-");
-    printf("backend:           %s\n", s[INCEPTION_INFO_BACKEND]);
-    printf("isa:               %s\n", isa ? isa : "(this library does not report it)");
+    printf("backend:           %s (isa %s)\n", s[INCEPTION_INFO_BACKEND],
+           isa ? isa : "not reported by this library");
     printf("threads:           %d%s\n", cli_thread_count(a->threads),
            a->threads ? "" : " (one per online core; --threads N)");
     printf("preset:            %s\n", s[INCEPTION_INFO_PRESET]);
