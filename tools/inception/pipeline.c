@@ -83,6 +83,7 @@ int cli_pipeline_run(const cli_args *a, const inception_model *model,
     memset(stats, 0, sizeof *stats);
     pipeline p = {.a = a, .model = model, .dopts = dopts, .in = in};
     p.batch = a->batch < 1 ? 1 : a->batch;
+    if ((size_t)p.batch > in->n) p.batch = in->n ? (int)in->n : 1; /* no tensor larger than the work */
     /* A batch also ends after this many inputs, so a run of bad files stays bounded. */
     p.max_items = 4 * p.batch + 16;
     int rc = EXIT_OK;
