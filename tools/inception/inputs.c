@@ -79,7 +79,7 @@ static int walk(cli_inputs *in, const char *dir, int *found, int depth) {
         n++;
     }
     closedir(d);
-    if (rc == 0) qsort(names, n, sizeof *names, cmp_name);
+    if (rc == 0 && n > 1) qsort(names, n, sizeof *names, cmp_name);
     size_t dl = strlen(dir);
     int slash = dl > 0 && dir[dl - 1] == '/';
     for (size_t i = 0; rc >= 0 && i < n; i++) {
