@@ -14,6 +14,7 @@ typedef struct ctx {
     const inception_model *m;
     inception_session *s;
     int synthetic;
+    int32_t imagenet_offset; /* 1 for a 1001-class head with a background class */
     int32_t *classes;
     float *probs;
 } ctx;
@@ -60,8 +61,16 @@ static void print_top(const ctx *c, const char *file, const int32_t *classes,
         cli_json_string(stdout, file);
         printf(",\"synthetic\":%s,\"top\":[", c->synthetic ? "true" : "false");
         for (int32_t j = 0; j < n; j++) {
-            printf("%s{\"class\":%d,\"label\":", j ? "," : "", (int)classes[j]);
-            cli_json_string(stdout, cli_label_of(c->m, classes[j], buf, sizeof buf));
+            printf("%s{\"class\":%d", j ? "," : "", (int)classes[j]);
+            /* 1001-class heads: the ImageNet-1k index beside the classifier row */
+            if (c->imagenet_offset)
+                printf(classes[j] < c->imagenet_offset ? ",\"imagenet_class\":null"
+                                                       : ",\"imagenet_class\":%d",
+                       (int)(classes[j] - c->imagenet_offset));
+            const char *label = cli_label_or_null(c->m, classes[j]);
+            printf(",\"label\":");
+            if (label) cli_json_string(stdout, label);
+            else printf("null");
             printf(",\"probability\":%.6g}", (double)probs[j]);
         }
         printf("]}\n");
@@ -136,6 +145,10 @@ static int run(const cli_args *a) {
     }
     ctx c = {.a = a, .in = &in, .m = m, .s = s, .synthetic = cli_is_synthetic(m)};
     if (c.synthetic) cli_warn_synthetic(path);
+    int64_t nclasses = 0, offset = 0;
+    inception_model_info_int(m, INCEPTION_INFO_CLASSES, &nclasses);
+    inception_model_info_int(m, INCEPTION_INFO_LABEL_OFFSET, &offset);
+    c.imagenet_offset = nclasses == 1001 && offset == 1 ? 1 : 0;
     c.classes = malloc(sizeof(int32_t) * (size_t)a->top);
     c.probs = malloc(sizeof(float) * (size_t)a->top);
     dopts = cli_make_options(a);

@@ -150,9 +150,7 @@ int cli_thread_count(int threads) {
 
 const char *cli_isa(const inception_model *m) {
     const char *s = NULL;
-    /* INCEPTION_INFO_ISA (5); a library without it answers NOT_FOUND/INVALID_ARGUMENT. */
-    if (inception_model_info_string(m, (inception_model_info_str)5, &s) == INCEPTION_OK && s &&
-        *s)
+    if (inception_model_info_string(m, INCEPTION_INFO_ISA, &s) == INCEPTION_OK && s && *s)
         return s;
     return NULL;
 }
@@ -247,4 +245,9 @@ const char *cli_label_of(const inception_model *m, int32_t cls, char *buf, size_
     if (inception_model_label(m, cls, &l) == INCEPTION_OK && l) return l;
     snprintf(buf, n, "class %d", (int)cls);
     return buf;
+}
+
+const char *cli_label_or_null(const inception_model *m, int32_t cls) {
+    const char *l = NULL;
+    return inception_model_label(m, cls, &l) == INCEPTION_OK ? l : NULL;
 }

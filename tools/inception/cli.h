@@ -237,5 +237,7 @@ void cli_progress_clear(cli_progress *p);
 void cli_report_error(const char *file, const char *msg);
 /* The class's label, else "class N" written into buf. */
 const char *cli_label_of(const inception_model *m, int32_t cls, char *buf, size_t n);
+/* The class's label, or NULL when the model has none. */
+const char *cli_label_or_null(const inception_model *m, int32_t cls);
 
 #endif

@@ -60,9 +60,19 @@ const cli_option cli_options[] = {
     {"profile", 0, NULL, "bench", CLI_FLAG, F(profile), 1, 0, NULL, NULL, 0, NULL,
      "per-op-kind time table of the last run"},
     /* Library load options: one row each, the value goes to inception_options_set_*. */
+    {"labels", 0, "FILE", "classify features info", CLI_LIB_STRING, 0, 0, 0, NULL, NULL,
+     INCEPTION_OPT_LABELS_FILE, NULL,
+     "class labels, one per line or a JSON list of strings, instead of the file's"},
     {"preset", 0, "NAME", "classify features info", CLI_LIB_STRING, 0, 0, 0, NULL, NULL,
      INCEPTION_OPT_PRESET, NULL,
-     "preprocessing preset instead of the file's: torchvision, timm, tf (docs/preprocessing.md)"},
+     "preprocessing preset instead of the file's: torchvision, timm, tf, resize (whole "
+     "image, no crop) or unit (resize, inputs in [0,1]) (docs/preprocessing.md)"},
+    {"mean", 0, "R,G,B", "classify features info", CLI_LIB_STRING, 0, 0, 0, NULL, NULL,
+     INCEPTION_OPT_MEAN, NULL,
+     "normalisation mean (input = (pixel/255 - mean) / std), instead of the file's and "
+     "the preset's"},
+    {"std", 0, "R,G,B", "classify features info", CLI_LIB_STRING, 0, 0, 0, NULL, NULL,
+     INCEPTION_OPT_STD, NULL, "normalisation standard deviation (see --mean)"},
     {"pool-include-pad", 0, "0|1", "classify features info", CLI_LIB_INT, 0, 0, 1, NULL, NULL,
      INCEPTION_OPT_POOL_INCLUDE_PAD, NULL,
      "average pools count padded zeros (1) or not (0), instead of the file's rule"},
