@@ -100,8 +100,14 @@ static inception_status replan(inception_session *s, int64_t n, int64_t h, int64
     if (st) return st;
     s->planned = 1;
     size_t scratch = 0, probs = 0;
-    inc_mul_size(s->plan.scratch_bytes, (size_t)s->threads, &scratch);
-    inc_mul_size((size_t)n * (size_t)m->cfg.classes, sizeof(float), &probs);
+    if (!inc_mul_size(s->plan.scratch_bytes, (size_t)s->threads, &scratch) ||
+        !inc_mul_size((size_t)n, (size_t)m->cfg.classes, &probs) ||
+        !inc_mul_size(probs, sizeof(float), &probs)) {
+        drop_plan(s);
+        return inc_error(INCEPTION_ERR_INPUT_SIZE,
+                         "input %lldx%lld batch %lld needs more memory than can be addressed",
+                         (long long)h, (long long)w, (long long)n);
+    }
     s->arena = inc_malloc_aligned(s->plan.arena_bytes);
     s->scratch = inc_malloc_aligned(scratch);
     s->probs = inc_malloc_aligned(probs);
