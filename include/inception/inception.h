@@ -120,7 +120,11 @@ typedef enum inception_status {
     INCEPTION_ERR_NOT_FOUND = 15,       /* no such label, output, option or backend name */
     INCEPTION_ERR_BUFFER_TOO_SMALL = 16,
     INCEPTION_ERR_NOT_READY = 17,       /* asked for an output before a run produced it */
-    INCEPTION_ERR_INTERNAL = 18         /* a bug: please report it with the message */
+    INCEPTION_ERR_INTERNAL = 18,        /* a bug: please report it with the message */
+    INCEPTION_ERR_BUSY = 19,            /* session in use by another thread, or freed while
+                                         * this call was using it (see Sessions) */
+    INCEPTION_ERR_NUMERIC = 20          /* a non-finite value came out of finite input: the
+                                         * message names the output */
 } inception_status;
 
 /* A static English name for a status ("invalid argument"); never NULL. */
