@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <inception/inception.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -100,6 +101,130 @@ START_TEST(every_thread_count_works) {
 }
 END_TEST
 
+
+/* A temporary directory for special files, removed by the caller. */
+static void temp_dir(char *dir, size_t size) {
+    snprintf(dir, size, "%s/inc_audit_XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+}
+
+static void expect_io(const char *path, const char *what) {
+    inception_model *m = (inception_model *)0x1;
+    inception_status st = inception_model_load_file(path, NULL, &m);
+    ck_assert_msg(st == INCEPTION_ERR_IO, "load %s: status %d: %s", what, st, inception_last_error());
+    ck_assert_ptr_eq(m, (inception_model *)0x1);
+    ck_assert_msg(strstr(inception_last_error(), path), "message '%s' lacks the path",
+                  inception_last_error());
+    inception_image *img = NULL;
+    st = inception_image_decode_file(path, NULL, &img);
+    ck_assert_msg(st == INCEPTION_ERR_IO, "decode %s: status %d: %s", what, st, inception_last_error());
+    ck_assert_ptr_null(img);
+}
+
+/* Issue 9.3: a FIFO without a writer blocked the open forever. A FIFO, a socket, a
+ * character device and a directory are all refused at once, for models, images and
+ * classify_file. */
+START_TEST(special_files_are_refused_at_once) {
+    char dir[256], fifo[300], sock[300];
+    temp_dir(dir, sizeof dir);
+    snprintf(fifo, sizeof fifo, "%s/fifo", dir);
+    snprintf(sock, sizeof sock, "%s/sock", dir);
+    ck_assert_int_eq(mkfifo(fifo, 0600), 0);
+    expect_io(fifo, "a FIFO with no writer");
+    ck_assert_ptr_nonnull(strstr(inception_last_error(), "FIFO"));
+
+    int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+    ck_assert_int_ge(fd, 0);
+    struct sockaddr_un sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sun_family = AF_UNIX;
+    ck_assert_int_lt(strlen(sock), sizeof sa.sun_path);
+    strcpy(sa.sun_path, sock);
+    ck_assert_int_eq(bind(fd, (struct sockaddr *)&sa, sizeof sa), 0);
+    ck_assert_int_eq(listen(fd, 1), 0);
+    expect_io(sock, "a listening socket");
+    expect_io("/dev/null", "a character device");
+    expect_io(dir, "a directory");
+
+    inception_model *m = load(model_buf, model_size, "ref");
+    inception_session *s = NULL;
+    ck_assert_int_eq(inception_session_create(m, NULL, &s), INCEPTION_OK);
+    int32_t classes[3], n = -1;
+    float probs[3];
+    ck_assert_int_eq(inception_session_classify_file(s, fifo, 3, classes, probs, &n), INCEPTION_ERR_IO);
+    ck_assert_int_eq(n, -1);
+    ck_assert_ptr_nonnull(strstr(inception_session_last_error(s), fifo));
+    inception_session_free(s);
+    inception_model_free(m);
+    close(fd);
+    unlink(sock);
+    unlink(fifo);
+    rmdir(dir);
+}
+END_TEST
+
+typedef struct truncator {
+    const char *path;
+    size_t size;
+    volatile int stop;
+    int rounds;
+} truncator;
+
+/* Cut the end off the file and restore it, over and over. */
+static void *truncate_main(void *p) {
+    truncator *t = p;
+    int fd = open(t->path, O_WRONLY);
+    if (fd < 0) return NULL;
+    while (!t->stop) {
+        /* the last 1-4 MiB: every load reads (CRC) or maps them */
+        off_t cut = (off_t)(t->size - ((size_t)(1 + t->rounds % 4) << 20));
+        if (ftruncate(fd, cut) != 0) break;
+        if (pwrite(fd, model_buf + cut, t->size - (size_t)cut, cut) != (ssize_t)(t->size - (size_t)cut)) break;
+        t->rounds++;
+    }
+    close(fd);
+    return NULL;
+}
+
+/* Issue 9.4: a model truncated by another process while mapped raised SIGBUS. The file
+ * is now read into owned memory: a load racing a truncation gets a status (IO when the
+ * size changed during the read, FORMAT/CHECKSUM when it read a cut or mixed file) or
+ * OK, never a signal. (The 1.0 loader died with SIGBUS within a few loads here.) */
+START_TEST(model_truncated_during_load) {
+    char dir[256], path[300];
+    temp_dir(dir, sizeof dir);
+    snprintf(path, sizeof path, "%s/model.safetensors", dir);
+    FILE *f = fopen(path, "wb");
+    ck_assert_ptr_nonnull(f);
+    ck_assert_uint_eq(fwrite(model_buf, 1, model_size, f), model_size);
+    fclose(f);
+    truncator t = {path, model_size, 0, 0};
+    pthread_t tid;
+    ck_assert_int_eq(pthread_create(&tid, NULL, truncate_main, &t), 0);
+    int seen[32] = {0};
+    for (int i = 0; i < 4; i++) {
+        inception_model *m = NULL;
+        inception_status st = inception_model_load_file(path, NULL, &m);
+        ck_assert_msg(st == INCEPTION_OK || st == INCEPTION_ERR_IO || st == INCEPTION_ERR_FORMAT ||
+                          st == INCEPTION_ERR_CHECKSUM || st == INCEPTION_ERR_MISSING_TENSOR,
+                      "status %d: %s", st, inception_last_error());
+        if (st == INCEPTION_ERR_IO)
+            ck_assert_msg(strstr(inception_last_error(), "changed size") ||
+                              strstr(inception_last_error(), path),
+                          "IO message: %s", inception_last_error());
+        seen[st]++;
+        inception_model_free(m);
+    }
+    t.stop = 1;
+    pthread_join(tid, NULL);
+    printf("truncation race: %d rounds; OK %d, IO %d, FORMAT %d, CHECKSUM %d\n", t.rounds,
+           seen[INCEPTION_OK], seen[INCEPTION_ERR_IO], seen[INCEPTION_ERR_FORMAT],
+           seen[INCEPTION_ERR_CHECKSUM]);
+    unlink(path);
+    rmdir(dir);
+}
+END_TEST
+
 int main(void) {
     inc_testmodel_opts o;
     inc_testmodel_opts_default(&o);
@@ -110,7 +235,13 @@ int main(void) {
     TCase *tc = tcase_create("audit");
     tcase_set_timeout(tc, 300);
     tcase_add_test(tc, every_thread_count_works);
+    tcase_add_test(tc, model_truncated_during_load);
     suite_add_tcase(s, tc);
+    /* a hang here is the bug: the old open of a FIFO never returned */
+    TCase *tf = tcase_create("special-files");
+    tcase_set_timeout(tf, 120);
+    tcase_add_test(tf, special_files_are_refused_at_once);
+    suite_add_tcase(s, tf);
     SRunner *r = srunner_create(s);
     srunner_run_all(r, CK_NORMAL);
     int failed = srunner_ntests_failed(r);
