@@ -1,3 +1,4 @@
+#include <math.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
@@ -226,6 +227,31 @@ static void set_output(inception_tensor *t, float *data, int64_t n, int64_t c) {
 
 static inception_status run_entered(inception_session *s, const inception_tensor *in);
 
+/* Index of the first NaN or infinity in v[0, n), or -1. */
+static int64_t first_nonfinite(const float *v, int64_t n) {
+    for (int64_t i = 0; i < n; i++)
+        if (!isfinite(v[i])) return i;
+    return -1;
+}
+
+/* The outputs of a run, one pass over each: finite input and weights that give a
+ * non-finite result (weights near FLT_MAX overflow) must not look like success. */
+static inception_status check_outputs(const inception_session *s, int64_t n, int64_t classes) {
+    static const char *const names[4] = {"logits", "probabilities", "features", "aux logits"};
+    for (int k = 0; k < 4; k++) {
+        const inception_tensor *t = &s->out[k];
+        if (k == 3 && !s->plan.aux) break;
+        int64_t width = k == 2 ? 2048 : classes;
+        int64_t i = first_nonfinite(t->data, n * width);
+        if (i >= 0)
+            return inc_error(INCEPTION_ERR_NUMERIC,
+                             "%s[%lld][%lld] is %s although the input is finite: the model's "
+                             "weights overflow float32", names[k], (long long)(i / width),
+                             (long long)(i % width), isnan(((const float *)t->data)[i]) ? "NaN" : "infinite");
+    }
+    return INCEPTION_OK;
+}
+
 INCEPTION_API inception_status inception_session_run(inception_session *s,
                                                      const inception_tensor *in) {
     inc_error_clear();
@@ -260,6 +286,13 @@ static inception_status run_entered(inception_session *s, const inception_tensor
                                              (long long)n));
     if (!in->data)
         return inc_session_fail(s, inc_error(INCEPTION_ERR_INVALID_ARGUMENT, "input has no data"));
+    /* Refused up front, so that NUMERIC after a run always means the model did it. */
+    int64_t bad = first_nonfinite(in->data, n * 3 * h * w);
+    if (bad >= 0)
+        return inc_session_fail(s, inc_error(INCEPTION_ERR_INVALID_ARGUMENT,
+                                             "input element %lld is %s: inputs must be finite",
+                                             (long long)bad,
+                                             isnan(((const float *)in->data)[bad]) ? "NaN" : "infinite"));
 
     int32_t external = !nchw;
     if (!s->planned || s->plan.n != n || s->plan.h != h || s->plan.w != w ||
@@ -291,6 +324,8 @@ static inception_status run_entered(inception_session *s, const inception_tensor
     if (s->plan.aux)
         set_output(&s->out[3], (float *)((char *)s->arena + s->plan.offset[net->t_aux_logits]), n,
                    classes);
+    inception_status st = check_outputs(s, n, classes);
+    if (st) return inc_session_fail(s, st);
     s->ran = 1;
     return INCEPTION_OK;
 }

@@ -104,6 +104,28 @@ static int parse_float(const char *s, const char **end, double *out) {
     return 1;
 }
 
+int inc_normalization_ok(const float mean[3], const float std[3], char *why, size_t size) {
+    for (int c = 0; c < 3; c++) {
+        if (!(std[c] >= (float)INC_NORM_MIN_STD && std[c] <= (float)INC_NORM_MAX_STD)) {
+            snprintf(why, size, "std[%d] = %g is outside [%g, %g]", c, (double)std[c],
+                     INC_NORM_MIN_STD, INC_NORM_MAX_STD);
+            return 0;
+        }
+        if (!(fabsf(mean[c]) <= (float)INC_NORM_MAX_MEAN)) {
+            snprintf(why, size, "mean[%d] = %g is outside [-%g, %g]", c, (double)mean[c],
+                     INC_NORM_MAX_MEAN, INC_NORM_MAX_MEAN);
+            return 0;
+        }
+        /* the bounds above keep this far below FLT_MAX; checked anyway, as the promise */
+        float lo = (0.0f - mean[c]) / std[c], hi = (1.0f - mean[c]) / std[c];
+        if (!isfinite(lo) || !isfinite(hi) || !isfinite(1.0f / std[c])) {
+            snprintf(why, size, "channel %d maps pixels to a non-finite range", c);
+            return 0;
+        }
+    }
+    return 1;
+}
+
 static const char *skip_spaces(const char *p) {
     while (*p == ' ') p++;
     return p;
@@ -278,6 +300,10 @@ static inception_status read_config(const inc_safetensors *st, const inception_o
             !(cfg->std[2] > 0))
             return bad_value("inception.std", v, "three positive numbers \"r,g,b\"");
     }
+
+    char why[160];
+    if (!inc_normalization_ok(cfg->mean, cfg->std, why, sizeof why))
+        return inc_error(INCEPTION_ERR_FORMAT, "metadata inception.mean/std: %s", why);
 
     cfg->preset = INC_PRESET_TIMM;
     if ((v = inc_st_meta_get(st, "inception.preset")) && !preset_from_name(v, &cfg->preset))

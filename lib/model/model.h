@@ -74,6 +74,14 @@ typedef struct inc_config {
     char *normalization;      /* printable "mean=... std=..." */
 } inc_config;
 
+/* Normalisation (pixel/255 - mean) / std must map [0, 255] to a finite range that a
+ * finite network keeps finite: std in [1e-6, 1e6], |mean| <= 1e6, so every input value
+ * is within about 1e12. 0 (with `why` filled) when not. */
+#define INC_NORM_MIN_STD 1e-6
+#define INC_NORM_MAX_STD 1e6
+#define INC_NORM_MAX_MEAN 1e6
+int inc_normalization_ok(const float mean[3], const float std[3], char *why, size_t size);
+
 /* Read the configuration (metadata + tensor presence/shapes) and apply option overrides.
  * Parses inception.crc32 (verified later by inc_config_check_crc). Errors: FORMAT for a malformed
  * value (naming the key), CHECKSUM, SHAPE for an fc width that is not 1000/1001-ish

@@ -225,6 +225,115 @@ START_TEST(model_truncated_during_load) {
 }
 END_TEST
 
+/* A model with extra metadata. */
+static void model_with_meta(const char *const *meta, uint8_t **buf, size_t *size) {
+    inc_testmodel_opts o;
+    inc_testmodel_opts_default(&o);
+    o.aux = 0;
+    o.extra_meta = meta;
+    ck_assert_int_eq(inc_testmodel_build(&o, buf, size), 0);
+}
+
+static void expect_meta_refused(const char *key, const char *value, inception_status want,
+                                const char *needle) {
+    const char *meta[] = {key, value, NULL};
+    uint8_t *buf = NULL;
+    size_t size = 0;
+    model_with_meta(meta, &buf, &size);
+    inception_model *m = NULL;
+    inception_status st = inception_model_load_memory(buf, size, NULL, &m);
+    ck_assert_msg(st == want, "%s = %s: status %d (%s): %s", key, value, st,
+                  inception_status_string(st), inception_last_error());
+    ck_assert_ptr_null(m);
+    ck_assert_msg(strstr(inception_last_error(), needle), "%s = %s: message '%s' lacks '%s'", key,
+                  value, inception_last_error(), needle);
+    free(buf);
+}
+
+/* Issue 9.6: std = 1e-45 passed "> 0" while 1/std is infinite, and a huge mean with a tiny
+ * std overflowed the normalised input; such files loaded and classified "OK". */
+START_TEST(normalisation_must_stay_finite) {
+    expect_meta_refused("inception.std", "1e-45,0.5,0.5", INCEPTION_ERR_FORMAT, "std[0]");
+    expect_meta_refused("inception.std", "0.5,0.5,1e-7", INCEPTION_ERR_FORMAT, "std[2]");
+    expect_meta_refused("inception.std", "0.5,1e30,0.5", INCEPTION_ERR_FORMAT, "std[1]");
+    expect_meta_refused("inception.mean", "3e38,0.5,0.5", INCEPTION_ERR_FORMAT, "mean[0]");
+    expect_meta_refused("inception.mean", "0.5,-2e6,0.5", INCEPTION_ERR_FORMAT, "mean[1]");
+    /* real presets and the documented bounds load */
+    const char *ok[] = {"inception.mean", "0.485,0.456,0.406", "inception.std", "1e-6,0.224,1e6", NULL};
+    uint8_t *buf = NULL;
+    size_t size = 0;
+    model_with_meta(ok, &buf, &size);
+    inception_model *m = NULL;
+    ck_assert_msg(inception_model_load_memory(buf, size, NULL, &m) == INCEPTION_OK, "%s",
+                  inception_last_error());
+    inception_model_free(m);
+    free(buf);
+}
+END_TEST
+
+/* Byte range of tensor `name` in the data section of a safetensors buffer. */
+static size_t tensor_data(uint8_t *buf, const char *name, size_t *bytes) {
+    uint64_t hlen = 0;
+    for (int i = 7; i >= 0; i--) hlen = hlen << 8 | buf[i];
+    char key[64];
+    snprintf(key, sizeof key, "\"%s\"", name);
+    char *hdr = malloc(hlen + 1);
+    memcpy(hdr, buf + 8, hlen);
+    hdr[hlen] = '\0';
+    char *p = strstr(hdr, key);
+    ck_assert_ptr_nonnull(p);
+    p = strstr(p, "data_offsets");
+    ck_assert_ptr_nonnull(p);
+    unsigned long long a = 0, b = 0;
+    ck_assert_int_eq(sscanf(p, "data_offsets\":[%llu,%llu]", &a, &b), 2);
+    free(hdr);
+    *bytes = (size_t)(b - a);
+    return 8 + (size_t)hlen + (size_t)a;
+}
+
+/* Issue 9.6: an fc weight of 3e38 (finite, so the file loads) gave non-finite logits and
+ * probabilities with status OK. Now the run reports NUMERIC naming the output, and keeps
+ * no outputs; a non-finite input is refused before the run. */
+START_TEST(non_finite_outputs_are_an_error) {
+    uint8_t *buf = malloc(model_size);
+    memcpy(buf, model_buf, model_size);
+    size_t bytes = 0, at = tensor_data(buf, "fc.weight", &bytes);
+    ck_assert_uint_eq(bytes, 1000 * 2048 * 4);
+    const float big = 3e38f;
+    for (int i = 0; i < 2048; i++) memcpy(buf + at + 4 * (size_t)i, &big, 4); /* row 0 */
+    inception_model *m = load(buf, model_size, NULL);
+    inception_session *s = NULL;
+    ck_assert_int_eq(inception_session_create(m, NULL, &s), INCEPTION_OK);
+    inception_tensor *t = input(2, 75, 75);
+    inception_status st = inception_session_run(s, t);
+    ck_assert_msg(st == INCEPTION_ERR_NUMERIC, "status %d: %s", st, inception_session_last_error(s));
+    ck_assert_msg(strstr(inception_session_last_error(s), "logits[0][0] is infinite"), "message: %s",
+                  inception_session_last_error(s));
+    const inception_tensor *out = NULL;
+    ck_assert_int_eq(inception_session_output(s, INCEPTION_OUTPUT_LOGITS, &out), INCEPTION_ERR_NOT_READY);
+    inception_session_free(s);
+    inception_model_free(m);
+    free(buf);
+
+    /* the unpatched model runs, and refuses a NaN or an infinity in the input */
+    m = load(model_buf, model_size, NULL);
+    ck_assert_int_eq(inception_session_create(m, NULL, &s), INCEPTION_OK);
+    ck_assert_int_eq(inception_session_run(s, t), INCEPTION_OK);
+    float *px = inception_tensor_data(t);
+    px[3 * 75 * 75 + 7] = NAN;
+    ck_assert_int_eq(inception_session_run(s, t), INCEPTION_ERR_INVALID_ARGUMENT);
+    ck_assert_ptr_nonnull(strstr(inception_session_last_error(s), "NaN"));
+    px[3 * 75 * 75 + 7] = -INFINITY;
+    ck_assert_int_eq(inception_session_run(s, t), INCEPTION_ERR_INVALID_ARGUMENT);
+    ck_assert_ptr_nonnull(strstr(inception_session_last_error(s), "infinite"));
+    ck_assert_str_eq(inception_status_string(INCEPTION_ERR_NUMERIC), "non-finite result");
+    ck_assert_str_eq(inception_status_string(INCEPTION_ERR_BUSY), "session busy");
+    inception_tensor_free(t);
+    inception_session_free(s);
+    inception_model_free(m);
+}
+END_TEST
+
 int main(void) {
     inc_testmodel_opts o;
     inc_testmodel_opts_default(&o);
@@ -236,6 +345,8 @@ int main(void) {
     tcase_set_timeout(tc, 300);
     tcase_add_test(tc, every_thread_count_works);
     tcase_add_test(tc, model_truncated_during_load);
+    tcase_add_test(tc, normalisation_must_stay_finite);
+    tcase_add_test(tc, non_finite_outputs_are_an_error);
     suite_add_tcase(s, tc);
     /* a hang here is the bug: the old open of a FIFO never returned */
     TCase *tf = tcase_create("special-files");
