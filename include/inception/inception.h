@@ -158,6 +158,12 @@ typedef enum inception_option {
     /* Session. Int 0/1: time every layer of each run (default 0); read the figures with
      * inception_session_profile(). */
     INCEPTION_OPT_PROFILE = 8,
+    /* Model load and session. Int: bytes of activation and scratch memory a session may
+     * plan for one input shape (what inception_session_memory() reports); a run whose
+     * shape needs more is INCEPTION_ERR_INPUT_SIZE before anything is allocated, and a
+     * model whose inception.input_size needs more for one image is refused at load.
+     * Default 4 GiB (1<<32); 0 = no limit. */
+    INCEPTION_OPT_MAX_SESSION_MEMORY = 9,
 
     /* Image decoding (100-199). */
     /* Int: refuse images with more pixels than this before allocating (default 1<<28). */

@@ -18,11 +18,13 @@ struct inception_options {
     int64_t max_image_pixels;
     int64_t exif_orientation;
     int64_t decode_min_side;
+    int64_t max_session_memory; /* 0 = no limit */
 };
 
 #define INC_DEFAULT_OUTPUTS \
     (INCEPTION_OUTPUT_LOGITS | INCEPTION_OUTPUT_PROBABILITIES | INCEPTION_OUTPUT_FEATURES)
 #define INC_DEFAULT_MAX_PIXELS ((int64_t)1 << 28)
+#define INC_DEFAULT_MAX_SESSION_MEMORY ((int64_t)1 << 32)
 
 /* The defaults, for calls given NULL options. */
 const inception_options *inc_options_default(void);

@@ -23,6 +23,7 @@ struct inception_session {
     int64_t outputs;
     int32_t threads;
     int32_t profile;
+    int64_t max_memory; /* INCEPTION_OPT_MAX_SESSION_MEMORY, 0 = none */
     inc_pool *pool;
     int32_t planned;
     inc_plan plan;
@@ -137,6 +138,7 @@ INCEPTION_API inception_status inception_session_create(const inception_model *m
     s->outputs = opts->outputs;
     s->threads = opts->threads > 0 ? (int32_t)opts->threads : online_cores();
     s->profile = (int32_t)opts->profile;
+    s->max_memory = opts->max_session_memory;
     inception_status st = inc_pool_create(s->threads, &s->pool);
     if (st) {
         inc_free(s);
@@ -198,6 +200,15 @@ static inception_status replan(inception_session *s, int64_t n, int64_t h, int64
         return inc_error(INCEPTION_ERR_INPUT_SIZE,
                          "input %lldx%lld batch %lld needs more memory than can be addressed",
                          (long long)h, (long long)w, (long long)n);
+    }
+    size_t total = 0;
+    if (!inc_add_size(s->plan.arena_bytes, scratch, &total) || !inc_add_size(total, probs, &total) ||
+        (s->max_memory > 0 && total > (uint64_t)s->max_memory)) {
+        drop_plan(s);
+        return inc_error(INCEPTION_ERR_INPUT_SIZE,
+                         "input %lldx%lld batch %lld needs %zu bytes of session memory, above "
+                         "INCEPTION_OPT_MAX_SESSION_MEMORY = %lld",
+                         (long long)h, (long long)w, (long long)n, total, (long long)s->max_memory);
     }
     s->arena = inc_malloc_aligned(s->plan.arena_bytes);
     s->scratch = inc_malloc_aligned(scratch);

@@ -334,6 +334,66 @@ START_TEST(non_finite_outputs_are_an_error) {
 }
 END_TEST
 
+/* Issue 9.7b: inception.input_size = 16384 made every classify allocate 7 GB and ask for
+ * 25.7 GB of activations. The metadata is capped at 2048 a side, and a size that would
+ * need more session memory per image than INCEPTION_OPT_MAX_SESSION_MEMORY is refused at
+ * load; runs are held to the session's limit before anything is allocated. */
+START_TEST(input_size_and_session_memory_are_bounded) {
+    expect_meta_refused("inception.input_size", "16384", INCEPTION_ERR_FORMAT, "inception.input_size");
+    expect_meta_refused("inception.input_size", "299,2049", INCEPTION_ERR_FORMAT, "2048");
+
+    const char *meta[] = {"inception.input_size", "2048", NULL};
+    uint8_t *buf = NULL;
+    size_t size = 0;
+    model_with_meta(meta, &buf, &size);
+    inception_options *o = opts_with("ref", 0);
+    ck_assert_int_eq(inception_options_set_int(o, INCEPTION_OPT_MAX_SESSION_MEMORY, 64 << 20), INCEPTION_OK);
+    inception_model *m = NULL;
+    inception_status st = inception_model_load_memory(buf, size, o, &m);
+    ck_assert_msg(st == INCEPTION_ERR_INPUT_SIZE, "status %d: %s", st, inception_last_error());
+    ck_assert_ptr_nonnull(strstr(inception_last_error(), "MAX_SESSION_MEMORY"));
+    ck_assert_ptr_null(m);
+    /* no limit, or the default one (4 GiB): 2048x2048 loads */
+    ck_assert_int_eq(inception_options_set_int(o, INCEPTION_OPT_MAX_SESSION_MEMORY, 0), INCEPTION_OK);
+    ck_assert_int_eq(inception_model_load_memory(buf, size, o, &m), INCEPTION_OK);
+    inception_model_free(m);
+    ck_assert_int_eq(inception_model_load_memory(buf, size, NULL, &m), INCEPTION_OK);
+    int64_t side = 0;
+    inception_model_info_int(m, INCEPTION_INFO_INPUT_HEIGHT, &side);
+    ck_assert_int_eq(side, 2048);
+    inception_model_free(m);
+    free(buf);
+    ck_assert_int_eq(inception_options_set_int(o, INCEPTION_OPT_MAX_SESSION_MEMORY, -1),
+                     INCEPTION_ERR_INVALID_ARGUMENT);
+
+    /* a session limit one byte below what 75x75 needs: INPUT_SIZE before allocating,
+     * nothing planned; exactly what it needs: runs */
+    m = load(model_buf, model_size, "ref");
+    inception_session *s = NULL;
+    ck_assert_int_eq(inception_session_create(m, o, &s), INCEPTION_OK);
+    inception_tensor *t = input(1, 75, 75);
+    ck_assert_int_eq(inception_session_run(s, t), INCEPTION_OK);
+    int64_t need = 0, mem = -1;
+    ck_assert_int_eq(inception_session_memory(s, &need), INCEPTION_OK);
+    inception_session_free(s);
+    ck_assert_int_eq(inception_options_set_int(o, INCEPTION_OPT_MAX_SESSION_MEMORY, need - 1), INCEPTION_OK);
+    ck_assert_int_eq(inception_session_create(m, o, &s), INCEPTION_OK);
+    st = inception_session_run(s, t);
+    ck_assert_msg(st == INCEPTION_ERR_INPUT_SIZE, "status %d: %s", st, inception_session_last_error(s));
+    ck_assert_ptr_nonnull(strstr(inception_session_last_error(s), "MAX_SESSION_MEMORY"));
+    ck_assert_int_eq(inception_session_memory(s, &mem), INCEPTION_OK);
+    ck_assert_int_eq(mem, 0);
+    inception_session_free(s);
+    ck_assert_int_eq(inception_options_set_int(o, INCEPTION_OPT_MAX_SESSION_MEMORY, need), INCEPTION_OK);
+    ck_assert_int_eq(inception_session_create(m, o, &s), INCEPTION_OK);
+    ck_assert_int_eq(inception_session_run(s, t), INCEPTION_OK);
+    inception_tensor_free(t);
+    inception_session_free(s);
+    inception_model_free(m);
+    inception_options_free(o);
+}
+END_TEST
+
 int main(void) {
     inc_testmodel_opts o;
     inc_testmodel_opts_default(&o);
@@ -347,6 +407,7 @@ int main(void) {
     tcase_add_test(tc, model_truncated_during_load);
     tcase_add_test(tc, normalisation_must_stay_finite);
     tcase_add_test(tc, non_finite_outputs_are_an_error);
+    tcase_add_test(tc, input_size_and_session_memory_are_bounded);
     suite_add_tcase(s, tc);
     /* a hang here is the bug: the old open of a FIFO never returned */
     TCase *tf = tcase_create("special-files");
