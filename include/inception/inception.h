@@ -15,7 +15,9 @@
  *    a tensor made with inception_tensor_wrap(), which the caller keeps alive.
  *  - Threads: an inception_model is immutable once loaded and may be shared by any
  *    number of threads. An inception_session (activation memory and worker threads) is
- *    used by one thread at a time; create one per thread. Options, tensors and images
+ *    used by one thread at a time; create one per thread. A call on a session that
+ *    another thread is inside returns INCEPTION_ERR_BUSY at once and changes nothing
+ *    (see inception_session_free for a free during a call). Options, tensors and images
  *    are plain objects: not for concurrent mutation.
  *
  * A complete program (error checks shortened to keep it readable):
@@ -143,7 +145,8 @@ typedef enum inception_option {
     /* Model load. String: "auto" (default: best backend for this CPU, or the
      * INCEPTION_BACKEND environment variable), "ref", "simd", or a registered name. */
     INCEPTION_OPT_BACKEND = 1,
-    /* Session. Int: worker threads, 0 (default) = online cores. */
+    /* Session. Int: worker threads, 0 (default) = online cores (at most 256); any value
+     * up to 1024 works (more threads than cores only adds switching). */
     INCEPTION_OPT_THREADS = 2,
     /* Session. Int: bitmask of inception_output (default LOGITS|PROBABILITIES|FEATURES).*/
     INCEPTION_OPT_OUTPUTS = 3,
@@ -230,8 +233,15 @@ INCEPTION_API size_t inception_tensor_byte_size(const inception_tensor *tensor);
 typedef struct inception_model inception_model;
 
 /* Load a safetensors file with torchvision/timm tensor names. Options read: BACKEND,
- * POOL_INCLUDE_PAD, LABEL_OFFSET, PRESET, SKIP_CHECKSUM; `options` may be NULL.
- * Errors name the offending tensor or header field in inception_last_error(). */
+ * POOL_INCLUDE_PAD, LABEL_OFFSET, PRESET, SKIP_CHECKSUM, MAX_SESSION_MEMORY; `options`
+ * may be NULL. Errors name the offending tensor or header field in inception_last_error().
+ * The file is read into memory (not mapped), so another process truncating or rewriting
+ * it meanwhile gives INCEPTION_ERR_IO ("changed size") or a FORMAT/CHECKSUM error, never
+ * a signal. Anything but a regular file (a FIFO, socket, device, directory) is
+ * INCEPTION_ERR_IO at once, without blocking. Metadata is bounded: inception.input_size
+ * at most 2048 a side and within MAX_SESSION_MEMORY for one image (INPUT_SIZE if not);
+ * inception.std in [1e-6, 1e6] and |inception.mean| <= 1e6, so normalised pixels stay
+ * finite (FORMAT if not). */
 INCEPTION_API inception_status inception_model_load_file(const char *path,
                                                          const inception_options *options,
                                                          inception_model **out);
@@ -299,18 +309,31 @@ typedef enum inception_output {
 INCEPTION_API inception_status inception_session_create(const inception_model *model,
                                                         const inception_options *options,
                                                         inception_session **out);
+/* Freeing a session while another thread is inside a call on it does not free it under
+ * that call: free returns at once, later calls get INCEPTION_ERR_BUSY, and the call in
+ * progress frees the session as it finishes and returns INCEPTION_ERR_BUSY ("freed") in
+ * place of its result. Any use after that (or after a free of an idle session) is a use
+ * of freed memory, as with any handle; a second free during the first is ignored. */
 INCEPTION_API void inception_session_free(inception_session *session);
 /* Detail message of the session's last failure ("" if none). Valid until the next call
- * on the session. */
+ * on the session. A call refused with BUSY does not touch it (its message is in
+ * inception_last_error() only). */
 INCEPTION_API const char *inception_session_last_error(const inception_session *session);
 
 /* Run the network. `input` is float32, NCHW [N,3,H,W] or NHWC [N,H,W,3], N >= 1,
  * H and W >= 75, already normalised as the model expects (see the image calls below).
- * Activation memory is planned on the first run of each input shape and reused. */
+ * Activation memory is planned on the first run of each input shape and reused; a shape
+ * needing more than the session's MAX_SESSION_MEMORY is INCEPTION_ERR_INPUT_SIZE before
+ * anything is allocated. Every input value must be finite (INVALID_ARGUMENT names the
+ * first that is not). Every output is checked after the run: a NaN or infinity (weights
+ * so large that float32 overflows) is INCEPTION_ERR_NUMERIC naming the output and
+ * element, and the run keeps no outputs (NOT_READY). BUSY: see the Threads note. */
 INCEPTION_API inception_status inception_session_run(inception_session *session,
                                                      const inception_tensor *input);
 /* An output of the last successful run, borrowed: valid until the next run or the
- * session's free. NOT_READY before a run; NOT_FOUND if the output was not requested. */
+ * session's free. NOT_READY before a run; NOT_FOUND if the output was not requested;
+ * BUSY while another thread is inside a call on the session (read outputs on the thread
+ * that ran). */
 INCEPTION_API inception_status inception_session_output(const inception_session *session,
                                                         inception_output which,
                                                         const inception_tensor **out);
@@ -379,7 +402,8 @@ INCEPTION_API inception_status inception_image_preprocess(const inception_model 
 
 /* Encoded image bytes to the k most probable classes, best first. `classes` and `probs`
  * hold k entries each; *count receives how many were written (min(k, CLASSES)).
- * Labels come from inception_model_label(). */
+ * Labels come from inception_model_label(). The session is held for the whole call
+ * (BUSY for other threads meanwhile), and a run's NUMERIC status is passed on. */
 INCEPTION_API inception_status inception_session_classify(inception_session *session,
                                                           const void *data, size_t size,
                                                           int32_t k, int32_t *classes,
