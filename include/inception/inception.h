@@ -178,8 +178,9 @@ typedef enum inception_option {
      * with label offset 1 (class 0 is then "background"). Replaces the file's labels. */
     INCEPTION_OPT_LABELS_FILE = 20,
     /* Model load. String "r,g,b": normalisation (network input = (pixel/255 - mean) / std)
-     * overriding the file's and the preset's. Values must be finite, std non-zero, and
-     * the normalised range of [0,255] pixels finite in float32. */
+     * overriding the file's and the preset's. Values must be finite, std in [1e-6, 1e6]
+     * and |mean| <= 1e6 (so the normalised range of [0,255] pixels stays finite, within
+     * about 1e12); otherwise the load fails with INVALID_ARGUMENT. */
     INCEPTION_OPT_MEAN = 21,
     INCEPTION_OPT_STD = 22,
     /* Session. String: comma-separated names of blocks whose outputs each run keeps, read
