@@ -258,6 +258,21 @@ START_TEST(normalisation_must_stay_finite) {
     expect_meta_refused("inception.std", "0.5,1e30,0.5", INCEPTION_ERR_FORMAT, "std[1]");
     expect_meta_refused("inception.mean", "3e38,0.5,0.5", INCEPTION_ERR_FORMAT, "mean[0]");
     expect_meta_refused("inception.mean", "0.5,-2e6,0.5", INCEPTION_ERR_FORMAT, "mean[1]");
+    /* the load options obey the same bounds, as INVALID_ARGUMENT */
+    {
+        inception_options *o = opts_with(NULL, 0);
+        ck_assert_int_eq(inception_options_set_string(o, INCEPTION_OPT_STD, "0.5,1e-7,0.5"), INCEPTION_OK);
+        inception_model *mo = NULL;
+        inception_status st = inception_model_load_memory(model_buf, model_size, o, &mo);
+        ck_assert_msg(st == INCEPTION_ERR_INVALID_ARGUMENT && strstr(inception_last_error(), "std[1]"),
+                      "option STD 1e-7: status %d: %s", st, inception_last_error());
+        ck_assert_int_eq(inception_options_set_string(o, INCEPTION_OPT_STD, "0.5,0.5,0.5"), INCEPTION_OK);
+        ck_assert_int_eq(inception_options_set_string(o, INCEPTION_OPT_MEAN, "0,5e6,0"), INCEPTION_OK);
+        st = inception_model_load_memory(model_buf, model_size, o, &mo);
+        ck_assert_msg(st == INCEPTION_ERR_INVALID_ARGUMENT && strstr(inception_last_error(), "mean[1]"),
+                      "option MEAN 5e6: status %d: %s", st, inception_last_error());
+        inception_options_free(o);
+    }
     /* real presets and the documented bounds load */
     const char *ok[] = {"inception.mean", "0.485,0.456,0.406", "inception.std", "1e-6,0.224,1e6", NULL};
     uint8_t *buf = NULL;
