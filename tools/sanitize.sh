@@ -56,7 +56,7 @@ asan)
 tsan)
     CC=${CC:-gcc} CXX=${CXX:-g++} setup -Dbuildtype=debugoptimized \
         -Db_sanitize=thread $lundef
-    ninja -C "$build" tests/stress/test_stress
+    ninja -C "$build" tests/stress/test_stress tests/stress/test_busy
     export TSAN_OPTIONS=${TSAN_OPTIONS:-halt_on_error=1:second_deadlock_stack=1:history_size=4}
     # one worker round is enough under TSan: it is the interleavings that matter
     INCEPTION_STRESS_ITERATIONS=${INCEPTION_STRESS_ITERATIONS:-1} \

@@ -18,6 +18,7 @@ static const inception_options defaults = {
     .decode_min_side = 0,
     .max_decode_memory = INC_DEFAULT_MAX_DECODE_MEMORY,
     .max_jpeg_scans = INC_DEFAULT_MAX_JPEG_SCANS,
+    .max_session_memory = INC_DEFAULT_MAX_SESSION_MEMORY,
 };
 
 const inception_options *inc_options_default(void) { return &defaults; }
@@ -94,6 +95,8 @@ INCEPTION_API inception_status inception_options_set_int(inception_options *o,
         st = range(v, 1, INC_MAX_JPEG_SCANS_LIMIT, "MAX_JPEG_SCANS");
         slot = &o->max_jpeg_scans;
         break;
+    case INCEPTION_OPT_MAX_SESSION_MEMORY:
+        st = range(v, 0, INT64_MAX, "MAX_SESSION_MEMORY"); slot = &o->max_session_memory; break;
     case INCEPTION_OPT_BACKEND:
     case INCEPTION_OPT_PRESET:
     case INCEPTION_OPT_LABELS_FILE:
@@ -141,6 +144,7 @@ INCEPTION_API inception_status inception_options_set_string(inception_options *o
     case INCEPTION_OPT_MAX_IMAGE_PIXELS: case INCEPTION_OPT_EXIF_ORIENTATION:
     case INCEPTION_OPT_DECODE_MIN_SIDE: case INCEPTION_OPT_MAX_DECODE_MEMORY:
     case INCEPTION_OPT_MAX_JPEG_SCANS:
+    case INCEPTION_OPT_MAX_SESSION_MEMORY:
         return inc_error(INCEPTION_ERR_INVALID_ARGUMENT, "option %d takes an integer", (int)key);
     default:
         return inc_error(INCEPTION_ERR_NOT_FOUND, "unknown option %d", (int)key);

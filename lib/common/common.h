@@ -66,13 +66,12 @@ static inline int inc_add_size(size_t a, size_t b, size_t *out) {
 /* CRC-32 (zlib's polynomial) over a buffer of any size. */
 uint32_t inc_crc32(const void *data, size_t size);
 
-/* Read a whole regular file (mmap where possible). IO errors name the path; anything but
+/* Read a whole regular file into owned memory. IO errors name the path; anything but
  * a regular file is refused. */
 typedef struct inc_file_buf {
     const uint8_t *data;
     size_t size;
     void *impl_;
-    size_t impl_size_;
 } inc_file_buf;
 inception_status inc_file_read(const char *path, inc_file_buf *out);
 void inc_file_release(inc_file_buf *buf);
