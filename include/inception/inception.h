@@ -15,7 +15,9 @@
  *    a tensor made with inception_tensor_wrap(), which the caller keeps alive.
  *  - Threads: an inception_model is immutable once loaded and may be shared by any
  *    number of threads. An inception_session (activation memory and worker threads) is
- *    used by one thread at a time; create one per thread. Options, tensors and images
+ *    used by one thread at a time; create one per thread. A call on a session that
+ *    another thread is inside returns INCEPTION_ERR_BUSY at once and changes nothing
+ *    (see inception_session_free for a free during a call). Options, tensors and images
  *    are plain objects: not for concurrent mutation.
  *
  * A complete program (error checks shortened to keep it readable):
@@ -119,11 +121,16 @@ typedef enum inception_status {
     INCEPTION_ERR_MODEL_MISMATCH = 11,  /* object made for one model used with another */
     INCEPTION_ERR_BACKEND = 12,         /* unknown backend, bad vtable, backend failure */
     INCEPTION_ERR_IMAGE = 13,           /* corrupt or undecodable image bytes */
-    INCEPTION_ERR_IMAGE_TOO_LARGE = 14, /* image above the pixel limit (decompression bomb) */
+    INCEPTION_ERR_IMAGE_TOO_LARGE = 14, /* image above the pixel, decode-memory or JPEG
+                                         * scan limit (decompression bomb) */
     INCEPTION_ERR_NOT_FOUND = 15,       /* no such label, output, option or backend name */
     INCEPTION_ERR_BUFFER_TOO_SMALL = 16,
     INCEPTION_ERR_NOT_READY = 17,       /* asked for an output before a run produced it */
-    INCEPTION_ERR_INTERNAL = 18         /* a bug: please report it with the message */
+    INCEPTION_ERR_INTERNAL = 18,        /* a bug: please report it with the message */
+    INCEPTION_ERR_BUSY = 19,            /* session in use by another thread, or freed while
+                                         * this call was using it (see Sessions) */
+    INCEPTION_ERR_NUMERIC = 20          /* a non-finite value came out of finite input: the
+                                         * message names the output */
 } inception_status;
 
 /* A static English name for a status ("invalid argument"); never NULL. */
@@ -142,7 +149,8 @@ typedef enum inception_option {
     /* Model load. String: "auto" (default: best backend for this CPU, or the
      * INCEPTION_BACKEND environment variable), "ref", "simd", or a registered name. */
     INCEPTION_OPT_BACKEND = 1,
-    /* Session. Int: worker threads, 0 (default) = online cores. */
+    /* Session. Int: worker threads, 0 (default) = online cores (at most 256); any value
+     * up to 1024 works (more threads than cores only adds switching). */
     INCEPTION_OPT_THREADS = 2,
     /* Session. Int: bitmask of inception_output (default LOGITS|PROBABILITIES|FEATURES).*/
     INCEPTION_OPT_OUTPUTS = 3,
@@ -159,14 +167,21 @@ typedef enum inception_option {
     /* Session. Int 0/1: time every layer of each run (default 0); read the figures with
      * inception_session_profile(). */
     INCEPTION_OPT_PROFILE = 8,
+    /* Model load and session. Int: bytes of activation and scratch memory a session may
+     * plan for one input shape (what inception_session_memory() reports); a run whose
+     * shape needs more is INCEPTION_ERR_INPUT_SIZE before anything is allocated, and a
+     * model whose inception.input_size needs more for one image is refused at load.
+     * Default 4 GiB (1<<32); 0 = no limit. */
+    INCEPTION_OPT_MAX_SESSION_MEMORY = 9,
 
     /* Model load. String: path of a labels file, one label per line or a JSON list of
      * strings, UTF-8. It must hold CLASSES labels, or CLASSES - 1 for a 1001-class model
      * with label offset 1 (class 0 is then "background"). Replaces the file's labels. */
     INCEPTION_OPT_LABELS_FILE = 20,
     /* Model load. String "r,g,b": normalisation (network input = (pixel/255 - mean) / std)
-     * overriding the file's and the preset's. Values must be finite, std non-zero, and
-     * the normalised range of [0,255] pixels finite in float32. */
+     * overriding the file's and the preset's. Values must be finite, std in [1e-6, 1e6]
+     * and |mean| <= 1e6 (so the normalised range of [0,255] pixels stays finite, within
+     * about 1e12); otherwise the load fails with INVALID_ARGUMENT. */
     INCEPTION_OPT_MEAN = 21,
     INCEPTION_OPT_STD = 22,
     /* Session. String: comma-separated names of blocks whose outputs each run keeps, read
@@ -184,7 +199,17 @@ typedef enum inception_option {
     INCEPTION_OPT_EXIF_ORIENTATION = 101,
     /* Int: shortest side the consumer needs; lets the JPEG decoder scale in the DCT
      * domain to no less than this (default 0 = full decode). classify sets it itself. */
-    INCEPTION_OPT_DECODE_MIN_SIDE = 102
+    INCEPTION_OPT_DECODE_MIN_SIDE = 102,
+    /* Int, bytes: memory one decode may hold at once (default 1<<30 = 1 GiB): the pixels
+     * it returns, libjpeg's coefficient buffers (a whole image's worth for progressive
+     * and multi-scan JPEGs, even when DCT scaling shrinks the output) and work rows,
+     * libspng's buffers. Checked from the header before the large buffers are allocated;
+     * above it the decode fails with IMAGE_TOO_LARGE. Range [1, INT64_MAX]. */
+    INCEPTION_OPT_MAX_DECODE_MEMORY = 103,
+    /* Int: most scans a JPEG may have (default 500; a progressive photo has ~10). Every
+     * scan of a progressive JPEG passes over its coefficient buffer, so this bounds the
+     * decode time; more scans fail with IMAGE_TOO_LARGE. Range [1, 1<<20]. */
+    INCEPTION_OPT_MAX_JPEG_SCANS = 104
 } inception_option;
 
 INCEPTION_API inception_status inception_options_create(inception_options **out);
@@ -242,15 +267,22 @@ INCEPTION_API size_t inception_tensor_byte_size(const inception_tensor *tensor);
 typedef struct inception_model inception_model;
 
 /* Load a safetensors file with torchvision/timm tensor names. Options read: BACKEND,
- * POOL_INCLUDE_PAD, LABEL_OFFSET, PRESET, SKIP_CHECKSUM, LABELS_FILE, MEAN, STD;
- * `options` may be NULL. Errors name the offending tensor or header field in
- * inception_last_error(); a file that is not safetensors at all is named by its first
- * bytes ("not a safetensors file (starts with FF D8 FF, a JPEG?)").
+ * POOL_INCLUDE_PAD, LABEL_OFFSET, PRESET, SKIP_CHECKSUM, LABELS_FILE, MEAN, STD,
+ * MAX_SESSION_MEMORY; `options` may be NULL. Errors name the offending tensor or header
+ * field in inception_last_error(); a file that is not safetensors at all is named by its
+ * first bytes ("not a safetensors file (starts with FF D8 FF, a JPEG?)").
  * A file without fc.* loads as a feature extractor (INFO_HAS_FC 0, CLASSES 0): FEATURES
  * and named blocks work, logits, probabilities and classify give UNSUPPORTED. A file
  * without AuxLogits.* loads with INFO_HAS_AUX 0.
  * With the simd backends (and "auto"), an INCEPTION_SIMD_LEVEL environment value other
- * than "avx2" or "avx512" fails the load with INCEPTION_ERR_BACKEND. */
+ * than "avx2" or "avx512" fails the load with INCEPTION_ERR_BACKEND.
+ * The file is read into memory (not mapped), so another process truncating or rewriting
+ * it meanwhile gives INCEPTION_ERR_IO ("changed size") or a FORMAT/CHECKSUM error, never
+ * a signal. Anything but a regular file (a FIFO, socket, device, directory) is
+ * INCEPTION_ERR_IO at once, without blocking. Metadata is bounded: inception.input_size
+ * at most 2048 a side and within MAX_SESSION_MEMORY for one image (INPUT_SIZE if not);
+ * inception.std in [1e-6, 1e6] and |inception.mean| <= 1e6, so normalised pixels stay
+ * finite (FORMAT if not). */
 INCEPTION_API inception_status inception_model_load_file(const char *path,
                                                          const inception_options *options,
                                                          inception_model **out);
@@ -339,20 +371,32 @@ typedef enum inception_output {
 INCEPTION_API inception_status inception_session_create(const inception_model *model,
                                                         const inception_options *options,
                                                         inception_session **out);
+/* Freeing a session while another thread is inside a call on it does not free it under
+ * that call: free returns at once, later calls get INCEPTION_ERR_BUSY, and the call in
+ * progress frees the session as it finishes and returns INCEPTION_ERR_BUSY ("freed") in
+ * place of its result. Any use after that (or after a free of an idle session) is a use
+ * of freed memory, as with any handle; a second free during the first is ignored. */
 INCEPTION_API void inception_session_free(inception_session *session);
 /* Detail message of the session's last failure ("" if none). Valid until the next call
- * on the session. */
+ * on the session. A call refused with BUSY does not touch it (its message is in
+ * inception_last_error() only). */
 INCEPTION_API const char *inception_session_last_error(const inception_session *session);
 
 /* Run the network. `input` is float32, NCHW [N,3,H,W] or NHWC [N,H,W,3], N >= 1,
  * H and W >= 75, already normalised as the model expects (see the image calls below).
- * Activation memory is planned on the first run of each input shape and reused. */
+ * Activation memory is planned on the first run of each input shape and reused; a shape
+ * needing more than the session's MAX_SESSION_MEMORY is INCEPTION_ERR_INPUT_SIZE before
+ * anything is allocated. Every input value must be finite (INVALID_ARGUMENT names the
+ * first that is not). Every output is checked after the run: a NaN or infinity (weights
+ * so large that float32 overflows) is INCEPTION_ERR_NUMERIC naming the output and
+ * element, and the run keeps no outputs (NOT_READY). BUSY: see the Threads note. */
 INCEPTION_API inception_status inception_session_run(inception_session *session,
                                                      const inception_tensor *input);
 /* An output of the last successful run, borrowed: valid until the next run or the
  * session's free. NOT_READY before a run (or aux logits the last run could not compute);
  * NOT_FOUND if the output was not requested; UNSUPPORTED for logits or probabilities of
- * a model without fc. */
+ * a model without fc; BUSY while another thread is inside a call on the session (read
+ * outputs on the thread that ran). */
 INCEPTION_API inception_status inception_session_output(const inception_session *session,
                                                         inception_output which,
                                                         const inception_tensor **out);
@@ -394,7 +438,8 @@ typedef enum inception_pixel_format {
 } inception_pixel_format;
 
 /* Decode a JPEG or PNG (detected from its bytes). Options read: MAX_IMAGE_PIXELS,
- * EXIF_ORIENTATION, DECODE_MIN_SIDE; `options` may be NULL. */
+ * EXIF_ORIENTATION, DECODE_MIN_SIDE, MAX_DECODE_MEMORY, MAX_JPEG_SCANS; `options` may be
+ * NULL. classify reads the same keys from the session's options. */
 INCEPTION_API inception_status inception_image_decode_file(const char *path,
                                                            const inception_options *options,
                                                            inception_image **out);
@@ -429,7 +474,9 @@ INCEPTION_API inception_status inception_image_preprocess(const inception_model 
  * INVALID_ARGUMENT; a k larger than CLASSES is clamped to CLASSES, so `classes` and `probs`
  * need min(k, CLASSES) entries each (never more are written); *count receives how many
  * were written (min(k, CLASSES)). Labels come from inception_model_label() (a model
- * without labels still classifies). A model without fc gives INCEPTION_ERR_UNSUPPORTED. */
+ * without labels still classifies). A model without fc gives INCEPTION_ERR_UNSUPPORTED.
+ * The session is held for the whole call (BUSY for other threads meanwhile), and a run's
+ * NUMERIC status is passed on. */
 INCEPTION_API inception_status inception_session_classify(inception_session *session,
                                                           const void *data, size_t size,
                                                           int32_t k, int32_t *classes,

@@ -11,6 +11,7 @@
 
 #define INC_DEFAULT_OUTPUTS \
     (INCEPTION_OUTPUT_LOGITS | INCEPTION_OUTPUT_PROBABILITIES | INCEPTION_OUTPUT_FEATURES)
+#define INC_DEFAULT_MAX_SESSION_MEMORY ((int64_t)1 << 32)
 
 /* The defaults, for calls given NULL options. */
 const inception_options *inc_options_default(void);
