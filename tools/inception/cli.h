@@ -62,6 +62,7 @@ typedef struct cli_args {
     int progress;         /* -1 auto (stderr is a terminal), 0 never, 1 always */
     int64_t max_stream;   /* bytes read at most from a pipe or stdin */
     cli_strlist lists;    /* --files-from, in order */
+    int shard_i, shard_n; /* --shard I/N (shard_n 0: off) */
     cli_libopt *libopts;
     int n_libopts;
     char **files;         /* operands */
@@ -224,6 +225,8 @@ void cli_report_rate(const cli_args *a, const char *done, size_t ok, size_t tota
                      double seconds);
 /* A JSON string literal, escaped. */
 void cli_json_string(FILE *f, const char *s);
+/* Lower-case hex SHA-256 of a file's bytes into hex; 0 if it cannot be read (sha256.c). */
+int cli_sha256_file(const char *path, char hex[65]);
 /* The progress bar (stderr): start, update (rate-limited), and clear before other output. */
 typedef struct cli_progress {
     int enabled, drawn;

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <inception/inception.h>
@@ -49,7 +50,27 @@ typedef struct ctx {
     int npy;
     int64_t dim;
     float *row;
+    FILE *index;      /* --shard: the JSON Lines index being written, else NULL */
+    size_t first;     /* --shard: input position of this shard's first image */
 } ctx;
+
+/* One index line of a shard: the format inception.distributed writes and loads. */
+static void index_line(const ctx *c, const cli_item *it) {
+    const char *file = c->in->v[it->input].path;
+    char hex[65];
+    fprintf(c->index, "{\"i\": %zu, \"path\": ", c->first + it->input);
+    cli_json_string(c->index, file);
+    fputs(", \"sha256\": ", c->index);
+    if (strcmp(file, "-") && cli_sha256_file(file, hex)) fprintf(c->index, "\"%s\"", hex);
+    else fputs("null", c->index);
+    if (it->status == INCEPTION_OK) {
+        fputs(", \"status\": \"ok\", \"error\": null}\n", c->index);
+    } else {
+        fputs(", \"status\": \"error\", \"error\": ", c->index);
+        cli_json_string(c->index, it->message);
+        fputs("}\n", c->index);
+    }
+}
 
 static int on_batch(void *arg, cli_batch *b) {
     ctx *c = arg;
@@ -83,6 +104,7 @@ static int on_batch(void *arg, cli_batch *b) {
         } else {
             row = f + (size_t)it->slot * (size_t)c->dim;
         }
+        if (c->index) index_line(c, it);
         if (c->npy) {
             if (fwrite(row, sizeof(float), (size_t)c->dim, c->out) != (size_t)c->dim)
                 return EXIT_OUTPUT;
@@ -92,7 +114,42 @@ static int on_batch(void *arg, cli_batch *b) {
             fputc('\n', c->out);
         }
     }
-    return ferror(c->out) ? EXIT_OUTPUT : EXIT_OK;
+    return ferror(c->out) || (c->index && ferror(c->index)) ? EXIT_OUTPUT : EXIT_OK;
+}
+
+/* --shard I/N: keep inputs [I*n/N, (I+1)*n/N) (the split of inception.distributed). */
+static size_t keep_shard(const cli_args *a, cli_inputs *in) {
+    size_t n = in->n, lo = (size_t)a->shard_i * n / (size_t)a->shard_n,
+           hi = ((size_t)a->shard_i + 1) * n / (size_t)a->shard_n;
+    for (size_t i = 0; i < n; i++)
+        if (i < lo || i >= hi) free(in->v[i].path);
+    memmove(in->v, in->v + lo, (hi - lo) * sizeof *in->v);
+    in->n = hi - lo;
+    return lo;
+}
+
+/* Paths of a shard's files and their temporary names (renamed into place when done,
+ * .npy first: a shard whose .jsonl exists is complete). */
+typedef struct shard_files {
+    char npy[4096], jsonl[4096], npy_tmp[4200], jsonl_tmp[4200];
+} shard_files;
+
+static int shard_paths(const cli_args *a, shard_files *f) {
+    if (mkdir(a->out, 0777) != 0 && errno != EEXIST) {
+        fprintf(stderr, "%s: cannot create %s: %s\n", cli_prog, a->out, strerror(errno));
+        return 0;
+    }
+    int n1 = snprintf(f->npy, sizeof f->npy, "%s/shard-%05d-of-%05d.npy", a->out, a->shard_i,
+                      a->shard_n);
+    int n2 = snprintf(f->jsonl, sizeof f->jsonl, "%s/shard-%05d-of-%05d.jsonl", a->out,
+                      a->shard_i, a->shard_n);
+    if (n1 < 0 || n2 < 0 || (size_t)n1 >= sizeof f->npy || (size_t)n2 >= sizeof f->jsonl) {
+        fprintf(stderr, "%s: output directory name too long\n", cli_prog);
+        return 0;
+    }
+    snprintf(f->npy_tmp, sizeof f->npy_tmp, "%s.tmp-%ld", f->npy, (long)getpid());
+    snprintf(f->jsonl_tmp, sizeof f->jsonl_tmp, "%s.tmp-%ld", f->jsonl, (long)getpid());
+    return 1;
 }
 
 static int run(const cli_args *a) {
@@ -104,8 +161,31 @@ static int run(const cli_args *a) {
         return rc;
     }
     int npy = !strcmp(a->format, "npy");
-    FILE *out = stdout;
-    if (strcmp(a->out, "-")) {
+    FILE *out = stdout, *index = NULL;
+    size_t first = 0;
+    shard_files sf;
+    if (a->shard_n) {
+        if (!strcmp(a->out, "-") || !npy) {
+            fprintf(stderr, "%s: --shard writes .npy shards into a directory: give -o DIR "
+                            "(and --format npy)\n", cli_prog);
+            cli_inputs_free(&in);
+            return EXIT_USAGE;
+        }
+        first = keep_shard(a, &in);
+        if (!shard_paths(a, &sf)) {
+            cli_inputs_free(&in);
+            return EXIT_OUTPUT;
+        }
+        out = fopen(sf.npy_tmp, "wb");
+        index = out ? fopen(sf.jsonl_tmp, "w") : NULL;
+        if (!index) {
+            fprintf(stderr, "%s: cannot write in %s: %s\n", cli_prog, a->out, strerror(errno));
+            if (out) fclose(out);
+            remove(sf.npy_tmp);
+            cli_inputs_free(&in);
+            return EXIT_OUTPUT;
+        }
+    } else if (strcmp(a->out, "-")) {
         out = fopen(a->out, npy ? "wb" : "w");
         if (!out) {
             fprintf(stderr, "%s: cannot write %s: %s\n", cli_prog, a->out, strerror(errno));
@@ -126,11 +206,17 @@ static int run(const cli_args *a) {
                           NULL);
     if (rc != EXIT_OK) {
         if (out != stdout) fclose(out);
+        if (index) {
+            fclose(index);
+            remove(sf.npy_tmp);
+            remove(sf.jsonl_tmp);
+        }
         cli_inputs_free(&in);
         return rc;
     }
     if (cli_is_synthetic(m)) cli_warn_synthetic(path);
-    ctx c = {.a = a, .in = &in, .s = s, .out = out, .npy = npy, .dim = 2048};
+    ctx c = {.a = a, .in = &in, .s = s, .out = out, .npy = npy, .dim = 2048, .index = index,
+             .first = first};
     inception_model_info_int(m, INCEPTION_INFO_FEATURES, &c.dim);
     c.row = malloc(sizeof(float) * (size_t)c.dim);
     /* features decode at full resolution (the reference pipeline, no DCT scaling) */
@@ -147,6 +233,15 @@ static int run(const cli_args *a) {
         if (fclose(out) != 0) ok = 0;
     } else if (fflush(out) != 0) {
         ok = 0;
+    }
+    if (index) {
+        if (fclose(index) != 0) ok = 0;
+        /* a shard is published only whole: .npy, then the .jsonl that marks it done */
+        if (ok && rc == EXIT_OK &&
+            (rename(sf.npy_tmp, sf.npy) != 0 || rename(sf.jsonl_tmp, sf.jsonl) != 0))
+            ok = 0;
+        remove(sf.npy_tmp);
+        remove(sf.jsonl_tmp);
     }
     if (ok && rc == EXIT_OK)
         cli_report_rate(a, "embedded", stats.done - stats.failed, stats.done, stats.seconds);
@@ -170,6 +265,7 @@ const cli_command cli_cmd_features = {
     "little-endian [images, 2048] (not written to a terminal); csv: file,f0,...,f2047.\n"
     "Images decode at full resolution (no DCT scaling).",
     "inception features -o feats.npy photo1.jpg photo2.png\n"
-    "inception features --format=csv -r photos/ > feats.csv",
+    "inception features --format=csv -r photos/ > feats.csv\n"
+    "inception features --files-from list.txt --shard 3/40 -o shards/",
     run,
 };

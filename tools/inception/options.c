@@ -20,6 +20,17 @@ static int parse_size_hw(cli_args *a, const char *v) {
     return 1;
 }
 
+static int parse_shard(cli_args *a, const char *v) {
+    char slash, tail;
+    int i, n;
+    if (sscanf(v, "%d%c%d%c", &i, &slash, &n, &tail) != 3 || slash != '/' || n < 1 ||
+        n > 99999 || i < 0 || i >= n)
+        return 0;
+    a->shard_i = i;
+    a->shard_n = n;
+    return 1;
+}
+
 const cli_option cli_options[] = {
     {"help", 'h', NULL, "*", CLI_HELP, 0, 0, 0, NULL, NULL, 0, NULL,
      "show this help and exit"},
@@ -33,6 +44,10 @@ const cli_option cli_options[] = {
      "one JSON object per image (JSON Lines, stable schema)"},
     {"format", 0, "npy|csv", "features", CLI_CHOICE, F(format), 0, 0, "npy|csv", NULL, 0,
      "npy", "output format"},
+    {"shard", 0, "I/N", "features", CLI_CUSTOM, 0, 0, 0, NULL, parse_shard, 0, NULL,
+     "embed only shard I of N of the inputs (0 <= I < N; inputs [I*n/N, (I+1)*n/N)) into "
+     "the directory -o DIR as shard-IIIII-of-NNNNN.npy + .jsonl, the format of "
+     "inception.distributed (docs/distributed.md)"},
     {"output", 'o', "FILE", "features", CLI_STRING, F(out), 0, 0, NULL, NULL, 0, "-",
      "where to write the features ('-': stdout)"},
     {"recursive", 'r', NULL, "classify features", CLI_FLAG, F(recursive), 1, 0, NULL, NULL,
