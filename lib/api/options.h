@@ -1,38 +1,16 @@
-/* The options bag as the rest of the library reads it. */
+/* The options bag as the API layer reads it: defaults, and the translation into the plain
+ * settings the lower layers take (inc_decode_opts for lib/image). */
 #ifndef INC_OPTIONS_H
 #define INC_OPTIONS_H
 
 #include <stdint.h>
 
+#include "common/options.h"
+#include "image/image.h"
 #include "inception/inception.h"
-
-/* Trainer settings (keys 300-399; lib/api/options_train.c). Strings owned, NULL = default. */
-typedef struct inc_train_opts {
-    int64_t classes, seed, batch, epoch_size, views, input_size;
-    double lr, lr_decay, lr_decay_epochs, momentum, rms_decay, epsilon, weight_decay;
-    double clip_norm, ema_decay, smoothing, crop_scale[2], crop_ratio[2], val_fraction;
-    char *labels, *optimizer, *schedule, *eps_placement, *base_model, *augment;
-    char *cache_dir, *data, *val_data;
-} inc_train_opts;
-
-struct inception_options {
-    char *backend;            /* NULL = "auto" */
-    int64_t threads;          /* 0 = online cores */
-    int64_t outputs;          /* bitmask of inception_output */
-    int64_t pool_include_pad; /* -1 = from the file */
-    int64_t label_offset;     /* -1 = from the file */
-    char *preset;             /* NULL = from the file */
-    int64_t skip_checksum;
-    int64_t profile;
-    int64_t max_image_pixels;
-    int64_t exif_orientation;
-    int64_t decode_min_side;
-    inc_train_opts train;
-};
 
 #define INC_DEFAULT_OUTPUTS \
     (INCEPTION_OUTPUT_LOGITS | INCEPTION_OUTPUT_PROBABILITIES | INCEPTION_OUTPUT_FEATURES)
-#define INC_DEFAULT_MAX_PIXELS ((int64_t)1 << 28)
 
 #define INC_TRAIN_OPTS_DEFAULT                                                              \
     {.classes = 0, .seed = 0, .batch = 32, .epoch_size = 0, .views = 4, .input_size = 0,     \
@@ -51,5 +29,8 @@ inception_status inc_train_opts_copy(inc_train_opts *dst, const inc_train_opts *
 
 /* The defaults, for calls given NULL options. */
 const inception_options *inc_options_default(void);
+
+/* Decode-time settings of an options bag (NULL: the defaults). */
+void inc_decode_opts_from(const inception_options *opts, inc_decode_opts *out);
 
 #endif

@@ -1,0 +1,35 @@
+/* The fields behind the public options handle: plain values any layer may read (the model
+ * layer reads its overrides here). Creation, setters and defaults belong to lib/api
+ * (api/options.h). */
+#ifndef INC_COMMON_OPTIONS_H
+#define INC_COMMON_OPTIONS_H
+
+#include <stdint.h>
+
+#include "inception/inception.h"
+
+/* Trainer settings (keys 300-399; lib/api/options_train.c). Strings owned, NULL = default. */
+typedef struct inc_train_opts {
+    int64_t classes, seed, batch, epoch_size, views, input_size;
+    double lr, lr_decay, lr_decay_epochs, momentum, rms_decay, epsilon, weight_decay;
+    double clip_norm, ema_decay, smoothing, crop_scale[2], crop_ratio[2], val_fraction;
+    char *labels, *optimizer, *schedule, *eps_placement, *base_model, *augment;
+    char *cache_dir, *data, *val_data;
+} inc_train_opts;
+
+struct inception_options {
+    char *backend;            /* NULL = "auto" */
+    int64_t threads;          /* 0 = online cores */
+    int64_t outputs;          /* bitmask of inception_output */
+    int64_t pool_include_pad; /* -1 = from the file */
+    int64_t label_offset;     /* -1 = from the file */
+    char *preset;             /* NULL = from the file */
+    int64_t skip_checksum;
+    int64_t profile;
+    int64_t max_image_pixels;
+    int64_t exif_orientation;
+    int64_t decode_min_side;
+    inc_train_opts train;
+};
+
+#endif
