@@ -59,7 +59,21 @@ int cli_parse_args(int argc, char **argv, int first, cli_args *a) {
                 goto bad_value;
         } else if (!strcmp(s, "--batch") && v) {
             if (!cli_parse_int(v, 1, 4096, &a->batch)) goto bad_value;
-        } else if (!strcmp(s, "--runs") && v) {
+            a->batch_given = 1;
+        } else if (!strcmp(s, "--epochs") && v) {
+            if (!cli_parse_int(v, 1, 1000000, &a->epochs)) goto bad_value;
+        } else if (!strcmp(s, "--lr") && v) a->lr = v;
+        else if (!strcmp(s, "--smoothing") && v) a->smoothing = v;
+        else if (!strcmp(s, "--clip") && v) a->clip = v;
+        else if (!strcmp(s, "--ema") && v) a->ema = v;
+        else if (!strcmp(s, "--val") && v) a->val = v;
+        else if (!strcmp(s, "--seed") && v) a->seed = v;
+        else if (!strcmp(s, "--augment") && v) a->augment = v;
+        else if (!strcmp(s, "--resume") && v) a->resume = v;
+        else if (!strcmp(s, "--plot") && v) a->plot = v;
+        else if (!strcmp(s, "--optimizer") && v) a->optimizer = v;
+        else if (!strcmp(s, "--cache") && v) a->cache = v;
+        else if (!strcmp(s, "--runs") && v) {
             if (!cli_parse_int(v, 1, 1000000, &a->runs)) goto bad_value;
         } else {
             takes = 0;

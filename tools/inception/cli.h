@@ -38,6 +38,11 @@ typedef struct cli_args {
     int profile;
     char **files;
     int n_files;
+    /* train (train.c); numbers kept as text and parsed there */
+    int batch_given;
+    int epochs;
+    const char *lr, *smoothing, *clip, *ema, *val, *seed;
+    const char *augment, *resume, *plot, *optimizer, *cache;
 } cli_args;
 
 /* A subcommand: its name, its usage (lines after "inception ", continuation lines indented

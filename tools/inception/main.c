@@ -6,6 +6,7 @@
  *   inception info MODEL
  *   inception bench [--model M] [--size HxW] [--batch N] [--threads T] [--backend B]
  *                   [--runs R] [--profile]
+ *   inception train DATA_DIR --model BASE -o OUT.safetensors [--epochs N] [--batch 32] ...
  * docs/cli.md documents the output formats (the JSON schema is stable) and exit codes.
  * Uses only the public API.
  */
@@ -19,7 +20,7 @@
 
 /* The subcommands, in the order usage lists them. Adding one: X(name) here, a file
  * name.c defining `const cli_command cli_cmd_name`, and that file in meson.build. */
-#define CLI_COMMANDS(X) X(classify) X(features) X(info) X(bench)
+#define CLI_COMMANDS(X) X(classify) X(features) X(info) X(bench) X(train)
 
 #define CLI_DECLARE(name) extern const cli_command cli_cmd_##name;
 CLI_COMMANDS(CLI_DECLARE)
