@@ -63,11 +63,11 @@ SETTINGS = {
     "cache_dir": (326, "s"), "data": (327, "s"), "val_data": (328, "s"), "input_size": (329, "i"),
     "threads": (2, "i"),
 }
-_INFO = {"classes": 1, "step": 2, "examples": 3, "epoch": 4, "lr": 5, "epoch_size": 6,
+_INFO = {"classes": 1, "steps_done": 2, "examples": 3, "epoch": 4, "lr": 5, "epoch_size": 6,
          "steps_per_epoch": 7, "train_size": 8, "val_size": 9, "skipped_count": 10,
          "eval_count": 11, "eval_loss": 12, "eval_top1": 13, "eval_top5": 14,
          "cache_hits": 15, "cache_misses": 16, "last_loss": 17, "grad_norm": 18}
-_INTEGRAL = {"classes", "step", "examples", "epoch_size", "steps_per_epoch", "train_size",
+_INTEGRAL = {"classes", "steps_done", "examples", "epoch_size", "steps_per_epoch", "train_size",
              "val_size", "skipped_count", "eval_count", "cache_hits", "cache_misses"}
 _declared = set()
 
@@ -134,7 +134,14 @@ class Trainer(_Closable):
             raise error_for(st, (msg or b"").decode("utf-8", "replace"), name.decode() if name else None)
 
     def _tensor(self, data):
-        return data if isinstance(data, Tensor) else Tensor.wrap(data, library=self._lib)
+        if isinstance(data, Tensor):
+            return data
+        shape = None
+        if not hasattr(data, "shape"):  # a flat float32 buffer: rows of 2048 features
+            mv = memoryview(data)
+            if mv.ndim == 1 and mv.format.lstrip("@=<") == "f" and len(mv) % 2048 == 0:
+                shape = (len(mv) // 2048, 2048)
+        return Tensor.wrap(data, shape, library=self._lib)
 
     @staticmethod
     def _labels(labels, n):
