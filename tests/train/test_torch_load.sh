@@ -5,6 +5,8 @@
 # usage: test_torch_load.sh INCEPTION-MAKE-MODEL LIBINCEPTION.so
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 /usr/bin/python3 -c "import torch, torchvision, numpy" 2>/dev/null || { echo "SKIP: no torch/torchvision in /usr/bin/python3"; exit 77; }
+# a sanitizer build cannot be dlopen'ed into an uninstrumented python
+if ldd "$2" 2>/dev/null | grep -Eq 'lib(asan|tsan|ubsan)'; then echo "SKIP: sanitizer build"; exit 77; fi
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
 "$1" "$TMP/base.safetensors" >/dev/null || exit 1
