@@ -70,7 +70,10 @@ def main():
     ap.add_argument("--clip", type=float, default=2.0)
     ap.add_argument("--momentum", type=float, default=-1)
     ap.add_argument("--schedule", default="exponential")
+    ap.add_argument("--epsilon", type=float, default=1.0)
+    ap.add_argument("--placement", default="tf", help="RMSProp epsilon placement: tf or pytorch")
     ap.add_argument("--C", type=float, default=1.0, help="LogisticRegression's C")
+    ap.add_argument("--lr-iter", type=int, default=1000, help="LogisticRegression's max_iter")
     ap.add_argument("--threads", type=int, default=0)
     ap.add_argument("--workdir", default=None)
     args = ap.parse_args()
@@ -104,7 +107,8 @@ def main():
                                 lr=args.lr, ema_decay=args.ema, label_smoothing=args.smoothing,
                                 batch=args.batch, epoch_size=len(ftr), input_size=args.size,
                                 weight_decay=args.weight_decay, clip_norm=args.clip,
-                                momentum=args.momentum, schedule=args.schedule)
+                                momentum=args.momentum, schedule=args.schedule,
+                                epsilon=args.epsilon, epsilon_placement=args.placement)
     rng = np.random.default_rng(0)
     head_times = []
     for e in range(args.epochs):
@@ -121,13 +125,13 @@ def main():
 
     from sklearn.linear_model import LogisticRegression
     t0 = time.time()
-    lr = LogisticRegression(C=args.C, max_iter=3000).fit(ftr, ytr)
+    lr = LogisticRegression(C=args.C, max_iter=args.lr_iter).fit(ftr, ytr)
     acc_lr = lr.score(fva, yva)
     t_lr = time.time() - t0
     print()
     print("settings: %s" % " ".join("%s=%s" % kv for kv in sorted(vars(args).items())))
-    print("validation top-1: trainer %.4f, sklearn LogisticRegression(C=%g) %.4f (%.1f s), chance 0.1000"
-          % (r["top1"], args.C, acc_lr, t_lr))
+    print("validation top-1: trainer %.4f, sklearn LogisticRegression(C=%g, %d iterations) %.4f "
+          "(%.1f s), chance 0.1000" % (r["top1"], args.C, int(np.max(lr.n_iter_)), acc_lr, t_lr))
     print("difference: %+.2f points" % (100 * (r["top1"] - acc_lr)))
     print("time per epoch: features %.1f s (first run; 0 with the cache) vs head %.2f s"
           % (t_feat, np.mean(head_times)))
