@@ -119,7 +119,8 @@ typedef enum inception_status {
     INCEPTION_ERR_MODEL_MISMATCH = 11,  /* object made for one model used with another */
     INCEPTION_ERR_BACKEND = 12,         /* unknown backend, bad vtable, backend failure */
     INCEPTION_ERR_IMAGE = 13,           /* corrupt or undecodable image bytes */
-    INCEPTION_ERR_IMAGE_TOO_LARGE = 14, /* image above the pixel limit (decompression bomb) */
+    INCEPTION_ERR_IMAGE_TOO_LARGE = 14, /* image above the pixel, decode-memory or JPEG
+                                         * scan limit (decompression bomb) */
     INCEPTION_ERR_NOT_FOUND = 15,       /* no such label, output, option or backend name */
     INCEPTION_ERR_BUFFER_TOO_SMALL = 16,
     INCEPTION_ERR_NOT_READY = 17,       /* asked for an output before a run produced it */
@@ -187,6 +188,16 @@ typedef enum inception_option {
     /* Int: shortest side the consumer needs; lets the JPEG decoder scale in the DCT
      * domain to no less than this (default 0 = full decode). classify sets it itself. */
     INCEPTION_OPT_DECODE_MIN_SIDE = 102,
+    /* Int, bytes: memory one decode may hold at once (default 1<<30 = 1 GiB): the pixels
+     * it returns, libjpeg's coefficient buffers (a whole image's worth for progressive
+     * and multi-scan JPEGs, even when DCT scaling shrinks the output) and work rows,
+     * libspng's buffers. Checked from the header before the large buffers are allocated;
+     * above it the decode fails with IMAGE_TOO_LARGE. Range [1, INT64_MAX]. */
+    INCEPTION_OPT_MAX_DECODE_MEMORY = 103,
+    /* Int: most scans a JPEG may have (default 500; a progressive photo has ~10). Every
+     * scan of a progressive JPEG passes over its coefficient buffer, so this bounds the
+     * decode time; more scans fail with IMAGE_TOO_LARGE. Range [1, 1<<20]. */
+    INCEPTION_OPT_MAX_JPEG_SCANS = 104,
 
     /* Training (300-399), read by inception_trainer_create; docs/training.md has the
      * recipe. "Number" keys are set with inception_options_set_double. */
@@ -466,7 +477,8 @@ typedef enum inception_pixel_format {
 } inception_pixel_format;
 
 /* Decode a JPEG or PNG (detected from its bytes). Options read: MAX_IMAGE_PIXELS,
- * EXIF_ORIENTATION, DECODE_MIN_SIDE; `options` may be NULL. */
+ * EXIF_ORIENTATION, DECODE_MIN_SIDE, MAX_DECODE_MEMORY, MAX_JPEG_SCANS; `options` may be
+ * NULL. classify reads the same keys from the session's options. */
 INCEPTION_API inception_status inception_image_decode_file(const char *path,
                                                            const inception_options *options,
                                                            inception_image **out);
@@ -497,10 +509,11 @@ INCEPTION_API inception_status inception_image_preprocess(const inception_model 
                                                           inception_tensor *batch,
                                                           int64_t index);
 
-/* Encoded image bytes to the k most probable classes, best first. `classes` and `probs`
- * hold k entries each; *count receives how many were written (min(k, CLASSES)).
- * Labels come from inception_model_label() (a model without labels still classifies).
- * A model without fc gives INCEPTION_ERR_UNSUPPORTED. */
+/* Encoded image bytes to the k most probable classes, best first. k < 1 is
+ * INVALID_ARGUMENT; a k larger than CLASSES is clamped to CLASSES, so `classes` and `probs`
+ * need min(k, CLASSES) entries each (never more are written); *count receives how many
+ * were written (min(k, CLASSES)). Labels come from inception_model_label() (a model
+ * without labels still classifies). A model without fc gives INCEPTION_ERR_UNSUPPORTED. */
 INCEPTION_API inception_status inception_session_classify(inception_session *session,
                                                           const void *data, size_t size,
                                                           int32_t k, int32_t *classes,

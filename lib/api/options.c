@@ -16,6 +16,8 @@ static const inception_options defaults = {
     .max_image_pixels = INC_DEFAULT_MAX_PIXELS,
     .exif_orientation = 1,
     .decode_min_side = 0,
+    .max_decode_memory = INC_DEFAULT_MAX_DECODE_MEMORY,
+    .max_jpeg_scans = INC_DEFAULT_MAX_JPEG_SCANS,
     .train = INC_TRAIN_OPTS_DEFAULT,
 };
 
@@ -30,6 +32,11 @@ void inc_decode_opts_from(const inception_options *opts, inc_decode_opts *out) {
                         ? (int32_t)(opts->decode_min_side > INT32_MAX ? INT32_MAX
                                                                       : opts->decode_min_side)
                         : 0;
+    out->max_memory = opts->max_decode_memory > 0 ? opts->max_decode_memory
+                                                  : INC_DEFAULT_MAX_DECODE_MEMORY;
+    out->max_scans = opts->max_jpeg_scans > 0 && opts->max_jpeg_scans <= INC_MAX_JPEG_SCANS_LIMIT
+                         ? (int32_t)opts->max_jpeg_scans
+                         : INC_DEFAULT_MAX_JPEG_SCANS;
 }
 
 INCEPTION_API inception_status inception_options_create(inception_options **out) {
@@ -83,6 +90,12 @@ INCEPTION_API inception_status inception_options_set_int(inception_options *o,
         st = range(v, 0, 1, "EXIF_ORIENTATION"); slot = &o->exif_orientation; break;
     case INCEPTION_OPT_DECODE_MIN_SIDE:
         st = range(v, 0, 1 << 30, "DECODE_MIN_SIDE"); slot = &o->decode_min_side; break;
+    case INCEPTION_OPT_MAX_DECODE_MEMORY:
+        st = range(v, 1, INT64_MAX, "MAX_DECODE_MEMORY"); slot = &o->max_decode_memory; break;
+    case INCEPTION_OPT_MAX_JPEG_SCANS:
+        st = range(v, 1, INC_MAX_JPEG_SCANS_LIMIT, "MAX_JPEG_SCANS");
+        slot = &o->max_jpeg_scans;
+        break;
     case INCEPTION_OPT_BACKEND:
     case INCEPTION_OPT_PRESET:
     case INCEPTION_OPT_LABELS_FILE:
@@ -129,7 +142,8 @@ INCEPTION_API inception_status inception_options_set_string(inception_options *o
     case INCEPTION_OPT_THREADS: case INCEPTION_OPT_OUTPUTS: case INCEPTION_OPT_POOL_INCLUDE_PAD:
     case INCEPTION_OPT_LABEL_OFFSET: case INCEPTION_OPT_SKIP_CHECKSUM: case INCEPTION_OPT_PROFILE:
     case INCEPTION_OPT_MAX_IMAGE_PIXELS: case INCEPTION_OPT_EXIF_ORIENTATION:
-    case INCEPTION_OPT_DECODE_MIN_SIDE:
+    case INCEPTION_OPT_DECODE_MIN_SIDE: case INCEPTION_OPT_MAX_DECODE_MEMORY:
+    case INCEPTION_OPT_MAX_JPEG_SCANS:
         return inc_error(INCEPTION_ERR_INVALID_ARGUMENT, "option %d takes an integer", (int)key);
     default:
         if (key >= 300 && key <= 399) return inc_train_opt_set_string(&o->train, key, value);

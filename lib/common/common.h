@@ -44,6 +44,12 @@ void inc_free_aligned(void *ptr);
 int64_t inc_alloc_fail_after(int64_t count);
 /* Testing: blocks allocated through these functions and not yet freed. */
 int64_t inc_alloc_live(void);
+/* Bytes held through these functions plus those noted by inc_alloc_note (memory a
+ * third-party library allocates itself, such as libjpeg's pools), and their peak since
+ * the last inc_alloc_peak_bytes(1). For accounting only: nothing is refused here. */
+void inc_alloc_note(int64_t delta);
+int64_t inc_alloc_live_bytes(void);
+int64_t inc_alloc_peak_bytes(int reset);
 
 /* Overflow-checked size arithmetic: return 0 on overflow. */
 static inline int inc_mul_size(size_t a, size_t b, size_t *out) {

@@ -29,6 +29,8 @@ struct inception_options {
     int64_t max_image_pixels;
     int64_t exif_orientation;
     int64_t decode_min_side;
+    int64_t max_decode_memory;
+    int64_t max_jpeg_scans;
     char *labels_file;        /* NULL = the file's labels */
     char *mean, *std;         /* NULL = from the file / preset; "r,g,b" (checked at load) */
     char *extra_outputs;      /* NULL = none; comma-separated block names */

@@ -40,16 +40,24 @@ static void coeffs_free(coeffs *c) {
 }
 
 /* Coefficients for output samples [first, first + count) of an in_size -> out_size
- * resize. */
-static inception_status coeffs_make(int32_t in_size, int32_t out_size, int32_t first,
+ * resize. out_size and first are 64-bit (see inc_resample_pil); every tap index is
+ * clamped to the image in double before it becomes an integer. */
+static inception_status coeffs_make(int32_t in_size, int64_t out_size, int64_t first,
                                     int32_t count, inc_filter f, coeffs *c) {
     double scale = (double)in_size / (double)out_size;
     double fscale = scale < 1.0 ? 1.0 : scale;
     double support = (f == INC_FILTER_BILINEAR ? 1.0 : 2.0) * fscale;
-    int32_t ksize = (int32_t)ceil(support) * 2 + 1;
+    /* Pillow's ceil(support) * 2 + 1, but a sample never has more taps than the image
+     * has pixels, and support can be huge when out_size is tiny */
+    double kd = ceil(support) * 2 + 1;
+    int32_t ksize = kd < (double)in_size ? (int32_t)kd : in_size;
     c->ksize = ksize;
+    size_t kbytes;
+    if (!inc_mul_size((size_t)count * sizeof(int32_t), (size_t)ksize, &kbytes))
+        return inc_error(INCEPTION_ERR_OUT_OF_MEMORY, "resample coefficients (%d taps)",
+                         (int)ksize);
     c->bounds = inc_malloc((size_t)count * 2 * sizeof(int32_t));
-    c->k = inc_malloc((size_t)count * (size_t)ksize * sizeof(int32_t));
+    c->k = inc_malloc(kbytes);
     double *w = inc_malloc((size_t)ksize * sizeof(double));
     if (!c->bounds || !c->k || !w) {
         inc_free(w);
@@ -59,12 +67,13 @@ static inception_status coeffs_make(int32_t in_size, int32_t out_size, int32_t f
     }
     double ss = 1.0 / fscale;
     for (int32_t i = 0; i < count; i++) {
-        double center = (first + i + 0.5) * scale;
-        int32_t xmin = (int32_t)(center - support + 0.5);
-        if (xmin < 0) xmin = 0;
-        int32_t xmax = (int32_t)(center + support + 0.5);
-        if (xmax > in_size) xmax = in_size;
+        double center = ((double)(first + i) + 0.5) * scale;
+        /* Pillow's (int) truncation of values clamped to [0, in_size] first */
+        double lo = center - support + 0.5, hi = center + support + 0.5;
+        int32_t xmin = lo > 0.0 ? (lo < (double)in_size ? (int32_t)lo : in_size) : 0;
+        int32_t xmax = hi > 0.0 ? (hi < (double)in_size ? (int32_t)hi : in_size) : 0;
         xmax -= xmin;
+        if (xmax > ksize) xmax = ksize;
         double sum = 0.0;
         for (int32_t x = 0; x < xmax; x++) {
             w[x] = filter_eval(f, (x + xmin - center + 0.5) * ss);
@@ -88,8 +97,8 @@ static inline uint8_t clip8(int32_t acc) {
     return (uint8_t)(v < 0 ? 0 : v > 255 ? 255 : v);
 }
 
-inception_status inc_resample_pil(const uint8_t *src, int32_t w, int32_t h, int32_t out_w,
-                                  int32_t out_h, int32_t x0, int32_t y0, int32_t cw,
+inception_status inc_resample_pil(const uint8_t *src, int32_t w, int32_t h, int64_t out_w,
+                                  int64_t out_h, int64_t x0, int64_t y0, int32_t cw,
                                   int32_t ch, inc_filter filter, uint8_t *dst) {
     coeffs hc = {0}, vc = {0};
     uint8_t *tmp = NULL;
@@ -104,9 +113,9 @@ inception_status inc_resample_pil(const uint8_t *src, int32_t w, int32_t h, int3
         if (vc.bounds[2 * i] + vc.bounds[2 * i + 1] > ylast)
             ylast = vc.bounds[2 * i] + vc.bounds[2 * i + 1];
     }
-    if (!need_v) {
-        yfirst = y0;
-        ylast = y0 + ch;
+    if (!need_v) { /* out_h == h: y0 + ch <= h */
+        yfirst = (int32_t)y0;
+        ylast = (int32_t)y0 + ch;
     }
     int32_t rows = ylast - yfirst;
     const uint8_t *mid;     /* rows [yfirst, ylast) of the horizontal result */
@@ -144,7 +153,7 @@ inception_status inc_resample_pil(const uint8_t *src, int32_t w, int32_t h, int3
     } else {
         mid = src + (size_t)yfirst * w * 3;
         mid_stride = (size_t)w * 3;
-        mid_x0 = x0;
+        mid_x0 = (int32_t)x0; /* out_w == w: x0 + cw <= w */
     }
     for (int32_t y = 0; y < ch; y++) {
         uint8_t *d = dst + (size_t)y * cw * 3;
