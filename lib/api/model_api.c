@@ -1,4 +1,5 @@
 #include <pthread.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "api/handles.h"
@@ -97,9 +98,19 @@ INCEPTION_API inception_status inception_model_load_file(const char *path,
     inc_file_buf buf;
     inception_status st = inc_file_read(path, &buf);
     if (st) return st;
-    st = load(buf.data, buf.size, options, out);
+    inception_model *m = NULL;
+    st = load(buf.data, buf.size, options, &m);
     inc_file_release(&buf);
-    return st;
+    if (st) return st;
+    /* The path is only a hint for a later save (which checks the CRC), so a failure to
+     * resolve or copy it leaves it unset rather than failing the load. */
+    char *abs = realpath(path, NULL);
+    if (abs) {
+        m->source_path = inc_strdup(abs);
+        free(abs);
+    }
+    *out = m;
+    return INCEPTION_OK;
 }
 
 void inc_model_retain(const inception_model *model) {
@@ -111,6 +122,7 @@ void inc_model_release(const inception_model *cm) {
     if (atomic_fetch_sub(&m->refs, 1) != 1) return;
     inc_net_free(&m->net, m->backend);
     inc_config_free(&m->cfg);
+    inc_free(m->source_path);
     inc_free(m);
 }
 

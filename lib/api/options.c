@@ -19,6 +19,7 @@ static const inception_options defaults = {
     .max_decode_memory = INC_DEFAULT_MAX_DECODE_MEMORY,
     .max_jpeg_scans = INC_DEFAULT_MAX_JPEG_SCANS,
     .max_session_memory = INC_DEFAULT_MAX_SESSION_MEMORY,
+    .train = INC_TRAIN_OPTS_DEFAULT,
 };
 
 const inception_options *inc_options_default(void) { return &defaults; }
@@ -57,6 +58,7 @@ INCEPTION_API void inception_options_free(inception_options *o) {
     inc_free(o->mean);
     inc_free(o->std);
     inc_free(o->extra_outputs);
+    inc_train_opts_free(&o->train);
     inc_free(o);
 }
 
@@ -105,6 +107,7 @@ INCEPTION_API inception_status inception_options_set_int(inception_options *o,
     case INCEPTION_OPT_EXTRA_OUTPUTS:
         return inc_error(INCEPTION_ERR_INVALID_ARGUMENT, "option %d takes a string", (int)key);
     default:
+        if (key >= 300 && key <= 399) return inc_train_opt_set_int(&o->train, key, v);
         return inc_error(INCEPTION_ERR_NOT_FOUND, "unknown option %d", (int)key);
     }
     if (st == INCEPTION_OK) *slot = v;
@@ -147,6 +150,7 @@ INCEPTION_API inception_status inception_options_set_string(inception_options *o
     case INCEPTION_OPT_MAX_SESSION_MEMORY:
         return inc_error(INCEPTION_ERR_INVALID_ARGUMENT, "option %d takes an integer", (int)key);
     default:
+        if (key >= 300 && key <= 399) return inc_train_opt_set_string(&o->train, key, value);
         return inc_error(INCEPTION_ERR_NOT_FOUND, "unknown option %d", (int)key);
     }
     if (!value[0]) return inc_error(INCEPTION_ERR_INVALID_ARGUMENT, "empty value for option %d", (int)key);
@@ -155,4 +159,12 @@ INCEPTION_API inception_status inception_options_set_string(inception_options *o
     inc_free(*slot);
     *slot = copy;
     return INCEPTION_OK;
+}
+
+INCEPTION_API inception_status inception_options_set_double(inception_options *o,
+                                                            inception_option key, double v) {
+    inc_error_clear();
+    if (!o) return inc_error(INCEPTION_ERR_INVALID_ARGUMENT, "options is NULL");
+    if (key >= 300 && key <= 399) return inc_train_opt_set_double(&o->train, key, v);
+    return inc_error(INCEPTION_ERR_INVALID_ARGUMENT, "option %d does not take a number", (int)key);
 }

@@ -179,6 +179,7 @@ INCEPTION_API inception_status inception_session_create(const inception_model *m
     /* not owned, and not needed after create */
     s->opts.backend = s->opts.preset = s->opts.labels_file = NULL;
     s->opts.mean = s->opts.std = s->opts.extra_outputs = NULL;
+    memset(&s->opts.train, 0, sizeof s->opts.train); /* trainer settings: not the session's */
     s->outputs = opts->outputs;
     if (opts->extra_outputs) {
         inception_status st = parse_extra_outputs(s, opts->extra_outputs);

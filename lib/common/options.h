@@ -8,6 +8,15 @@
 
 #include "inception/inception.h"
 
+/* Trainer settings (keys 300-399; lib/api/options_train.c). Strings owned, NULL = default. */
+typedef struct inc_train_opts {
+    int64_t classes, seed, batch, epoch_size, views, input_size;
+    double lr, lr_decay, lr_decay_epochs, momentum, rms_decay, epsilon, weight_decay;
+    double clip_norm, ema_decay, smoothing, crop_scale[2], crop_ratio[2], val_fraction;
+    char *labels, *optimizer, *schedule, *eps_placement, *base_model, *augment;
+    char *cache_dir, *data, *val_data;
+} inc_train_opts;
+
 struct inception_options {
     char *backend;            /* NULL = "auto" */
     int64_t threads;          /* 0 = online cores */
@@ -26,6 +35,7 @@ struct inception_options {
     char *labels_file;        /* NULL = the file's labels */
     char *mean, *std;         /* NULL = from the file / preset; "r,g,b" (checked at load) */
     char *extra_outputs;      /* NULL = none; comma-separated block names */
+    inc_train_opts train;
 };
 
 #endif

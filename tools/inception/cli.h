@@ -67,6 +67,11 @@ typedef struct cli_args {
     int n_libopts;
     char **files;         /* operands */
     int n_files;
+    /* train (train.c); numbers kept as text and parsed there */
+    int batch_given;
+    int epochs;
+    const char *lr, *smoothing, *clip, *ema, *val, *seed;
+    const char *augment, *resume, *plot, *optimizer, *cache;
 } cli_args;
 
 /* A subcommand: name, one-line summary, operands, a paragraph, an example, and what runs
