@@ -35,6 +35,7 @@ if [ ! -f "$MODEL" ]; then
     { echo "cannot make the test model" >&2; exit 2; }
 fi
 export INCEPTION_LIBRARY=$LIB INCEPTION_TEST_MODEL=$MODEL
+export INCEPTION_TEST_CLI=$BUILD/tools/inception/inception
 export PYTHONDONTWRITEBYTECODE=1  # keep the source tree clean
 export INCEPTION_TEST_IMAGES=${INCEPTION_TEST_IMAGES:-$SRC/tests/image/data}
 

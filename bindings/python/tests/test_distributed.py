@@ -143,6 +143,50 @@ class InProcess(unittest.TestCase):
         self.assertEqual(s["errors"], 1)
 
 
+CLI = os.environ.get("INCEPTION_TEST_CLI", "")
+
+
+@needs_dask
+@needs_model
+@unittest.skipUnless(CLI and os.path.exists(CLI), "set INCEPTION_TEST_CLI to the inception command")
+class CliShards(unittest.TestCase):
+    """`inception features --shard I/N` writes shards that load() reads like a Dask job's."""
+
+    def test_cli_shards_equal_in_process(self):
+        import subprocess
+        tmp = tempfile.mkdtemp()
+        try:
+            paths, bad = corpus(tmp)
+            listfile = os.path.join(tmp, "list.txt")
+            with open(listfile, "w") as f:
+                f.write("\n".join(paths) + "\n")
+            out = os.path.join(tmp, "cli")
+            codes = []
+            for i in range(3):
+                r = subprocess.run([CLI, "features", "--model", support.MODEL_PATH, "--threads",
+                                    "1", "--backend", support.backend(), "--files-from",
+                                    listfile, "--shard", "%d/3" % i, "-o", out, "-q"],
+                                   capture_output=True)
+                codes.append(r.returncode)
+            self.assertIn(1, codes)  # the shards holding the bad files say so
+            self.assertTrue(all(c in (0, 1) for c in codes), codes)
+            feats, index = idist.load(out)
+            self.assertEqual([r["path"] for r in index], paths)
+            np.testing.assert_array_equal(feats, reference(support.shared_model(), paths, bad))
+            ours = os.path.join(tmp, "py")
+            idist.embed(paths, support.MODEL_PATH, out=ours, task_size=len(paths), threads=1,
+                        model_options={"backend": support.backend()})
+            _, pyindex = idist.load(ours)
+            for a, b in zip(index, pyindex):
+                self.assertEqual((a["i"], a["path"], a["sha256"], a["status"]),
+                                 (b["i"], b["path"], b["sha256"], b["status"]))
+            r = subprocess.run([CLI, "features", "--model", support.MODEL_PATH, "--shard", "3/3",
+                                "-o", out, paths[0]], capture_output=True)
+            self.assertEqual(r.returncode, 2)  # I must be below N
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
 @needs_dask
 @needs_model
 class OnLocalCluster(unittest.TestCase):
