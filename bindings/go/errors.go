@@ -37,6 +37,8 @@ const (
 	ErrBufferTooSmall  Status = 16 //
 	ErrNotReady        Status = 17 // asked for an output before a run produced it
 	ErrInternal        Status = 18 // a bug in libinception: please report it
+	ErrBusy            Status = 19 // session in use by another thread, or freed while in use
+	ErrNumeric         Status = 20 // non-finite value from finite input (output, NaN loss)
 )
 
 // String is the library's English name of the status ("invalid argument").

@@ -15,7 +15,7 @@ from ._native import load_library, LibraryNotFound, SUPPORTED_MAJORS
 from .errors import (InceptionError, InvalidArgument, OutOfMemory, IOFailure, ModelFormatError,
                      MissingTensor, ShapeError, DTypeError, ChecksumError, Unsupported,
                      InputSizeError, ModelMismatch, BackendError, ImageError, ImageTooLarge,
-                     NotFound, BufferTooSmall, NotReady, InternalError, FileNotFound)
+                     NotFound, BufferTooSmall, NotReady, InternalError, Busy, NumericError, FileNotFound)
 from .core import (Tensor, Image, Model, Session, Prediction, Embedding, DEFAULT_BATCH_SIZE,
                    IMAGE_SUFFIXES, HAVE_NUMPY, OUTPUTS, LAYOUTS,
                    PIXEL_FORMATS, version, version_number, model_format_version, backends,
@@ -28,7 +28,7 @@ __all__ = [
     "InceptionError", "InvalidArgument", "OutOfMemory", "IOFailure", "ModelFormatError",
     "MissingTensor", "ShapeError", "DTypeError", "ChecksumError", "Unsupported",
     "InputSizeError", "ModelMismatch", "BackendError", "ImageError", "ImageTooLarge",
-    "NotFound", "BufferTooSmall", "NotReady", "InternalError", "FileNotFound",
+    "NotFound", "BufferTooSmall", "NotReady", "InternalError", "Busy", "NumericError", "FileNotFound",
     "Tensor", "Image", "Model", "Session", "Prediction", "Embedding", "DEFAULT_BATCH_SIZE",
     "IMAGE_SUFFIXES", "HAVE_NUMPY", "OUTPUTS", "LAYOUTS",
     "PIXEL_FORMATS", "version", "version_number", "model_format_version", "backends",

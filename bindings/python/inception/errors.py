@@ -78,6 +78,12 @@ BufferTooSmall = _make("BufferTooSmall", 16, "buffer too small", "A buffer is to
 NotReady = _make("NotReady", 17, "not ready", "An output was asked for before a run.")
 InternalError = _make("InternalError", 18, "internal error",
                       "A bug in libinception: please report it with the message.")
+Busy = _make("Busy", 19, "session busy",
+             "The session is in use by another thread (or was freed while in use).",
+             RuntimeError)
+NumericError = _make("NumericError", 20, "non-finite result",
+                     "A non-finite value came out of finite input (an output, or a NaN "
+                     "training loss); the message names it.", ArithmeticError)
 
 
 
@@ -98,7 +104,8 @@ class FileNotFound(IOFailure, FileNotFoundError):
 BY_STATUS = {cls.status: cls for cls in (
     InvalidArgument, OutOfMemory, IOFailure, ModelFormatError, MissingTensor, ShapeError,
     DTypeError, ChecksumError, Unsupported, InputSizeError, ModelMismatch, BackendError,
-    ImageError, ImageTooLarge, NotFound, BufferTooSmall, NotReady, InternalError)}
+    ImageError, ImageTooLarge, NotFound, BufferTooSmall, NotReady, InternalError, Busy,
+    NumericError)}
 
 
 def error_for(status, message, status_name=None):

@@ -54,7 +54,7 @@ class TestErrors(unittest.TestCase):
             again = pickle.loads(pickle.dumps(e))
             self.assertEqual((type(again), again.status, again.message),
                              (cls, status, "detail"))
-        self.assertEqual(len(errors.BY_STATUS), 18)
+        self.assertEqual(len(errors.BY_STATUS), 20)
         self.assertTrue(issubclass(inception.InvalidArgument, ValueError))
         self.assertTrue(issubclass(inception.IOFailure, OSError))
         self.assertTrue(issubclass(inception.ImageTooLarge, inception.ImageError))
@@ -66,6 +66,12 @@ class TestErrors(unittest.TestCase):
     def test_status_names_match_library(self):
         for status, cls in errors.BY_STATUS.items():
             self.assertTrue(inception.status_string(status))
+        # every status the library names has its own class (BUSY and NUMERIC included)
+        for status in range(1, 64):
+            if inception.status_string(status) != "unknown status":
+                self.assertIn(status, errors.BY_STATUS, inception.status_string(status))
+        self.assertTrue(issubclass(inception.Busy, RuntimeError))
+        self.assertTrue(issubclass(inception.NumericError, ArithmeticError))
 
     def test_library_message_carried(self):
         with self.assertRaises(inception.IOFailure) as cm:
