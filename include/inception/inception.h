@@ -155,6 +155,17 @@ typedef enum inception_option {
      * inception_session_profile(). */
     INCEPTION_OPT_PROFILE = 8,
 
+    /* Multi-crop evaluation (50-59), read by session create for the session's classify
+     * calls and by the ensemble classify calls; docs/paper.md describes every crop. */
+    /* Int 1, 10, 12 or 144: crops averaged per image (default 1: the preset's centre crop). */
+    INCEPTION_OPT_CROPS = 50,
+    /* Int 0 (default): average the crops' softmax probabilities; 1: average their logits
+     * and report the softmax of the mean. */
+    INCEPTION_OPT_CROP_AVERAGE = 51,
+    /* Int 1..144: most crops per network run (default 8), so memory does not grow with
+     * the crop count. */
+    INCEPTION_OPT_CROP_BATCH = 52,
+
     /* Image decoding (100-199). */
     /* Int: refuse images with more pixels than this before allocating (default 1<<28). */
     INCEPTION_OPT_MAX_IMAGE_PIXELS = 100,
@@ -378,6 +389,17 @@ INCEPTION_API inception_status inception_session_classify_file(inception_session
                                                                const char *path, int32_t k,
                                                                int32_t *classes, float *probs,
                                                                int32_t *count);
+
+/* ------------------------------------------------------------------------------------ */
+/* Multi-crop evaluation (paper Table 4; docs/paper.md)                                 */
+
+/* The `crops` crops (1, 10, 12 or 144) of `image` for `model`, preprocessed (the model's
+ * filter and normalisation) into a new NCHW float32 tensor [crops, 3, H, W] at the model's
+ * input size, in the documented order (crop 2i+1 is the mirror of crop 2i for crops > 1).
+ * The caller frees it. crops = 1 gives exactly inception_image_preprocess's input. */
+INCEPTION_API inception_status inception_image_crops(const inception_model *model,
+                                                     const inception_image *image,
+                                                     int32_t crops, inception_tensor **out);
 
 /* ------------------------------------------------------------------------------------ */
 /* Backends (the plug-in ABI itself is in inception/backend.h)                          */

@@ -15,6 +15,9 @@ static const inception_options defaults = {
     .max_image_pixels = INC_DEFAULT_MAX_PIXELS,
     .exif_orientation = 1,
     .decode_min_side = 0,
+    .crops = 1,
+    .crop_average = 0,
+    .crop_batch = 8,
 };
 
 const inception_options *inc_options_default(void) { return &defaults; }
@@ -76,6 +79,16 @@ INCEPTION_API inception_status inception_options_set_int(inception_options *o,
         st = range(v, 0, 1, "EXIF_ORIENTATION"); slot = &o->exif_orientation; break;
     case INCEPTION_OPT_DECODE_MIN_SIDE:
         st = range(v, 0, 1 << 30, "DECODE_MIN_SIDE"); slot = &o->decode_min_side; break;
+    case INCEPTION_OPT_CROPS:
+        if (v != 1 && v != 10 && v != 12 && v != 144)
+            return inc_error(INCEPTION_ERR_INVALID_ARGUMENT,
+                             "CROPS must be 1, 10, 12 or 144, got %lld", (long long)v);
+        slot = &o->crops;
+        break;
+    case INCEPTION_OPT_CROP_AVERAGE:
+        st = range(v, 0, 1, "CROP_AVERAGE"); slot = &o->crop_average; break;
+    case INCEPTION_OPT_CROP_BATCH:
+        st = range(v, 1, 144, "CROP_BATCH"); slot = &o->crop_batch; break;
     case INCEPTION_OPT_BACKEND:
     case INCEPTION_OPT_PRESET:
         return inc_error(INCEPTION_ERR_INVALID_ARGUMENT, "option %d takes a string", (int)key);
@@ -103,7 +116,8 @@ INCEPTION_API inception_status inception_options_set_string(inception_options *o
     case INCEPTION_OPT_THREADS: case INCEPTION_OPT_OUTPUTS: case INCEPTION_OPT_POOL_INCLUDE_PAD:
     case INCEPTION_OPT_LABEL_OFFSET: case INCEPTION_OPT_SKIP_CHECKSUM: case INCEPTION_OPT_PROFILE:
     case INCEPTION_OPT_MAX_IMAGE_PIXELS: case INCEPTION_OPT_EXIF_ORIENTATION:
-    case INCEPTION_OPT_DECODE_MIN_SIDE:
+    case INCEPTION_OPT_DECODE_MIN_SIDE: case INCEPTION_OPT_CROPS: case INCEPTION_OPT_CROP_AVERAGE:
+    case INCEPTION_OPT_CROP_BATCH:
         return inc_error(INCEPTION_ERR_INVALID_ARGUMENT, "option %d takes an integer", (int)key);
     default:
         return inc_error(INCEPTION_ERR_NOT_FOUND, "unknown option %d", (int)key);
