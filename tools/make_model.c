@@ -13,7 +13,7 @@
 
 static void usage(FILE *f) {
     fprintf(f,
-            "usage: inception-make-model OUT.safetensors [--seed N] [--classes 1000|1001]\n"
+            "usage: inception-make-model OUT.safetensors [--seed N] [--classes N (0: no fc)]\n"
             "                            [--no-aux] [--no-gamma] [--f16]\n"
             "                            [--meta KEY=VALUE]...\n"
             "Writes Inception-v3 weights generated from a documented PRNG (not trained).\n");
@@ -43,8 +43,9 @@ int main(int argc, char **argv) {
             }
         } else if (strcmp(a, "--classes") == 0 && i + 1 < argc) {
             o.classes = atoi(argv[++i]);
-            if (o.classes != 1000 && o.classes != 1001) {
-                fprintf(stderr, "inception-make-model: --classes must be 1000 or 1001\n");
+            if (o.classes < 0 || o.classes > 100000) {
+                fprintf(stderr, "inception-make-model: --classes must be in [0, 100000] (0: no "
+                                "fc, a feature-extractor trunk)\n");
                 free(meta);
                 return 2;
             }
@@ -106,7 +107,7 @@ int main(int argc, char **argv) {
         return 1;
     }
     printf("wrote %s (%zu bytes, seed %llu, %d classes%s%s%s)\n", out_path, size,
-           (unsigned long long)o.seed, o.classes, o.aux ? ", aux head" : "",
+           (unsigned long long)o.seed, o.classes, o.aux && o.classes > 0 ? ", aux head" : "",
            o.bn_gamma ? "" : ", no BN gamma", o.f16 ? ", F16" : "");
     return 0;
 }

@@ -20,6 +20,9 @@ struct inception_options {
     int64_t max_image_pixels;
     int64_t exif_orientation;
     int64_t decode_min_side;
+    char *labels_file;        /* NULL = the file's labels */
+    char *mean, *std;         /* NULL = from the file / preset; "r,g,b" (checked at load) */
+    char *extra_outputs;      /* NULL = none; comma-separated block names */
     int64_t crops;        /* 1, 10, 12, 144 */
     int64_t crop_average; /* 0 probabilities, 1 logits */
     int64_t crop_batch;   /* crops per run */

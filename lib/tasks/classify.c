@@ -29,29 +29,49 @@ int32_t inc_top_k(const float *p, int64_t n, int32_t k, int32_t *classes, float 
     return m;
 }
 
-static inception_status run_classify(inception_session *session, const uint8_t *data,
-                                     size_t size, int32_t k, int32_t *classes, float *probs,
-                                     int32_t *count) {
+static inception_status no_classifier(const inception_model *model) {
+    int64_t has_fc = 0;
+    inception_status st = inception_model_info_int(model, INCEPTION_INFO_HAS_FC, &has_fc);
+    if (st || has_fc) return st;
+    return inc_error(INCEPTION_ERR_UNSUPPORTED,
+                     "classify needs a classifier, but the model has no fc layer (a feature "
+                     "extractor): use the FEATURES output");
+}
+
+/* Crops, run, average, select: the part shared by encoded bytes and decoded images. */
+static inception_status classify_decoded(inception_session *session, const inception_image *img,
+                                         int32_t k, int32_t *classes, float *probs,
+                                         int32_t *count) {
     const inception_model *model = inc_session_model(session);
-    if (!model) return inc_error(INCEPTION_ERR_INTERNAL, "session has no model");
-    const inception_options *opts = inc_session_options(session);
-    inc_decode_opts o;
-    inc_decode_opts_from(opts, &o);
-    o.min_side = inc_crops_min_side(model, (int32_t)opts->crops);
-    inception_image *img = NULL;
-    inception_status st = inc_decode_memory(data, size, &o, &img);
-    if (st != INCEPTION_OK) return st;
     int64_t n = model->cfg.classes;
     float *p = inc_malloc((size_t)n * sizeof(float));
-    if (!p) st = inc_error(INCEPTION_ERR_OUT_OF_MEMORY, "score buffer");
-    if (st == INCEPTION_OK) st = inc_image_scores(session, opts, img, p);
-    inc_image_destroy(img);
+    if (!p) return inc_error(INCEPTION_ERR_OUT_OF_MEMORY, "score buffer");
+    inception_status st = inc_image_scores(session, inc_session_options(session), img, p);
     if (st == INCEPTION_OK) {
         /* Write the results only once everything has succeeded. */
         int32_t kk = k < n ? k : (int32_t)n;
         *count = inc_top_k(p, n, kk, classes, probs);
     }
     inc_free(p);
+    return st;
+}
+
+static inception_status run_classify(inception_session *session, const uint8_t *data,
+                                     size_t size, int32_t k, int32_t *classes, float *probs,
+                                     int32_t *count) {
+    const inception_model *model = inc_session_model(session);
+    if (!model) return inc_error(INCEPTION_ERR_INTERNAL, "session has no model");
+    inception_status st = no_classifier(model);
+    if (st) return st;
+    const inception_options *opts = inc_session_options(session);
+    inc_decode_opts o;
+    inc_decode_opts_from(opts, &o);
+    o.min_side = inc_crops_min_side(model, (int32_t)opts->crops);
+    inception_image *img = NULL;
+    st = inc_decode_memory(data, size, &o, &img);
+    if (st != INCEPTION_OK) return st;
+    st = classify_decoded(session, img, k, classes, probs, count);
+    inc_image_destroy(img);
     return st;
 }
 
@@ -97,6 +117,20 @@ INCEPTION_API inception_status inception_session_classify_file(inception_session
         }
     }
     inc_file_release(&file);
+    if (st != INCEPTION_OK && session) return inc_session_fail(session, st);
+    return st;
+}
+
+INCEPTION_API inception_status inception_session_classify_image(inception_session *session,
+                                                                const inception_image *image,
+                                                                int32_t k, int32_t *classes,
+                                                                float *probs, int32_t *count) {
+    inc_error_clear();
+    inception_status st = check_args(session, k, classes, probs, count);
+    if (st == INCEPTION_OK && !image)
+        st = inc_error(INCEPTION_ERR_INVALID_ARGUMENT, "image is NULL");
+    if (st == INCEPTION_OK) st = no_classifier(inc_session_model(session));
+    if (st == INCEPTION_OK) st = classify_decoded(session, image, k, classes, probs, count);
     if (st != INCEPTION_OK && session) return inc_session_fail(session, st);
     return st;
 }
