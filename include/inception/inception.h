@@ -336,10 +336,14 @@ typedef enum inception_output {
     INCEPTION_OUTPUT_LOGITS = 1,        /* [N, CLASSES] */
     INCEPTION_OUTPUT_PROBABILITIES = 2, /* [N, CLASSES], softmax of the logits */
     INCEPTION_OUTPUT_FEATURES = 4,      /* [N, 2048], the pooled features before fc */
-    INCEPTION_OUTPUT_AUX_LOGITS = 8     /* [N, CLASSES], needs HAS_AUX; a run whose input is
+    INCEPTION_OUTPUT_AUX_LOGITS = 8,    /* [N, CLASSES], needs HAS_AUX; a run whose input is
                                          * too small for the aux head (below 299x299:
                                          * its Mixed_6e grid must be 17x17) succeeds
                                          * without it (reading it: NOT_READY) */
+    /* NHWC [N, H', W', 2048]: Mixed_7c's output before global pooling (8x8 at 299), the
+     * map class activation maps are made of (inception_session_cam). The same tensor as
+     * inception_session_output_named(session, "Mixed_7c"). */
+    INCEPTION_OUTPUT_FEATURE_MAP = 16
 } inception_output;
 
 /* Options read: THREADS, OUTPUTS, PROFILE, EXTRA_OUTPUTS, and MAX_IMAGE_PIXELS and
@@ -377,6 +381,16 @@ INCEPTION_API inception_status inception_session_output_named(const inception_se
 /* Bytes of activation and scratch memory the session holds for the input shape of its
  * last run (0 before the first run). Planned by lifetime, so it is far less than the sum
  * of all intermediate tensors. */
+/* Class activation map of class `class_index` for image `image_index` of the last run:
+ * CAM(y, x) = sum_c w[class][c] * F[y][x][c] over the FEATURE_MAP output F (the session
+ * needs INCEPTION_OUTPUT_FEATURE_MAP) and the fc weights w. Its mean over the H' x W'
+ * grid plus the fc bias is the class's logit. *out: a new float32 NHWC tensor
+ * [1, H', W', 1] the caller frees.
+ * UNSUPPORTED for a model without fc; INVALID_ARGUMENT for an index out of range. */
+INCEPTION_API inception_status inception_session_cam(const inception_session *session,
+                                                     int64_t image_index, int64_t class_index,
+                                                     inception_tensor **out);
+
 INCEPTION_API inception_status inception_session_memory(const inception_session *session,
                                                         int64_t *bytes);
 
@@ -465,6 +479,40 @@ INCEPTION_API inception_status inception_session_classify_image(inception_sessio
 INCEPTION_API inception_status inception_image_crops(const inception_model *model,
                                                      const inception_image *image,
                                                      int32_t crops, inception_tensor **out);
+
+/* ------------------------------------------------------------------------------------ */
+/* Ensembles (paper Table 5; docs/paper.md)                                             */
+
+typedef struct inception_ensemble inception_ensemble;
+
+/* An ensemble of `count` (1..64) models, each loaded with its own options (preset,
+ * normalisation, variant). They must share the class space: same CLASSES and LABEL_OFFSET,
+ * else INCEPTION_ERR_MODEL_MISMATCH naming both models; a model without fc is UNSUPPORTED.
+ * `options` is read as by inception_session_create (THREADS, CROPS, CROP_AVERAGE,
+ * CROP_BATCH, image limits) for one session per member, made here; the ensemble holds a
+ * reference to each model. Threads: like a session, an ensemble is used by one thread at
+ * a time (make one per thread; the models can be shared). */
+INCEPTION_API inception_status inception_ensemble_create(const inception_model *const *models,
+                                                         int32_t count,
+                                                         const inception_options *options,
+                                                         inception_ensemble **out);
+INCEPTION_API void inception_ensemble_free(inception_ensemble *ensemble);
+/* Detail message of the ensemble's last failure ("" if none). */
+INCEPTION_API const char *inception_ensemble_last_error(const inception_ensemble *ensemble);
+/* As inception_session_classify*, with the members' probabilities (each averaged over its
+ * crops first) averaged with equal weight. An image is decoded once for all members. */
+INCEPTION_API inception_status inception_ensemble_classify(inception_ensemble *ensemble,
+                                                           const void *data, size_t size,
+                                                           int32_t k, int32_t *classes,
+                                                           float *probs, int32_t *count);
+INCEPTION_API inception_status inception_ensemble_classify_file(inception_ensemble *ensemble,
+                                                                const char *path, int32_t k,
+                                                                int32_t *classes, float *probs,
+                                                                int32_t *count);
+INCEPTION_API inception_status inception_ensemble_classify_image(inception_ensemble *ensemble,
+                                                                 const inception_image *image,
+                                                                 int32_t k, int32_t *classes,
+                                                                 float *probs, int32_t *count);
 
 /* ------------------------------------------------------------------------------------ */
 /* Backends (the plug-in ABI itself is in inception/backend.h)                          */

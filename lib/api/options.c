@@ -70,7 +70,7 @@ INCEPTION_API inception_status inception_options_set_int(inception_options *o,
     inception_status st = INCEPTION_OK;
     switch (key) {
     case INCEPTION_OPT_THREADS: st = range(v, 0, 1024, "THREADS"); slot = &o->threads; break;
-    case INCEPTION_OPT_OUTPUTS: st = range(v, 1, 15, "OUTPUTS"); slot = &o->outputs; break;
+    case INCEPTION_OPT_OUTPUTS: st = range(v, 1, 31, "OUTPUTS"); slot = &o->outputs; break;
     case INCEPTION_OPT_POOL_INCLUDE_PAD:
         st = range(v, 0, 1, "POOL_INCLUDE_PAD"); slot = &o->pool_include_pad; break;
     case INCEPTION_OPT_LABEL_OFFSET:
