@@ -7,6 +7,34 @@
 
 #include "cli.h"
 
+/* Several --model: load each (same load options) and make an ensemble of them; *first
+ * keeps a reference to model 0 for labels. */
+static int open_ensemble(const cli_args *a, inception_model **first, inception_ensemble **out) {
+    inception_options *o = cli_make_options(a);
+    if (!o) return EXIT_USAGE;
+    inception_model *models[CLI_MAX_MODELS] = {0};
+    int rc = EXIT_OK;
+    for (int i = 0; i < a->n_models && rc == EXIT_OK; i++) {
+        models[i] = cli_load_model(a->models[i], o);
+        if (!models[i]) rc = EXIT_MODEL;
+        else if (cli_is_synthetic(models[i])) cli_warn_synthetic(a->models[i]);
+    }
+    if (rc == EXIT_OK &&
+        inception_ensemble_create((const inception_model *const *)models, a->n_models, o, out) !=
+            INCEPTION_OK) {
+        fprintf(stderr, "%s: cannot make an ensemble: %s\n", cli_prog, inception_last_error());
+        rc = EXIT_MODEL;
+    }
+    inception_options_free(o);
+    for (int i = 1; i < a->n_models; i++) inception_model_free(models[i]);
+    if (rc != EXIT_OK) {
+        inception_model_free(models[0]);
+        return rc;
+    }
+    *first = models[0];
+    return EXIT_OK;
+}
+
 static int run(const cli_args *a) {
     if (a->n_files == 0) {
         fprintf(stderr, "%s classify: no images given\n", cli_prog);
@@ -16,14 +44,16 @@ static int run(const cli_args *a) {
     const char *path = NULL;
     inception_model *m = NULL;
     inception_session *s = NULL;
-    int rc = cli_open_session(a, 0, 0, cache, sizeof cache, &path, &m, &s, NULL);
+    inception_ensemble *e = NULL;
+    int rc = a->n_models > 1 ? open_ensemble(a, &m, &e)
+                             : cli_open_session(a, 0, 0, cache, sizeof cache, &path, &m, &s, NULL);
     if (rc != EXIT_OK) return rc;
     int synthetic = cli_is_synthetic(m);
     int64_t nclasses = 0, offset = 0;
     inception_model_info_int(m, INCEPTION_INFO_CLASSES, &nclasses);
     inception_model_info_int(m, INCEPTION_INFO_LABEL_OFFSET, &offset);
     int32_t imagenet_offset = nclasses == 1001 && offset == 1 ? 1 : 0;
-    if (synthetic) cli_warn_synthetic(path);
+    if (synthetic && s) cli_warn_synthetic(path);
 
     int k = a->top;
     int32_t *classes = malloc(sizeof(int32_t) * (size_t)k);
@@ -33,6 +63,7 @@ static int run(const cli_args *a) {
         free(classes);
         free(probs);
         inception_session_free(s);
+        inception_ensemble_free(e);
         inception_model_free(m);
         return EXIT_SOME_FAILED;
     }
@@ -43,7 +74,9 @@ static int run(const cli_args *a) {
         const char *file = a->files[i];
         int32_t n = 0;
         inception_status st =
-            inception_session_classify_file(s, file, k, classes, probs, &n);
+            e ? inception_ensemble_classify_file(e, file, k, classes, probs, &n)
+              : inception_session_classify_file(s, file, k, classes, probs, &n);
+        const char *why = e ? inception_ensemble_last_error(e) : inception_session_last_error(s);
         if (show) fputs("\r\033[K", stderr);
         if (st != INCEPTION_OK) {
             failed++;
@@ -53,10 +86,10 @@ static int run(const cli_args *a) {
                 printf(",\"error\":{\"code\":%d,\"status\":", (int)st);
                 cli_json_string(stdout, inception_status_string(st));
                 printf(",\"message\":");
-                cli_json_string(stdout, inception_session_last_error(s));
+                cli_json_string(stdout, why);
                 printf("}}\n");
             } else {
-                cli_report_error(file, inception_session_last_error(s));
+                cli_report_error(file, why);
             }
         } else if (a->json) {
             printf("{\"file\":");
@@ -87,10 +120,17 @@ static int run(const cli_args *a) {
         fflush(stdout);
         cli_progress(i + 1, a->n_files, show);
     }
-    cli_report_rate(a, "classified", failed, cli_now() - t0);
+    double secs = cli_now() - t0;
+    cli_report_rate(a, "classified", failed, secs);
+    if (!a->quiet && (a->crops > 1 || e))
+        fprintf(stderr, "%s: %d model%s x %d crop%s per image: %.1f ms per image\n", cli_prog,
+                e ? a->n_models : 1, e ? "s" : "", a->crops ? a->crops : 1,
+                a->crops > 1 ? "s" : "",
+                a->n_files > failed ? secs * 1e3 / (a->n_files - failed) : 0.0);
     free(classes);
     free(probs);
     inception_session_free(s);
+    inception_ensemble_free(e);
     inception_model_free(m);
     if (ferror(stdout)) return EXIT_OUTPUT;
     return failed ? EXIT_SOME_FAILED : EXIT_OK;
@@ -98,7 +138,8 @@ static int run(const cli_args *a) {
 
 const cli_command cli_cmd_classify = {
     "classify",
-    "classify [--model M] [--top K] [--json] [--threads N]\n"
+    "classify [--model M]... [--top K] [--json] [--threads N]\n"
+    "                          [--crops 1|10|12|144] [--crop-average probabilities|logits]\n"
     "                          [--backend B] [--quiet] [load options] IMAGE...\n",
     run,
 };

@@ -37,13 +37,30 @@ int cli_parse_args(int argc, char **argv, int first, cli_args *a) {
     a->batch = 1;
     a->runs = 10;
     a->pool_include_pad = -1;
+    a->cls = -1;
     a->files = calloc((size_t)argc + 1, sizeof *a->files);
     if (!a->files) return 0;
     for (int i = first; i < argc; i++) {
         const char *s = argv[i];
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
         int takes = 1;
-        if (!strcmp(s, "--model") && v) a->model = v;
+        if (!strcmp(s, "--model") && v) {
+            if (a->n_models == CLI_MAX_MODELS) {
+                fprintf(stderr, "%s: at most %d --model\n", cli_prog, CLI_MAX_MODELS);
+                return 0;
+            }
+            if (!a->model) a->model = v;
+            a->models[a->n_models++] = v;
+        } else if (!strcmp(s, "--crops") && v) {
+            if (!cli_parse_int(v, 1, 144, &a->crops) ||
+                (a->crops != 1 && a->crops != 10 && a->crops != 12 && a->crops != 144))
+                goto bad_value;
+        } else if (!strcmp(s, "--crop-average") && v) {
+            if (strcmp(v, "probabilities") && strcmp(v, "logits")) goto bad_value;
+            a->crop_average = !strcmp(v, "logits");
+        } else if (!strcmp(s, "--class") && v) {
+            if (!cli_parse_int(v, 0, 1 << 30, &a->cls)) goto bad_value;
+        }
         else if (!strcmp(s, "--top") && v) {
             if (!cli_parse_int(v, 1, 1000000, &a->top)) goto bad_value;
         } else if (!strcmp(s, "--threads") && v) {
@@ -152,6 +169,12 @@ inception_options *cli_make_options(const cli_args *a) {
     if (a->backend &&
         inception_options_set_string(o, INCEPTION_OPT_BACKEND, a->backend) != INCEPTION_OK) {
         fprintf(stderr, "%s: --backend %s: %s\n", cli_prog, a->backend, inception_last_error());
+        inception_options_free(o);
+        return NULL;
+    }
+    if ((a->crops && inception_options_set_int(o, INCEPTION_OPT_CROPS, a->crops)) ||
+        inception_options_set_int(o, INCEPTION_OPT_CROP_AVERAGE, a->crop_average)) {
+        fprintf(stderr, "%s: --crops: %s\n", cli_prog, inception_last_error());
         inception_options_free(o);
         return NULL;
     }

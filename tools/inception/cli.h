@@ -22,6 +22,8 @@ enum {
 
 extern const char *const cli_prog; /* "inception", the prefix of every message */
 
+#define CLI_MAX_MODELS 16
+
 /* Every option of every subcommand (each reads the ones it uses). */
 typedef struct cli_args {
     const char *model;
@@ -41,6 +43,12 @@ typedef struct cli_args {
     const char *preset;
     const char *mean, *std;
     int pool_include_pad;
+    /* --model given more than once: an ensemble (classify) */
+    const char *models[CLI_MAX_MODELS];
+    int n_models;
+    int crops;        /* --crops 1|10|12|144 (0: not given) */
+    int crop_average; /* --crop-average logits: 1 */
+    int cls;          /* --class K (-1: the top class) */
     char **files;
     int n_files;
 } cli_args;
