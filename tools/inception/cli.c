@@ -63,13 +63,17 @@ int cli_parse_args(int argc, char **argv, int first, cli_args *a) {
         }
         else if (!strcmp(s, "--top") && v) {
             if (!cli_parse_int(v, 1, 1000000, &a->top)) goto bad_value;
+            a->top_given = 1;
         } else if (!strcmp(s, "--threads") && v) {
             if (!cli_parse_int(v, 0, 4096, &a->threads)) goto bad_value;
         } else if (!strcmp(s, "--backend") && v) a->backend = v;
         else if (!strcmp(s, "--format") && v) {
             if (strcmp(v, "npy") && strcmp(v, "csv")) goto bad_value;
             a->format = v;
-        } else if ((!strcmp(s, "-o") || !strcmp(s, "--output")) && v) a->out = v;
+        } else if ((!strcmp(s, "-o") || !strcmp(s, "--output")) && v) {
+            a->out = v;
+            a->out_given = 1;
+        }
         else if (!strcmp(s, "--size") && v) {
             char x;
             if (sscanf(v, "%d%c%d", &a->size_h, &x, &a->size_w) != 3 || x != 'x' ||

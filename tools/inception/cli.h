@@ -49,6 +49,7 @@ typedef struct cli_args {
     int crops;        /* --crops 1|10|12|144 (0: not given) */
     int crop_average; /* --crop-average logits: 1 */
     int cls;          /* --class K (-1: the top class) */
+    int top_given, out_given;
     char **files;
     int n_files;
 } cli_args;
