@@ -19,6 +19,7 @@ from .errors import (InceptionError, InvalidArgument, OutOfMemory, IOFailure, Mo
 from .core import (Tensor, Image, Model, Session, Prediction, HAVE_NUMPY, OUTPUTS, LAYOUTS,
                    PIXEL_FORMATS, version, version_number, model_format_version, backends,
                    backend_available, status_string)
+from .paper import Ensemble, image_crops, CROPS
 
 __version__ = "1.1.0"
 
@@ -30,7 +31,7 @@ __all__ = [
     "NotFound", "BufferTooSmall", "NotReady", "InternalError",
     "Tensor", "Image", "Model", "Session", "Prediction", "HAVE_NUMPY", "OUTPUTS", "LAYOUTS",
     "PIXEL_FORMATS", "version", "version_number", "model_format_version", "backends",
-    "backend_available", "status_string",
+    "backend_available", "status_string", "Ensemble", "image_crops", "CROPS",
 ]
 
 
