@@ -346,8 +346,8 @@ typedef enum inception_output {
     INCEPTION_OUTPUT_FEATURE_MAP = 16
 } inception_output;
 
-/* Options read: THREADS, OUTPUTS, PROFILE, EXTRA_OUTPUTS, and MAX_IMAGE_PIXELS and
- * EXIF_ORIENTATION for the session's classify calls. Asking for AUX_LOGITS on a model
+/* Options read: THREADS, OUTPUTS, PROFILE, EXTRA_OUTPUTS, and MAX_IMAGE_PIXELS,
+ * EXIF_ORIENTATION, CROPS, CROP_AVERAGE and CROP_BATCH for the session's classify calls. Asking for AUX_LOGITS on a model
  * without the aux head is INCEPTION_ERR_UNSUPPORTED. On a feature extractor (no fc) the
  * default outputs reduce to FEATURES; LOGITS/PROBABILITIES are then read as UNSUPPORTED.
  * The session holds a reference to the model. */

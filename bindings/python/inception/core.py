@@ -866,6 +866,8 @@ class Session(_Closable):
     def close(self) -> None:
         """Free the session now (waits for a call in another thread to finish)."""
         with self._busy:
+            for h in self.__dict__.pop("_crop_sessions", {}).values():  # paper.py's helpers
+                h.release()
             _Closable.close(self)
 
     def _check(self, st, ptr, paths=()):
