@@ -197,6 +197,7 @@ class Ensemble(core._Closable):
         return _labelled(lib, self._model_ptr, classes, probs, n)
 
     def close(self):
+        """Free the ensemble now (waits for a call in another thread to finish)."""
         with self._busy:
             core._Closable.close(self)
 
