@@ -3,7 +3,7 @@
 # executions of each. Needs clang with libFuzzer (Debian: clang-14, libclang-rt-14-dev).
 #
 # Usage: tools/fuzz.sh [SECONDS_PER_TARGET (default 60)] [TARGET...]
-#   targets: safetensors model_load jpeg png classify (default: all)
+#   targets: safetensors model_load jpeg png classify prep (default: all)
 # Environment: FUZZ_BUILD_DIR (default build-fuzz), CC (default clang).
 #
 # The build uses ASan+UBSan and libFuzzer coverage. New inputs go to
@@ -16,7 +16,7 @@ cd "$(dirname "$0")/.."
 
 secs=${1:-60}
 shift || true
-all=(safetensors model_load jpeg png classify)
+all=(safetensors model_load jpeg png classify prep)
 targets=("$@")
 [ ${#targets[@]} -gt 0 ] || targets=("${all[@]}")
 build=${FUZZ_BUILD_DIR:-build-fuzz}
@@ -33,7 +33,7 @@ if [ ! -f "$build/build.ninja" ]; then
     CC=${CC:-clang} CXX=${CXX:-clang++} meson setup "$build" \
         -Dbuildtype=debugoptimized \
         -Db_sanitize=address,undefined -Db_lundef=false \
-        "-Dc_args=-fsanitize=fuzzer-no-link -fno-sanitize-recover=all" \
+        "-Dc_args=-fsanitize=fuzzer-no-link -fno-sanitize-recover=all -fsanitize=float-cast-overflow" \
         "-Dcpp_args=-fsanitize=fuzzer-no-link"
 fi
 ninja -C "$build" $(for t in "${targets[@]}"; do echo "tests/fuzz/fuzz_$t"; done)

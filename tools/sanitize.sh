@@ -22,6 +22,13 @@ case "$mode" in
 esac
 build=${SANITIZE_BUILD_DIR:-build-$mode}
 
+# meson's --timeout-multiplier scales meson's own per-test timeouts; Check's per-test
+# timeouts (CK_DEFAULT_TIMEOUT in tests/meson.build, tcase_set_timeout) only scale with
+# CK_TIMEOUT_MULTIPLIER, so both get the same factor: a loaded machine under a slow
+# sanitizer must not trip the inner timeout before the outer one.
+case "$mode" in asan) mult=4 ;; tsan) mult=10 ;; valgrind) mult=20 ;; esac
+export CK_TIMEOUT_MULTIPLIER=${CK_TIMEOUT_MULTIPLIER:-$mult}
+
 # clang links sanitizer runtimes only into executables: shared objects need b_lundef=false
 lundef=
 case "${CC:-gcc}" in *clang*) lundef=-Db_lundef=false ;; esac
@@ -32,26 +39,28 @@ setup() {
 
 case "$mode" in
 asan)
-    # recover is off so any UBSan report fails the test
+    # recover is off so any UBSan report fails the test; float-cast-overflow is not part
+    # of gcc's -fsanitize=undefined (it is of clang's), so it is named
     CC=${CC:-gcc} CXX=${CXX:-g++} setup -Dbuildtype=debugoptimized \
         -Db_sanitize=address,undefined $lundef \
-        -Dc_args=-fno-sanitize-recover=all -Dcpp_args=-fno-sanitize-recover=all
+        "-Dc_args=-fno-sanitize-recover=all -fsanitize=float-cast-overflow" \
+        "-Dcpp_args=-fno-sanitize-recover=all -fsanitize=float-cast-overflow"
     ninja -C "$build"
     export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1:halt_on_error=1:strict_string_checks=1:detect_stack_use_after_return=1}
     export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1:abort_on_error=1}
     # Sanitizers make the network ~3-5x slower. The abi and install suites are left out: they link
     # programs built without -fsanitize against the installed (sanitized) library, which
     # the ASan runtime refuses to run under.
-    meson test -C "$build" --print-errorlogs --num-processes 2 -t 4 --no-suite abi --no-suite install "$@"
+    meson test -C "$build" --print-errorlogs --num-processes 2 -t "$mult" --no-suite abi --no-suite install "$@"
     ;;
 tsan)
     CC=${CC:-gcc} CXX=${CXX:-g++} setup -Dbuildtype=debugoptimized \
         -Db_sanitize=thread $lundef
-    ninja -C "$build" tests/stress/test_stress
+    ninja -C "$build" tests/stress/test_stress tests/stress/test_busy
     export TSAN_OPTIONS=${TSAN_OPTIONS:-halt_on_error=1:second_deadlock_stack=1:history_size=4}
     # one worker round is enough under TSan: it is the interleavings that matter
     INCEPTION_STRESS_ITERATIONS=${INCEPTION_STRESS_ITERATIONS:-1} \
-        meson test -C "$build" --print-errorlogs --num-processes 1 -t 10 --suite stress "$@"
+        meson test -C "$build" --print-errorlogs --num-processes 1 -t "$mult" --suite stress "$@"
     ;;
 valgrind)
     setup -Dbuildtype=debugoptimized
@@ -63,8 +72,8 @@ valgrind)
     # exit covers every test. JSIMD_FORCENONE: libjpeg-turbo's SIMD row code reads the
     # padding of its own buffers, which memcheck reports as uninitialised (a known false
     # positive); the C paths decode the same pixels.
-    CK_FORK=no JSIMD_FORCENONE=1 meson test -C "$build" --print-errorlogs --num-processes 2 -t 20 \
+    CK_FORK=no JSIMD_FORCENONE=1 meson test -C "$build" --print-errorlogs --num-processes 2 -t "$mult" \
         --wrap='valgrind --leak-check=full --error-exitcode=1 --errors-for-leak-kinds=definite,indirect --show-leak-kinds=definite,indirect' \
-        model image fuzz-safetensors fuzz-model_load fuzz-jpeg fuzz-png fuzz-classify "$@"
+        model image fuzz-safetensors fuzz-model_load fuzz-jpeg fuzz-png fuzz-classify fuzz-prep "$@"
     ;;
 esac

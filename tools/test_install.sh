@@ -85,6 +85,10 @@ echo "installed into $PREFIX (libdir $LIBDIR)"
 if [ -f "$ROOT$(sed -n 's/^prefix=//p' "$PC")/share/doc/libinception/LICENSE" ]; then
   pass "LICENSE installed with the docs"
 else fail "LICENSE installed with the docs"; fi
+MANPAGE="$ROOT$(sed -n 's/^prefix=//p' "$PC")/share/man/man1/inception.1"
+if [ -f "$MANPAGE" ] && grep -q '^\.SS classify$' "$MANPAGE"; then
+  pass "man page inception(1) installed"
+else fail "man page inception(1) installed at $MANPAGE"; fi
 
 # The install script's ldconfig decision (the real run would rewrite the system's cache).
 ldc() { env -u DESTDIR MESON_INSTALL_DRY_RUN=1 sh "$SRC/tools/ldconfig.sh" "$1" 2>&1; }

@@ -15,7 +15,9 @@
  *    a tensor made with inception_tensor_wrap(), which the caller keeps alive.
  *  - Threads: an inception_model is immutable once loaded and may be shared by any
  *    number of threads. An inception_session (activation memory and worker threads) is
- *    used by one thread at a time; create one per thread. Options, tensors and images
+ *    used by one thread at a time; create one per thread. A call on a session that
+ *    another thread is inside returns INCEPTION_ERR_BUSY at once and changes nothing
+ *    (see inception_session_free for a free during a call). Options, tensors and images
  *    are plain objects: not for concurrent mutation.
  *
  * A complete program (error checks shortened to keep it readable):
@@ -119,11 +121,16 @@ typedef enum inception_status {
     INCEPTION_ERR_MODEL_MISMATCH = 11,  /* object made for one model used with another */
     INCEPTION_ERR_BACKEND = 12,         /* unknown backend, bad vtable, backend failure */
     INCEPTION_ERR_IMAGE = 13,           /* corrupt or undecodable image bytes */
-    INCEPTION_ERR_IMAGE_TOO_LARGE = 14, /* image above the pixel limit (decompression bomb) */
+    INCEPTION_ERR_IMAGE_TOO_LARGE = 14, /* image above the pixel, decode-memory or JPEG
+                                         * scan limit (decompression bomb) */
     INCEPTION_ERR_NOT_FOUND = 15,       /* no such label, output, option or backend name */
     INCEPTION_ERR_BUFFER_TOO_SMALL = 16,
     INCEPTION_ERR_NOT_READY = 17,       /* asked for an output before a run produced it */
-    INCEPTION_ERR_INTERNAL = 18         /* a bug: please report it with the message */
+    INCEPTION_ERR_INTERNAL = 18,        /* a bug: please report it with the message */
+    INCEPTION_ERR_BUSY = 19,            /* session in use by another thread, or freed while
+                                         * this call was using it (see Sessions) */
+    INCEPTION_ERR_NUMERIC = 20,         /* a non-finite value came out of finite input: the
+                                         * message names the output or step (NaN loss) */
 } inception_status;
 
 /* A static English name for a status ("invalid argument"); never NULL. */
@@ -142,7 +149,8 @@ typedef enum inception_option {
     /* Model load. String: "auto" (default: best backend for this CPU, or the
      * INCEPTION_BACKEND environment variable), "ref", "simd", or a registered name. */
     INCEPTION_OPT_BACKEND = 1,
-    /* Session. Int: worker threads, 0 (default) = online cores. */
+    /* Session. Int: worker threads, 0 (default) = online cores (at most 256); any value
+     * up to 1024 works (more threads than cores only adds switching). */
     INCEPTION_OPT_THREADS = 2,
     /* Session. Int: bitmask of inception_output (default LOGITS|PROBABILITIES|FEATURES).*/
     INCEPTION_OPT_OUTPUTS = 3,
@@ -159,14 +167,21 @@ typedef enum inception_option {
     /* Session. Int 0/1: time every layer of each run (default 0); read the figures with
      * inception_session_profile(). */
     INCEPTION_OPT_PROFILE = 8,
+    /* Model load and session. Int: bytes of activation and scratch memory a session may
+     * plan for one input shape (what inception_session_memory() reports); a run whose
+     * shape needs more is INCEPTION_ERR_INPUT_SIZE before anything is allocated, and a
+     * model whose inception.input_size needs more for one image is refused at load.
+     * Default 4 GiB (1<<32); 0 = no limit. */
+    INCEPTION_OPT_MAX_SESSION_MEMORY = 9,
 
     /* Model load. String: path of a labels file, one label per line or a JSON list of
      * strings, UTF-8. It must hold CLASSES labels, or CLASSES - 1 for a 1001-class model
      * with label offset 1 (class 0 is then "background"). Replaces the file's labels. */
     INCEPTION_OPT_LABELS_FILE = 20,
     /* Model load. String "r,g,b": normalisation (network input = (pixel/255 - mean) / std)
-     * overriding the file's and the preset's. Values must be finite, std non-zero, and
-     * the normalised range of [0,255] pixels finite in float32. */
+     * overriding the file's and the preset's. Values must be finite, std in [1e-6, 1e6]
+     * and |mean| <= 1e6 (so the normalised range of [0,255] pixels stays finite, within
+     * about 1e12); otherwise the load fails with INVALID_ARGUMENT. */
     INCEPTION_OPT_MEAN = 21,
     INCEPTION_OPT_STD = 22,
     /* Session. String: comma-separated names of blocks whose outputs each run keeps, read
@@ -195,7 +210,84 @@ typedef enum inception_option {
     INCEPTION_OPT_EXIF_ORIENTATION = 101,
     /* Int: shortest side the consumer needs; lets the JPEG decoder scale in the DCT
      * domain to no less than this (default 0 = full decode). classify sets it itself. */
-    INCEPTION_OPT_DECODE_MIN_SIDE = 102
+    INCEPTION_OPT_DECODE_MIN_SIDE = 102,
+    /* Int, bytes: memory one decode may hold at once (default 1<<30 = 1 GiB): the pixels
+     * it returns, libjpeg's coefficient buffers (a whole image's worth for progressive
+     * and multi-scan JPEGs, even when DCT scaling shrinks the output) and work rows,
+     * libspng's buffers. Checked from the header before the large buffers are allocated;
+     * above it the decode fails with IMAGE_TOO_LARGE. Range [1, INT64_MAX]. */
+    INCEPTION_OPT_MAX_DECODE_MEMORY = 103,
+    /* Int: most scans a JPEG may have (default 500; a progressive photo has ~10). Every
+     * scan of a progressive JPEG passes over its coefficient buffer, so this bounds the
+     * decode time; more scans fail with IMAGE_TOO_LARGE. Range [1, 1<<20]. */
+    INCEPTION_OPT_MAX_JPEG_SCANS = 104,
+
+    /* Training (300-399), read by inception_trainer_create; docs/training.md has the
+     * recipe. "Number" keys are set with inception_options_set_double. */
+    /* Int >= 2: number of classes of the new head (or from TRAIN_LABELS / TRAIN_DATA). */
+    INCEPTION_OPT_TRAIN_CLASSES = 300,
+    /* String: the class labels, one per line (count sets or must match CLASSES). */
+    INCEPTION_OPT_TRAIN_LABELS = 301,
+    /* Int >= 0: seed of every random choice (fc init, shuffling, augmentation). Default 0. */
+    INCEPTION_OPT_TRAIN_SEED = 302,
+    /* Int in [1, 65536]: examples per step (default 32). */
+    INCEPTION_OPT_TRAIN_BATCH = 303,
+    /* String: "rmsprop" (default, the paper's) or "sgd" (with momentum). */
+    INCEPTION_OPT_TRAIN_OPTIMIZER = 304,
+    /* Number > 0: initial learning rate (default 0.045). */
+    INCEPTION_OPT_TRAIN_LR = 305,
+    /* String: "exponential" (default: LR * DECAY^floor(epoch / DECAY_EPOCHS)) or "constant". */
+    INCEPTION_OPT_TRAIN_LR_SCHEDULE = 306,
+    /* Number in (0, 1]: the exponential schedule's factor (default 0.94). */
+    INCEPTION_OPT_TRAIN_LR_DECAY = 307,
+    /* Number > 0: epochs between decays (default 2). */
+    INCEPTION_OPT_TRAIN_LR_DECAY_EPOCHS = 308,
+    /* Int >= 0: examples per epoch for the schedule when training on batches you pass in
+     * (0 = unknown: the schedule stays at LR). TRAIN_DATA sets it to the training split. */
+    INCEPTION_OPT_TRAIN_EPOCH_SIZE = 309,
+    /* Number in [0, 1): momentum; default -1 = the optimizer's (0.9 for sgd, 0 for rmsprop). */
+    INCEPTION_OPT_TRAIN_MOMENTUM = 310,
+    /* Number in [0, 1): RMSProp's decay of the mean square (default 0.9). */
+    INCEPTION_OPT_TRAIN_RMSPROP_DECAY = 311,
+    /* Number > 0: RMSProp epsilon (default 1.0, the paper's). */
+    INCEPTION_OPT_TRAIN_EPSILON = 312,
+    /* String: "tf" (default: sqrt(ms + eps), ms starts at 1, as TF's RMSPropOptimizer) or
+     * "pytorch" (sqrt(ms) + eps, ms starts at 0, as torch.optim.RMSprop). */
+    INCEPTION_OPT_TRAIN_EPSILON_PLACEMENT = 313,
+    /* Number >= 0: L2 weight decay on fc.weight (not the bias), added to the gradient
+     * (default 0.00004, TF-slim's Inception value). */
+    INCEPTION_OPT_TRAIN_WEIGHT_DECAY = 314,
+    /* Number >= 0: clip the gradients to this global norm (default 2.0; 0 = off). */
+    INCEPTION_OPT_TRAIN_CLIP_NORM = 315,
+    /* Number in [0, 1): decay of the parameters' moving average used by evaluate and save
+     * (default 0.9999; 0 = off), warmed up as TF: min(decay, (1 + n) / (10 + n)). */
+    INCEPTION_OPT_TRAIN_EMA_DECAY = 316,
+    /* Number in [0, 1): label smoothing epsilon (default 0.1). */
+    INCEPTION_OPT_TRAIN_LABEL_SMOOTHING = 317,
+    /* String: the model file the trunk is copied from on save, for a model loaded from
+     * memory (a model loaded from a file remembers its path). Checked by CRC-32. */
+    INCEPTION_OPT_TRAIN_BASE_MODEL = 318,
+    /* String: "none" (default) or a comma list of "crop", "flip", "color". */
+    INCEPTION_OPT_TRAIN_AUGMENT = 319,
+    /* Numbers: random resized crop area fraction range (default 0.08..1) and aspect ratio
+     * range (default 3/4..4/3), as torchvision's RandomResizedCrop. */
+    INCEPTION_OPT_TRAIN_CROP_SCALE_MIN = 320,
+    INCEPTION_OPT_TRAIN_CROP_SCALE_MAX = 321,
+    INCEPTION_OPT_TRAIN_CROP_RATIO_MIN = 322,
+    INCEPTION_OPT_TRAIN_CROP_RATIO_MAX = 323,
+    /* Int in [1, 64]: augmented views per training image, cycled by epoch (default 4). */
+    INCEPTION_OPT_TRAIN_VIEWS = 324,
+    /* Number in [0, 1): fraction of a folder's images held out for validation, chosen by
+     * a hash of the file name (default 0.1). */
+    INCEPTION_OPT_TRAIN_VAL_FRACTION = 325,
+    /* String: directory of the on-disk feature cache (default: none, memory only). */
+    INCEPTION_OPT_TRAIN_CACHE_DIR = 326,
+    /* String: training data: a folder per class, or a list file of "path label" lines. */
+    INCEPTION_OPT_TRAIN_DATA = 327,
+    /* String: a list file of validation images (instead of the hashed split). */
+    INCEPTION_OPT_TRAIN_VAL_DATA = 328,
+    /* Int: side of the images fed to the trunk (default 0 = the model's input size). */
+    INCEPTION_OPT_TRAIN_INPUT_SIZE = 329
 } inception_option;
 
 INCEPTION_API inception_status inception_options_create(inception_options **out);
@@ -207,6 +299,9 @@ INCEPTION_API inception_status inception_options_set_int(inception_options *opti
 INCEPTION_API inception_status inception_options_set_string(inception_options *options,
                                                             inception_option key,
                                                             const char *value);
+/* For the keys documented as "Number". NaN and infinities are INVALID_ARGUMENT. (1.1) */
+INCEPTION_API inception_status inception_options_set_double(inception_options *options,
+                                                            inception_option key, double value);
 
 /* ------------------------------------------------------------------------------------ */
 /* Tensors                                                                              */
@@ -253,15 +348,22 @@ INCEPTION_API size_t inception_tensor_byte_size(const inception_tensor *tensor);
 typedef struct inception_model inception_model;
 
 /* Load a safetensors file with torchvision/timm tensor names. Options read: BACKEND,
- * POOL_INCLUDE_PAD, LABEL_OFFSET, PRESET, SKIP_CHECKSUM, LABELS_FILE, MEAN, STD;
- * `options` may be NULL. Errors name the offending tensor or header field in
- * inception_last_error(); a file that is not safetensors at all is named by its first
- * bytes ("not a safetensors file (starts with FF D8 FF, a JPEG?)").
+ * POOL_INCLUDE_PAD, LABEL_OFFSET, PRESET, SKIP_CHECKSUM, LABELS_FILE, MEAN, STD,
+ * MAX_SESSION_MEMORY; `options` may be NULL. Errors name the offending tensor or header
+ * field in inception_last_error(); a file that is not safetensors at all is named by its
+ * first bytes ("not a safetensors file (starts with FF D8 FF, a JPEG?)").
  * A file without fc.* loads as a feature extractor (INFO_HAS_FC 0, CLASSES 0): FEATURES
  * and named blocks work, logits, probabilities and classify give UNSUPPORTED. A file
  * without AuxLogits.* loads with INFO_HAS_AUX 0.
  * With the simd backends (and "auto"), an INCEPTION_SIMD_LEVEL environment value other
- * than "avx2" or "avx512" fails the load with INCEPTION_ERR_BACKEND. */
+ * than "avx2" or "avx512" fails the load with INCEPTION_ERR_BACKEND.
+ * The file is read into memory (not mapped), so another process truncating or rewriting
+ * it meanwhile gives INCEPTION_ERR_IO ("changed size") or a FORMAT/CHECKSUM error, never
+ * a signal. Anything but a regular file (a FIFO, socket, device, directory) is
+ * INCEPTION_ERR_IO at once, without blocking. Metadata is bounded: inception.input_size
+ * at most 2048 a side and within MAX_SESSION_MEMORY for one image (INPUT_SIZE if not);
+ * inception.std in [1e-6, 1e6] and |inception.mean| <= 1e6, so normalised pixels stay
+ * finite (FORMAT if not). */
 INCEPTION_API inception_status inception_model_load_file(const char *path,
                                                          const inception_options *options,
                                                          inception_model **out);
@@ -354,20 +456,32 @@ typedef enum inception_output {
 INCEPTION_API inception_status inception_session_create(const inception_model *model,
                                                         const inception_options *options,
                                                         inception_session **out);
+/* Freeing a session while another thread is inside a call on it does not free it under
+ * that call: free returns at once, later calls get INCEPTION_ERR_BUSY, and the call in
+ * progress frees the session as it finishes and returns INCEPTION_ERR_BUSY ("freed") in
+ * place of its result. Any use after that (or after a free of an idle session) is a use
+ * of freed memory, as with any handle; a second free during the first is ignored. */
 INCEPTION_API void inception_session_free(inception_session *session);
 /* Detail message of the session's last failure ("" if none). Valid until the next call
- * on the session. */
+ * on the session. A call refused with BUSY does not touch it (its message is in
+ * inception_last_error() only). */
 INCEPTION_API const char *inception_session_last_error(const inception_session *session);
 
 /* Run the network. `input` is float32, NCHW [N,3,H,W] or NHWC [N,H,W,3], N >= 1,
  * H and W >= 75, already normalised as the model expects (see the image calls below).
- * Activation memory is planned on the first run of each input shape and reused. */
+ * Activation memory is planned on the first run of each input shape and reused; a shape
+ * needing more than the session's MAX_SESSION_MEMORY is INCEPTION_ERR_INPUT_SIZE before
+ * anything is allocated. Every input value must be finite (INVALID_ARGUMENT names the
+ * first that is not). Every output is checked after the run: a NaN or infinity (weights
+ * so large that float32 overflows) is INCEPTION_ERR_NUMERIC naming the output and
+ * element, and the run keeps no outputs (NOT_READY). BUSY: see the Threads note. */
 INCEPTION_API inception_status inception_session_run(inception_session *session,
                                                      const inception_tensor *input);
 /* An output of the last successful run, borrowed: valid until the next run or the
  * session's free. NOT_READY before a run (or aux logits the last run could not compute);
  * NOT_FOUND if the output was not requested; UNSUPPORTED for logits or probabilities of
- * a model without fc. */
+ * a model without fc; BUSY while another thread is inside a call on the session (read
+ * outputs on the thread that ran). */
 INCEPTION_API inception_status inception_session_output(const inception_session *session,
                                                         inception_output which,
                                                         const inception_tensor **out);
@@ -419,7 +533,8 @@ typedef enum inception_pixel_format {
 } inception_pixel_format;
 
 /* Decode a JPEG or PNG (detected from its bytes). Options read: MAX_IMAGE_PIXELS,
- * EXIF_ORIENTATION, DECODE_MIN_SIDE; `options` may be NULL. */
+ * EXIF_ORIENTATION, DECODE_MIN_SIDE, MAX_DECODE_MEMORY, MAX_JPEG_SCANS; `options` may be
+ * NULL. classify reads the same keys from the session's options. */
 INCEPTION_API inception_status inception_image_decode_file(const char *path,
                                                            const inception_options *options,
                                                            inception_image **out);
@@ -454,7 +569,9 @@ INCEPTION_API inception_status inception_image_preprocess(const inception_model 
  * INVALID_ARGUMENT; a k larger than CLASSES is clamped to CLASSES, so `classes` and `probs`
  * need min(k, CLASSES) entries each (never more are written); *count receives how many
  * were written (min(k, CLASSES)). Labels come from inception_model_label() (a model
- * without labels still classifies). A model without fc gives INCEPTION_ERR_UNSUPPORTED. */
+ * without labels still classifies). A model without fc gives INCEPTION_ERR_UNSUPPORTED.
+ * The session is held for the whole call (BUSY for other threads meanwhile), and a run's
+ * NUMERIC status is passed on. */
 INCEPTION_API inception_status inception_session_classify(inception_session *session,
                                                           const void *data, size_t size,
                                                           int32_t k, int32_t *classes,
@@ -514,6 +631,120 @@ INCEPTION_API inception_status inception_ensemble_classify_image(inception_ensem
                                                                  const inception_image *image,
                                                                  int32_t k, int32_t *classes,
                                                                  float *probs, int32_t *count);
+
+/* Training a new classifier head on the 2048-d features (1.1; docs/training.md)        */
+/*                                                                                      */
+/* The trunk is frozen: each image runs through it once per view and its features are   */
+/* cached; the head is a new fc (K x 2048 + K) trained with label-smoothed softmax     */
+/* cross-entropy, RMSProp or SGD, global-norm clipping and a moving average of the      */
+/* parameters that evaluate and save use. Head arithmetic is float32 in a fixed order,  */
+/* so results do not depend on the thread count. A trainer is used by one thread at a   */
+/* time; it holds a reference to the model and its own session.                         */
+
+typedef struct inception_trainer inception_trainer;
+
+/* Options read: the TRAIN_* keys, and THREADS / BACKEND-independent session keys for its
+ * session. Classes come from TRAIN_DATA's folders, TRAIN_LABELS or TRAIN_CLASSES (all
+ * given must agree; at least 2 classes). With TRAIN_DATA the folder or list is scanned
+ * now (unreadable images are found later, skipped and reported by
+ * inception_trainer_skipped). The new fc is initialised as torchvision initialises
+ * Inception3's fc from TRAIN_SEED. */
+INCEPTION_API inception_status inception_trainer_create(const inception_model *model,
+                                                        const inception_options *options,
+                                                        inception_trainer **out);
+INCEPTION_API void inception_trainer_free(inception_trainer *trainer);
+/* Detail message of the trainer's last failure ("" if none). */
+INCEPTION_API const char *inception_trainer_last_error(const inception_trainer *trainer);
+
+/* One optimizer step on n examples. `input` is either a preprocessed image batch
+ * (float32 [n,3,H,W] or [n,H,W,3], run through the trunk) or features (float32 NC
+ * [n, 2048]). labels[i] in [0, K). *loss receives the batch's mean loss before the step.
+ * A non-finite loss or gradient is INCEPTION_ERR_NUMERIC naming the step; the
+ * parameters are left as they were. */
+INCEPTION_API inception_status inception_trainer_train_batch(inception_trainer *trainer,
+                                                             const inception_tensor *input,
+                                                             const int32_t *labels, float *loss);
+/* The same from image files (JPEG/PNG), preprocessed with the model's preset (with
+ * TRAIN_AUGMENT, an augmented view chosen by the step). */
+INCEPTION_API inception_status inception_trainer_train_files(inception_trainer *trainer,
+                                                             const char *const *paths,
+                                                             const int32_t *labels, int64_t n,
+                                                             float *loss);
+/* One step on the next batch of TRAIN_DATA's training split (reshuffled each epoch from
+ * the seed). *loss as above. NOT_READY without TRAIN_DATA. */
+INCEPTION_API inception_status inception_trainer_step(inception_trainer *trainer, float *loss);
+
+/* Evaluate with the averaged parameters, accumulating into the trainer's evaluation
+ * counters (cleared by inception_trainer_eval_reset; read with inception_trainer_info_double and
+ * inception_trainer_confusion). Input as for train_batch. */
+INCEPTION_API inception_status inception_trainer_evaluate(inception_trainer *trainer,
+                                                          const inception_tensor *input,
+                                                          const int32_t *labels);
+INCEPTION_API inception_status inception_trainer_evaluate_files(inception_trainer *trainer,
+                                                                const char *const *paths,
+                                                                const int32_t *labels,
+                                                                int64_t n);
+/* Evaluate the whole validation split of TRAIN_DATA (counters reset first). */
+INCEPTION_API inception_status inception_trainer_evaluate_validation(inception_trainer *trainer);
+INCEPTION_API inception_status inception_trainer_eval_reset(inception_trainer *trainer);
+/* The confusion matrix of the counters: K*K counts, row = true class, column = top-1
+ * prediction. `count` must be at least K*K (else BUFFER_TOO_SMALL). */
+INCEPTION_API inception_status inception_trainer_confusion(const inception_trainer *trainer,
+                                                           int64_t *out, size_t count);
+/* Logits of the averaged head for `input` (as for train_batch): n*K floats into `out`,
+ * which holds `count` floats. */
+INCEPTION_API inception_status inception_trainer_logits(inception_trainer *trainer,
+                                                        const inception_tensor *input,
+                                                        float *out, size_t count);
+
+typedef enum inception_trainer_info {
+    INCEPTION_TRAINER_CLASSES = 1,
+    INCEPTION_TRAINER_STEP = 2,            /* optimizer steps done */
+    INCEPTION_TRAINER_EXAMPLES = 3,        /* training examples seen */
+    INCEPTION_TRAINER_EPOCH = 4,           /* examples / epoch size (0 if unknown) */
+    INCEPTION_TRAINER_LR = 5,              /* learning rate of the next step */
+    INCEPTION_TRAINER_EPOCH_SIZE = 6,
+    INCEPTION_TRAINER_STEPS_PER_EPOCH = 7, /* with TRAIN_DATA: ceil(train size / batch) */
+    INCEPTION_TRAINER_TRAIN_SIZE = 8,      /* TRAIN_DATA images in the training split */
+    INCEPTION_TRAINER_VAL_SIZE = 9,        /* ... and in the validation split */
+    INCEPTION_TRAINER_SKIPPED = 10,        /* images skipped as unreadable so far */
+    INCEPTION_TRAINER_EVAL_COUNT = 11,     /* examples in the evaluation counters */
+    INCEPTION_TRAINER_EVAL_LOSS = 12,      /* their mean loss */
+    INCEPTION_TRAINER_EVAL_TOP1 = 13,      /* fraction correct */
+    INCEPTION_TRAINER_EVAL_TOP5 = 14,
+    INCEPTION_TRAINER_CACHE_HITS = 15,     /* features found in the cache */
+    INCEPTION_TRAINER_CACHE_MISSES = 16,   /* features computed by the trunk */
+    INCEPTION_TRAINER_LAST_LOSS = 17,
+    INCEPTION_TRAINER_GRAD_NORM = 18       /* global norm of the last step's gradient,
+                                            * before clipping */
+} inception_trainer_info;
+
+INCEPTION_API inception_status inception_trainer_info_double(const inception_trainer *trainer,
+                                                      inception_trainer_info key, double *out);
+/* Label of class `index` (borrowed, valid while the trainer lives). */
+INCEPTION_API inception_status inception_trainer_label(const inception_trainer *trainer,
+                                                       int64_t index, const char **out);
+/* The index-th image skipped as unreadable and why (borrowed until the trainer is freed);
+ * NOT_FOUND past the end. */
+INCEPTION_API inception_status inception_trainer_skipped(const inception_trainer *trainer,
+                                                         int64_t index, const char **path,
+                                                         const char **reason);
+
+/* Write the model with the averaged head: the trunk's tensors copied unchanged from the
+ * base file, the new fc.weight/fc.bias, no aux head, labels and preprocessing in
+ * inception.* metadata. Loads here and in PyTorch with
+ * Inception3(num_classes=K, aux_logits=False, init_weights=False).load_state_dict.
+ * Written to a temporary file that replaces `path` only when complete. */
+INCEPTION_API inception_status inception_trainer_save(inception_trainer *trainer,
+                                                      const char *path);
+/* Checkpoint: the raw and averaged parameters, optimizer state, counters and data order,
+ * so a trainer resumed from it continues bit-identically. Same temporary-file rule. */
+INCEPTION_API inception_status inception_trainer_checkpoint(inception_trainer *trainer,
+                                                            const char *path);
+/* Restore a checkpoint into a trainer created with the same model and settings
+ * (MODEL_MISMATCH or INVALID_ARGUMENT naming the setting that differs). */
+INCEPTION_API inception_status inception_trainer_resume(inception_trainer *trainer,
+                                                        const char *path);
 
 /* ------------------------------------------------------------------------------------ */
 /* Backends (the plug-in ABI itself is in inception/backend.h)                          */

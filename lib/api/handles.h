@@ -27,6 +27,8 @@ struct inception_model {
     const inception_backend *backend;
     inc_net net;
     int32_t synthetic; /* metadata inception.synthetic = "true" */
+    char *source_path; /* absolute path of the file it was loaded from, or NULL (memory):
+                        * the trainer copies the unfolded trunk tensors from it on save */
 };
 
 /* Model references: a session takes one for its lifetime. */
@@ -38,6 +40,16 @@ const inception_model *inc_session_model(const inception_session *session);
 /* The options the session was created with (string keys cleared): classify decodes with
  * their image limits. */
 const inception_options *inc_session_options(const inception_session *session);
+/* One thread at a time per session: enter before touching the session's state (OK, or
+ * BUSY with a message while another thread is inside; calls nest on one thread), leave
+ * after the last access. leave returns 1 when inception_session_free() came in meanwhile
+ * and the session has just been freed: return inc_session_freed_error() then. */
+inception_status inc_session_enter(inception_session *session);
+int inc_session_leave(inception_session *session);
+inception_status inc_session_freed_error(void);
+/* inc_session_fail for a call that has not entered the session: records the message only
+ * if no other thread is inside. */
+inception_status inc_session_fail_idle(inception_session *session, inception_status status);
 /* Copy this thread's last error into the session and return `status`. */
 inception_status inc_session_fail(inception_session *session, inception_status status);
 

@@ -1,8 +1,29 @@
 #include <pthread.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "api/handles.h"
 #include "backends/registry.h"
+#include "graph/plan.h"
+
+/* The metadata's input size must not force a session past the memory limit for a single
+ * image (issue 9.7): plan it once, without allocating, and refuse the file if it does. */
+static inception_status check_input_memory(const inception_model *m, const inception_options *opts) {
+    if (opts->max_session_memory <= 0) return INCEPTION_OK;
+    inc_plan plan;
+    inception_status st = inc_plan_build(&plan, &m->net, m->backend, 1, m->cfg.input_h,
+                                         m->cfg.input_w, 0, 1, 0, NULL);
+    if (st) return st;
+    size_t need = plan.arena_bytes + plan.scratch_bytes; /* both far below SIZE_MAX here */
+    inc_plan_free(&plan);
+    if (need > (uint64_t)opts->max_session_memory)
+        return inc_error(INCEPTION_ERR_INPUT_SIZE,
+                         "metadata inception.input_size %dx%d needs %zu bytes of session memory "
+                         "per image, above INCEPTION_OPT_MAX_SESSION_MEMORY = %lld",
+                         (int)m->cfg.input_h, (int)m->cfg.input_w, need,
+                         (long long)opts->max_session_memory);
+    return INCEPTION_OK;
+}
 
 typedef struct crc_job {
     const uint8_t *data;
@@ -40,7 +61,9 @@ static inception_status load(const uint8_t *data, size_t size, const inception_o
         if (!threaded) crc_main(&crc);
         st = inc_net_build(&m->net, &file, &m->cfg, be);
         if (threaded) pthread_join(tid, NULL);
-        if (st == INCEPTION_OK && (st = inc_config_check_crc(&m->cfg, crc.crc)))
+        if (st == INCEPTION_OK) m->backend = be;
+        if (st == INCEPTION_OK && ((st = inc_config_check_crc(&m->cfg, crc.crc)) ||
+                                   (st = check_input_memory(m, opts))))
             inc_net_free(&m->net, be);
         if (st) inc_config_free(&m->cfg);
     }
@@ -75,9 +98,19 @@ INCEPTION_API inception_status inception_model_load_file(const char *path,
     inc_file_buf buf;
     inception_status st = inc_file_read(path, &buf);
     if (st) return st;
-    st = load(buf.data, buf.size, options, out);
+    inception_model *m = NULL;
+    st = load(buf.data, buf.size, options, &m);
     inc_file_release(&buf);
-    return st;
+    if (st) return st;
+    /* The path is only a hint for a later save (which checks the CRC), so a failure to
+     * resolve or copy it leaves it unset rather than failing the load. */
+    char *abs = realpath(path, NULL);
+    if (abs) {
+        m->source_path = inc_strdup(abs);
+        free(abs);
+    }
+    *out = m;
+    return INCEPTION_OK;
 }
 
 void inc_model_retain(const inception_model *model) {
@@ -89,6 +122,7 @@ void inc_model_release(const inception_model *cm) {
     if (atomic_fetch_sub(&m->refs, 1) != 1) return;
     inc_net_free(&m->net, m->backend);
     inc_config_free(&m->cfg);
+    inc_free(m->source_path);
     inc_free(m);
 }
 

@@ -19,6 +19,10 @@ static const inception_options defaults = {
     .crops = 1,
     .crop_average = 0,
     .crop_batch = 8,
+    .max_decode_memory = INC_DEFAULT_MAX_DECODE_MEMORY,
+    .max_jpeg_scans = INC_DEFAULT_MAX_JPEG_SCANS,
+    .max_session_memory = INC_DEFAULT_MAX_SESSION_MEMORY,
+    .train = INC_TRAIN_OPTS_DEFAULT,
 };
 
 const inception_options *inc_options_default(void) { return &defaults; }
@@ -32,6 +36,11 @@ void inc_decode_opts_from(const inception_options *opts, inc_decode_opts *out) {
                         ? (int32_t)(opts->decode_min_side > INT32_MAX ? INT32_MAX
                                                                       : opts->decode_min_side)
                         : 0;
+    out->max_memory = opts->max_decode_memory > 0 ? opts->max_decode_memory
+                                                  : INC_DEFAULT_MAX_DECODE_MEMORY;
+    out->max_scans = opts->max_jpeg_scans > 0 && opts->max_jpeg_scans <= INC_MAX_JPEG_SCANS_LIMIT
+                         ? (int32_t)opts->max_jpeg_scans
+                         : INC_DEFAULT_MAX_JPEG_SCANS;
 }
 
 INCEPTION_API inception_status inception_options_create(inception_options **out) {
@@ -52,6 +61,7 @@ INCEPTION_API void inception_options_free(inception_options *o) {
     inc_free(o->mean);
     inc_free(o->std);
     inc_free(o->extra_outputs);
+    inc_train_opts_free(&o->train);
     inc_free(o);
 }
 
@@ -94,6 +104,14 @@ INCEPTION_API inception_status inception_options_set_int(inception_options *o,
         st = range(v, 0, 1, "CROP_AVERAGE"); slot = &o->crop_average; break;
     case INCEPTION_OPT_CROP_BATCH:
         st = range(v, 1, 144, "CROP_BATCH"); slot = &o->crop_batch; break;
+    case INCEPTION_OPT_MAX_DECODE_MEMORY:
+        st = range(v, 1, INT64_MAX, "MAX_DECODE_MEMORY"); slot = &o->max_decode_memory; break;
+    case INCEPTION_OPT_MAX_JPEG_SCANS:
+        st = range(v, 1, INC_MAX_JPEG_SCANS_LIMIT, "MAX_JPEG_SCANS");
+        slot = &o->max_jpeg_scans;
+        break;
+    case INCEPTION_OPT_MAX_SESSION_MEMORY:
+        st = range(v, 0, INT64_MAX, "MAX_SESSION_MEMORY"); slot = &o->max_session_memory; break;
     case INCEPTION_OPT_BACKEND:
     case INCEPTION_OPT_PRESET:
     case INCEPTION_OPT_LABELS_FILE:
@@ -102,6 +120,7 @@ INCEPTION_API inception_status inception_options_set_int(inception_options *o,
     case INCEPTION_OPT_EXTRA_OUTPUTS:
         return inc_error(INCEPTION_ERR_INVALID_ARGUMENT, "option %d takes a string", (int)key);
     default:
+        if (key >= 300 && key <= 399) return inc_train_opt_set_int(&o->train, key, v);
         return inc_error(INCEPTION_ERR_NOT_FOUND, "unknown option %d", (int)key);
     }
     if (st == INCEPTION_OK) *slot = v;
@@ -139,10 +158,13 @@ INCEPTION_API inception_status inception_options_set_string(inception_options *o
     case INCEPTION_OPT_THREADS: case INCEPTION_OPT_OUTPUTS: case INCEPTION_OPT_POOL_INCLUDE_PAD:
     case INCEPTION_OPT_LABEL_OFFSET: case INCEPTION_OPT_SKIP_CHECKSUM: case INCEPTION_OPT_PROFILE:
     case INCEPTION_OPT_MAX_IMAGE_PIXELS: case INCEPTION_OPT_EXIF_ORIENTATION:
-    case INCEPTION_OPT_DECODE_MIN_SIDE: case INCEPTION_OPT_CROPS: case INCEPTION_OPT_CROP_AVERAGE:
-    case INCEPTION_OPT_CROP_BATCH:
+    case INCEPTION_OPT_CROPS: case INCEPTION_OPT_CROP_AVERAGE: case INCEPTION_OPT_CROP_BATCH:
+    case INCEPTION_OPT_DECODE_MIN_SIDE: case INCEPTION_OPT_MAX_DECODE_MEMORY:
+    case INCEPTION_OPT_MAX_JPEG_SCANS:
+    case INCEPTION_OPT_MAX_SESSION_MEMORY:
         return inc_error(INCEPTION_ERR_INVALID_ARGUMENT, "option %d takes an integer", (int)key);
     default:
+        if (key >= 300 && key <= 399) return inc_train_opt_set_string(&o->train, key, value);
         return inc_error(INCEPTION_ERR_NOT_FOUND, "unknown option %d", (int)key);
     }
     if (!value[0]) return inc_error(INCEPTION_ERR_INVALID_ARGUMENT, "empty value for option %d", (int)key);
@@ -151,4 +173,12 @@ INCEPTION_API inception_status inception_options_set_string(inception_options *o
     inc_free(*slot);
     *slot = copy;
     return INCEPTION_OK;
+}
+
+INCEPTION_API inception_status inception_options_set_double(inception_options *o,
+                                                            inception_option key, double v) {
+    inc_error_clear();
+    if (!o) return inc_error(INCEPTION_ERR_INVALID_ARGUMENT, "options is NULL");
+    if (key >= 300 && key <= 399) return inc_train_opt_set_double(&o->train, key, v);
+    return inc_error(INCEPTION_ERR_INVALID_ARGUMENT, "option %d does not take a number", (int)key);
 }

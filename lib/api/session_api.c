@@ -1,3 +1,5 @@
+#include <math.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -7,12 +9,21 @@
 
 #define MAX_SIDE 16384 /* keeps every size computation far from overflow */
 
+/* Who is using a session: 0 when idle, else the address of the user thread's token, with
+ * FREE_PENDING set when inception_session_free() came in meanwhile (the user then frees
+ * the session on its way out), or FREEING alone while free() destroys an idle session. */
+#define FREE_PENDING ((uintptr_t)1)
+#define FREEING FREE_PENDING
+
 struct inception_session {
+    atomic_uintptr_t user;
+    int32_t depth; /* nesting of the user's calls (classify calls run); the user's only */
     const inception_model *model;
     inception_options opts; /* integer keys only: the image limits for classify */
     int64_t outputs;
     int32_t threads;
     int32_t profile;
+    int64_t max_memory; /* INCEPTION_OPT_MAX_SESSION_MEMORY, 0 = none */
     inc_pool *pool;
     int32_t planned;
     inc_plan plan;
@@ -49,6 +60,72 @@ const inception_options *inc_session_options(const inception_session *s) { retur
 
 INCEPTION_API const char *inception_session_last_error(const inception_session *s) {
     return s ? s->error : "session is NULL";
+}
+
+/* Tokens are 8-byte aligned, so bit 0 is free for FREE_PENDING. */
+static _Thread_local uint64_t thread_token;
+
+static uintptr_t my_token(void) { return (uintptr_t)&thread_token; }
+
+static inception_status busy_error(uintptr_t user) {
+    if (user & FREE_PENDING)
+        return inc_error(INCEPTION_ERR_BUSY, "the session is being freed by another thread");
+    return inc_error(INCEPTION_ERR_BUSY,
+                     "the session is in use by another thread: a session serves one thread "
+                     "at a time (create one per thread)");
+}
+
+/* 0 when entered, else who holds the session. */
+static uintptr_t try_enter(inception_session *s) {
+    uintptr_t me = my_token(), cur = 0;
+    if (atomic_compare_exchange_strong_explicit(&s->user, &cur, me, memory_order_acquire,
+                                                memory_order_relaxed)) {
+        s->depth = 1;
+        return 0;
+    }
+    if (cur == me) { /* a nested call on the same thread */
+        s->depth++;
+        return 0;
+    }
+    return cur;
+}
+
+inception_status inc_session_enter(inception_session *s) {
+    uintptr_t cur = try_enter(s);
+    return cur ? busy_error(cur) : INCEPTION_OK;
+}
+
+static void destroy(inception_session *s);
+
+int inc_session_leave(inception_session *s) {
+    if (--s->depth > 0) return 0;
+    uintptr_t me = my_token();
+    if (atomic_compare_exchange_strong_explicit(&s->user, &me, 0, memory_order_release,
+                                                memory_order_relaxed))
+        return 0;
+    /* free() was called while we ran: it left the session to us */
+    atomic_thread_fence(memory_order_acquire);
+    destroy(s);
+    return 1;
+}
+
+inception_status inc_session_fail_idle(inception_session *s, inception_status st) {
+    if (try_enter(s)) return st; /* busy: the message stays this thread's only */
+    inc_session_fail(s, st);
+    return inc_session_leave(s) ? inc_session_freed_error() : st;
+}
+
+inception_status inc_session_freed_error(void) {
+    return inc_error(INCEPTION_ERR_BUSY,
+                     "inception_session_free() was called by another thread during this "
+                     "call; the session is now freed and must not be used again");
+}
+
+/* For the const queries: refuse while another thread is inside a call. */
+static inception_status check_idle(const inception_session *s) {
+    uintptr_t cur = atomic_load_explicit(&((inception_session *)s)->user, memory_order_acquire);
+    if (cur == 0 || cur == my_token()) return INCEPTION_OK;
+    return busy_error(cur);
 }
 
 /* Parse "Mixed_6e,Conv2d_1a_3x3" into the session's named outputs. */
@@ -96,11 +173,13 @@ INCEPTION_API inception_status inception_session_create(const inception_model *m
         return inc_error(INCEPTION_ERR_UNSUPPORTED, "AUX_LOGITS requested but the model file has no AuxLogits.* tensors");
     inception_session *s = inc_calloc(1, sizeof *s);
     if (!s) return inc_error(INCEPTION_ERR_OUT_OF_MEMORY, "allocating a session");
+    atomic_init(&s->user, 0);
     s->model = model;
     s->opts = *opts;
     /* not owned, and not needed after create */
     s->opts.backend = s->opts.preset = s->opts.labels_file = NULL;
     s->opts.mean = s->opts.std = s->opts.extra_outputs = NULL;
+    memset(&s->opts.train, 0, sizeof s->opts.train); /* trainer settings: not the session's */
     s->outputs = opts->outputs;
     /* FEATURE_MAP is the named output Mixed_7c, kept alive by the planner like any other. */
     inception_status fst = INCEPTION_OK;
@@ -118,6 +197,7 @@ INCEPTION_API inception_status inception_session_create(const inception_model *m
     }
     s->threads = opts->threads > 0 ? (int32_t)opts->threads : online_cores();
     s->profile = (int32_t)opts->profile;
+    s->max_memory = opts->max_session_memory;
     inception_status st = inc_pool_create(s->threads, &s->pool);
     if (st) {
         inc_free(s);
@@ -139,12 +219,26 @@ static void drop_plan(inception_session *s) {
     s->ran = 0;
 }
 
-INCEPTION_API void inception_session_free(inception_session *s) {
-    if (!s) return;
+static void destroy(inception_session *s) {
     drop_plan(s);
     inc_pool_free(s->pool);
     inc_model_release(s->model);
     inc_free(s);
+}
+
+/* A session in use is not freed under its user: the flag tells the user's call to free
+ * it on its way out (that call then returns BUSY). */
+INCEPTION_API void inception_session_free(inception_session *s) {
+    if (!s) return;
+    uintptr_t cur = atomic_load_explicit(&s->user, memory_order_relaxed);
+    for (;;) {
+        if (cur & FREE_PENDING) return; /* freed twice at once: the first free wins */
+        uintptr_t want = cur == 0 ? FREEING : cur | FREE_PENDING;
+        if (atomic_compare_exchange_weak_explicit(&s->user, &cur, want, memory_order_acq_rel,
+                                                  memory_order_relaxed))
+            break;
+    }
+    if (cur == 0) destroy(s);
 }
 
 /* Plan for a new input shape; on failure the session keeps no plan but stays usable. */
@@ -158,8 +252,23 @@ static inception_status replan(inception_session *s, int64_t n, int64_t h, int64
     if (st) return st;
     s->planned = 1;
     size_t scratch = 0, probs = 0;
-    inc_mul_size(s->plan.scratch_bytes, (size_t)s->threads, &scratch);
-    inc_mul_size((size_t)n * (size_t)m->cfg.classes, sizeof(float), &probs);
+    if (!inc_mul_size(s->plan.scratch_bytes, (size_t)s->threads, &scratch) ||
+        !inc_mul_size((size_t)n, (size_t)m->cfg.classes, &probs) ||
+        !inc_mul_size(probs, sizeof(float), &probs)) {
+        drop_plan(s);
+        return inc_error(INCEPTION_ERR_INPUT_SIZE,
+                         "input %lldx%lld batch %lld needs more memory than can be addressed",
+                         (long long)h, (long long)w, (long long)n);
+    }
+    size_t total = 0;
+    if (!inc_add_size(s->plan.arena_bytes, scratch, &total) || !inc_add_size(total, probs, &total) ||
+        (s->max_memory > 0 && total > (uint64_t)s->max_memory)) {
+        drop_plan(s);
+        return inc_error(INCEPTION_ERR_INPUT_SIZE,
+                         "input %lldx%lld batch %lld needs %zu bytes of session memory, above "
+                         "INCEPTION_OPT_MAX_SESSION_MEMORY = %lld",
+                         (long long)h, (long long)w, (long long)n, total, (long long)s->max_memory);
+    }
     s->arena = inc_malloc_aligned(s->plan.arena_bytes);
     s->scratch = inc_malloc_aligned(scratch);
     s->probs = probs ? inc_malloc_aligned(probs) : NULL;
@@ -186,10 +295,46 @@ static void set_output(inception_tensor *t, float *data, int64_t n, int64_t c) {
     t->borrowed = 1;
 }
 
+static inception_status run_entered(inception_session *s, const inception_tensor *in);
+
+/* Index of the first NaN or infinity in v[0, n), or -1. */
+static int64_t first_nonfinite(const float *v, int64_t n) {
+    for (int64_t i = 0; i < n; i++)
+        if (!isfinite(v[i])) return i;
+    return -1;
+}
+
+/* The outputs of a run, one pass over each: finite input and weights that give a
+ * non-finite result (weights near FLT_MAX overflow) must not look like success. */
+static inception_status check_outputs(const inception_session *s, int64_t n, int64_t classes) {
+    static const char *const names[4] = {"logits", "probabilities", "features", "aux logits"};
+    for (int k = 0; k < 4; k++) {
+        const inception_tensor *t = &s->out[k];
+        if (k < 2 && !s->model->cfg.has_fc) continue; /* a feature extractor */
+        if (k == 3 && !s->plan.aux) break;
+        int64_t width = k == 2 ? 2048 : classes;
+        int64_t i = first_nonfinite(t->data, n * width);
+        if (i >= 0)
+            return inc_error(INCEPTION_ERR_NUMERIC,
+                             "%s[%lld][%lld] is %s although the input is finite: the model's "
+                             "weights overflow float32", names[k], (long long)(i / width),
+                             (long long)(i % width), isnan(((const float *)t->data)[i]) ? "NaN" : "infinite");
+    }
+    return INCEPTION_OK;
+}
+
 INCEPTION_API inception_status inception_session_run(inception_session *s,
                                                      const inception_tensor *in) {
     inc_error_clear();
     if (!s) return inc_error(INCEPTION_ERR_INVALID_ARGUMENT, "session is NULL");
+    inception_status st = inc_session_enter(s);
+    if (st) return st; /* the session's own message belongs to its user */
+    st = run_entered(s, in);
+    if (inc_session_leave(s)) return inc_session_freed_error();
+    return st;
+}
+
+static inception_status run_entered(inception_session *s, const inception_tensor *in) {
     if (!in) return inc_session_fail(s, inc_error(INCEPTION_ERR_INVALID_ARGUMENT, "input is NULL"));
     if (in->dtype != INCEPTION_DTYPE_F32)
         return inc_session_fail(s, inc_error(INCEPTION_ERR_DTYPE, "input must be float32"));
@@ -212,6 +357,13 @@ INCEPTION_API inception_status inception_session_run(inception_session *s,
                                              (long long)n));
     if (!in->data)
         return inc_session_fail(s, inc_error(INCEPTION_ERR_INVALID_ARGUMENT, "input has no data"));
+    /* Refused up front, so that NUMERIC after a run always means the model did it. */
+    int64_t bad = first_nonfinite(in->data, n * 3 * h * w);
+    if (bad >= 0)
+        return inc_session_fail(s, inc_error(INCEPTION_ERR_INVALID_ARGUMENT,
+                                             "input element %lld is %s: inputs must be finite",
+                                             (long long)bad,
+                                             isnan(((const float *)in->data)[bad]) ? "NaN" : "infinite"));
 
     int32_t external = !nchw;
     if (!s->planned || s->plan.n != n || s->plan.h != h || s->plan.w != w ||
@@ -258,6 +410,8 @@ INCEPTION_API inception_status inception_session_run(inception_session *s,
     if (s->plan.aux)
         set_output(&s->out[3], (float *)((char *)s->arena + s->plan.offset[net->t_aux_logits]), n,
                    classes);
+    inception_status st = check_outputs(s, n, classes);
+    if (st) return inc_session_fail(s, st);
     s->ran = 1;
     return INCEPTION_OK;
 }
@@ -267,6 +421,8 @@ INCEPTION_API inception_status inception_session_output(const inception_session 
                                                         const inception_tensor **out) {
     inc_error_clear();
     if (!s || !out) return inc_error(INCEPTION_ERR_INVALID_ARGUMENT, "session and out are required");
+    inception_status busy = check_idle(s);
+    if (busy) return busy;
     int idx;
     switch (which) {
     case INCEPTION_OUTPUT_LOGITS: idx = 0; break;
@@ -328,6 +484,8 @@ INCEPTION_API inception_status inception_session_memory(const inception_session 
                                                         int64_t *bytes) {
     inc_error_clear();
     if (!s || !bytes) return inc_error(INCEPTION_ERR_INVALID_ARGUMENT, "session and bytes are required");
+    inception_status busy = check_idle(s);
+    if (busy) return busy;
     *bytes = s->planned ? (int64_t)(s->plan.arena_bytes + s->plan.scratch_bytes * (size_t)s->threads +
                                     s->probs_bytes)
                         : 0;
@@ -360,6 +518,8 @@ INCEPTION_API inception_status inception_session_profile(const inception_session
                                                          double *milliseconds) {
     inc_error_clear();
     if (!s) return inc_error(INCEPTION_ERR_INVALID_ARGUMENT, "session is NULL");
+    inception_status busy = check_idle(s);
+    if (busy) return busy;
     if (!s->profile)
         return inc_error(INCEPTION_ERR_NOT_FOUND, "the session was created without INCEPTION_OPT_PROFILE");
     if (!s->ran) return inc_error(INCEPTION_ERR_NOT_READY, "no successful run yet");

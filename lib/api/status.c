@@ -28,6 +28,8 @@ INCEPTION_API const char *inception_status_string(inception_status status) {
     case INCEPTION_ERR_BUFFER_TOO_SMALL: return "buffer too small";
     case INCEPTION_ERR_NOT_READY: return "not ready";
     case INCEPTION_ERR_INTERNAL: return "internal error";
+    case INCEPTION_ERR_BUSY: return "session busy";
+    case INCEPTION_ERR_NUMERIC: return "non-finite result";
     }
     return "unknown status";
 }

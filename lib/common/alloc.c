@@ -1,3 +1,4 @@
+#include <malloc.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,8 +33,30 @@ static _Atomic int64_t live = 0;
 
 int64_t inc_alloc_live(void) { return live; }
 
+/* Bytes held, and their high-water mark: what the decode-memory tests measure. Block
+ * sizes come from malloc_usable_size, so nothing is stored beside the blocks. */
+static _Atomic int64_t live_bytes = 0, peak_bytes = 0;
+
+void inc_alloc_note(int64_t delta) {
+    int64_t now = atomic_fetch_add(&live_bytes, delta) + delta;
+    int64_t peak = peak_bytes;
+    while (now > peak && !atomic_compare_exchange_weak(&peak_bytes, &peak, now)) {
+    }
+}
+
+int64_t inc_alloc_peak_bytes(int reset) {
+    int64_t peak = peak_bytes;
+    if (reset) peak_bytes = (int64_t)live_bytes;
+    return peak;
+}
+
+int64_t inc_alloc_live_bytes(void) { return live_bytes; }
+
 static void *counted(void *p) {
-    if (p) live++;
+    if (p) {
+        live++;
+        inc_alloc_note((int64_t)malloc_usable_size(p));
+    }
     return p;
 }
 
@@ -50,12 +73,18 @@ void *inc_calloc(size_t count, size_t size) {
 
 void *inc_realloc(void *ptr, size_t size) {
     if (should_fail()) return NULL;
+    if (!ptr) return counted(realloc(NULL, size ? size : 1));
+    int64_t old = (int64_t)malloc_usable_size(ptr);
     void *p = realloc(ptr, size ? size : 1);
-    return ptr ? p : counted(p);
+    if (p) inc_alloc_note((int64_t)malloc_usable_size(p) - old);
+    return p;
 }
 
 void inc_free(void *ptr) {
-    if (ptr) live--;
+    if (ptr) {
+        live--;
+        inc_alloc_note(-(int64_t)malloc_usable_size(ptr));
+    }
     free(ptr);
 }
 

@@ -44,6 +44,12 @@ void inc_free_aligned(void *ptr);
 int64_t inc_alloc_fail_after(int64_t count);
 /* Testing: blocks allocated through these functions and not yet freed. */
 int64_t inc_alloc_live(void);
+/* Bytes held through these functions plus those noted by inc_alloc_note (memory a
+ * third-party library allocates itself, such as libjpeg's pools), and their peak since
+ * the last inc_alloc_peak_bytes(1). For accounting only: nothing is refused here. */
+void inc_alloc_note(int64_t delta);
+int64_t inc_alloc_live_bytes(void);
+int64_t inc_alloc_peak_bytes(int reset);
 
 /* Overflow-checked size arithmetic: return 0 on overflow. */
 static inline int inc_mul_size(size_t a, size_t b, size_t *out) {
@@ -60,13 +66,12 @@ static inline int inc_add_size(size_t a, size_t b, size_t *out) {
 /* CRC-32 (zlib's polynomial) over a buffer of any size. */
 uint32_t inc_crc32(const void *data, size_t size);
 
-/* Read a whole regular file (mmap where possible). IO errors name the path; anything but
+/* Read a whole regular file into owned memory. IO errors name the path; anything but
  * a regular file is refused. */
 typedef struct inc_file_buf {
     const uint8_t *data;
     size_t size;
     void *impl_;
-    size_t impl_size_;
 } inc_file_buf;
 inception_status inc_file_read(const char *path, inc_file_buf *out);
 void inc_file_release(inc_file_buf *buf);

@@ -1,11 +1,11 @@
-/* Whole-file reads of regular files: mmap (the weights are read once, in place), or read()
- * into an inc_malloc buffer when mmap is refused. Pipes, devices and directories are
- * refused: /dev/zero or a FIFO would otherwise be read until memory runs out. */
+/* Whole-file reads of regular files into an inc_malloc buffer (not mmap: see
+ * inc_file_read). Pipes, sockets, devices and directories
+ * are refused, at once: /dev/zero or a FIFO would otherwise be read until memory runs out,
+ * and a FIFO without a writer would block the open itself. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -26,29 +26,19 @@ static inception_status io_error(const char *what, const char *path, int err) {
                      errno_text(err, buf, sizeof buf));
 }
 
-/* read() until EOF, growing the buffer; `hint` is the expected size (0 if unknown). */
-static inception_status read_all(int fd, const char *path, size_t hint, uint8_t **out,
-                                 size_t *out_size) {
-    size_t cap = hint ? hint + 1 : 65536, len = 0; /* +1 so EOF is seen without a regrow */
-    if (cap < hint) cap = hint;
+/* Exactly `size` bytes into memory we own. One byte more is asked for so a file that grew
+ * is noticed; one that shrank gives an early EOF. Either is an IO error naming the path:
+ * the file changed while we read it. */
+static inception_status read_exact(int fd, const char *path, size_t size, uint8_t **out) {
+    size_t cap;
+    if (!inc_add_size(size, 1, &cap))
+        return inc_error(INCEPTION_ERR_IO, "cannot read '%s': too large", path);
     uint8_t *buf = inc_malloc(cap);
-    if (!buf) return inc_error(INCEPTION_ERR_OUT_OF_MEMORY, "reading '%s'", path);
-    for (;;) {
-        if (len == cap) {
-            size_t ncap;
-            if (!inc_mul_size(cap, 2, &ncap)) {
-                inc_free(buf);
-                return inc_error(INCEPTION_ERR_OUT_OF_MEMORY, "reading '%s': too large", path);
-            }
-            uint8_t *nb = inc_realloc(buf, ncap);
-            if (!nb) {
-                inc_free(buf);
-                return inc_error(INCEPTION_ERR_OUT_OF_MEMORY, "reading '%s'", path);
-            }
-            buf = nb;
-            cap = ncap;
-        }
-        ssize_t r = read(fd, buf + len, cap - len);
+    if (!buf)
+        return inc_error(INCEPTION_ERR_OUT_OF_MEMORY, "cannot read '%s': %zu bytes", path, size);
+    size_t len = 0;
+    while (len < cap) {
+        ssize_t r = pread(fd, buf + len, cap - len, (off_t)len);
         if (r < 0) {
             if (errno == EINTR) continue;
             int err = errno;
@@ -58,16 +48,24 @@ static inception_status read_all(int fd, const char *path, size_t hint, uint8_t 
         if (r == 0) break;
         len += (size_t)r;
     }
+    if (len != size) {
+        inc_free(buf);
+        return inc_error(INCEPTION_ERR_IO,
+                         "cannot read '%s': it changed size while being read (%zu bytes, then %s)",
+                         path, size, len < size ? "fewer" : "more");
+    }
     *out = buf;
-    *out_size = len;
     return INCEPTION_OK;
 }
 
 inception_status inc_file_read(const char *path, inc_file_buf *out) {
     static const uint8_t empty[1] = {0};
     if (!path || !out) return inc_error(INCEPTION_ERR_INVALID_ARGUMENT, "NULL path");
+    /* O_NONBLOCK: a plain open of a FIFO waits for a writer, and of some devices for the
+     * device, before fstat could refuse them. Regular files ignore the flag; it is
+     * cleared below anyway so no read can see EAGAIN. */
     int fd;
-    do fd = open(path, O_RDONLY | O_CLOEXEC);
+    do fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
     while (fd < 0 && errno == EINTR);
     if (fd < 0) return io_error("open", path, errno);
     struct stat sb;
@@ -78,8 +76,20 @@ inception_status inc_file_read(const char *path, inc_file_buf *out) {
     }
     if (!S_ISREG(sb.st_mode)) {
         close(fd);
+        const char *kind = S_ISDIR(sb.st_mode)    ? "a directory"
+                           : S_ISFIFO(sb.st_mode) ? "a FIFO (named pipe)"
+                           : S_ISSOCK(sb.st_mode) ? "a socket"
+                           : S_ISCHR(sb.st_mode)  ? "a character device"
+                           : S_ISBLK(sb.st_mode)  ? "a block device"
+                                                  : "a special file";
         return inc_error(INCEPTION_ERR_IO, "cannot read '%s': it is %s, not a regular file", path,
-                         S_ISDIR(sb.st_mode) ? "a directory" : "a special file");
+                         kind);
+    }
+    int fl = fcntl(fd, F_GETFL);
+    if (fl < 0 || fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) < 0) {
+        int err = errno;
+        close(fd);
+        return io_error("open", path, err);
     }
     inc_file_buf fb;
     memset(&fb, 0, sizeof fb);
@@ -94,22 +104,16 @@ inception_status inc_file_read(const char *path, inc_file_buf *out) {
         *out = fb;
         return INCEPTION_OK;
     }
-    void *map = mmap(NULL, size, PROT_READ, MAP_PRIVATE, fd, 0);
-    if (map != MAP_FAILED) {
-        close(fd);
-        fb.data = map;
-        fb.size = size;
-        fb.impl_ = map;
-        fb.impl_size_ = size; /* non-zero: munmap on release */
-        *out = fb;
-        return INCEPTION_OK;
-    }
-    /* e.g. a file system without mmap: fall through to read() */
+    /* Read, not mmap: a mapped file truncated by another process raises SIGBUS on the
+     * next access to a lost page, in the middle of parsing. Every byte is read anyway
+     * (the CRC and the weight packing touch all of them), so the copy costs one pass;
+     * see SECURITY.md for the figures. */
     uint8_t *buf = NULL;
-    inception_status st = read_all(fd, path, size, &buf, &fb.size);
+    inception_status st = read_exact(fd, path, size, &buf);
     close(fd);
     if (st) return st;
     fb.data = buf;
+    fb.size = size;
     fb.impl_ = buf;
     *out = fb;
     return INCEPTION_OK;
@@ -117,7 +121,6 @@ inception_status inc_file_read(const char *path, inc_file_buf *out) {
 
 void inc_file_release(inc_file_buf *buf) {
     if (!buf) return;
-    if (buf->impl_size_) munmap(buf->impl_, buf->impl_size_);
-    else inc_free(buf->impl_);
+    inc_free(buf->impl_);
     memset(buf, 0, sizeof *buf);
 }

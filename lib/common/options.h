@@ -8,6 +8,15 @@
 
 #include "inception/inception.h"
 
+/* Trainer settings (keys 300-399; lib/api/options_train.c). Strings owned, NULL = default. */
+typedef struct inc_train_opts {
+    int64_t classes, seed, batch, epoch_size, views, input_size;
+    double lr, lr_decay, lr_decay_epochs, momentum, rms_decay, epsilon, weight_decay;
+    double clip_norm, ema_decay, smoothing, crop_scale[2], crop_ratio[2], val_fraction;
+    char *labels, *optimizer, *schedule, *eps_placement, *base_model, *augment;
+    char *cache_dir, *data, *val_data;
+} inc_train_opts;
+
 struct inception_options {
     char *backend;            /* NULL = "auto" */
     int64_t threads;          /* 0 = online cores */
@@ -20,12 +29,16 @@ struct inception_options {
     int64_t max_image_pixels;
     int64_t exif_orientation;
     int64_t decode_min_side;
+    int64_t max_decode_memory;
+    int64_t max_jpeg_scans;
+    int64_t max_session_memory; /* 0 = no limit */
     char *labels_file;        /* NULL = the file's labels */
     char *mean, *std;         /* NULL = from the file / preset; "r,g,b" (checked at load) */
     char *extra_outputs;      /* NULL = none; comma-separated block names */
     int64_t crops;        /* 1, 10, 12, 144 */
     int64_t crop_average; /* 0 probabilities, 1 logits */
     int64_t crop_batch;   /* crops per run */
+    inc_train_opts train;
 };
 
 #endif

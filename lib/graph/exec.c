@@ -12,6 +12,10 @@ typedef struct task {
     int32_t node, part;
 } task;
 
+/* The ready list holds nodes, not parts: a node enters it once with all its parts
+ * unclaimed, so it never holds more than the plan's node count whatever the number of
+ * threads (a list of parts needed nodes x threads entries). */
+
 typedef struct exec_state {
     const inc_plan *plan;
     const inc_net *net;
@@ -21,7 +25,8 @@ typedef struct exec_state {
     inception_view in[INC_MAX_NODES], out[INC_MAX_NODES];
     int32_t deps_left[INC_MAX_NODES];
     int32_t parts_done[INC_MAX_NODES];
-    task ready[INC_MAX_NODES * 8];
+    int32_t parts_taken[INC_MAX_NODES];
+    int32_t ready[INC_MAX_NODES]; /* nodes with unclaimed parts */
     int32_t n_ready;
     int32_t nodes_left;
     int32_t waiting;
@@ -35,10 +40,7 @@ static double now_ms(void) {
     return ts.tv_sec * 1e3 + ts.tv_nsec * 1e-6;
 }
 
-static void push_node(exec_state *s, int32_t v) {
-    for (int32_t k = 0; k < s->plan->nodes[v].parts; k++)
-        s->ready[s->n_ready++] = (task){v, k};
-}
+static void push_node(exec_state *s, int32_t v) { s->ready[s->n_ready++] = v; }
 
 static void run_task(exec_state *s, task t, void *scratch) {
     const inc_node *nd = &s->plan->nodes[t.node];
@@ -68,11 +70,11 @@ static void worker(void *ctx, int32_t w) {
         if (s->nodes_left == 0) break;
         int32_t best = 0;
         for (int32_t i = 1; i < s->n_ready; i++)
-            if (s->plan->nodes[s->ready[i].node].priority >
-                s->plan->nodes[s->ready[best].node].priority)
+            if (s->plan->nodes[s->ready[i]].priority > s->plan->nodes[s->ready[best]].priority)
                 best = i;
-        task t = s->ready[best];
-        s->ready[best] = s->ready[--s->n_ready];
+        task t = {s->ready[best], s->parts_taken[s->ready[best]]++};
+        if (s->parts_taken[t.node] == s->plan->nodes[t.node].parts)
+            s->ready[best] = s->ready[--s->n_ready];
         pthread_mutex_unlock(&s->mu);
 
         double t0 = s->ms ? now_ms() : 0;
@@ -96,7 +98,7 @@ static void worker(void *ctx, int32_t w) {
 void inc_plan_execute(const inc_plan *plan, const inc_net *net, const inception_backend *be,
                       inc_pool *pool, float *arena, const float *input, void *scratch,
                       double *ms) {
-    /* About 25 KB: on the stack, so a run never allocates and cannot fail. */
+    /* About 20 KB whatever the thread count: on the stack, so a run never allocates and cannot fail. */
     exec_state local;
     exec_state *s = &local;
     memset(s, 0, sizeof *s);

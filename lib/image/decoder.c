@@ -67,36 +67,17 @@ int inc_exif_orientation(const uint8_t *app1, size_t size) {
     return 1;
 }
 
-inception_status inc_image_orient(inception_image *img, int orientation) {
-    if (orientation < 2 || orientation > 8) return INCEPTION_OK;
-    int32_t w = img->width, h = img->height;
-    int swap = orientation >= 5;
-    int32_t ow = swap ? h : w, oh = swap ? w : h;
-    uint8_t *dst = inc_malloc((size_t)w * (size_t)h * 3);
-    if (!dst) return inc_error(INCEPTION_ERR_OUT_OF_MEMORY, "EXIF rotation buffer");
-    const uint8_t *src = img->pixels;
-    for (int32_t y = 0; y < oh; y++) {
-        uint8_t *d = dst + (size_t)y * ow * 3;
-        for (int32_t x = 0; x < ow; x++) {
-            int32_t sx, sy;
-            switch (orientation) {
-            case 2: sx = w - 1 - x; sy = y; break;                 /* mirror */
-            case 3: sx = w - 1 - x; sy = h - 1 - y; break;         /* rotate 180 */
-            case 4: sx = x; sy = h - 1 - y; break;                 /* flip */
-            case 5: sx = y; sy = x; break;                         /* transpose */
-            case 6: sx = y; sy = h - 1 - x; break;                 /* rotate 90 cw */
-            case 7: sx = w - 1 - y; sy = h - 1 - x; break;         /* transverse */
-            default: sx = w - 1 - y; sy = x; break;                /* 8: rotate 90 ccw */
-            }
-            const uint8_t *s = src + ((size_t)sy * w + sx) * 3;
-            d[3 * x] = s[0];
-            d[3 * x + 1] = s[1];
-            d[3 * x + 2] = s[2];
-        }
+size_t inc_orient_index(int orientation, int32_t w, int32_t h, int32_t sx, int32_t sy) {
+    size_t x, y, ow = orientation >= 5 ? (size_t)h : (size_t)w;
+    switch (orientation) {
+    case 2: x = (size_t)(w - 1 - sx); y = (size_t)sy; break;            /* mirror */
+    case 3: x = (size_t)(w - 1 - sx); y = (size_t)(h - 1 - sy); break;  /* rotate 180 */
+    case 4: x = (size_t)sx; y = (size_t)(h - 1 - sy); break;            /* flip */
+    case 5: x = (size_t)sy; y = (size_t)sx; break;                      /* transpose */
+    case 6: x = (size_t)(h - 1 - sy); y = (size_t)sx; break;            /* rotate 90 cw */
+    case 7: x = (size_t)(h - 1 - sy); y = (size_t)(w - 1 - sx); break;  /* transverse */
+    case 8: x = (size_t)sy; y = (size_t)(w - 1 - sx); break;            /* rotate 90 ccw */
+    default: x = (size_t)sx; y = (size_t)sy; break;
     }
-    inc_free(img->pixels);
-    img->pixels = dst;
-    img->width = ow;
-    img->height = oh;
-    return INCEPTION_OK;
+    return y * ow + x;
 }

@@ -18,12 +18,19 @@ struct inception_image {
 
 /* Default pixel limit of a decoded image (INCEPTION_OPT_MAX_IMAGE_PIXELS). */
 #define INC_DEFAULT_MAX_PIXELS ((int64_t)1 << 28)
+/* Defaults of INCEPTION_OPT_MAX_DECODE_MEMORY and INCEPTION_OPT_MAX_JPEG_SCANS, and the
+ * largest scan limit the option takes. */
+#define INC_DEFAULT_MAX_DECODE_MEMORY ((int64_t)1 << 30)
+#define INC_DEFAULT_MAX_JPEG_SCANS 500
+#define INC_MAX_JPEG_SCANS_LIMIT (1 << 20)
 
 /* Decode-time settings: plain values, filled by the API layer from an options bag. */
 typedef struct inc_decode_opts {
     int64_t max_pixels;     /* > 0 */
     int32_t exif;           /* apply EXIF orientation */
     int32_t min_side;       /* 0 = full decode; else DCT scaling may shrink to >= this */
+    int64_t max_memory;     /* > 0: bytes a decode may hold at once (pixels, codec buffers) */
+    int32_t max_scans;      /* > 0: most scans a JPEG may have */
 } inc_decode_opts;
 
 /* A new image with uninitialised pixels; refuses zero sizes and sizes over max_pixels. */
@@ -33,8 +40,9 @@ void inc_image_destroy(inception_image *img);
 
 /* EXIF orientation (1..8) from the payload of an APP1 marker, 1 if absent or malformed. */
 int inc_exif_orientation(const uint8_t *app1, size_t size);
-/* Apply orientation 2..8 in place of *img (replacing its pixels). */
-inception_status inc_image_orient(inception_image *img, int orientation);
+/* Where pixel (sx, sy) of a w x h decode lands once orientation 1..8 is applied: an
+ * index into the oriented image (whose sides are swapped for 5..8). */
+size_t inc_orient_index(int orientation, int32_t w, int32_t h, int32_t sx, int32_t sy);
 
 /* JPEG DCT scale numerator (denominator 8) for a decode whose shorter side must stay
  * >= min_side; 8 means full size. Only reductions of 2x or more are used. */
@@ -50,5 +58,9 @@ typedef struct inc_decoder {
 
 extern const inc_decoder inc_decoder_jpeg; /* decode_jpeg.c, libjpeg(-turbo) */
 extern const inc_decoder inc_decoder_png;  /* decode_png.c, libspng */
+
+/* Fuzzing only (hidden): 1 makes the PNG decoder ignore chunk CRCs and zlib's Adler-32.
+ * The library never sets it. */
+void inc_png_ignore_checksums(int on);
 
 #endif

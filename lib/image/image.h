@@ -17,24 +17,28 @@
 /* Sniff the format (JPEG, PNG) and decode with its decoder. */
 inception_status inc_decode_memory(const uint8_t *data, size_t size, const inc_decode_opts *o,
                                    inception_image **out);
-
 /* Pillow-compatible resampling (ImagingResample with an 8-bit image): separable, fixed
  * point with 22 fractional bits, rounding to uint8 between the passes. Produces the
- * window [x0, x0+cw) x [y0, y0+ch) of the full out_w x out_h resize of `src`. */
+ * window [x0, x0+cw) x [y0, y0+ch) of the full out_w x out_h resize of `src`. The full
+ * resize is never materialised, so its sides are 64-bit: an extreme aspect ratio (1 x
+ * 2^28 pixels) resizes to a long side far beyond INT32_MAX. */
 typedef enum inc_filter { INC_FILTER_BILINEAR = 1, INC_FILTER_BICUBIC = 2 } inc_filter;
-inception_status inc_resample_pil(const uint8_t *src, int32_t w, int32_t h, int32_t out_w,
-                                  int32_t out_h, int32_t x0, int32_t y0, int32_t cw,
+inception_status inc_resample_pil(const uint8_t *src, int32_t w, int32_t h, int64_t out_w,
+                                  int64_t out_h, int64_t x0, int64_t y0, int32_t cw,
                                   int32_t ch, inc_filter filter, uint8_t *dst);
 
 /* Geometry of a preset for an output of out_h x out_w from a w x h image. */
 typedef struct inc_prep_plan {
     inc_preset preset;
-    /* torchvision/timm: resize to rw x rh, then crop [cx, cx+out_w) x [cy, cy+out_h). */
-    int32_t rw, rh, cx, cy;
+    /* torchvision/timm: resize to rw x rh, then crop [cx, cx+out_w) x [cy, cy+out_h).
+     * 64-bit: the resized long side is target * longer / shorter. */
+    int64_t rw, rh, cx, cy;
     /* tf: crop box of the source, then legacy bilinear to out_w x out_h. */
     int32_t tx, ty, tw, th;
 } inc_prep_plan;
 
+/* Any w, h >= 1 and out sides in [1, 65535] give a crop inside the resize (torchvision,
+ * timm) or a crop box of at least 1x1 inside the image (tf). */
 void inc_prep_plan_make(inc_preset preset, int32_t w, int32_t h, int32_t out_h,
                         int32_t out_w, inc_prep_plan *plan);
 /* Shorter side the decoder must keep for a preset and output size (classify's hint). */

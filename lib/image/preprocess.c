@@ -5,8 +5,8 @@
 #include "image/image.h"
 
 /* Python's round() of n/2 (half to even), which torchvision's CenterCrop uses. */
-static int32_t half_round_even(int32_t n) {
-    int32_t q = n / 2;
+static int64_t half_round_even(int64_t n) {
+    int64_t q = n / 2;
     if (n % 2 == 0) return q;
     if (n < 0) return q % 2 == 0 ? q : q - 1;
     return q % 2 == 0 ? q : q + 1;
@@ -49,8 +49,12 @@ void inc_prep_plan_make(inc_preset preset, int32_t w, int32_t h, int32_t out_h,
     int32_t s = out_h > out_w ? out_h : out_w;
     int32_t target = resize_short_side(preset, s);
     int32_t shorter = w <= h ? w : h, longer = w <= h ? h : w;
-    int32_t nl = (int32_t)((double)((int64_t)target * longer) / (double)shorter);
-    if (nl < 1) nl = 1;
+    if (shorter < 1) shorter = 1;
+    /* int(target * longer / shorter) in Python's float arithmetic: the product is below
+     * 2^53, so it converts exactly; the quotient is at most 75000 * 2^31, far inside
+     * int64 (an int32 here overflowed for aspect ratios above ~6000:1). */
+    int64_t nl = (int64_t)((double)((int64_t)target * longer) / (double)shorter);
+    if (nl < target) nl = target;
     p->rw = w <= h ? target : nl;
     p->rh = w <= h ? nl : target;
     p->cx = half_round_even(p->rw - out_w);
@@ -64,12 +68,20 @@ inception_status inc_preprocess_u8(const inception_image *img, inc_preset preset
     if (preset == INC_PRESET_TF)
         return inc_error(INCEPTION_ERR_INTERNAL, "tf preset has no 8-bit stage");
     if (p.cx < 0 || p.cy < 0 || p.cx + out_w > p.rw || p.cy + out_h > p.rh)
-        return inc_error(INCEPTION_ERR_INTERNAL, "crop %dx%d outside resized %dx%d",
-                         (int)out_w, (int)out_h, (int)p.rw, (int)p.rh);
+        return inc_error(INCEPTION_ERR_INTERNAL, "crop %dx%d outside resized %lldx%lld",
+                         (int)out_w, (int)out_h, (long long)p.rw, (long long)p.rh);
     return inc_resample_pil(img->pixels, img->width, img->height, p.rw, p.rh, p.cx, p.cy,
                             out_w, out_h,
                             preset == INC_PRESET_TIMM ? INC_FILTER_BICUBIC : INC_FILTER_BILINEAR,
                             dst);
+}
+
+/* floor(v) as a tap index in [0, n-1]: v < n in exact arithmetic, but n may round up in
+ * float, and a float-to-int conversion out of range is undefined. */
+static int32_t tap_floor(float v, int32_t n) {
+    if (!(v < 2147483520.0f)) return n - 1; /* the largest float below 2^31 */
+    int32_t t = (int32_t)floorf(v);
+    return t < 0 ? 0 : t > n - 1 ? n - 1 : t;
 }
 
 /* TF's legacy resize_bilinear (align_corners=False, half_pixel_centers=False): source
@@ -87,7 +99,7 @@ static inception_status tf_resize(const inception_image *img, const inc_prep_pla
     }
     for (int32_t x = 0; x < out_w; x++) {
         float in = (float)x * sx;
-        int32_t lo = (int32_t)floorf(in);
+        int32_t lo = tap_floor(in, p->tw);
         x0[2 * x] = lo;
         x0[2 * x + 1] = lo + 1 < p->tw ? lo + 1 : p->tw - 1;
         fx[x] = in - (float)lo;
@@ -96,14 +108,14 @@ static inception_status tf_resize(const inception_image *img, const inc_prep_pla
     size_t stride = (size_t)img->width * 3;
     for (int32_t y = 0; y < out_h; y++) {
         float in = (float)y * sy;
-        int32_t y0 = (int32_t)floorf(in);
+        int32_t y0 = tap_floor(in, p->th);
         int32_t y1 = y0 + 1 < p->th ? y0 + 1 : p->th - 1;
         float dy = in - (float)y0;
         const uint8_t *r0 = img->pixels + (size_t)(y0 + p->ty) * stride + (size_t)p->tx * 3;
         const uint8_t *r1 = img->pixels + (size_t)(y1 + p->ty) * stride + (size_t)p->tx * 3;
         float *d = dst + (size_t)y * out_w * 3;
         for (int32_t x = 0; x < out_w; x++) {
-            int32_t a = x0[2 * x] * 3, b = x0[2 * x + 1] * 3;
+            size_t a = (size_t)x0[2 * x] * 3, b = (size_t)x0[2 * x + 1] * 3;
             for (int c = 0; c < 3; c++) {
                 float tl = r0[a + c] * k, tr = r0[b + c] * k;
                 float bl = r1[a + c] * k, br = r1[b + c] * k;

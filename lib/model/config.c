@@ -10,7 +10,9 @@
 #include "model/model.h"
 
 #define INC_MIN_INPUT 75
-#define INC_MAX_INPUT 16384
+/* inception.input_size: 2048 a side needs about 400 MB of activations per image (1024:
+ * 95 MB, 299: 8 MB); 16384 would need 25 GB. Also bounded by the session memory limit. */
+#define INC_MAX_INPUT 2048
 #define INC_FEATURES 2048
 
 static const struct {
@@ -145,6 +147,14 @@ inception_status inc_normalization_check(const float mean[3], const float std[3]
         if (!isfinite(mean[c]) || !isfinite(std[c]) || !(std[c] > 0))
             return inc_error(status, "%s: channel %d has mean %g, std %g; both must be finite "
                              "and std positive", what, c, (double)mean[c], (double)std[c]);
+        /* bounds that keep every normalised pixel within about 1e12, so a finite network
+         * has room before float32 overflows (a finite range alone allowed 1e38) */
+        if (!(std[c] >= (float)INC_NORM_MIN_STD && std[c] <= (float)INC_NORM_MAX_STD))
+            return inc_error(status, "%s: std[%d] = %g is outside [%g, %g]", what, c,
+                             (double)std[c], INC_NORM_MIN_STD, INC_NORM_MAX_STD);
+        if (!(fabsf(mean[c]) <= (float)INC_NORM_MAX_MEAN))
+            return inc_error(status, "%s: mean[%d] = %g is outside [-%g, %g]", what, c,
+                             (double)mean[c], INC_NORM_MAX_MEAN, INC_NORM_MAX_MEAN);
         /* the normalised values of the darkest and brightest pixel, as preprocess computes */
         float lo = (0.0f - mean[c]) * (1.0f / std[c]), hi = (1.0f - mean[c]) * (1.0f / std[c]);
         if (!isfinite(1.0f / std[c]) || !isfinite(lo) || !isfinite(hi))
@@ -409,7 +419,7 @@ static inception_status read_config(const inc_safetensors *st, const inception_o
         if (ok && *p == ',') ok = parse_uint(p + 1, &p, INC_MAX_INPUT, &w);
         if (!ok || *p != '\0' || h < INC_MIN_INPUT || w < INC_MIN_INPUT)
             return bad_value("inception.input_size", v,
-                             "\"H,W\" or \"S\" between 75 and 16384");
+                             "\"H,W\" or \"S\" between 75 and 2048");
         cfg->input_h = (int32_t)h;
         cfg->input_w = (int32_t)w;
     }

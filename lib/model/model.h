@@ -66,8 +66,9 @@ int inc_preset_known(const char *name);
 const char *inc_preset_name(inc_preset preset);
 /* "a,b,c" (spaces allowed around the commas), each a finite float32. 1 on success. */
 int inc_parse_triple(const char *s, float v[3]);
-/* A usable normalisation: every mean and std finite, std > 0, and (0 - mean) / std and
- * (1 - mean) / std finite in float32, so no [0,255] pixel normalises to inf or NaN.
+/* A usable normalisation: every mean and std finite, std in [INC_NORM_MIN_STD,
+ * INC_NORM_MAX_STD], |mean| <= INC_NORM_MAX_MEAN, and (0 - mean) / std and (1 - mean) / std
+ * finite in float32, so no [0,255] pixel normalises to inf or NaN.
  * On failure an error of `status` whose message starts with `what`. Shared by the
  * metadata keys and the load options. */
 inception_status inc_normalization_check(const float mean[3], const float std[3],
@@ -93,6 +94,12 @@ typedef struct inc_config {
     char *name;               /* inception.name or "" */
     char *normalization;      /* printable "mean=... std=..." */
 } inc_config;
+
+/* Normalisation bounds (inc_normalization_check): std in [1e-6, 1e6], |mean| <= 1e6, so
+ * every normalised pixel is within about 1e12. */
+#define INC_NORM_MIN_STD 1e-6
+#define INC_NORM_MAX_STD 1e6
+#define INC_NORM_MAX_MEAN 1e6
 
 /* Read the configuration (metadata + tensor presence/shapes) and apply option overrides.
  * Parses inception.crc32 (verified later by inc_config_check_crc). Errors: FORMAT for a malformed

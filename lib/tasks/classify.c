@@ -93,9 +93,12 @@ INCEPTION_API inception_status inception_session_classify(inception_session *ses
     inception_status st = check_args(session, k, classes, probs, count);
     if (st == INCEPTION_OK && !data)
         st = inc_error(INCEPTION_ERR_INVALID_ARGUMENT, "data is NULL");
-    if (st == INCEPTION_OK) st = run_classify(session, data, size, k, classes, probs, count);
-    if (st != INCEPTION_OK && session) return inc_session_fail(session, st);
-    return st;
+    if (st != INCEPTION_OK) return session ? inc_session_fail_idle(session, st) : st;
+    /* held from the run to the last read of its outputs */
+    if ((st = inc_session_enter(session))) return st;
+    st = run_classify(session, data, size, k, classes, probs, count);
+    if (st != INCEPTION_OK) inc_session_fail(session, st);
+    return inc_session_leave(session) ? inc_session_freed_error() : st;
 }
 
 INCEPTION_API inception_status inception_session_classify_file(inception_session *session,
@@ -106,8 +109,10 @@ INCEPTION_API inception_status inception_session_classify_file(inception_session
     inception_status st = check_args(session, k, classes, probs, count);
     if (st == INCEPTION_OK && !path)
         st = inc_error(INCEPTION_ERR_INVALID_ARGUMENT, "path is NULL");
+    if (st != INCEPTION_OK) return session ? inc_session_fail_idle(session, st) : st;
+    if ((st = inc_session_enter(session))) return st;
     inc_file_buf file = {0};
-    if (st == INCEPTION_OK) st = inc_file_read(path, &file);
+    st = inc_file_read(path, &file);
     if (st == INCEPTION_OK) {
         st = run_classify(session, file.data, file.size, k, classes, probs, count);
         if (st != INCEPTION_OK) {
@@ -117,8 +122,8 @@ INCEPTION_API inception_status inception_session_classify_file(inception_session
         }
     }
     inc_file_release(&file);
-    if (st != INCEPTION_OK && session) return inc_session_fail(session, st);
-    return st;
+    if (st != INCEPTION_OK) inc_session_fail(session, st);
+    return inc_session_leave(session) ? inc_session_freed_error() : st;
 }
 
 INCEPTION_API inception_status inception_session_classify_image(inception_session *session,

@@ -59,6 +59,7 @@ INCEPTION_API inception_status inception_ensemble_create(const inception_model *
     e->opts = *o;
     e->opts.backend = e->opts.preset = e->opts.labels_file = NULL;
     e->opts.mean = e->opts.std = e->opts.extra_outputs = NULL;
+    memset(&e->opts.train, 0, sizeof e->opts.train); /* not owned, not the ensemble's */
     e->classes = models[0]->cfg.classes;
     for (int32_t i = 0; i < count; i++) {
         inception_status st = inception_session_create(models[i], options, &e->members[i]);

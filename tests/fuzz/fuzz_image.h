@@ -5,6 +5,11 @@
 #include <string.h>
 
 #include "fuzz.h"
+#include "image/image.h"
+
+#ifndef FUZZ_IMAGE_SETUP
+#define FUZZ_IMAGE_SETUP() ((void)0)
+#endif
 
 #define FUZZ_MAX_PIXELS (1 << 20)
 
@@ -13,6 +18,7 @@ static inception_options *opts[4];
 int LLVMFuzzerInitialize(int *argc, char ***argv) {
     (void)argc, (void)argv;
     static const int64_t min_side[4] = {0, 75, 150, 299};
+    FUZZ_IMAGE_SETUP();
     for (int i = 0; i < 4; i++) {
         if (inception_options_create(&opts[i]) != INCEPTION_OK ||
             inception_options_set_int(opts[i], INCEPTION_OPT_MAX_IMAGE_PIXELS, FUZZ_MAX_PIXELS) ||

@@ -358,6 +358,319 @@ START_TEST(preprocess_odd_shapes) {
 }
 END_TEST
 
+/* 1 if the plan of `preset` for a w x h image and an out_h x out_w output is a crop the
+ * resampler can produce; *why says what is wrong. */
+static int plan_ok(int preset, int32_t w, int32_t h, int32_t oh, int32_t ow,
+                   const char **why) {
+    inc_prep_plan p;
+    inc_prep_plan_make((inc_preset)preset, w, h, oh, ow, &p);
+    if (preset == INC_PRESET_RESIZE || preset == INC_PRESET_UNIT) {
+        *why = "whole-image resize is not the output size";
+        return p.rw == ow && p.rh == oh && p.cx == 0 && p.cy == 0;
+    }
+    if (preset == INC_PRESET_TF) {
+        *why = "tf crop box outside the image or empty";
+        return p.tx >= 0 && p.ty >= 0 && p.tw >= 1 && p.th >= 1 && p.tx + p.tw <= w &&
+               p.ty + p.th <= h;
+    }
+    *why = "crop outside the resize";
+    if (p.cx < 0 || p.cy < 0 || p.cx + ow > p.rw || p.cy + oh > p.rh) return 0;
+    /* the shorter side is resized to the preset's target, the longer one keeps the
+     * aspect ratio: within one pixel of target * longer / shorter */
+    int32_t shorter = w <= h ? w : h, longer = w <= h ? h : w;
+    int64_t rs = w <= h ? p.rw : p.rh, rl = w <= h ? p.rh : p.rw;
+    *why = "resize does not keep the aspect ratio";
+    double want = (double)rs * longer / shorter;
+    return rs == inc_preset_min_side((inc_preset)preset, oh, ow) && (double)rl <= want &&
+           (double)rl > want - 1.0 - 1e-6 * want;
+}
+
+/* The planner over extreme shapes: 1xN and Nx1 up to INT32_MAX (past the default pixel
+ * limit, which the option can raise), NxN, and output sizes from 1 to 65535. Run under
+ * UBSan with float-cast-overflow (tools/sanitize.sh): the long side used to be an int32
+ * converted from a double, which overflowed from an aspect ratio of ~6000:1 on. */
+START_TEST(preset_geometry_extremes) {
+    static const int64_t sides[] = {1, 2, 3, 7, 75, 299, 341, 342, 1000, 6279, 6280, 65500,
+                                    1000000, 7000000, 10000000, (int64_t)1 << 28,
+                                    INT32_MAX - 1, INT32_MAX};
+    static const int32_t outs[][2] = {{299, 299}, {75, 75}, {1, 1}, {299, 75}, {1, 65535},
+                                      {65535, 65535}, {16384, 16384}, {342, 341}};
+    const size_t ns = sizeof sides / sizeof sides[0], no = sizeof outs / sizeof outs[0];
+    long checked = 0;
+    for (int preset = 1; preset <= 5; preset++)
+        for (size_t o = 0; o < no; o++)
+            for (size_t i = 0; i < ns; i++)
+                for (size_t j = 0; j < ns; j++) {
+                    int32_t w = (int32_t)sides[i], h = (int32_t)sides[j];
+                    const char *why = "";
+                    ck_assert_msg(plan_ok(preset, w, h, outs[o][0], outs[o][1], &why),
+                                  "preset %d, %dx%d image, %dx%d output: %s", preset,
+                                  (int)w, (int)h, (int)outs[o][1], (int)outs[o][0], why);
+                    checked++;
+                }
+    ck_assert_int_eq(checked, 5 * (long)no * (long)(ns * ns));
+}
+END_TEST
+
+/* The audit's 1 x 10^7 image, and its transpose, through every preset's resampler: a
+ * crop of the requested size (it used to be INTERNAL "crop 299x299 outside resized
+ * 341x1"). */
+START_TEST(preprocess_extreme_aspect) {
+    static const int32_t shapes[][2] = {{1, 10000000}, {10000000, 1}, {2, 7000000}};
+    for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
+        int32_t w = shapes[s][0], h = shapes[s][1];
+        inception_image *img = NULL;
+        ck_assert_int_eq(inc_image_new(w, h, INC_DEFAULT_MAX_PIXELS, &img), INCEPTION_OK);
+        for (size_t i = 0; i < (size_t)w * h * 3; i++) img->pixels[i] = (uint8_t)(i % 251);
+        float *out = malloc(299 * 299 * 3 * sizeof(float));
+        /* Every preset, resize/unit too: their non-proportional resize used to hold every
+         * source row x 299 between the passes (9 GB here); the streaming vertical pass
+         * needs the output's size. The resampler's own peak is bounded by a few outputs. */
+        for (int preset = 1; preset <= INC_PRESET_UNIT; preset++) {
+            int64_t before = inc_alloc_live_bytes();
+            inc_alloc_peak_bytes(1);
+            inception_status st = inc_preprocess_unit(img, (inc_preset)preset, 299, 299, out);
+            int64_t peak = inc_alloc_peak_bytes(0) - before;
+            ck_assert_msg(peak < 64 << 20, "%dx%d preset %d: resampling held %lld bytes",
+                          (int)w, (int)h, preset, (long long)peak);
+            ck_assert_msg(st == INCEPTION_OK, "%dx%d preset %d: status %d (%s)", (int)w,
+                          (int)h, preset, (int)st, inception_last_error());
+            size_t bad = 0;
+            for (size_t i = 0; i < 299 * 299 * 3; i++) bad += !(out[i] >= 0.0f && out[i] <= 1.0f);
+            ck_assert_msg(bad == 0, "%dx%d preset %d: %zu values outside [0,1]", (int)w,
+                          (int)h, preset, bad);
+        }
+        free(out);
+        inc_image_destroy(img);
+    }
+}
+END_TEST
+
+/* ---- Decode memory and time: crafted bombs against the budget ---------------------- */
+
+typedef struct bbuf {
+    uint8_t *d;
+    size_t n, cap;
+} bbuf;
+
+static void bput(bbuf *b, const void *p, size_t n) {
+    if (b->n + n > b->cap) {
+        b->cap = (b->n + n) * 2;
+        b->d = realloc(b->d, b->cap);
+        ck_assert_ptr_nonnull(b->d);
+    }
+    if (p) memcpy(b->d + b->n, p, n);
+    else memset(b->d + b->n, 0, n);
+    b->n += n;
+}
+static void bput8(bbuf *b, unsigned v) {
+    uint8_t c = (uint8_t)v;
+    bput(b, &c, 1);
+}
+static void bput16(bbuf *b, unsigned v) {
+    bput8(b, v >> 8);
+    bput8(b, v);
+}
+
+/* A JPEG of w x h with `nc` components (the first sampled `samp` = 0x11 or 0x22),
+ * baseline or progressive, whose entropy data is `zeros` zero bytes: with one-symbol
+ * Huffman tables (code "0" = DC difference 0 / end of block) that is an all-grey image
+ * at 2 bits a block, so a 16384x16384 baseline fits in 1 MB. `scans` DC scans for a
+ * progressive one, an EXIF orientation if `orient` > 1. */
+static bbuf bomb_jpeg(unsigned w, unsigned h, int nc, unsigned samp, int progressive,
+                      int scans, int orient, size_t zeros) {
+    bbuf b = {0};
+    bput16(&b, 0xFFD8);
+    if (orient > 1) {
+        static const uint8_t tiff[] = {'E', 'x', 'i', 'f', 0, 0, 'M', 'M', 0, 42, 0, 0, 0, 8,
+                                       0, 1, 0x01, 0x12, 0, 3, 0, 0, 0, 1};
+        bput16(&b, 0xFFE1);
+        bput16(&b, 2 + sizeof tiff + 8);
+        bput(&b, tiff, sizeof tiff);
+        bput16(&b, (unsigned)orient);
+        bput16(&b, 0);
+        bput(&b, NULL, 4); /* no next IFD */
+    }
+    bput16(&b, 0xFFDB);
+    bput16(&b, 67);
+    bput8(&b, 0);
+    for (int i = 0; i < 64; i++) bput8(&b, 1);
+    bput16(&b, progressive ? 0xFFC2 : 0xFFC0);
+    bput16(&b, 8 + 3 * nc);
+    bput8(&b, 8);
+    bput16(&b, h);
+    bput16(&b, w);
+    bput8(&b, (unsigned)nc);
+    for (int c = 0; c < nc; c++) {
+        bput8(&b, (unsigned)c + 1);
+        bput8(&b, c == 0 ? samp : 0x11);
+        bput8(&b, 0);
+    }
+    for (int cls = 0; cls < 2; cls++) { /* DC and AC table 0: one code of length 1 */
+        bput16(&b, 0xFFC4);
+        bput16(&b, 2 + 1 + 16 + 1);
+        bput8(&b, (unsigned)cls << 4);
+        bput8(&b, 1);
+        bput(&b, NULL, 15);
+        bput8(&b, 0);
+    }
+    for (int s = 0; s < (progressive ? scans : 1); s++) {
+        bput16(&b, 0xFFDA);
+        bput16(&b, 6 + 2 * nc);
+        bput8(&b, (unsigned)nc);
+        for (int c = 0; c < nc; c++) {
+            bput8(&b, (unsigned)c + 1);
+            bput8(&b, 0);
+        }
+        bput8(&b, 0);
+        bput8(&b, progressive ? 0 : 63);
+        bput8(&b, 0);
+        bput(&b, NULL, zeros);
+    }
+    bput16(&b, 0xFFD9);
+    return b;
+}
+
+#define MiB ((int64_t)1 << 20)
+/* What a decode may hold beyond the budget: the library's and libjpeg's bookkeeping
+ * (SECURITY.md, "Decoding: memory and time limits"). */
+#define DECODE_OVERHEAD MiB
+
+/* Decode `b` with a budget (0 = default) and scan limit (0 = default); returns the
+ * status and the peak bytes held meanwhile: the library's allocations plus what
+ * libjpeg's memory manager handed out (both counted by alloc.c, so the figure does not
+ * depend on timing). */
+static inception_status decode_peak(const bbuf *b, int64_t budget, int64_t scans,
+                                    int64_t min_side, int64_t *peak, int32_t *w,
+                                    int32_t *h) {
+    inception_options *o = NULL;
+    ck_assert_int_eq(inception_options_create(&o), INCEPTION_OK);
+    if (budget)
+        ck_assert_int_eq(inception_options_set_int(o, INCEPTION_OPT_MAX_DECODE_MEMORY, budget),
+                         INCEPTION_OK);
+    if (scans)
+        ck_assert_int_eq(inception_options_set_int(o, INCEPTION_OPT_MAX_JPEG_SCANS, scans),
+                         INCEPTION_OK);
+    if (min_side)
+        ck_assert_int_eq(inception_options_set_int(o, INCEPTION_OPT_DECODE_MIN_SIDE, min_side),
+                         INCEPTION_OK);
+    int64_t before = inc_alloc_live_bytes();
+    inc_alloc_peak_bytes(1);
+    inception_image *img = NULL;
+    inception_status st = inception_image_decode_memory(b->d, b->n, o, &img);
+    *peak = inc_alloc_peak_bytes(0) - before;
+    printf("decode of %zu bytes, budget %lld, scans %lld, min side %lld: status %d, peak %lld "
+           "bytes\n", b->n, (long long)budget, (long long)scans, (long long)min_side, (int)st,
+           (long long)*peak);
+    if (w) *w = st == INCEPTION_OK ? inception_image_width(img) : 0;
+    if (h) *h = st == INCEPTION_OK ? inception_image_height(img) : 0;
+    inception_image_free(img);
+    ck_assert_int_eq(inc_alloc_live_bytes(), before); /* libjpeg's pools all returned */
+    inception_options_free(o);
+    return st;
+}
+
+/* The audit's bombs. Each must stay under the budget (default 1 GiB) plus the fixed
+ * overhead, whatever its status; before the budget the progressive 16384x16384 one held
+ * 2.3 GB, the CMYK one 2.2 GB, the rotated baseline 1.5 GB. */
+START_TEST(decode_bombs_bounded) {
+    const int64_t B = INC_DEFAULT_MAX_DECODE_MEMORY;
+    int64_t peak;
+    int32_t w, h;
+    /* 16384x16384 progressive 4:4:4: 1.5 GiB of coefficients, refused when requested */
+    bbuf b = bomb_jpeg(16384, 16384, 3, 0x11, 1, 1, 1, 8);
+    ck_assert_uint_lt(b.n, 600);
+    ck_assert_int_eq(decode_peak(&b, 0, 0, 0, &peak, NULL, NULL), INCEPTION_ERR_IMAGE_TOO_LARGE);
+    ck_assert_msg(strstr(inception_last_error(), "MAX_DECODE_MEMORY"), "%s", inception_last_error());
+    ck_assert_int_le(peak, B + DECODE_OVERHEAD);
+    /* ... even DCT-scaled (what classify asks for): the coefficients are full size */
+    ck_assert_int_eq(decode_peak(&b, 0, 0, 342, &peak, NULL, NULL), INCEPTION_ERR_IMAGE_TOO_LARGE);
+    ck_assert_int_le(peak, B + DECODE_OVERHEAD);
+    free(b.d);
+    /* CMYK progressive: 2 GiB of coefficients */
+    b = bomb_jpeg(16384, 16384, 4, 0x11, 1, 1, 1, 8);
+    ck_assert_int_eq(decode_peak(&b, 0, 0, 342, &peak, NULL, NULL), INCEPTION_ERR_IMAGE_TOO_LARGE);
+    ck_assert_int_le(peak, B + DECODE_OVERHEAD);
+    free(b.d);
+    /* A progressive bomb the budget admits: its coefficients (96 MiB) and pixels
+     * (48 MiB) are really held; libjpeg fills the missing data with grey */
+    b = bomb_jpeg(4096, 4096, 3, 0x11, 1, 1, 1, 8);
+    ck_assert_int_eq(decode_peak(&b, 192 * MiB, 0, 0, &peak, NULL, NULL), INCEPTION_OK);
+    ck_assert_int_ge(peak, 144 * MiB); /* the measurement sees libjpeg's buffers */
+    ck_assert_int_le(peak, 192 * MiB + DECODE_OVERHEAD);
+    ck_assert_int_eq(decode_peak(&b, 100 * MiB, 0, 0, &peak, NULL, NULL),
+                     INCEPTION_ERR_IMAGE_TOO_LARGE);
+    ck_assert_int_le(peak, 100 * MiB + DECODE_OVERHEAD);
+    free(b.d);
+    /* 16384x16384 baseline, EXIF orientation 6, DCT-scaled as classify decodes it */
+    b = bomb_jpeg(16384, 16384, 1, 0x11, 0, 1, 6, (size_t)16384 * 16384 / 64 * 2 / 8 + 64);
+    ck_assert_int_eq(decode_peak(&b, 0, 0, 342, &peak, &w, &h), INCEPTION_OK);
+    ck_assert_int_eq(w, 2048);
+    ck_assert_int_eq(h, 2048);
+    ck_assert_int_le(peak, 2048 * 2048 * 3 + DECODE_OVERHEAD);
+    free(b.d);
+    /* a full-size rotated decode holds one image, not two: 4096x2048 turned to
+     * 2048x4096 in 24 MiB (the rotation copy needed 48) */
+    b = bomb_jpeg(4096, 2048, 1, 0x11, 0, 1, 6, (size_t)4096 * 2048 / 64 * 2 / 8 + 64);
+    ck_assert_int_eq(decode_peak(&b, 25 * MiB, 0, 0, &peak, &w, &h), INCEPTION_OK);
+    ck_assert_int_eq(w, 2048);
+    ck_assert_int_eq(h, 4096);
+    ck_assert_int_le(peak, 25 * MiB + DECODE_OVERHEAD);
+    ck_assert_int_eq(decode_peak(&b, 20 * MiB, 0, 0, &peak, NULL, NULL),
+                     INCEPTION_ERR_IMAGE_TOO_LARGE);
+    free(b.d);
+}
+END_TEST
+
+/* 600 scans of an 8x8 progressive JPEG: refused past the scan limit (default 500),
+ * decoded when the limit allows them. */
+START_TEST(decode_scan_limit) {
+    bbuf b = bomb_jpeg(8, 8, 1, 0x11, 1, 600, 1, 1);
+    int64_t peak;
+    ck_assert_int_eq(decode_peak(&b, 0, 0, 0, &peak, NULL, NULL), INCEPTION_ERR_IMAGE_TOO_LARGE);
+    ck_assert_msg(strstr(inception_last_error(), "scans"), "%s", inception_last_error());
+    ck_assert_int_eq(decode_peak(&b, 0, 600, 0, &peak, NULL, NULL), INCEPTION_OK);
+    ck_assert_int_eq(decode_peak(&b, 0, 599, 0, &peak, NULL, NULL), INCEPTION_ERR_IMAGE_TOO_LARGE);
+    free(b.d);
+    /* the options' ranges */
+    inception_options *o = NULL;
+    ck_assert_int_eq(inception_options_create(&o), INCEPTION_OK);
+    ck_assert_int_eq(inception_options_set_int(o, INCEPTION_OPT_MAX_JPEG_SCANS, 0),
+                     INCEPTION_ERR_INVALID_ARGUMENT);
+    ck_assert_int_eq(inception_options_set_int(o, INCEPTION_OPT_MAX_JPEG_SCANS, (1 << 20) + 1),
+                     INCEPTION_ERR_INVALID_ARGUMENT);
+    ck_assert_int_eq(inception_options_set_int(o, INCEPTION_OPT_MAX_DECODE_MEMORY, 0),
+                     INCEPTION_ERR_INVALID_ARGUMENT);
+    ck_assert_int_eq(inception_options_set_string(o, INCEPTION_OPT_MAX_DECODE_MEMORY, "1"),
+                     INCEPTION_ERR_INVALID_ARGUMENT);
+    inception_options_free(o);
+}
+END_TEST
+
+/* PNG: the pixels and libspng's buffers count against the same budget. */
+START_TEST(decode_png_budget) {
+    char path[2048];
+    size_t n;
+    snprintf(path, sizeof path, "%s/skimage_chelsea_cat.png", data_dir);
+    uint8_t *png = slurp(path, &n);
+    ck_assert_ptr_nonnull(png);
+    bbuf b = {png, n, n};
+    int64_t peak;
+    int32_t w, h;
+    ck_assert_int_eq(decode_peak(&b, 0, 0, 0, &peak, &w, &h), INCEPTION_OK);
+    int64_t pixels = (int64_t)w * h * 3;
+    ck_assert_int_le(peak, pixels + DECODE_OVERHEAD);
+    ck_assert_int_eq(decode_peak(&b, pixels - 1, 0, 0, &peak, NULL, NULL),
+                     INCEPTION_ERR_IMAGE_TOO_LARGE);
+    ck_assert_int_le(peak, pixels + DECODE_OVERHEAD);
+    /* the pixels fit, spng's inflate buffers do not */
+    ck_assert_int_eq(decode_peak(&b, pixels + 4096, 0, 0, &peak, NULL, NULL),
+                     INCEPTION_ERR_IMAGE_TOO_LARGE);
+    ck_assert_int_eq(decode_peak(&b, pixels + 4 * MiB, 0, 0, &peak, NULL, NULL), INCEPTION_OK);
+    free(png);
+}
+END_TEST
+
 /* Every allocation failing in turn: a clean OUT_OF_MEMORY, never a crash or an OK with
  * garbage. (Leaks are caught by running the suite under valgrind/ASan.) */
 START_TEST(allocation_failures) {
@@ -401,11 +714,16 @@ static Suite *image_suite(void) {
     tcase_add_test(tc, exif_parser);
     tcase_add_test(tc, jpeg_scale_choice);
     tcase_add_test(tc, from_pixels_formats);
+    tcase_add_test(tc, decode_bombs_bounded);
+    tcase_add_test(tc, decode_scan_limit);
+    tcase_add_test(tc, decode_png_budget);
     suite_add_tcase(s, tc);
     tc = tcase_create("preprocess");
     tcase_add_test(tc, preprocess_golden);
     tcase_add_test(tc, preset_geometry);
     tcase_add_test(tc, preprocess_odd_shapes);
+    tcase_add_test(tc, preset_geometry_extremes);
+    tcase_add_test(tc, preprocess_extreme_aspect);
     suite_add_tcase(s, tc);
     tc = tcase_create("alloc");
     tcase_add_test(tc, allocation_failures);

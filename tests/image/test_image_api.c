@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <zlib.h>
 
 #include "api/handles.h"
 #include "image/image.h"
@@ -47,6 +48,46 @@ static uint8_t *slurp(const char *path, size_t *size) {
     fclose(f);
     *size = (size_t)n;
     return buf;
+}
+
+static void put32(uint8_t *p, uint32_t v) {
+    p[0] = (uint8_t)(v >> 24), p[1] = (uint8_t)(v >> 16), p[2] = (uint8_t)(v >> 8);
+    p[3] = (uint8_t)v;
+}
+
+/* A valid 8-bit gray PNG of w x h pixels (a gradient along the long side), malloc'd. */
+static uint8_t *gray_png(uint32_t w, uint32_t h, size_t *size) {
+    size_t raw_n = (size_t)h * (w + 1);
+    uint8_t *raw = malloc(raw_n);
+    ck_assert_ptr_nonnull(raw);
+    for (size_t y = 0, i = 0; y < h; y++) {
+        raw[i++] = 0; /* filter: none */
+        for (size_t x = 0; x < w; x++) raw[i++] = (uint8_t)((x + y) * 255 / (w + h));
+    }
+    uLongf zn = compressBound((uLong)raw_n);
+    uint8_t *png = malloc(8 + 25 + 12 + zn + 12);
+    ck_assert_ptr_nonnull(png);
+    ck_assert_int_eq(compress2(png + 8 + 25 + 8, &zn, raw, (uLong)raw_n, 9), Z_OK);
+    free(raw);
+    static const uint8_t sig[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1A, '\n'};
+    memcpy(png, sig, 8);
+    uint8_t *c = png + 8; /* IHDR */
+    put32(c, 13);
+    memcpy(c + 4, "IHDR", 4);
+    put32(c + 8, w);
+    put32(c + 12, h);
+    c[16] = 8, c[17] = 0, c[18] = 0, c[19] = 0, c[20] = 0;
+    put32(c + 21, (uint32_t)crc32(0, c + 4, 17));
+    c = png + 8 + 25; /* IDAT */
+    put32(c, (uint32_t)zn);
+    memcpy(c + 4, "IDAT", 4);
+    put32(c + 8 + zn, (uint32_t)crc32(0, c + 4, (uInt)zn + 4));
+    c += 12 + zn; /* IEND */
+    put32(c, 0);
+    memcpy(c + 4, "IEND", 4);
+    put32(c + 8, (uint32_t)crc32(0, c + 4, 4));
+    *size = (size_t)(c + 12 - png);
+    return png;
 }
 
 START_TEST(classify_topk) {
@@ -299,6 +340,87 @@ START_TEST(classify_large_jpeg) {
 }
 END_TEST
 
+/* The audit's 1 x 10,000,000 PNG (and its transpose) classifies with every preset; it
+ * returned INTERNAL "crop 299x299 outside resized 341x1". */
+START_TEST(classify_extreme_aspect) {
+    static const char *const presets[] = {"torchvision", "timm", "tf"};
+    static const uint32_t shapes[][2] = {{1, 10000000}, {10000000, 1}};
+    uint8_t *png[2];
+    size_t size[2];
+    for (int i = 0; i < 2; i++) png[i] = gray_png(shapes[i][0], shapes[i][1], &size[i]);
+    for (int p = 0; p < 3; p++) {
+        const char *meta[] = {"inception.preset", presets[p], "inception.input_size", "299",
+                              NULL};
+        inception_model *m = load_variant(1000, meta);
+        inception_session *s = NULL;
+        ck_assert_int_eq(inception_session_create(m, NULL, &s), INCEPTION_OK);
+        for (int i = 0; i < 2; i++) {
+            int32_t c[3], n = 0;
+            float pr[3];
+            inception_status st = inception_session_classify(s, png[i], size[i], 3, c, pr, &n);
+            ck_assert_msg(st == INCEPTION_OK, "%s, %ux%u: status %d (%s)", presets[p],
+                          shapes[i][0], shapes[i][1], (int)st, inception_session_last_error(s));
+            ck_assert_int_eq(n, 3);
+        }
+        inception_session_free(s);
+        inception_model_free(m);
+    }
+    free(png[0]);
+    free(png[1]);
+}
+END_TEST
+
+/* classify reads the decode limits from the session's options: a photo over a small
+ * budget, a progressive 16384x16384 header (1.5 GiB of coefficients, 158 bytes) under
+ * the default one, and too many scans are IMAGE_TOO_LARGE. */
+START_TEST(classify_decode_limits) {
+    char path[1024];
+    photo("matplotlib_grace_hopper.jpg", path, sizeof path);
+    inception_options *o = NULL;
+    ck_assert_int_eq(inception_options_create(&o), INCEPTION_OK);
+    ck_assert_int_eq(inception_options_set_int(o, INCEPTION_OPT_MAX_DECODE_MEMORY, 4096),
+                     INCEPTION_OK);
+    inception_session *s = NULL;
+    ck_assert_int_eq(inception_session_create(model, o, &s), INCEPTION_OK);
+    int32_t c[3], n = -7;
+    float pr[3];
+    ck_assert_int_eq(inception_session_classify_file(s, path, 3, c, pr, &n),
+                     INCEPTION_ERR_IMAGE_TOO_LARGE);
+    ck_assert(strstr(inception_session_last_error(s), "MAX_DECODE_MEMORY") != NULL);
+    inception_session_free(s);
+    inception_options_free(o);
+
+    ck_assert_int_eq(inception_session_create(model, NULL, &s), INCEPTION_OK);
+    /* SOI, DQT, SOF2 16384x16384x3, DHT, SOS (DC scan) with no data, EOI */
+    static const uint8_t head[] = {0xFF, 0xD8, 0xFF, 0xC2, 0, 17, 8, 0x40, 0, 0x40, 0, 3,
+                                   1, 0x11, 0, 2, 0x11, 0, 3, 0x11, 0};
+    uint8_t jpg[512];
+    size_t k = 0;
+    memcpy(jpg, head, 2);
+    k = 2;
+    static const uint8_t dqt[] = {0xFF, 0xDB, 0, 67, 0};
+    memcpy(jpg + k, dqt, sizeof dqt);
+    k += sizeof dqt;
+    memset(jpg + k, 1, 64);
+    k += 64;
+    memcpy(jpg + k, head + 2, sizeof head - 2);
+    k += sizeof head - 2;
+    static const uint8_t dht[] = {0xFF, 0xC4, 0, 20, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0,
+                                  0, 0, 0, 0, 0, 0, 0, 0};
+    memcpy(jpg + k, dht, sizeof dht);
+    k += sizeof dht;
+    static const uint8_t sos[] = {0xFF, 0xDA, 0, 12, 3, 1, 0, 2, 0, 3, 0, 0, 0, 0,
+                                  0, 0xFF, 0xD9};
+    memcpy(jpg + k, sos, sizeof sos);
+    k += sizeof sos;
+    ck_assert_int_eq(inception_session_classify(s, jpg, k, 3, c, pr, &n),
+                     INCEPTION_ERR_IMAGE_TOO_LARGE);
+    ck_assert(strstr(inception_session_last_error(s), "coefficients") != NULL);
+    ck_assert_int_eq(n, -7);
+    inception_session_free(s);
+}
+END_TEST
+
 static Suite *suite(void) {
     Suite *s = suite_create("image_api");
     TCase *tc = tcase_create("api");
@@ -309,6 +431,8 @@ static Suite *suite(void) {
     tcase_add_test(tc, create_input_and_preprocess);
     tcase_add_test(tc, labels_builtin_and_own);
     tcase_add_test(tc, classify_large_jpeg);
+    tcase_add_test(tc, classify_extreme_aspect);
+    tcase_add_test(tc, classify_decode_limits);
     suite_add_tcase(s, tc);
     return s;
 }

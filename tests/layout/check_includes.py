@@ -28,6 +28,7 @@ import tempfile
 
 LAYERS = {  # folder under lib/ -> level (higher includes lower)
     'tasks': 5,
+    'train': 5,  # the trainer (DESIGN.md §7): built on sessions like tasks
     'api': 4,
     'graph': 3,
     'image': 3,

@@ -123,7 +123,12 @@ out:
 
 const cli_command cli_cmd_bench = {
     "bench",
-    "bench [--model M] [--size HxW] [--batch N] [--threads T]\n"
-    "                       [--backend B] [--runs R] [--profile]\n",
+    "Time the network on a pseudo-random input (latency, images/s, optional profile).",
+    "",
+    "Runs --batch N x 3 x H x W once untimed (memory planning), then --runs R times,\n"
+    "and prints the median and minimum latency, images/s and one RESULT line. Timing does\n"
+    "not depend on the weights, so inception-make-model output will do.",
+    "inception bench --threads 2 --batch 4\n"
+    "inception bench --size=75x75 --runs 3 --profile",
     run,
 };

@@ -1,145 +1,189 @@
-/* inception classify: top-k classes of each image, as text or JSON lines (docs/cli.md). */
+/* inception classify: top-k classes of each image, as text or JSON lines (docs/cli.md),
+ * in batches (pipeline.c). */
 #include <stdio.h>
 #include <stdlib.h>
-#include <unistd.h>
+#include <string.h>
 
 #include <inception/inception.h>
 
 #include "cli.h"
 
-/* Several --model: load each (same load options) and make an ensemble of them; *first
- * keeps a reference to model 0 for labels. */
-static int open_ensemble(const cli_args *a, inception_model **first, inception_ensemble **out) {
-    inception_options *o = cli_make_options(a);
-    if (!o) return EXIT_USAGE;
-    inception_model *models[CLI_MAX_MODELS] = {0};
-    int rc = EXIT_OK;
-    for (int i = 0; i < a->n_models && rc == EXIT_OK; i++) {
-        models[i] = cli_load_model(a->models[i], o);
-        if (!models[i]) rc = EXIT_MODEL;
-        else if (cli_is_synthetic(models[i])) cli_warn_synthetic(a->models[i]);
+typedef struct ctx {
+    const cli_args *a;
+    const cli_inputs *in;
+    const inception_model *m;
+    inception_session *s;
+    int synthetic;
+    int32_t imagenet_offset; /* 1 for a 1001-class head with a background class */
+    int32_t *classes;
+    float *probs;
+} ctx;
+
+/* The k best, best first; a tie keeps the lower class first (as the library's classify). */
+static int32_t top_k(const float *p, int64_t n, int32_t k, int32_t *classes, float *probs) {
+    int32_t m = 0;
+    for (int64_t i = 0; i < n; i++) {
+        float v = p[i];
+        if (m == k && !(v > probs[m - 1])) continue;
+        int32_t pos = m < k ? m : k - 1;
+        while (pos > 0 && v > probs[pos - 1]) {
+            probs[pos] = probs[pos - 1];
+            classes[pos] = classes[pos - 1];
+            pos--;
+        }
+        probs[pos] = v;
+        classes[pos] = (int32_t)i;
+        if (m < k) m++;
     }
-    if (rc == EXIT_OK &&
-        inception_ensemble_create((const inception_model *const *)models, a->n_models, o, out) !=
-            INCEPTION_OK) {
-        fprintf(stderr, "%s: cannot make an ensemble: %s\n", cli_prog, inception_last_error());
-        rc = EXIT_MODEL;
+    return m;
+}
+
+static void print_error(const ctx *c, const char *file, inception_status st, const char *msg) {
+    if (c->a->json) {
+        printf("{\"file\":");
+        cli_json_string(stdout, file);
+        printf(",\"error\":{\"code\":%d,\"status\":", (int)st);
+        cli_json_string(stdout, inception_status_string(st));
+        printf(",\"message\":");
+        cli_json_string(stdout, msg);
+        printf("}}\n");
+    } else {
+        fflush(stdout); /* keep stdout and stderr lines in input order on a terminal */
+        cli_report_error(file, msg);
     }
-    inception_options_free(o);
-    for (int i = 1; i < a->n_models; i++) inception_model_free(models[i]);
-    if (rc != EXIT_OK) {
-        inception_model_free(models[0]);
-        return rc;
+}
+
+static void print_top(const ctx *c, const char *file, const int32_t *classes,
+                      const float *probs, int32_t n) {
+    char buf[32];
+    if (c->a->json) {
+        printf("{\"file\":");
+        cli_json_string(stdout, file);
+        printf(",\"synthetic\":%s,\"top\":[", c->synthetic ? "true" : "false");
+        for (int32_t j = 0; j < n; j++) {
+            printf("%s{\"class\":%d", j ? "," : "", (int)classes[j]);
+            /* 1001-class heads: the ImageNet-1k index beside the classifier row */
+            if (c->imagenet_offset)
+                printf(classes[j] < c->imagenet_offset ? ",\"imagenet_class\":null"
+                                                       : ",\"imagenet_class\":%d",
+                       (int)(classes[j] - c->imagenet_offset));
+            const char *label = cli_label_or_null(c->m, classes[j]);
+            printf(",\"label\":");
+            if (label) cli_json_string(stdout, label);
+            else printf("null");
+            printf(",\"probability\":%.6g}", (double)probs[j]);
+        }
+        printf("]}\n");
+    } else {
+        printf("%s:", file);
+        for (int32_t j = 0; j < n; j++)
+            printf("%s %.4f %s (%d)", j ? "," : "", (double)probs[j],
+                   cli_label_of(c->m, classes[j], buf, sizeof buf), (int)classes[j]);
+        printf("\n");
     }
-    *first = models[0];
+}
+
+static int on_batch(void *arg, cli_batch *b) {
+    ctx *c = arg;
+    const float *p = NULL;
+    int64_t n = 0;
+    if (b->n_images > 0) {
+        const inception_tensor *out = NULL;
+        inception_status st = inception_session_run(c->s, b->input);
+        if (st == INCEPTION_OK)
+            st = inception_session_output(c->s, INCEPTION_OUTPUT_PROBABILITIES, &out);
+        if (st == INCEPTION_OK) {
+            n = inception_tensor_dim(out, 1);
+            p = inception_tensor_data(out);
+        } else {
+            const char *msg = inception_session_last_error(c->s);
+            if (!*msg) msg = inception_last_error();
+            for (int i = 0; i < b->n_items; i++)
+                if (b->items[i].status == INCEPTION_OK) {
+                    b->items[i].status = st;
+                    snprintf(b->items[i].message, CLI_MSG_MAX, "%s: %s",
+                             c->in->v[b->items[i].input].path, msg);
+                }
+        }
+    }
+    for (int i = 0; i < b->n_items; i++) {
+        const cli_item *it = &b->items[i];
+        const char *file = c->in->v[it->input].path;
+        if (it->status != INCEPTION_OK) {
+            print_error(c, file, it->status, it->message);
+            continue;
+        }
+        int32_t k = c->a->top < n ? c->a->top : (int32_t)n;
+        int32_t m = top_k(p + (size_t)it->slot * (size_t)n, n, k, c->classes, c->probs);
+        print_top(c, file, c->classes, c->probs, m);
+    }
+    if (fflush(stdout) != 0 || ferror(stdout)) {
+        fprintf(stderr, "%s: error writing the results\n", cli_prog);
+        return EXIT_OUTPUT;
+    }
     return EXIT_OK;
 }
 
 static int run(const cli_args *a) {
-    if (a->n_files == 0) {
-        fprintf(stderr, "%s classify: no images given\n", cli_prog);
-        return EXIT_USAGE;
+    cli_inputs in;
+    int some_failed = 0;
+    int rc = cli_inputs_collect(a, &in, &some_failed);
+    if (rc != EXIT_OK || in.n == 0) {
+        cli_inputs_free(&in);
+        return rc != EXIT_OK ? rc : EXIT_SOME_FAILED;
     }
     char cache[4096];
     const char *path = NULL;
     inception_model *m = NULL;
     inception_session *s = NULL;
-    inception_ensemble *e = NULL;
-    int rc = a->n_models > 1 ? open_ensemble(a, &m, &e)
-                             : cli_open_session(a, 0, 0, cache, sizeof cache, &path, &m, &s, NULL);
-    if (rc != EXIT_OK) return rc;
-    int synthetic = cli_is_synthetic(m);
+    inception_options *dopts = NULL;
+    rc = cli_open_session(a, 0, 0, cache, sizeof cache, &path,
+                          &m, &s, NULL);
+    if (rc != EXIT_OK) {
+        cli_inputs_free(&in);
+        return rc;
+    }
+    ctx c = {.a = a, .in = &in, .m = m, .s = s, .synthetic = cli_is_synthetic(m)};
+    if (c.synthetic) cli_warn_synthetic(path);
     int64_t nclasses = 0, offset = 0;
     inception_model_info_int(m, INCEPTION_INFO_CLASSES, &nclasses);
     inception_model_info_int(m, INCEPTION_INFO_LABEL_OFFSET, &offset);
-    int32_t imagenet_offset = nclasses == 1001 && offset == 1 ? 1 : 0;
-    if (synthetic && s) cli_warn_synthetic(path);
-
-    int k = a->top;
-    int32_t *classes = malloc(sizeof(int32_t) * (size_t)k);
-    float *probs = malloc(sizeof(float) * (size_t)k);
-    if (!classes || !probs) {
-        fprintf(stderr, "%s: out of memory\n", cli_prog);
-        free(classes);
-        free(probs);
-        inception_session_free(s);
-        inception_ensemble_free(e);
-        inception_model_free(m);
-        return EXIT_SOME_FAILED;
+    c.imagenet_offset = nclasses == 1001 && offset == 1 ? 1 : 0;
+    c.classes = malloc(sizeof(int32_t) * (size_t)a->top);
+    c.probs = malloc(sizeof(float) * (size_t)a->top);
+    dopts = cli_make_options(a);
+    if (!c.classes || !c.probs || !dopts ||
+        inception_options_set_int(dopts, INCEPTION_OPT_DECODE_MIN_SIDE,
+                                  cli_decode_min_side(m)) != INCEPTION_OK) {
+        fprintf(stderr, "%s: cannot start: %s\n", cli_prog,
+                dopts ? inception_last_error() : "out of memory");
+        rc = EXIT_SOME_FAILED;
     }
-    int show = !a->quiet && isatty(2) && a->n_files > 1;
-    int failed = 0;
-    double t0 = cli_now();
-    for (int i = 0; i < a->n_files; i++) {
-        const char *file = a->files[i];
-        int32_t n = 0;
-        inception_status st =
-            e ? inception_ensemble_classify_file(e, file, k, classes, probs, &n)
-              : inception_session_classify_file(s, file, k, classes, probs, &n);
-        const char *why = e ? inception_ensemble_last_error(e) : inception_session_last_error(s);
-        if (show) fputs("\r\033[K", stderr);
-        if (st != INCEPTION_OK) {
-            failed++;
-            if (a->json) {
-                printf("{\"file\":");
-                cli_json_string(stdout, file);
-                printf(",\"error\":{\"code\":%d,\"status\":", (int)st);
-                cli_json_string(stdout, inception_status_string(st));
-                printf(",\"message\":");
-                cli_json_string(stdout, why);
-                printf("}}\n");
-            } else {
-                cli_report_error(file, why);
-            }
-        } else if (a->json) {
-            printf("{\"file\":");
-            cli_json_string(stdout, file);
-            printf(",\"synthetic\":%s,\"top\":[", synthetic ? "true" : "false");
-            for (int32_t j = 0; j < n; j++) {
-                printf("%s{\"class\":%d", j ? "," : "", (int)classes[j]);
-                /* 1001-class heads: the ImageNet-1k index beside the classifier row */
-                if (imagenet_offset)
-                    printf(classes[j] < imagenet_offset ? ",\"imagenet_class\":null"
-                                                        : ",\"imagenet_class\":%d",
-                           (int)(classes[j] - imagenet_offset));
-                const char *label = cli_label_or_null(m, classes[j]);
-                printf(",\"label\":");
-                if (label) cli_json_string(stdout, label);
-                else printf("null");
-                printf(",\"probability\":%.6g}", (double)probs[j]);
-            }
-            printf("]}\n");
-        } else {
-            char buf[32];
-            printf("%s:", file);
-            for (int32_t j = 0; j < n; j++)
-                printf("%s %.4f %s (%d)", j ? "," : "", (double)probs[j],
-                       cli_label_of(m, classes[j], buf, sizeof buf), (int)classes[j]);
-            printf("\n");
-        }
-        fflush(stdout);
-        cli_progress(i + 1, a->n_files, show);
-    }
-    double secs = cli_now() - t0;
-    cli_report_rate(a, "classified", failed, secs);
-    if (!a->quiet && (a->crops > 1 || e))
-        fprintf(stderr, "%s: %d model%s x %d crop%s per image: %.1f ms per image\n", cli_prog,
-                e ? a->n_models : 1, e ? "s" : "", a->crops ? a->crops : 1,
-                a->crops > 1 ? "s" : "",
-                a->n_files > failed ? secs * 1e3 / (a->n_files - failed) : 0.0);
-    free(classes);
-    free(probs);
+    cli_pipeline_stats stats = {0};
+    if (rc == EXIT_OK) rc = cli_pipeline_run(a, m, dopts, &in, on_batch, &c, &stats);
+    if (rc == EXIT_OK)
+        cli_report_rate(a, "classified", stats.done - stats.failed, stats.done, stats.seconds);
+    inception_options_free(dopts);
+    free(c.classes);
+    free(c.probs);
     inception_session_free(s);
-    inception_ensemble_free(e);
     inception_model_free(m);
-    if (ferror(stdout)) return EXIT_OUTPUT;
-    return failed ? EXIT_SOME_FAILED : EXIT_OK;
+    cli_inputs_free(&in);
+    if (rc != EXIT_OK) return rc;
+    return stats.failed || some_failed ? EXIT_SOME_FAILED : EXIT_OK;
 }
 
 const cli_command cli_cmd_classify = {
     "classify",
-    "classify [--model M]... [--top K] [--json] [--threads N]\n"
-    "                          [--crops 1|10|12|144] [--crop-average probabilities|logits]\n"
-    "                          [--backend B] [--quiet] [load options] IMAGE...\n",
+    "Print the most probable classes of each image.",
+    "IMAGE...",
+    "IMAGE is a JPEG or PNG file (detected from its bytes), '-' for standard input, or a\n"
+    "pipe (/dev/stdin, <(...)); a directory needs -r. Images run in batches with decoding\n"
+    "overlapped; results come out in input order, one line (or JSON object) per image. An\n"
+    "image that fails prints its error and the others go on (exit code 1).",
+    "inception classify --top=3 photo.jpg\n"
+    "inception classify -r --json photos/ > results.jsonl\n"
+    "find . -name '*.jpg' | inception classify --files-from -\n"
+    "curl -s https://example.org/cat.png | inception classify -",
     run,
 };

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <inception/inception.h>
 
@@ -28,90 +29,6 @@ int cli_parse_int(const char *s, int lo, int hi, int *out) {
     return 1;
 }
 
-int cli_parse_args(int argc, char **argv, int first, cli_args *a) {
-    memset(a, 0, sizeof *a);
-    a->top = 5;
-    a->format = "npy";
-    a->out = "-";
-    a->size_h = a->size_w = 0;
-    a->batch = 1;
-    a->runs = 10;
-    a->pool_include_pad = -1;
-    a->cls = -1;
-    a->files = calloc((size_t)argc + 1, sizeof *a->files);
-    if (!a->files) return 0;
-    for (int i = first; i < argc; i++) {
-        const char *s = argv[i];
-        const char *v = i + 1 < argc ? argv[i + 1] : NULL;
-        int takes = 1;
-        if (!strcmp(s, "--model") && v) {
-            if (a->n_models == CLI_MAX_MODELS) {
-                fprintf(stderr, "%s: at most %d --model\n", cli_prog, CLI_MAX_MODELS);
-                return 0;
-            }
-            if (!a->model) a->model = v;
-            a->models[a->n_models++] = v;
-        } else if (!strcmp(s, "--crops") && v) {
-            if (!cli_parse_int(v, 1, 144, &a->crops) ||
-                (a->crops != 1 && a->crops != 10 && a->crops != 12 && a->crops != 144))
-                goto bad_value;
-        } else if (!strcmp(s, "--crop-average") && v) {
-            if (strcmp(v, "probabilities") && strcmp(v, "logits")) goto bad_value;
-            a->crop_average = !strcmp(v, "logits");
-        } else if (!strcmp(s, "--class") && v) {
-            if (!cli_parse_int(v, 0, 1 << 30, &a->cls)) goto bad_value;
-        }
-        else if (!strcmp(s, "--top") && v) {
-            if (!cli_parse_int(v, 1, 1000000, &a->top)) goto bad_value;
-            a->top_given = 1;
-        } else if (!strcmp(s, "--threads") && v) {
-            if (!cli_parse_int(v, 0, 4096, &a->threads)) goto bad_value;
-        } else if (!strcmp(s, "--backend") && v) a->backend = v;
-        else if (!strcmp(s, "--format") && v) {
-            if (strcmp(v, "npy") && strcmp(v, "csv")) goto bad_value;
-            a->format = v;
-        } else if ((!strcmp(s, "-o") || !strcmp(s, "--output")) && v) {
-            a->out = v;
-            a->out_given = 1;
-        }
-        else if (!strcmp(s, "--size") && v) {
-            char x;
-            if (sscanf(v, "%d%c%d", &a->size_h, &x, &a->size_w) != 3 || x != 'x' ||
-                a->size_h < 1 || a->size_w < 1)
-                goto bad_value;
-        } else if (!strcmp(s, "--batch") && v) {
-            if (!cli_parse_int(v, 1, 4096, &a->batch)) goto bad_value;
-        } else if (!strcmp(s, "--runs") && v) {
-            if (!cli_parse_int(v, 1, 1000000, &a->runs)) goto bad_value;
-        } else if (!strcmp(s, "--labels") && v) a->labels = v;
-        else if (!strcmp(s, "--preset") && v) a->preset = v;
-        else if (!strcmp(s, "--mean") && v) a->mean = v;
-        else if (!strcmp(s, "--std") && v) a->std = v;
-        else if (!strcmp(s, "--pool-include-pad") && v) {
-            if (!cli_parse_int(v, 0, 1, &a->pool_include_pad)) goto bad_value;
-        } else {
-            takes = 0;
-            if (!strcmp(s, "--json")) a->json = 1;
-            else if (!strcmp(s, "--profile")) a->profile = 1;
-            else if (!strcmp(s, "--quiet") || !strcmp(s, "-q")) a->quiet = 1;
-            else if (!strcmp(s, "--")) {
-                for (i++; i < argc; i++) a->files[a->n_files++] = argv[i];
-            } else if (s[0] == '-' && s[1] != '\0') {
-                fprintf(stderr, "%s: unknown option or missing value: %s\n", cli_prog, s);
-                return 0;
-            } else {
-                a->files[a->n_files++] = argv[i];
-            }
-        }
-        i += takes;
-        continue;
-    bad_value:
-        fprintf(stderr, "%s: bad value for %s: '%s'\n", cli_prog, s, v);
-        return 0;
-    }
-    return 1;
-}
-
 /* --- model resolution and opening ------------------------------------------------ */
 
 static int is_file(const char *p) {
@@ -120,7 +37,7 @@ static int is_file(const char *p) {
 }
 
 /* The model path to use, or NULL after printing every place that was tried. */
-static const char *resolve_model(const char *given, char *buf, size_t n) {
+const char *cli_resolve_model(const char *given, char *buf, size_t n, int quiet) {
     if (given) return given; /* an explicit path is reported by the loader if wrong */
     const char *env = getenv("INCEPTION_MODEL");
     if (env && *env) return env;
@@ -130,6 +47,7 @@ static const char *resolve_model(const char *given, char *buf, size_t n) {
     else if (home && *home) snprintf(buf, n, "%s/.cache/inception/inception_v3.safetensors", home);
     else buf[0] = '\0';
     if (buf[0] && is_file(buf)) return buf;
+    if (quiet) return NULL;
     fprintf(stderr,
             "%s: no model. Looked for:\n"
             "  --model PATH                 (not given)\n"
@@ -144,30 +62,8 @@ static const char *resolve_model(const char *given, char *buf, size_t n) {
 
 inception_options *cli_make_options(const cli_args *a) {
     inception_options *o = NULL;
-    if (inception_options_create(&o) != INCEPTION_OK) return NULL;
-    /* each value is checked by the library when set: its message names the problem */
-    const struct {
-        const char *flag, *value;
-        inception_option key;
-    } strings[] = {
-        {"--labels", a->labels, INCEPTION_OPT_LABELS_FILE},
-        {"--preset", a->preset, INCEPTION_OPT_PRESET},
-        {"--mean", a->mean, INCEPTION_OPT_MEAN},
-        {"--std", a->std, INCEPTION_OPT_STD},
-    };
-    for (size_t i = 0; i < sizeof strings / sizeof strings[0]; i++)
-        if (strings[i].value &&
-            inception_options_set_string(o, strings[i].key, strings[i].value) != INCEPTION_OK) {
-            fprintf(stderr, "%s: %s %s: %s\n", cli_prog, strings[i].flag, strings[i].value,
-                    inception_last_error());
-            inception_options_free(o);
-            return NULL;
-        }
-    if (a->pool_include_pad >= 0 &&
-        inception_options_set_int(o, INCEPTION_OPT_POOL_INCLUDE_PAD, a->pool_include_pad) !=
-            INCEPTION_OK) {
-        fprintf(stderr, "%s: --pool-include-pad: %s\n", cli_prog, inception_last_error());
-        inception_options_free(o);
+    if (inception_options_create(&o) != INCEPTION_OK) {
+        fprintf(stderr, "%s: %s\n", cli_prog, inception_last_error());
         return NULL;
     }
     if (a->backend &&
@@ -176,16 +72,21 @@ inception_options *cli_make_options(const cli_args *a) {
         inception_options_free(o);
         return NULL;
     }
-    if ((a->crops && inception_options_set_int(o, INCEPTION_OPT_CROPS, a->crops)) ||
-        inception_options_set_int(o, INCEPTION_OPT_CROP_AVERAGE, a->crop_average)) {
-        fprintf(stderr, "%s: --crops: %s\n", cli_prog, inception_last_error());
-        inception_options_free(o);
-        return NULL;
-    }
     if (inception_options_set_int(o, INCEPTION_OPT_THREADS, a->threads) != INCEPTION_OK) {
         fprintf(stderr, "%s: --threads: %s\n", cli_prog, inception_last_error());
         inception_options_free(o);
         return NULL;
+    }
+    for (int i = 0; i < a->n_libopts; i++) {
+        const cli_libopt *l = &a->libopts[i];
+        inception_status st = l->is_string ? inception_options_set_string(o, l->key, l->s)
+                                           : inception_options_set_int(o, l->key, l->i);
+        if (st != INCEPTION_OK) {
+            fprintf(stderr, "%s: --%s %s: %s\n", cli_prog, l->flag, l->s,
+                    inception_last_error());
+            inception_options_free(o);
+            return NULL;
+        }
     }
     return o;
 }
@@ -207,7 +108,7 @@ inception_model *cli_load_model(const char *path, const inception_options *o) {
 int cli_open_session(const cli_args *a, int64_t outputs, int profile, char *cache,
                         size_t cache_size, const char **path, inception_model **model,
                         inception_session **session, double *load_ms) {
-    *path = resolve_model(a->model, cache, cache_size);
+    *path = cli_resolve_model(a->model, cache, cache_size, 0);
     if (!*path) return EXIT_MODEL;
     inception_options *o = cli_make_options(a);
     if (!o) return EXIT_USAGE;
@@ -234,11 +135,41 @@ int cli_open_session(const cli_args *a, int64_t outputs, int profile, char *cach
 }
 
 /* The throughput summary on stderr (unless --quiet). */
-void cli_report_rate(const cli_args *a, const char *done, int failed, double seconds) {
+void cli_report_rate(const cli_args *a, const char *done, size_t ok, size_t total,
+                     double seconds) {
     if (a->quiet) return;
-    fprintf(stderr, "%s: %s %d of %d images in %.3f s (%.2f images/s)\n", cli_prog, done,
-            a->n_files - failed, a->n_files, seconds,
-            seconds > 0 ? (a->n_files - failed) / seconds : 0.0);
+    fprintf(stderr, "%s: %s %zu of %zu images in %.3f s (%.2f images/s)\n", cli_prog, done,
+            ok, total, seconds, seconds > 0 ? (double)ok / seconds : 0.0);
+}
+
+int cli_thread_count(int threads) {
+    if (threads > 0) return threads;
+    long n = sysconf(_SC_NPROCESSORS_ONLN); /* what the library uses for 0 */
+    return n < 1 ? 1 : n > 256 ? 256 : (int)n;
+}
+
+const char *cli_isa(const inception_model *m) {
+    const char *s = NULL;
+    if (inception_model_info_string(m, INCEPTION_INFO_ISA, &s) == INCEPTION_OK && s && *s)
+        return s;
+    return NULL;
+}
+
+/* The same rule as the library's classify (docs/preprocessing.md): the resize target of
+ * the crop presets, the larger output side for the whole-image presets. */
+int32_t cli_decode_min_side(const inception_model *m) {
+    const char *preset = NULL;
+    int64_t h = 0, w = 0;
+    if (inception_model_info_string(m, INCEPTION_INFO_PRESET, &preset) != INCEPTION_OK ||
+        inception_model_info_int(m, INCEPTION_INFO_INPUT_HEIGHT, &h) != INCEPTION_OK ||
+        inception_model_info_int(m, INCEPTION_INFO_INPUT_WIDTH, &w) != INCEPTION_OK)
+        return 0;
+    int64_t s = h > w ? h : w;
+    if (!strcmp(preset, "torchvision")) return (int32_t)((s * 342 * 2 + 299) / (2 * 299));
+    if (!strcmp(preset, "timm")) return (int32_t)(s * 8 / 7);
+    if (!strcmp(preset, "tf")) return (int32_t)((s * 8 + 6) / 7);
+    if (!strcmp(preset, "resize") || !strcmp(preset, "unit")) return (int32_t)s;
+    return 0;
 }
 
 int cli_is_synthetic(const inception_model *m) {
@@ -271,13 +202,36 @@ void cli_json_string(FILE *f, const char *s) {
     fputc('"', f);
 }
 
-void cli_progress(int done, int total, int enabled) {
-    if (!enabled) return;
-    int width = 30, fill = total ? done * width / total : width;
-    fprintf(stderr, "\r[%.*s%*s] %d/%d", fill, "==============================",
-            width - fill, "", done, total);
-    if (done == total) fputs("\r\033[K", stderr);
+void cli_progress_start(cli_progress *p, const cli_args *a, size_t total) {
+    memset(p, 0, sizeof *p);
+    p->total = total;
+    p->enabled = a->progress >= 0 ? a->progress : !a->quiet && isatty(2) && total > 1;
+    p->t0 = p->last = cli_now();
+}
+
+/* "[=====     ] 12/40  3.1 images/s  ETA 0:09", redrawn at most 10 times a second. */
+void cli_progress_update(cli_progress *p, size_t done) {
+    if (!p->enabled) return;
+    double now = cli_now();
+    if (p->drawn && done < p->total && now - p->last < 0.1) return;
+    p->last = now;
+    double el = now - p->t0, rate = el > 0 ? (double)done / el : 0.0;
+    size_t width = 30, fill = p->total ? done * width / p->total : width;
+    fprintf(stderr, "\r\033[K[%.*s%*s] %zu/%zu", (int)fill, "==============================",
+            (int)(width - fill), "", done, p->total);
+    if (done > 0 && rate > 0) {
+        long eta = (long)((double)(p->total - done) / rate + 0.5);
+        fprintf(stderr, "  %.1f images/s  ETA %ld:%02ld", rate, eta / 60, eta % 60);
+    }
     fflush(stderr);
+    p->drawn = 1;
+}
+
+void cli_progress_clear(cli_progress *p) {
+    if (!p->enabled || !p->drawn) return;
+    fputs("\r\033[K", stderr);
+    fflush(stderr);
+    p->drawn = 0;
 }
 
 /* Library messages for file calls usually name the file already. */

@@ -80,13 +80,8 @@ static int run(const cli_args *a) {
         fprintf(stderr, "%s explain: give exactly one image\n", cli_prog);
         return EXIT_USAGE;
     }
-    if (!strcmp(a->out, "-") && !a->out_given) {
+    if (!a->out) {
         fprintf(stderr, "%s explain: give the PNG to write with -o FILE (or -o - for stdout)\n",
-                cli_prog);
-        return EXIT_USAGE;
-    }
-    if (a->top != 1 && a->top_given) {
-        fprintf(stderr, "%s explain: --top takes only 1 (the best class); use --class K\n",
                 cli_prog);
         return EXIT_USAGE;
     }
@@ -180,7 +175,12 @@ done:
 
 const cli_command cli_cmd_explain = {
     "explain",
-    "explain [--model M] [--class K | --top 1] -o HEAT.png [--threads N]\n"
-    "                          [load options] IMAGE\n",
+    "class activation map of one image as a PNG",
+    "IMAGE",
+    "Runs the image's centre crop, takes the best class (or --class K) and writes the\n"
+    "network's input crop blended with that class's activation map (Mixed_7c x fc,\n"
+    "upsampled and colour-mapped) as a PNG (docs/paper.md).",
+    "inception explain photo.jpg -o heat.png\n"
+    "inception explain --class 281 photo.jpg -o heat.png",
     run,
 };

@@ -1,18 +1,20 @@
 /* inception info: what a model file holds (configuration, sizes, checksum). */
 #include <inttypes.h>
 #include <stdio.h>
-#include <unistd.h>
 
 #include <inception/inception.h>
 
 #include "cli.h"
 
 static int run(const cli_args *a) {
-    if (a->n_files != 1) {
-        fprintf(stderr, "%s info: give exactly one MODEL file\n", cli_prog);
+    if (a->n_files > 1 || (a->n_files == 1 && a->model)) {
+        fprintf(stderr, "%s info: give one model, as --model M or as MODEL\n", cli_prog);
         return EXIT_USAGE;
     }
-    const char *path = a->files[0];
+    char cache[4096];
+    const char *path = cli_resolve_model(a->n_files ? a->files[0] : a->model, cache,
+                                         sizeof cache, 0);
+    if (!path) return EXIT_MODEL;
     inception_options *o = cli_make_options(a);
     if (!o) return EXIT_USAGE;
     inception_model *m = cli_load_model(path, o);
@@ -26,7 +28,6 @@ static int run(const cli_args *a) {
         if (inception_model_info_string(m, (inception_model_info_str)k, &s[k]) != INCEPTION_OK)
             s[k] = "?";
     int has_fc = v[INCEPTION_INFO_HAS_FC] != 0;
-    long cores = sysconf(_SC_NPROCESSORS_ONLN);
     /* The library's built-in names answer only for an ImageNet-1k head (see inception.h). */
     const char *unused = NULL;
     int builtin = !v[INCEPTION_INFO_HAS_LABELS] && has_fc &&
@@ -35,7 +36,8 @@ static int run(const cli_args *a) {
     printf("name:              %s\n", s[INCEPTION_INFO_NAME][0] ? s[INCEPTION_INFO_NAME] : "-");
     printf("library:           %s\n", inception_version_string());
     printf("backend:           %s (isa %s)\n", s[INCEPTION_INFO_BACKEND], s[INCEPTION_INFO_ISA]);
-    printf("threads:           %ld (default: online cores; --threads)\n", cores < 1 ? 1L : cores);
+    printf("threads:           %d%s\n", cli_thread_count(a->threads),
+           a->threads ? "" : " (default: online cores; --threads)");
     printf("preset:            %s\n", s[INCEPTION_INFO_PRESET]);
     printf("normalization:     %s\n", s[INCEPTION_INFO_NORMALIZATION]);
     printf("input:             %" PRId64 "x%" PRId64 " (minimum %" PRId64 ")\n",
@@ -64,6 +66,14 @@ static int run(const cli_args *a) {
 
 const cli_command cli_cmd_info = {
     "info",
-    "info [--backend B] [load options] MODEL\n",
+    "Print the library version, backend, ISA level, threads and the model's configuration.",
+    "[MODEL]",
+    "The model is MODEL, else --model, else $INCEPTION_MODEL, else the cache file. Shows\n"
+    "name, backend the weights were packed for and the instruction set it runs, worker\n"
+    "threads, preset, normalisation, input size, classes and label offset, labels,\n"
+    "feature width, parameters, aux head, pooling rule, CRC-32 and whether the weights\n"
+    "are synthetic.",
+    "inception info\n"
+    "inception info --model inception_v3.safetensors --backend ref",
     run,
 };

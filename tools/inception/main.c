@@ -1,11 +1,9 @@
 /*
  * inception: command-line front end of libinception. This file dispatches; each
- * subcommand is its own file (classify.c, features.c, info.c, bench.c), helpers are cli.c.
- *   inception classify [--model M] [--top K] [--json] [--threads N] [--backend B] IMAGE...
- *   inception features [--model M] [--format npy|csv] [-o OUT] [--threads N] IMAGE...
- *   inception info MODEL
- *   inception bench [--model M] [--size HxW] [--batch N] [--threads T] [--backend B]
- *                   [--runs R] [--profile]
+ * subcommand is its own file (classify.c, features.c, info.c, bench.c), the option table
+ * is options.c, shared helpers are cli.c, inputs.c and pipeline.c.
+ *   inception CMD [OPTIONS] ARGS...      inception CMD --help      inception help [CMD]
+ *   inception --version                  inception help --man (the man page, troff)
  * docs/cli.md documents the output formats (the JSON schema is stable) and exit codes.
  * Uses only the public API.
  */
@@ -19,7 +17,7 @@
 
 /* The subcommands, in the order usage lists them. Adding one: X(name) here, a file
  * name.c defining `const cli_command cli_cmd_name`, and that file in meson.build. */
-#define CLI_COMMANDS(X) X(classify) X(features) X(info) X(bench) X(explain)
+#define CLI_COMMANDS(X) X(classify) X(features) X(info) X(bench) X(train) X(explain)
 
 #define CLI_DECLARE(name) extern const cli_command cli_cmd_##name;
 CLI_COMMANDS(CLI_DECLARE)
@@ -28,14 +26,14 @@ static const cli_command *const commands[] = {CLI_COMMANDS(CLI_ROW)};
 #define N_COMMANDS (sizeof commands / sizeof commands[0])
 
 static void usage(FILE *f) {
-    for (size_t i = 0; i < N_COMMANDS; i++) {
-        fputs(i ? "       inception " : "usage: inception ", f);
-        fputs(commands[i]->usage, f);
-    }
-    fputs(CLI_LOAD_OPTIONS_USAGE, f);
-    fputs("       inception --version | --help\n"
-          "The model is --model, else $INCEPTION_MODEL, else\n"
-          "$XDG_CACHE_HOME/inception/inception_v3.safetensors (~/.cache if unset).\n", f);
+    fprintf(f, "usage: %s COMMAND [OPTIONS] ARGS...\n\nCommands:\n", cli_prog);
+    for (size_t i = 0; i < N_COMMANDS; i++)
+        fprintf(f, "  %-10s %s\n", commands[i]->name, commands[i]->summary);
+    fprintf(f, "  %-10s %s\n", "help", "help [COMMAND]: a command's options, defaults, example");
+    fputs("\n'inception COMMAND --help' lists its options; 'inception --version' shows the\n"
+          "library, backend, ISA level and threads. The model is --model, else\n"
+          "$INCEPTION_MODEL, else $XDG_CACHE_HOME/inception/inception_v3.safetensors\n"
+          "(~/.cache if unset). Options take values as '--opt value' or '--opt=value'.\n", f);
 }
 
 static const cli_command *find(const char *name) {
@@ -44,45 +42,79 @@ static const cli_command *find(const char *name) {
     return NULL;
 }
 
+/* The library version always; the backend, ISA and threads when a model can be found
+ * (they are chosen per model at load, so the answer comes from loading it). */
+static int version(void) {
+    printf("inception %s (libinception %s, model format %u)\n", INCEPTION_VERSION_STRING,
+           inception_version_string(), (unsigned)inception_model_format_version());
+    printf("backends:");
+    for (int32_t i = 0; i < inception_backend_count(); i++) {
+        const char *b = inception_backend_name(i);
+        printf(" %s%s", b, inception_backend_available(b) ? "" : " (not on this CPU)");
+    }
+    printf("\nthreads: %d (one per online core unless --threads)\n", cli_thread_count(0));
+    char cache[4096];
+    const char *path = cli_resolve_model(NULL, cache, sizeof cache, 1);
+    inception_model *m = NULL;
+    if (path && inception_model_load_file(path, NULL, &m) == INCEPTION_OK) {
+        const char *b = "?";
+        inception_model_info_string(m, INCEPTION_INFO_BACKEND, &b);
+        const char *isa = cli_isa(m);
+        printf("backend: %s, isa: %s (for %s)\n", b, isa ? isa : "(not reported)", path);
+        inception_model_free(m);
+    } else {
+        printf("backend: auto (the ISA level is chosen at model load: see 'inception info "
+               "--model M')\n");
+    }
+    return ferror(stdout) ? EXIT_OUTPUT : EXIT_OK;
+}
+
+static int help(int argc, char **argv) {
+    if (argc < 3) {
+        usage(stdout);
+        return EXIT_OK;
+    }
+    if (!strcmp(argv[2], "--man")) {
+        cli_print_man(stdout, commands, N_COMMANDS, inception_version_string());
+        return ferror(stdout) ? EXIT_OUTPUT : EXIT_OK;
+    }
+    const cli_command *c = find(argv[2]);
+    if (!c) {
+        fprintf(stderr, "%s: unknown command '%s'\n", cli_prog, argv[2]);
+        usage(stderr);
+        return EXIT_USAGE;
+    }
+    cli_print_help(stdout, c);
+    return ferror(stdout) ? EXIT_OUTPUT : EXIT_OK;
+}
+
 int main(int argc, char **argv) {
     if (argc < 2) {
         usage(stderr);
         return EXIT_USAGE;
     }
     const char *cmd = argv[1];
-    if (!strcmp(cmd, "--help") || !strcmp(cmd, "-h") || !strcmp(cmd, "help")) {
+    if (!strcmp(cmd, "--help") || !strcmp(cmd, "-h")) {
         usage(stdout);
         return EXIT_OK;
     }
-    if (!strcmp(cmd, "--version")) {
-        printf("inception %s\n", inception_version_string());
-        /* the level a model runs at is per model: `inception info MODEL` shows it */
-        printf("backends:");
-        for (int32_t i = 0; i < inception_backend_count(); i++)
-            printf("%s %s%s", i ? "," : "", inception_backend_name(i),
-                   inception_backend_available(inception_backend_name(i)) ? "" : " (not on this CPU)");
-        printf("\n");
-        return EXIT_OK;
-    }
-    for (int i = 2; i < argc; i++)
-        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-            usage(stdout);
-            return EXIT_OK;
-        }
-    cli_args a;
-    if (!cli_parse_args(argc, argv, 2, &a)) {
-        free(a.files);
+    if (!strcmp(cmd, "help")) return help(argc, argv);
+    if (!strcmp(cmd, "--version") || !strcmp(cmd, "-V")) return version();
+    const cli_command *c = find(cmd);
+    if (!c) {
+        fprintf(stderr, "%s: unknown command '%s'\n", cli_prog, cmd);
         usage(stderr);
         return EXIT_USAGE;
     }
-    const cli_command *c = find(cmd);
-    int rc;
-    if (c) rc = c->run(&a);
-    else {
-        fprintf(stderr, "%s: unknown command '%s'\n", cli_prog, cmd);
-        usage(stderr);
-        rc = EXIT_USAGE;
+    cli_args a;
+    int want_help = 0;
+    int rc = cli_parse_args(c->name, argc, argv, 2, &a, &want_help);
+    if (rc == EXIT_OK && want_help) {
+        cli_print_help(stdout, c);
+        rc = ferror(stdout) ? EXIT_OUTPUT : EXIT_OK;
+    } else if (rc == EXIT_OK) {
+        rc = c->run(&a);
     }
-    free(a.files);
+    cli_args_free(&a);
     return rc;
 }

@@ -48,3 +48,6 @@ def _load_at_import():
 
 
 _load_at_import()
+
+from .train import Trainer  # noqa: E402  (1.1: head training, bindings/python/inception/train.py)
+__all__.append("Trainer")

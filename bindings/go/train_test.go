@@ -1,0 +1,87 @@
+package inception_test
+
+import (
+	"errors"
+	"math/rand"
+	"path/filepath"
+	"testing"
+
+	inception "github.com/libinception/go-inception"
+)
+
+func randomFeatures(r *rand.Rand, n int) ([]float32, []int32) {
+	f := make([]float32, n*2048)
+	y := make([]int32, n)
+	for i := range y {
+		y[i] = int32(r.Intn(3))
+		for j := 0; j < 2048; j++ {
+			f[i*2048+j] = r.Float32() * 0.5
+			if j%3 == int(y[i]) {
+				f[i*2048+j] += 0.5 // separable: the class shows in every third feature
+			}
+		}
+	}
+	return f, y
+}
+
+func TestTrainer(t *testing.T) {
+	m := model(t)
+	zero := 0.0
+	opts := &inception.TrainerOptions{Labels: []string{"a", "b", "c"}, InputSize: 75, Optimizer: "sgd",
+		LR: 0.05, EMADecay: &zero}
+	tr, err := inception.NewTrainer(m, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tr.Close()
+	r := rand.New(rand.NewSource(1))
+	for s := 0; s < 20; s++ {
+		f, y := randomFeatures(r, 16)
+		if _, err := tr.TrainFeatures(f, y); err != nil {
+			t.Fatal(err)
+		}
+	}
+	f, y := randomFeatures(r, 60)
+	res, err := tr.EvaluateFeatures(f, y)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Count != 60 || res.Top1 < 0.9 || len(res.Confusion) != 3 {
+		t.Fatalf("evaluation %+v", res)
+	}
+	dir := t.TempDir()
+	ck := filepath.Join(dir, "ck.safetensors")
+	if err := tr.Checkpoint(ck); err != nil {
+		t.Fatal(err)
+	}
+	tr2, err := inception.NewTrainer(m, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tr2.Close()
+	if err := tr2.Resume(ck); err != nil {
+		t.Fatal(err)
+	}
+	a, _ := tr.Logits(f[:2048])
+	b, _ := tr2.Logits(f[:2048])
+	for i := range a {
+		if a[i] != b[i] {
+			t.Fatalf("resumed logits differ: %v vs %v", a, b)
+		}
+	}
+	if _, err := tr.TrainFeatures(f[:2048], []int32{7}); !errors.Is(err, inception.ErrInvalidArgument) {
+		t.Fatalf("label out of range: %v", err)
+	}
+	out := filepath.Join(dir, "head.safetensors")
+	if err := tr.Save(out); err != nil {
+		t.Fatal(err)
+	}
+	saved, err := inception.LoadModel(out, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer saved.Close()
+	if l, err := saved.Label(2); err != nil || l != "c" {
+		t.Fatalf("saved label 2 = %q, %v", l, err)
+	}
+}

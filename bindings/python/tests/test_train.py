@@ -1,0 +1,61 @@
+"""inception.Trainer: train on features, evaluate, checkpoint/resume, save and reload
+(standard library only: features as array('f'))."""
+import array
+import os
+import random
+import tempfile
+import unittest
+
+import inception
+
+from .support import MODEL_PATH, needs_model, shared_model
+
+
+def batch(rng, n):
+    feats, labels = array.array("f"), []
+    for _ in range(n):
+        y = rng.randrange(3)
+        labels.append(y)
+        feats.extend(rng.random() * 0.5 + (0.5 if j % 3 == y else 0.0) for j in range(2048))
+    return feats, labels
+
+
+@needs_model
+class TrainerTest(unittest.TestCase):
+    def test_train_evaluate_checkpoint_save(self):
+        model = shared_model()
+        rng = random.Random(0)
+        settings = dict(labels=["a", "b", "c"], input_size=75, optimizer="sgd", lr=0.05, ema_decay=0)
+        with inception.Trainer(model, **settings) as tr:
+            for _ in range(15):
+                loss = tr.train(*batch(rng, 16))
+                self.assertGreater(loss, 0)
+            feats, labels = batch(rng, 40)
+            r = tr.evaluate(feats, labels)
+            self.assertEqual(r["count"], 40)
+            self.assertGreater(r["top1"], 0.9)
+            self.assertEqual(len(r["confusion"]), 3)
+            self.assertEqual(tr.steps_done, 15)
+            self.assertEqual(tr.labels, ["a", "b", "c"])
+            with self.assertRaises(inception.InvalidArgument):
+                tr.train(feats[:2048], [5])
+            with tempfile.TemporaryDirectory() as d:
+                ck, out = os.path.join(d, "ck"), os.path.join(d, "head.safetensors")
+                tr.checkpoint(ck)
+                with inception.Trainer(model, **settings) as again:
+                    again.resume(ck)
+                    self.assertEqual(again.logits(feats[:2048]), tr.logits(feats[:2048]))
+                tr.save(out)
+                with inception.Model(out) as saved:
+                    self.assertEqual(saved.classes, 3)
+                    self.assertEqual(saved.label(1), "b")
+
+    def test_bad_settings(self):
+        with self.assertRaises(inception.InvalidArgument):
+            inception.Trainer(shared_model(), classes=1)
+        with self.assertRaises(inception.InvalidArgument):
+            inception.Trainer(shared_model(), classes=3, no_such_setting=1)
+
+
+if __name__ == "__main__":
+    unittest.main()

@@ -1,0 +1,392 @@
+/* The public trainer: a frozen trunk run through a session, a new fc head trained on its
+ * 2048-d features (see train.h for the parameter-list design and docs/training.md for
+ * the recipe). */
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "image/image.h"
+#include "train/trainer_impl.h"
+
+/* ---- errors ------------------------------------------------------------------------- */
+
+inception_status inc_trainer_fail(inception_trainer *t, inception_status st) {
+    if (t) snprintf(t->error, sizeof t->error, "%s", inc_error_message());
+    return st;
+}
+#define FAIL(t, expr) return inc_trainer_fail((t), (expr))
+
+INCEPTION_API const char *inception_trainer_last_error(const inception_trainer *t) {
+    return t ? t->error : "trainer is NULL";
+}
+
+/* ---- creation ----------------------------------------------------------------------- */
+
+static inception_status split_labels(const char *text, char ***out, int32_t *n_out) {
+    size_t len = strlen(text);
+    if (len > 0 && text[len - 1] == '\n') len--;
+    int32_t n = 1;
+    for (size_t i = 0; i < len; i++) n += text[i] == '\n';
+    if (len == 0) return inc_error(INCEPTION_ERR_INVALID_ARGUMENT, "TRAIN_LABELS is empty");
+    char **v = inc_calloc((size_t)n, sizeof *v);
+    if (!v) return inc_error(INCEPTION_ERR_OUT_OF_MEMORY, "labels");
+    const char *p = text;
+    for (int32_t i = 0; i < n; i++) {
+        const char *nl = memchr(p, '\n', (size_t)(text + len - p));
+        size_t k = nl ? (size_t)(nl - p) : (size_t)(text + len - p);
+        size_t keep = k > 0 && p[k - 1] == '\r' ? k - 1 : k;
+        v[i] = keep ? inc_malloc(keep + 1) : NULL;
+        if (!v[i]) {
+            for (int32_t j = 0; j < i; j++) inc_free(v[j]);
+            inc_free(v);
+            return keep ? inc_error(INCEPTION_ERR_OUT_OF_MEMORY, "labels")
+                        : inc_error(INCEPTION_ERR_INVALID_ARGUMENT, "TRAIN_LABELS: label %d is empty", (int)i + 1);
+        }
+        memcpy(v[i], p, keep);
+        v[i][keep] = '\0';
+        p += k + 1;
+    }
+    *out = v;
+    *n_out = n;
+    return INCEPTION_OK;
+}
+
+static uint64_t model_key(const inception_model *m, int32_t h, int32_t w) {
+    /* What changes the trunk's features: the weights, the input size, the preprocessing
+     * and the pool rule. */
+    uint64_t k = inc_rng_key(m->cfg.crc32, "model", (uint64_t)h << 32 | (uint32_t)w,
+                             (uint64_t)m->cfg.preset << 8 | (uint64_t)m->cfg.pool_include_pad << 1 |
+                                 (uint64_t)m->cfg.bn_has_gamma);
+    k = inc_fnv1a64(m->cfg.mean, sizeof m->cfg.mean, k);
+    return inc_fnv1a64(m->cfg.std, sizeof m->cfg.std, k);
+}
+
+/* torchvision Inception3: fc.weight ~ trunc_normal(0, 0.1, a=-2, b=2) (init_weights),
+ * fc.bias ~ U(-1/sqrt(2048), 1/sqrt(2048)) (nn.Linear's own reset_parameters). Draws:
+ * weight i takes the first normal of stream ("fc.weight", i, j) inside [-2, 2]. */
+static void init_fc(inception_trainer *t) {
+    uint64_t seed = (uint64_t)t->o.seed;
+    inc_param *w = &t->params[0], *b = &t->params[1];
+    uint64_t kw = inc_rng_key(seed, "fc.weight", 0, 0), kb = inc_rng_key(seed, "fc.bias", 0, 0);
+    for (size_t i = 0; i < w->count; i++) {
+        double v;
+        uint64_t j = 0;
+        do v = 0.1 * inc_rng_normal(inc_rng_key(kw, "trunc", i, 0), j++);
+        while (v < -2.0 || v > 2.0);
+        w->value[i] = (float)v;
+    }
+    double bound = 1.0 / sqrt((double)INC_FEATURES_DIM);
+    for (size_t i = 0; i < b->count; i++) b->value[i] = (float)((2.0 * inc_rng_uniform(kb, i) - 1.0) * bound);
+    for (int32_t p = 0; p < t->n_params; p++)
+        memcpy(t->params[p].ema, t->params[p].value, t->params[p].count * sizeof(float));
+}
+
+static int has_word(const char *list, const char *w) {
+    size_t n = strlen(w);
+    for (const char *p = list; p && *p;) {
+        size_t k = strcspn(p, ",");
+        if (k == n && strncmp(p, w, n) == 0) return 1;
+        p += k;
+        if (*p) p++;
+    }
+    return 0;
+}
+
+static inception_status configure(inception_trainer *t, const inception_options *opts) {
+    inc_train_opts *o = &t->o;
+    inception_status st = inc_train_opts_copy(o, &opts->train);
+    if (st) return st;
+    t->cfg.kind = o->optimizer && strcmp(o->optimizer, "sgd") == 0 ? INC_OPT_SGD : INC_OPT_RMSPROP;
+    t->cfg.tf_epsilon = !(o->eps_placement && strcmp(o->eps_placement, "pytorch") == 0);
+    t->cfg.momentum = o->momentum >= 0 ? o->momentum : t->cfg.kind == INC_OPT_SGD ? 0.9 : 0.0;
+    t->cfg.rms_decay = o->rms_decay;
+    t->cfg.epsilon = o->epsilon;
+    t->cfg.weight_decay = o->weight_decay;
+    t->cfg.clip_norm = o->clip_norm;
+    t->cfg.ema_decay = o->ema_decay;
+    t->exp_schedule = !(o->schedule && strcmp(o->schedule, "constant") == 0);
+    if (o->crop_scale[0] > o->crop_scale[1] || o->crop_ratio[0] > o->crop_ratio[1])
+        return inc_error(INCEPTION_ERR_INVALID_ARGUMENT,
+                         "TRAIN_CROP_*_MIN must not exceed the matching *_MAX");
+    t->aug.crop = has_word(o->augment, "crop");
+    t->aug.flip = has_word(o->augment, "flip");
+    t->aug.color = has_word(o->augment, "color");
+    t->aug.scale[0] = o->crop_scale[0], t->aug.scale[1] = o->crop_scale[1];
+    t->aug.ratio[0] = o->crop_ratio[0], t->aug.ratio[1] = o->crop_ratio[1];
+    t->augmenting = t->aug.crop || t->aug.flip || t->aug.color;
+    t->in_h = o->input_size ? (int32_t)o->input_size : t->model->cfg.input_h;
+    t->in_w = o->input_size ? (int32_t)o->input_size : t->model->cfg.input_w;
+    inc_decode_opts_from(opts, &t->decode);
+    t->decode.min_side = 0; /* random crops want the full image */
+    return INCEPTION_OK;
+}
+
+static inception_status setup_classes(inception_trainer *t) {
+    inc_train_opts *o = &t->o;
+    char **labels = NULL;
+    int32_t n = 0;
+    inception_status st;
+    if (o->data) {
+        st = inc_dataset_open(o->data, o->val_data, o->val_fraction, &t->ds);
+        if (st) return st;
+        t->has_data = 1;
+        n = t->ds.n_classes;
+        labels = inc_calloc((size_t)n, sizeof *labels);
+        if (!labels) return inc_error(INCEPTION_ERR_OUT_OF_MEMORY, "labels");
+        for (int32_t i = 0; i < n; i++)
+            if (!(labels[i] = inc_strdup(t->ds.classes[i]))) {
+                t->labels = labels, t->K = n;
+                return inc_error(INCEPTION_ERR_OUT_OF_MEMORY, "labels");
+            }
+        if (o->labels)
+            return inc_error(INCEPTION_ERR_INVALID_ARGUMENT,
+                             (t->labels = labels, t->K = n, "TRAIN_LABELS and TRAIN_DATA both given: the data's folder names are the labels"));
+    } else if (o->labels) {
+        if ((st = split_labels(o->labels, &labels, &n))) return st;
+    }
+    t->labels = labels;
+    if (labels) {
+        if (o->classes && o->classes != n)
+            return inc_error(INCEPTION_ERR_INVALID_ARGUMENT,
+                             "TRAIN_CLASSES = %lld but there are %d labels", (long long)o->classes, (int)n);
+        for (int32_t i = 0; i < n; i++)
+            if (strchr(labels[i], '\n'))
+                return inc_error(INCEPTION_ERR_INVALID_ARGUMENT, "label %d contains a newline", (int)i);
+        t->K = n;
+    } else {
+        t->K = (int32_t)o->classes;
+    }
+    if (t->K < 2)
+        return inc_error(INCEPTION_ERR_INVALID_ARGUMENT,
+                         t->K == 1 ? "1 class: a softmax classifier needs at least 2 classes"
+                                   : "the number of classes is not set: give TRAIN_CLASSES, TRAIN_LABELS or TRAIN_DATA");
+    if (t->has_data) {
+        size_t n_all = (size_t)(t->ds.n_train + t->ds.n_val);
+        t->bad = inc_calloc(n_all ? n_all : 1, 1);
+        if (!t->bad) return inc_error(INCEPTION_ERR_OUT_OF_MEMORY, "dataset flags");
+        if (!t->o.epoch_size) t->o.epoch_size = t->ds.n_train;
+    }
+    return INCEPTION_OK;
+}
+
+static inception_status setup_params(inception_trainer *t) {
+    inc_param *w = &t->params[0], *b = &t->params[1];
+    snprintf(w->name, sizeof w->name, "fc.weight");
+    w->rank = 2, w->shape[0] = t->K, w->shape[1] = INC_FEATURES_DIM;
+    w->count = (size_t)t->K * INC_FEATURES_DIM;
+    w->decay = 1;
+    snprintf(b->name, sizeof b->name, "fc.bias");
+    b->rank = 1, b->shape[0] = t->K, b->count = (size_t)t->K;
+    t->n_params = 2;
+    inception_status st;
+    if ((st = inc_param_alloc(w, &t->cfg)) || (st = inc_param_alloc(b, &t->cfg))) return st;
+    t->confusion = inc_calloc((size_t)t->K * (size_t)t->K, sizeof *t->confusion);
+    if (!t->confusion) return inc_error(INCEPTION_ERR_OUT_OF_MEMORY, "confusion matrix");
+    init_fc(t);
+    return INCEPTION_OK;
+}
+
+static void destroy(inception_trainer *t) {
+    for (int32_t p = 0; p < t->n_params; p++) inc_param_free(&t->params[p]);
+    if (t->labels)
+        for (int32_t i = 0; i < t->K; i++) inc_free(t->labels[i]);
+    inc_free(t->labels);
+    inc_train_opts_free(&t->o);
+    if (t->has_data) inc_dataset_free(&t->ds);
+    inc_free(t->bad);
+    inc_free(t->perm);
+    inc_free(t->confusion);
+    for (int64_t i = 0; i < t->n_skipped; i++) {
+        inc_free(t->skipped[i].path);
+        inc_free(t->skipped[i].reason);
+    }
+    inc_free(t->skipped);
+    inc_free(t->scratch);
+    inc_cache_free(t->cache);
+    inception_session_free(t->session);
+    if (t->model) inc_model_release(t->model);
+    inc_free(t);
+}
+
+INCEPTION_API inception_status inception_trainer_create(const inception_model *model,
+                                                        const inception_options *opts,
+                                                        inception_trainer **out) {
+    inc_error_clear();
+    if (!model || !out) return inc_error(INCEPTION_ERR_INVALID_ARGUMENT, "model and out are required");
+    if (!opts) opts = inc_options_default();
+    inception_trainer *t = inc_calloc(1, sizeof *t);
+    if (!t) return inc_error(INCEPTION_ERR_OUT_OF_MEMORY, "allocating a trainer");
+    inc_model_retain(model);
+    t->model = model;
+    inception_status st = configure(t, opts);
+    if (!st) st = setup_classes(t);
+    if (!st) st = setup_params(t);
+    t->mkey = model_key(model, t->in_h, t->in_w);
+    if (!st) st = inc_cache_open(t->o.cache_dir, t->mkey, &t->cache);
+    if (!st) {
+        inception_options so = *opts;
+        so.outputs = INCEPTION_OUTPUT_FEATURES;
+        st = inception_session_create(model, &so, &t->session);
+    }
+    if (st) {
+        destroy(t);
+        return st;
+    }
+    *out = t;
+    return INCEPTION_OK;
+}
+
+INCEPTION_API void inception_trainer_free(inception_trainer *t) {
+    if (t) destroy(t);
+}
+
+/* ---- features ----------------------------------------------------------------------- */
+
+inception_status inc_trainer_scratch(inception_trainer *t, size_t floats, float **out) {
+    if (floats > t->scratch_cap) {
+        float *p = inc_realloc(t->scratch, floats * sizeof(float));
+        if (!p) return inc_error(INCEPTION_ERR_OUT_OF_MEMORY, "trainer scratch of %zu floats", floats);
+        t->scratch = p, t->scratch_cap = floats;
+    }
+    *out = t->scratch;
+    return INCEPTION_OK;
+}
+
+/* Features of an input tensor: NC [n, 2048] as they are, or an image batch through the
+ * trunk. *f points into the tensor or the session (valid until the next run). */
+inception_status inc_trainer_tensor_features(inception_trainer *t, const inception_tensor *in,
+                                        const float **f, int64_t *n) {
+    if (!in) return inc_error(INCEPTION_ERR_INVALID_ARGUMENT, "input is NULL");
+    if (in->dtype != INCEPTION_DTYPE_F32) return inc_error(INCEPTION_ERR_DTYPE, "input must be float32");
+    if (!in->data) return inc_error(INCEPTION_ERR_INVALID_ARGUMENT, "input has no data");
+    if (in->rank == 2) {
+        if (in->dims[1] != INC_FEATURES_DIM)
+            return inc_error(INCEPTION_ERR_SHAPE, "feature input must be [n, 2048], got [%lld, %lld]",
+                             (long long)in->dims[0], (long long)in->dims[1]);
+        *f = in->data, *n = in->dims[0];
+        return INCEPTION_OK;
+    }
+    inception_status st = inception_session_run(t->session, in);
+    if (st) return st;
+    const inception_tensor *out;
+    if ((st = inception_session_output(t->session, INCEPTION_OUTPUT_FEATURES, &out))) return st;
+    *f = out->data, *n = out->dims[0];
+    return INCEPTION_OK;
+}
+
+static void note_skipped(inception_trainer *t, const char *path, const char *why) {
+    for (int64_t i = 0; i < t->n_skipped; i++)
+        if (strcmp(t->skipped[i].path, path) == 0) return;
+    if (t->n_skipped == t->skipped_cap) {
+        int64_t cap = t->skipped_cap ? t->skipped_cap * 2 : 16;
+        inc_skip *p = inc_realloc(t->skipped, (size_t)cap * sizeof *p);
+        if (!p) return; /* counted below anyway */
+        t->skipped = p, t->skipped_cap = cap;
+    }
+    char *a = inc_strdup(path), *b = inc_strdup(why);
+    if (!a || !b) {
+        inc_free(a);
+        inc_free(b);
+        return;
+    }
+    t->skipped[t->n_skipped].path = a;
+    t->skipped[t->n_skipped].reason = b;
+    t->n_skipped++;
+}
+
+/* Features of image files for the given views into f (n x 2048); ok[i] = 0 for an image
+ * that could not be read or decoded (recorded in the skipped list). Misses are batched
+ * through the trunk, at most `batch` at a time. */
+inception_status inc_trainer_file_features(inception_trainer *t, const char *const *paths,
+                                           const int32_t *views, int64_t n, float *f,
+                                           uint8_t *ok) {
+    int64_t cap = t->o.batch > 0 ? t->o.batch : 32;
+    size_t px = (size_t)t->in_h * t->in_w * 3;
+    inception_tensor *batch = NULL;
+    int64_t dims[4] = {cap, t->in_h, t->in_w, 3};
+    inception_status st = inception_tensor_create(INCEPTION_DTYPE_F32, INCEPTION_LAYOUT_NHWC, dims, 4, &batch);
+    if (st) return st;
+    float *unit = inc_malloc(px * sizeof(float));
+    int64_t *slot_of = inc_malloc((size_t)cap * sizeof *slot_of);
+    uint64_t *key_of = inc_malloc((size_t)cap * sizeof *key_of);
+    if (!unit || !slot_of || !key_of) st = inc_error(INCEPTION_ERR_OUT_OF_MEMORY, "feature batch");
+    const inc_config *cfg = &t->model->cfg;
+    int64_t pending = 0;
+    for (int64_t i = 0; i <= n && st == INCEPTION_OK; i++) {
+        if (i < n) {
+            ok[i] = 0;
+            inc_file_buf fb;
+            inception_status rs = inc_file_read(paths[i], &fb);
+            if (rs) {
+                note_skipped(t, paths[i], inc_error_message());
+                t->skip_events++;
+                continue;
+            }
+            int32_t view = views ? views[i] : 0;
+            uint64_t h = inc_fnv1a64(fb.data, fb.size, INC_FNV_OFFSET);
+            uint64_t key = inc_rng_key(t->mkey, "view", h, (uint64_t)view);
+            if (view > 0) { /* augmented views also depend on the seed and the settings */
+                key = inc_rng_key(key, "aug", (uint64_t)t->o.seed,
+                                  (uint64_t)t->aug.crop | (uint64_t)t->aug.flip << 1 | (uint64_t)t->aug.color << 2);
+                key = inc_fnv1a64(t->aug.scale, sizeof t->aug.scale, key);
+                key = inc_fnv1a64(t->aug.ratio, sizeof t->aug.ratio, key);
+            }
+            if (inc_cache_get(t->cache, key, f + i * INC_FEATURES_DIM)) {
+                inc_file_release(&fb);
+                ok[i] = 1;
+                t->cache_hits++;
+                continue;
+            }
+            inception_image *img = NULL;
+            rs = inc_decode_memory(fb.data, fb.size, &t->decode, &img);
+            inc_file_release(&fb);
+            if (rs == INCEPTION_OK)
+                rs = inc_augment_view(img, &t->aug, cfg->preset, inc_rng_key(h, "augment", (uint64_t)t->o.seed, (uint64_t)view),
+                                      view, t->in_h, t->in_w, unit);
+            inc_image_destroy(img);
+            if (rs) {
+                if (rs == INCEPTION_ERR_OUT_OF_MEMORY) {
+                    st = rs;
+                    break;
+                }
+                char why[INC_ERROR_MAX];
+                snprintf(why, sizeof why, "%s: %s", inception_status_string(rs), inc_error_message());
+                note_skipped(t, paths[i], why);
+                t->skip_events++;
+                continue;
+            }
+            float *d = (float *)batch->data + (size_t)pending * px;
+            for (size_t p = 0; p < px; p++) {
+                int c = (int)(p % 3);
+                d[p] = (unit[p] - cfg->mean[c]) / cfg->std[c];
+            }
+            slot_of[pending] = i;
+            key_of[pending] = key;
+            pending++;
+        }
+        if (pending == cap || (i == n && pending > 0)) {
+            inception_tensor view_t = *batch;
+            view_t.dims[0] = pending;
+            view_t.bytes = (size_t)pending * px * sizeof(float);
+            view_t.owns = 0;
+            const float *feat;
+            int64_t got;
+            if ((st = inc_trainer_tensor_features(t, &view_t, &feat, &got))) break;
+            for (int64_t j = 0; j < pending; j++) {
+                float *dst = f + slot_of[j] * INC_FEATURES_DIM;
+                memcpy(dst, feat + j * INC_FEATURES_DIM, INC_FEATURES_DIM * sizeof(float));
+                ok[slot_of[j]] = 1;
+                t->cache_misses++;
+                inception_status cs = inc_cache_put(t->cache, key_of[j], dst);
+                if (cs == INCEPTION_ERR_OUT_OF_MEMORY) st = cs;
+                else if (cs) t->cache_io_errors++; /* the disk copy is an optimisation */
+            }
+            pending = 0;
+        }
+    }
+    inc_free(unit);
+    inc_free(slot_of);
+    inc_free(key_of);
+    inception_tensor_free(batch);
+    return st;
+}

@@ -1,0 +1,66 @@
+/* The trainer handle, shared by the files of lib/train. */
+#ifndef INC_TRAINER_IMPL_H
+#define INC_TRAINER_IMPL_H
+
+#include "image/image.h"
+#include "train/train.h"
+
+typedef struct inc_skip {
+    char *path, *reason;
+} inc_skip;
+
+#define INC_MAX_PARAMS 2 /* the fc; issue 13's blocks raise this */
+
+struct inception_trainer {
+    const inception_model *model;
+    inception_session *session; /* the frozen trunk (FEATURES output) */
+    inc_train_opts o;           /* settings, copied at create */
+    inc_optim_cfg cfg;
+    int32_t exp_schedule;
+    inc_augment aug;
+    int32_t augmenting;
+    int32_t in_h, in_w;
+    inc_decode_opts decode;
+    uint64_t mkey;              /* model identity for the feature cache */
+
+    int32_t K;
+    char **labels;              /* K strings, or NULL */
+    inc_param params[INC_MAX_PARAMS];
+    int32_t n_params;
+
+    /* counters: all of the trajectory's state besides the parameters */
+    int64_t step, examples;
+    int64_t data_epoch, data_pos;
+    double last_loss, grad_norm;
+
+    int32_t has_data;
+    inc_dataset ds;
+    uint8_t *bad;               /* per train then val sample: 1 = unreadable */
+    int64_t *perm;              /* order of ds.train for perm_epoch */
+    int64_t perm_epoch;
+
+    inc_cache *cache;
+    int64_t cache_hits, cache_misses, cache_io_errors;
+
+    inc_skip *skipped;
+    int64_t n_skipped, skipped_cap, skip_events;
+
+    int64_t eval_n, eval_top1, eval_top5;
+    double eval_loss;
+    int64_t *confusion;
+
+    float *scratch;
+    size_t scratch_cap;
+    char error[INC_ERROR_MAX];
+};
+
+inception_status inc_trainer_fail(inception_trainer *t, inception_status st);
+inception_status inc_trainer_scratch(inception_trainer *t, size_t floats, float **out);
+/* Features of an input tensor: NC [n, 2048] as given, or an image batch through the trunk. */
+inception_status inc_trainer_tensor_features(inception_trainer *t, const inception_tensor *in,
+                                             const float **f, int64_t *n);
+inception_status inc_trainer_file_features(inception_trainer *t, const char *const *paths,
+                                           const int32_t *views, int64_t n, float *f,
+                                           uint8_t *ok);
+
+#endif
