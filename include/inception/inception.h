@@ -192,6 +192,17 @@ typedef enum inception_option {
      * names). Kept tensors add to the session's activation memory. */
     INCEPTION_OPT_EXTRA_OUTPUTS = 23,
 
+    /* Multi-crop evaluation (50-59), read by session create for the session's classify
+     * calls and by the ensemble classify calls; docs/paper.md describes every crop. */
+    /* Int 1, 10, 12 or 144: crops averaged per image (default 1: the preset's centre crop). */
+    INCEPTION_OPT_CROPS = 50,
+    /* Int 0 (default): average the crops' softmax probabilities; 1: average their logits
+     * and report the softmax of the mean. */
+    INCEPTION_OPT_CROP_AVERAGE = 51,
+    /* Int 1..144: most crops per network run (default 8), so memory does not grow with
+     * the crop count. */
+    INCEPTION_OPT_CROP_BATCH = 52,
+
     /* Image decoding (100-199). */
     /* Int: refuse images with more pixels than this before allocating (default 1<<28). */
     INCEPTION_OPT_MAX_IMAGE_PIXELS = 100,
@@ -427,14 +438,18 @@ typedef enum inception_output {
     INCEPTION_OUTPUT_LOGITS = 1,        /* [N, CLASSES] */
     INCEPTION_OUTPUT_PROBABILITIES = 2, /* [N, CLASSES], softmax of the logits */
     INCEPTION_OUTPUT_FEATURES = 4,      /* [N, 2048], the pooled features before fc */
-    INCEPTION_OUTPUT_AUX_LOGITS = 8     /* [N, CLASSES], needs HAS_AUX; a run whose input is
+    INCEPTION_OUTPUT_AUX_LOGITS = 8,    /* [N, CLASSES], needs HAS_AUX; a run whose input is
                                          * too small for the aux head (below 299x299:
                                          * its Mixed_6e grid must be 17x17) succeeds
                                          * without it (reading it: NOT_READY) */
+    /* NHWC [N, H', W', 2048]: Mixed_7c's output before global pooling (8x8 at 299), the
+     * map class activation maps are made of (inception_session_cam). The same tensor as
+     * inception_session_output_named(session, "Mixed_7c"). */
+    INCEPTION_OUTPUT_FEATURE_MAP = 16
 } inception_output;
 
-/* Options read: THREADS, OUTPUTS, PROFILE, EXTRA_OUTPUTS, and MAX_IMAGE_PIXELS and
- * EXIF_ORIENTATION for the session's classify calls. Asking for AUX_LOGITS on a model
+/* Options read: THREADS, OUTPUTS, PROFILE, EXTRA_OUTPUTS, and MAX_IMAGE_PIXELS,
+ * EXIF_ORIENTATION, CROPS, CROP_AVERAGE and CROP_BATCH for the session's classify calls. Asking for AUX_LOGITS on a model
  * without the aux head is INCEPTION_ERR_UNSUPPORTED. On a feature extractor (no fc) the
  * default outputs reduce to FEATURES; LOGITS/PROBABILITIES are then read as UNSUPPORTED.
  * The session holds a reference to the model. */
@@ -480,6 +495,16 @@ INCEPTION_API inception_status inception_session_output_named(const inception_se
 /* Bytes of activation and scratch memory the session holds for the input shape of its
  * last run (0 before the first run). Planned by lifetime, so it is far less than the sum
  * of all intermediate tensors. */
+/* Class activation map of class `class_index` for image `image_index` of the last run:
+ * CAM(y, x) = sum_c w[class][c] * F[y][x][c] over the FEATURE_MAP output F (the session
+ * needs INCEPTION_OUTPUT_FEATURE_MAP) and the fc weights w. Its mean over the H' x W'
+ * grid plus the fc bias is the class's logit. *out: a new float32 NHWC tensor
+ * [1, H', W', 1] the caller frees.
+ * UNSUPPORTED for a model without fc; INVALID_ARGUMENT for an index out of range. */
+INCEPTION_API inception_status inception_session_cam(const inception_session *session,
+                                                     int64_t image_index, int64_t class_index,
+                                                     inception_tensor **out);
+
 INCEPTION_API inception_status inception_session_memory(const inception_session *session,
                                                         int64_t *bytes);
 
@@ -563,6 +588,50 @@ INCEPTION_API inception_status inception_session_classify_image(inception_sessio
                                                                 float *probs, int32_t *count);
 
 /* ------------------------------------------------------------------------------------ */
+/* Multi-crop evaluation (paper Table 4; docs/paper.md)                                 */
+
+/* The `crops` crops (1, 10, 12 or 144) of `image` for `model`, preprocessed (the model's
+ * filter and normalisation) into a new NCHW float32 tensor [crops, 3, H, W] at the model's
+ * input size, in the documented order (crop 2i+1 is the mirror of crop 2i for crops > 1).
+ * The caller frees it. crops = 1 gives exactly inception_image_preprocess's input. */
+INCEPTION_API inception_status inception_image_crops(const inception_model *model,
+                                                     const inception_image *image,
+                                                     int32_t crops, inception_tensor **out);
+
+/* ------------------------------------------------------------------------------------ */
+/* Ensembles (paper Table 5; docs/paper.md)                                             */
+
+typedef struct inception_ensemble inception_ensemble;
+
+/* An ensemble of `count` (1..64) models, each loaded with its own options (preset,
+ * normalisation, variant). They must share the class space: same CLASSES and LABEL_OFFSET,
+ * else INCEPTION_ERR_MODEL_MISMATCH naming both models; a model without fc is UNSUPPORTED.
+ * `options` is read as by inception_session_create (THREADS, CROPS, CROP_AVERAGE,
+ * CROP_BATCH, image limits) for one session per member, made here; the ensemble holds a
+ * reference to each model. Threads: like a session, an ensemble is used by one thread at
+ * a time (make one per thread; the models can be shared). */
+INCEPTION_API inception_status inception_ensemble_create(const inception_model *const *models,
+                                                         int32_t count,
+                                                         const inception_options *options,
+                                                         inception_ensemble **out);
+INCEPTION_API void inception_ensemble_free(inception_ensemble *ensemble);
+/* Detail message of the ensemble's last failure ("" if none). */
+INCEPTION_API const char *inception_ensemble_last_error(const inception_ensemble *ensemble);
+/* As inception_session_classify*, with the members' probabilities (each averaged over its
+ * crops first) averaged with equal weight. An image is decoded once for all members. */
+INCEPTION_API inception_status inception_ensemble_classify(inception_ensemble *ensemble,
+                                                           const void *data, size_t size,
+                                                           int32_t k, int32_t *classes,
+                                                           float *probs, int32_t *count);
+INCEPTION_API inception_status inception_ensemble_classify_file(inception_ensemble *ensemble,
+                                                                const char *path, int32_t k,
+                                                                int32_t *classes, float *probs,
+                                                                int32_t *count);
+INCEPTION_API inception_status inception_ensemble_classify_image(inception_ensemble *ensemble,
+                                                                 const inception_image *image,
+                                                                 int32_t k, int32_t *classes,
+                                                                 float *probs, int32_t *count);
+
 /* Training a new classifier head on the 2048-d features (1.1; docs/training.md)        */
 /*                                                                                      */
 /* The trunk is frozen: each image runs through it once per view and its features are   */

@@ -16,6 +16,9 @@ static const inception_options defaults = {
     .max_image_pixels = INC_DEFAULT_MAX_PIXELS,
     .exif_orientation = 1,
     .decode_min_side = 0,
+    .crops = 1,
+    .crop_average = 0,
+    .crop_batch = 8,
     .max_decode_memory = INC_DEFAULT_MAX_DECODE_MEMORY,
     .max_jpeg_scans = INC_DEFAULT_MAX_JPEG_SCANS,
     .max_session_memory = INC_DEFAULT_MAX_SESSION_MEMORY,
@@ -77,7 +80,7 @@ INCEPTION_API inception_status inception_options_set_int(inception_options *o,
     inception_status st = INCEPTION_OK;
     switch (key) {
     case INCEPTION_OPT_THREADS: st = range(v, 0, 1024, "THREADS"); slot = &o->threads; break;
-    case INCEPTION_OPT_OUTPUTS: st = range(v, 1, 15, "OUTPUTS"); slot = &o->outputs; break;
+    case INCEPTION_OPT_OUTPUTS: st = range(v, 1, 31, "OUTPUTS"); slot = &o->outputs; break;
     case INCEPTION_OPT_POOL_INCLUDE_PAD:
         st = range(v, 0, 1, "POOL_INCLUDE_PAD"); slot = &o->pool_include_pad; break;
     case INCEPTION_OPT_LABEL_OFFSET:
@@ -91,6 +94,16 @@ INCEPTION_API inception_status inception_options_set_int(inception_options *o,
         st = range(v, 0, 1, "EXIF_ORIENTATION"); slot = &o->exif_orientation; break;
     case INCEPTION_OPT_DECODE_MIN_SIDE:
         st = range(v, 0, 1 << 30, "DECODE_MIN_SIDE"); slot = &o->decode_min_side; break;
+    case INCEPTION_OPT_CROPS:
+        if (v != 1 && v != 10 && v != 12 && v != 144)
+            return inc_error(INCEPTION_ERR_INVALID_ARGUMENT,
+                             "CROPS must be 1, 10, 12 or 144, got %lld", (long long)v);
+        slot = &o->crops;
+        break;
+    case INCEPTION_OPT_CROP_AVERAGE:
+        st = range(v, 0, 1, "CROP_AVERAGE"); slot = &o->crop_average; break;
+    case INCEPTION_OPT_CROP_BATCH:
+        st = range(v, 1, 144, "CROP_BATCH"); slot = &o->crop_batch; break;
     case INCEPTION_OPT_MAX_DECODE_MEMORY:
         st = range(v, 1, INT64_MAX, "MAX_DECODE_MEMORY"); slot = &o->max_decode_memory; break;
     case INCEPTION_OPT_MAX_JPEG_SCANS:
@@ -145,6 +158,7 @@ INCEPTION_API inception_status inception_options_set_string(inception_options *o
     case INCEPTION_OPT_THREADS: case INCEPTION_OPT_OUTPUTS: case INCEPTION_OPT_POOL_INCLUDE_PAD:
     case INCEPTION_OPT_LABEL_OFFSET: case INCEPTION_OPT_SKIP_CHECKSUM: case INCEPTION_OPT_PROFILE:
     case INCEPTION_OPT_MAX_IMAGE_PIXELS: case INCEPTION_OPT_EXIF_ORIENTATION:
+    case INCEPTION_OPT_CROPS: case INCEPTION_OPT_CROP_AVERAGE: case INCEPTION_OPT_CROP_BATCH:
     case INCEPTION_OPT_DECODE_MIN_SIDE: case INCEPTION_OPT_MAX_DECODE_MEMORY:
     case INCEPTION_OPT_MAX_JPEG_SCANS:
     case INCEPTION_OPT_MAX_SESSION_MEMORY:

@@ -181,6 +181,13 @@ INCEPTION_API inception_status inception_session_create(const inception_model *m
     s->opts.mean = s->opts.std = s->opts.extra_outputs = NULL;
     memset(&s->opts.train, 0, sizeof s->opts.train); /* trainer settings: not the session's */
     s->outputs = opts->outputs;
+    /* FEATURE_MAP is the named output Mixed_7c, kept alive by the planner like any other. */
+    inception_status fst = INCEPTION_OK;
+    if (opts->outputs & INCEPTION_OUTPUT_FEATURE_MAP) fst = parse_extra_outputs(s, "Mixed_7c");
+    if (fst) {
+        inc_free(s);
+        return fst;
+    }
     if (opts->extra_outputs) {
         inception_status st = parse_extra_outputs(s, opts->extra_outputs);
         if (st) {
@@ -422,6 +429,12 @@ INCEPTION_API inception_status inception_session_output(const inception_session 
     case INCEPTION_OUTPUT_PROBABILITIES: idx = 1; break;
     case INCEPTION_OUTPUT_FEATURES: idx = 2; break;
     case INCEPTION_OUTPUT_AUX_LOGITS: idx = 3; break;
+    case INCEPTION_OUTPUT_FEATURE_MAP:
+        if (!(s->outputs & which))
+            return inc_session_fail((inception_session *)s,
+                                    inc_error(INCEPTION_ERR_NOT_FOUND,
+                                              "output FEATURE_MAP was not requested in INCEPTION_OPT_OUTPUTS"));
+        return inception_session_output_named(s, "Mixed_7c", out);
     default:
         return inc_session_fail((inception_session *)s,
                                 inc_error(INCEPTION_ERR_INVALID_ARGUMENT, "unknown output %d", (int)which));

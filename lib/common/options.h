@@ -35,6 +35,9 @@ struct inception_options {
     char *labels_file;        /* NULL = the file's labels */
     char *mean, *std;         /* NULL = from the file / preset; "r,g,b" (checked at load) */
     char *extra_outputs;      /* NULL = none; comma-separated block names */
+    int64_t crops;        /* 1, 10, 12, 144 */
+    int64_t crop_average; /* 0 probabilities, 1 logits */
+    int64_t crop_batch;   /* crops per run */
     inc_train_opts train;
 };
 

@@ -1,19 +1,17 @@
 /* lib/tasks: work built on a session (classify; crops, ensembles, CAM, batched embedding to
  * come). May include lib/api and everything below it, and include/; nothing includes it.
  *
- * Encoded image to top-k classes: decode (with a DCT scaling hint), preprocess, run,
- * softmax if the session only keeps logits, select. Uses only the session core's public
+ * Encoded image to top-k classes: decode (with a DCT scaling hint), the session's crops
+ * (tasks/crops.c: one centre crop by default), run, average, select. Uses only the session core's public
  * calls plus the handle accessors. */
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
 
-#include "api/handles.h"
-#include "image/image.h"
+#include "tasks/tasks.h"
 
-/* Keep the k best of `p` in `classes`/`probs`, best first; ties keep the lower index
- * because a later class must be strictly better to move ahead of an earlier one. */
-static int32_t top_k(const float *p, int64_t n, int32_t k, int32_t *classes, float *probs) {
+int32_t inc_top_k(const float *p, int64_t n, int32_t k, int32_t *classes, float *probs) {
+    /* A later class must be strictly better to move ahead of an earlier one. */
     int32_t m = 0;
     for (int64_t i = 0; i < n; i++) {
         float v = p[i];
@@ -40,51 +38,22 @@ static inception_status no_classifier(const inception_model *model) {
                      "extractor): use the FEATURES output");
 }
 
-/* Preprocess, run, select: the part shared by encoded bytes and decoded images. */
+/* Crops, run, average, select: the part shared by encoded bytes and decoded images. */
 static inception_status classify_decoded(inception_session *session, const inception_image *img,
                                          int32_t k, int32_t *classes, float *probs,
                                          int32_t *count) {
     const inception_model *model = inc_session_model(session);
-    inception_tensor *input = NULL;
-    inception_status st = inception_model_create_input(model, 1, INCEPTION_LAYOUT_NCHW, &input);
-    if (st == INCEPTION_OK) st = inception_image_preprocess(model, img, input, 0);
-    if (st == INCEPTION_OK) st = inception_session_run(session, input);
-    inception_tensor_free(input);
-    if (st != INCEPTION_OK) return st;
-
-    const inception_tensor *out = NULL;
-    int softmax = 0;
-    st = inception_session_output(session, INCEPTION_OUTPUT_PROBABILITIES, &out);
-    if (st == INCEPTION_ERR_NOT_FOUND) {
-        st = inception_session_output(session, INCEPTION_OUTPUT_LOGITS, &out);
-        if (st == INCEPTION_ERR_NOT_FOUND)
-            return inc_error(INCEPTION_ERR_UNSUPPORTED,
-                             "classify needs a session whose outputs include logits or "
-                             "probabilities");
-        softmax = 1;
+    int64_t n = model->cfg.classes;
+    float *p = inc_malloc((size_t)n * sizeof(float));
+    if (!p) return inc_error(INCEPTION_ERR_OUT_OF_MEMORY, "score buffer");
+    inception_status st = inc_image_scores(session, inc_session_options(session), img, p);
+    if (st == INCEPTION_OK) {
+        /* Write the results only once everything has succeeded. */
+        int32_t kk = k < n ? k : (int32_t)n;
+        *count = inc_top_k(p, n, kk, classes, probs);
     }
-    if (st != INCEPTION_OK) return st;
-    int64_t n = inception_tensor_dim(out, inception_tensor_rank(out) - 1);
-    const float *v = (const float *)inception_tensor_data(out);
-    if (n < 1 || !v) return inc_error(INCEPTION_ERR_INTERNAL, "empty classifier output");
-    const float *p = v;
-    float *tmp = NULL;
-    if (softmax) {
-        tmp = inc_malloc((size_t)n * sizeof(float));
-        if (!tmp) return inc_error(INCEPTION_ERR_OUT_OF_MEMORY, "softmax buffer");
-        float mx = v[0];
-        for (int64_t i = 1; i < n; i++) mx = v[i] > mx ? v[i] : mx;
-        double sum = 0.0;
-        for (int64_t i = 0; i < n; i++) sum += (tmp[i] = expf(v[i] - mx));
-        for (int64_t i = 0; i < n; i++) tmp[i] = (float)(tmp[i] / sum);
-        p = tmp;
-    }
-    /* Write the results only once everything has succeeded. */
-    int32_t kk = k < n ? k : (int32_t)n;
-    int32_t m = top_k(p, n, kk, classes, probs);
-    inc_free(tmp);
-    *count = m;
-    return INCEPTION_OK;
+    inc_free(p);
+    return st;
 }
 
 static inception_status run_classify(inception_session *session, const uint8_t *data,
@@ -94,10 +63,10 @@ static inception_status run_classify(inception_session *session, const uint8_t *
     if (!model) return inc_error(INCEPTION_ERR_INTERNAL, "session has no model");
     inception_status st = no_classifier(model);
     if (st) return st;
-    const inc_config *cfg = &model->cfg;
+    const inception_options *opts = inc_session_options(session);
     inc_decode_opts o;
-    inc_decode_opts_from(inc_session_options(session), &o);
-    o.min_side = inc_preset_min_side(cfg->preset, cfg->input_h, cfg->input_w);
+    inc_decode_opts_from(opts, &o);
+    o.min_side = inc_crops_min_side(model, (int32_t)opts->crops);
     inception_image *img = NULL;
     st = inc_decode_memory(data, size, &o, &img);
     if (st != INCEPTION_OK) return st;

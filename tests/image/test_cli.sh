@@ -121,5 +121,19 @@ check "classify: trunk" 1 "$INCEPTION" classify --model "$TMP/trunk.safetensors"
 has "classify: trunk says no fc" "$TMP/err" "no fc layer"
 check "features: trunk" 0 "$INCEPTION" features --model "$TMP/trunk.safetensors" --format csv "$PNG"
 
+# explain (docs/paper.md); a small-input model where the picture is not checked.
+"$MAKE_MODEL" "$TMP/s1.safetensors" --no-aux --meta inception.input_size=91 >/dev/null
+check "explain" 0 "$INCEPTION" explain --model "$MODEL" --top 1 -o "$TMP/heat.png" "$PNG"
+has "explain: says what it drew" "$TMP/err" "map 8x8"
+# IHDR width and height (bytes 17-24), then the library's own decoder reads it back.
+size=$(od -An -tx1 -j16 -N8 "$TMP/heat.png" | tr -d ' \n')
+[ "$size" = "0000012b0000012b" ] && ok "explain: PNG is 299x299" || fail "explain: PNG IHDR $size"
+check "explain: PNG decodes" 0 "$INCEPTION" classify -q --model "$TMP/s1.safetensors" "$TMP/heat.png"
+check "explain --class" 0 "$INCEPTION" explain --model "$TMP/s1.safetensors" --class 281 -o "$TMP/h2.png" "$PNG"
+has "explain: the class asked for" "$TMP/err" "class 281"
+check "explain: class out of range" 1 "$INCEPTION" explain --model "$TMP/s1.safetensors" --class 1000 -o "$TMP/h3.png" "$PNG"
+check "explain: no -o" 2 "$INCEPTION" explain --model "$TMP/s1.safetensors" "$PNG"
+check "explain: --top 2" 2 "$INCEPTION" explain --model "$TMP/s1.safetensors" --top 2 -o "$TMP/h3.png" "$PNG"
+
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

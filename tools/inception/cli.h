@@ -59,6 +59,7 @@ typedef struct cli_args {
     int runs;
     int profile;
     int recursive;
+    int cls;              /* explain --class K (-1: the top class) */
     int progress;         /* -1 auto (stderr is a terminal), 0 never, 1 always */
     int64_t max_stream;   /* bytes read at most from a pipe or stdin */
     cli_strlist lists;    /* --files-from, in order */

@@ -20,6 +20,7 @@ from .core import (Tensor, Image, Model, Session, Prediction, Embedding, DEFAULT
                    IMAGE_SUFFIXES, HAVE_NUMPY, OUTPUTS, LAYOUTS,
                    PIXEL_FORMATS, version, version_number, model_format_version, backends,
                    backend_available, status_string)
+from .paper import Ensemble, image_crops, CROPS
 
 __version__ = "1.1.0"
 
@@ -32,7 +33,7 @@ __all__ = [
     "Tensor", "Image", "Model", "Session", "Prediction", "Embedding", "DEFAULT_BATCH_SIZE",
     "IMAGE_SUFFIXES", "HAVE_NUMPY", "OUTPUTS", "LAYOUTS",
     "PIXEL_FORMATS", "version", "version_number", "model_format_version", "backends",
-    "backend_available", "status_string",
+    "backend_available", "status_string", "Ensemble", "image_crops", "CROPS",
 ]
 
 

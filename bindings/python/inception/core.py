@@ -42,7 +42,7 @@ Output = Any
 
 LAYOUTS = {"nchw": 1, "nhwc": 2, "nc": 3}
 _LAYOUT_NAMES = {v: k for k, v in LAYOUTS.items()}
-OUTPUTS = {"logits": 1, "probabilities": 2, "features": 4, "aux_logits": 8}
+OUTPUTS = {"logits": 1, "probabilities": 2, "features": 4, "aux_logits": 8, "feature_map": 16}
 DEFAULT_OUTPUTS = ("logits", "probabilities", "features")
 PIXEL_FORMATS = {"rgb": (1, 3), "rgba": (2, 4), "bgr": (3, 3), "bgra": (4, 4), "gray": (5, 1)}
 
@@ -866,6 +866,8 @@ class Session(_Closable):
     def close(self) -> None:
         """Free the session now (waits for a call in another thread to finish)."""
         with self._busy:
+            for h in self.__dict__.pop("_crop_sessions", {}).values():  # paper.py's helpers
+                h.release()
             _Closable.close(self)
 
     def _check(self, st, ptr, paths=()):
@@ -963,13 +965,20 @@ class Session(_Closable):
         return [Prediction(int(c), _label(lib, mp, int(c), self._classes), float(p))
                 for c, p in zip(classes, probs)]
 
-    def classify(self, source: Union[ImageSource, ArrayInput], k: int = 5) -> List[Prediction]:
+    def classify(self, source: Union[ImageSource, ArrayInput], k: int = 5,
+                 crops: Optional[int] = None, average: Optional[str] = None) -> List[Prediction]:
         """Top-k Predictions (index, label, probability) for one image, best first.
+
+        crops: 1, 10, 12 or 144 crops averaged (docs/paper.md; a path, bytes, Image or
+        pixel array); average: "probabilities" (default) or "logits" over the crops.
 
         `source`: a path (str or os.PathLike) or encoded JPEG/PNG bytes (one C call, which
         lets the JPEG decoder downscale in the DCT domain), an Image or a uint8 pixel array
         [H, W, 3] (preprocess and run), or an input Tensor / float32 array (run)."""
         k = self._clamp_k(k)
+        if crops is not None or average is not None:
+            from . import paper
+            return paper.session_classify_crops(self, source, k, crops or 1, average)
         if _is_path(source) or isinstance(source, (bytes, bytearray, memoryview)):
             classes = (ctypes.c_int32 * k)()
             probs = (ctypes.c_float * k)()
@@ -997,6 +1006,13 @@ class Session(_Closable):
         else:
             rows = self._probabilities_of(self.model.preprocess([source]))
         return self._top(rows[0], k)
+
+    def cam(self, class_index, image_index=0):
+        """Class activation map [H', W'] of `class_index` for image `image_index` of the last
+        run: sum_c w[class][c] * F[y][x][c]; its mean plus the fc bias is the logit. The
+        session needs outputs including "feature_map"."""
+        from . import paper
+        return paper.session_cam(self, class_index, image_index)
 
     def _probabilities_of(self, input):
         ptr = self._enter()
