@@ -266,7 +266,10 @@ func (e *Ensemble) classify(op string, k int, f func(c *C.int32_t, p *C.float, n
 
 // ClassifyFile returns the k most probable classes of a JPEG or PNG file, best first.
 func (e *Ensemble) ClassifyFile(path string, k int) ([]Prediction, error) {
-	cpath := C.CString(path)
+	cpath, err := cString("Ensemble.ClassifyFile", "path", path)
+	if err != nil {
+		return nil, err
+	}
 	defer C.free(unsafe.Pointer(cpath))
 	return e.classify("Ensemble.ClassifyFile", k, func(c *C.int32_t, p *C.float, n *C.int32_t) C.inception_status {
 		return C.inception_ensemble_classify_file(e.ptr, cpath, C.int32_t(k), c, p, n)

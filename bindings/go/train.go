@@ -131,7 +131,10 @@ func NewTrainer(m *Model, o *TrainerOptions) (*Trainer, error) {
 		if kv.v == "" {
 			continue
 		}
-		cs := C.CString(kv.v)
+		cs, err := cString("NewTrainer", "option", kv.v)
+		if err != nil {
+			return nil, err
+		}
 		st := C.inception_options_set_string(opts, kv.key, cs)
 		C.free(unsafe.Pointer(cs))
 		if st != C.INCEPTION_OK {
@@ -217,6 +220,11 @@ func cPaths(paths []string) (**C.char, func()) {
 func (t *Trainer) TrainFiles(paths []string, labels []int32) (float32, error) {
 	if len(paths) == 0 || len(paths) != len(labels) {
 		return 0, goErr("TrainFiles", ErrInvalidArgument, "need as many labels as paths (>= 1)")
+	}
+	for _, p := range paths {
+		if strings.IndexByte(p, 0) >= 0 {
+			return 0, goErr("TrainFiles", ErrInvalidArgument, "path %q contains a NUL byte", p)
+		}
 	}
 	if err := t.enter("TrainFiles"); err != nil {
 		return 0, err
@@ -321,7 +329,10 @@ func (t *Trainer) pathCall(op, path string, f func(*C.inception_trainer, *C.char
 		return err
 	}
 	defer t.mu.Unlock()
-	cs := C.CString(path)
+	cs, err := cString(op, "path", path)
+	if err != nil {
+		return err
+	}
 	defer C.free(unsafe.Pointer(cs))
 	if st := f(t.ptr, cs); st != C.INCEPTION_OK {
 		return t.err(op, st)

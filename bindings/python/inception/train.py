@@ -17,7 +17,7 @@ import ctypes
 import os
 
 from . import _native
-from .core import _Closable, _Handle, _raise, Tensor
+from .core import _Closable, _Handle, _raise, _path_bytes, _c_string, Tensor
 from .errors import InvalidArgument
 
 c_status = ctypes.c_int
@@ -82,7 +82,7 @@ def _lib_with_trainer(lib):
 
 
 def _paths(paths):
-    enc = [os.fsencode(p) for p in paths]
+    enc = [_path_bytes(p) for p in paths]
     return (ctypes.c_char_p * len(enc))(*enc), enc
 
 
@@ -112,9 +112,9 @@ class Trainer(_Closable):
             elif kind == "d":
                 st = lib.inception_options_set_double(opts.ptr, key, float(value))
             else:
-                st = lib.inception_options_set_string(opts.ptr, key, os.fsencode(value)
+                st = lib.inception_options_set_string(opts.ptr, key, _path_bytes(value)
                                                       if name in ("data", "val_data", "cache_dir", "base_model")
-                                                      else str(value).encode())
+                                                      else _c_string(value, name))
             if st:
                 _raise(lib, st)
         t = ctypes.c_void_p()
@@ -207,13 +207,17 @@ class Trainer(_Closable):
 
     def save(self, path):
         """The model with the new head (loads here and in torchvision's Inception3)."""
-        self._check(self._lib.inception_trainer_save(self._ptr(), os.fsencode(path)))
+        self._check(self._lib.inception_trainer_save(self._ptr(), _path_bytes(path)))
 
     def checkpoint(self, path):
-        self._check(self._lib.inception_trainer_checkpoint(self._ptr(), os.fsencode(path)))
+        """Write everything needed to continue training (parameters, EMA, optimizer state,
+        counters, settings) to `path`, atomically (temporary file + rename)."""
+        self._check(self._lib.inception_trainer_checkpoint(self._ptr(), _path_bytes(path)))
 
     def resume(self, path):
-        self._check(self._lib.inception_trainer_resume(self._ptr(), os.fsencode(path)))
+        """Continue from a checkpoint written by checkpoint() with the same settings (a
+        differing setting is refused, naming it); results equal an uninterrupted run."""
+        self._check(self._lib.inception_trainer_resume(self._ptr(), _path_bytes(path)))
 
     def _info(self, name):
         v = ctypes.c_double()
@@ -227,6 +231,7 @@ class Trainer(_Closable):
 
     @property
     def labels(self):
+        """The new head's class labels, in class order."""
         out = []
         for i in range(self.classes):
             s = ctypes.c_char_p()
