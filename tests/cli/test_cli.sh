@@ -262,5 +262,30 @@ has "--version: threads" "$TMP/out" "^threads: [0-9]"
 check "--version with a model" 0 env INCEPTION_MODEL="$M" "$I" --version
 has "--version: backend and isa of the model" "$TMP/out" "^backend: [a-z0-9-]*, isa: \(avx2\|avx512\|c\) "
 
+# --- multi-crop and ensembles (issue 11): the library's classify calls behind the CLI -----
+M10="$TMP/m75c10.safetensors"
+"$MAKE_MODEL" "$M10" --classes 10 --meta inception.input_size=75 >/dev/null ||
+    { echo "make-model --classes 10 failed"; exit 1; }
+check "classify --crops 10" 0 "$I" classify -q --model "$M" --crops 10 --json "$PNG"
+cp "$TMP/out" "$TMP/crops10"
+check "classify --crops 1" 0 "$I" classify -q --model "$M" --json "$PNG"
+if cmp -s "$TMP/out" "$TMP/crops10"; then fail "--crops 10 equals one crop"; else
+    ok "--crops 10 differs from one crop"; fi
+check "ensemble of the same model twice, 10 crops" 0 "$I" classify -q --model "$M" \
+    --model "$M" --crops 10 --json "$PNG"
+same "an ensemble of two identical members = the member" "$TMP/out" "$TMP/crops10"
+check "--crops 12 --crop-average 1" 0 "$I" classify -q --model "$M" --crops 12 \
+    --crop-average 1 "$PNG" "$JPG"
+check "--crops 7: usage error" 2 "$I" classify --model "$M" --crops 7 "$PNG"
+has "--crops 7: says why" "$TMP/err" "1, 10, 12 or 144"
+check "ensemble with a bad file among good ones" 1 "$I" classify -q --model "$M" --model "$M" \
+    "$PNG" "$BAD" "$JPG"
+has "ensemble: the good files still answer" "$TMP/out" "skimage_chelsea_cat.png:"
+check "ensemble of models with other classes" 2 "$I" classify --model "$M" --model "$M10" "$PNG"
+has "ensemble mismatch: says why" "$TMP/err" "class"
+check "classify --crops reports images/s" 0 "$I" classify --no-progress --model "$M" \
+    --crops 10 "$PNG"
+has "--crops: images/s" "$TMP/err" "images/s"
+
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -124,13 +124,122 @@ static int on_batch(void *arg, cli_batch *b) {
     return EXIT_OK;
 }
 
-static int run(const cli_args *a) {
+/* --crops N > 1 or several --model: the library's classify calls (a session's multi-crop
+ * classify, or an ensemble), one image at a time. The crops of one image are batched
+ * inside the library, so the pipeline's batching has nothing to add here. Images decode
+ * at full size: the 144-crop scales need more than the one-crop DCT-scaled decode. */
+static int run_eval(const cli_args *a, cli_inputs *in, int some_failed) {
+    int n = a->models.n ? a->models.n : 1, rc = EXIT_OK;
+    char cache[4096];
+    inception_model **models = calloc((size_t)n, sizeof *models);
+    inception_options *o = cli_make_options(a);
+    inception_session *s = NULL;
+    inception_ensemble *e = NULL;
+    ctx c = {.a = a, .in = in};
+    c.classes = malloc(sizeof(int32_t) * (size_t)a->top);
+    c.probs = malloc(sizeof(float) * (size_t)a->top);
+    if (!o) { /* cli_make_options said why */
+        rc = EXIT_USAGE;
+        goto done;
+    }
+    if (!models || !c.classes || !c.probs) {
+        fprintf(stderr, "%s: cannot start: out of memory\n", cli_prog);
+        rc = EXIT_SOME_FAILED;
+        goto done;
+    }
+    for (int i = 0; i < n; i++) {
+        const char *path = cli_resolve_model(a->models.n ? a->models.v[i] : NULL, cache,
+                                             sizeof cache, 0);
+        if (!path || !(models[i] = cli_load_model(path, o))) {
+            rc = EXIT_MODEL;
+            goto done;
+        }
+        if (cli_is_synthetic(models[i])) {
+            cli_warn_synthetic(path);
+            c.synthetic = 1;
+        }
+    }
+    inception_status st = n == 1 ? inception_session_create(models[0], o, &s)
+                                 : inception_ensemble_create((const inception_model *const *)models,
+                                                             n, o, &e);
+    if (st != INCEPTION_OK) {
+        fprintf(stderr, "%s: %s\n", cli_prog, inception_last_error());
+        rc = st == INCEPTION_ERR_MODEL_MISMATCH ? EXIT_USAGE : EXIT_MODEL;
+        goto done;
+    }
+    c.m = models[0];
+    int64_t nclasses = 0, offset = 0;
+    inception_model_info_int(c.m, INCEPTION_INFO_CLASSES, &nclasses);
+    inception_model_info_int(c.m, INCEPTION_INFO_LABEL_OFFSET, &offset);
+    c.imagenet_offset = nclasses == 1001 && offset == 1 ? 1 : 0;
+    size_t ok = 0, failed = 0;
+    double t0 = cli_now();
+    for (size_t i = 0; i < in->n; i++) {
+        char msg[CLI_MSG_MAX];
+        inception_image *img = NULL;
+        int32_t got = 0;
+        const char *file = in->v[i].path;
+        if (in->v[i].error) {
+            st = INCEPTION_ERR_IO;
+            snprintf(msg, sizeof msg, "%s: %s", file, in->v[i].error);
+        } else {
+            st = cli_decode_input(&in->v[i], o, a->max_stream, &img, msg, sizeof msg);
+        }
+        if (st == INCEPTION_OK) {
+            st = s ? inception_session_classify_image(s, img, a->top, c.classes, c.probs, &got)
+                   : inception_ensemble_classify_image(e, img, a->top, c.classes, c.probs, &got);
+            if (st != INCEPTION_OK)
+                snprintf(msg, sizeof msg, "%s: %s", file,
+                         s ? inception_session_last_error(s) : inception_ensemble_last_error(e));
+        }
+        inception_image_free(img);
+        if (st == INCEPTION_OK) {
+            print_top(&c, file, c.classes, c.probs, got);
+            ok++;
+        } else {
+            print_error(&c, file, st, msg);
+            failed++;
+        }
+        if (fflush(stdout) != 0 || ferror(stdout)) {
+            fprintf(stderr, "%s: error writing the results\n", cli_prog);
+            rc = EXIT_OUTPUT;
+            goto done;
+        }
+    }
+    cli_report_rate(a, "classified", ok, ok + failed, cli_now() - t0);
+    rc = failed || some_failed ? EXIT_SOME_FAILED : EXIT_OK;
+done:
+    inception_session_free(s);
+    inception_ensemble_free(e);
+    for (int i = 0; models && i < n; i++) inception_model_free(models[i]);
+    free(models);
+    inception_options_free(o);
+    free(c.classes);
+    free(c.probs);
+    return rc;
+}
+
+static int crops_asked(const cli_args *a) {
+    for (int i = 0; i < a->n_libopts; i++)
+        if (a->libopts[i].key == INCEPTION_OPT_CROPS && a->libopts[i].i != 1) return 1;
+    return 0;
+}
+
+static int run(const cli_args *args) {
+    cli_args one = *args;
+    const cli_args *a = &one;
+    if (args->models.n == 1) one.model = args->models.v[0];
     cli_inputs in;
     int some_failed = 0;
     int rc = cli_inputs_collect(a, &in, &some_failed);
     if (rc != EXIT_OK || in.n == 0) {
         cli_inputs_free(&in);
         return rc != EXIT_OK ? rc : EXIT_SOME_FAILED;
+    }
+    if (args->models.n > 1 || crops_asked(a)) {
+        rc = run_eval(a, &in, some_failed);
+        cli_inputs_free(&in);
+        return rc;
     }
     char cache[4096];
     const char *path = NULL;
@@ -183,6 +292,7 @@ const cli_command cli_cmd_classify = {
     "image that fails prints its error and the others go on (exit code 1).",
     "inception classify --top=3 photo.jpg\n"
     "inception classify -r --json photos/ > results.jsonl\n"
+    "inception classify --model a.safetensors --model b.safetensors --crops 144 photo.jpg\n"
     "find . -name '*.jpg' | inception classify --files-from -\n"
     "curl -s https://example.org/cat.png | inception classify -",
     run,

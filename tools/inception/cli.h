@@ -63,6 +63,7 @@ typedef struct cli_args {
     int progress;         /* -1 auto (stderr is a terminal), 0 never, 1 always */
     int64_t max_stream;   /* bytes read at most from a pipe or stdin */
     cli_strlist lists;    /* --files-from, in order */
+    cli_strlist models;   /* classify: --model, repeatable (an ensemble) */
     int shard_i, shard_n; /* --shard I/N (shard_n 0: off) */
     cli_libopt *libopts;
     int n_libopts;

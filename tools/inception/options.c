@@ -34,10 +34,19 @@ static int parse_shard(cli_args *a, const char *v) {
 const cli_option cli_options[] = {
     {"help", 'h', NULL, "*", CLI_HELP, 0, 0, 0, NULL, NULL, 0, NULL,
      "show this help and exit"},
-    {"model", 0, "M", "classify features info bench train explain", CLI_STRING, F(model), 0, 0, NULL, NULL,
+    {"model", 0, "M", "features info bench train explain", CLI_STRING, F(model), 0, 0, NULL, NULL,
      0, NULL,
      "model file (default: $INCEPTION_MODEL, else "
      "$XDG_CACHE_HOME/inception/inception_v3.safetensors)"},
+    {"model", 0, "M", "classify", CLI_LIST, F(models), 0, 0, NULL, NULL, 0, NULL,
+     "model file (default: $INCEPTION_MODEL, else "
+     "$XDG_CACHE_HOME/inception/inception_v3.safetensors); repeat it for an ensemble "
+     "whose probabilities are averaged (same classes; each keeps its own preprocessing)"},
+    {"crops", 0, "N", "classify", CLI_LIB_INT, 0, 1, 144, NULL, NULL, INCEPTION_OPT_CROPS,
+     NULL, "evaluate 1, 10, 12 or 144 crops per image and average them (docs/paper.md)"},
+    {"crop-average", 0, "0|1", "classify", CLI_LIB_INT, 0, 0, 1, NULL, NULL,
+     INCEPTION_OPT_CROP_AVERAGE, NULL,
+     "average the crops' probabilities (0, default) or their logits (1)"},
     {"top", 0, "K", "classify", CLI_INT, F(top), 1, 1000000, NULL, NULL, 0, "5",
      "classes to print per image"},
     {"top", 0, "1", "explain", CLI_INT, F(top), 1, 1, NULL, NULL, 0, "1",
@@ -335,9 +344,11 @@ int cli_parse_args(const char *command, int argc, char **argv, int first, cli_ar
 void cli_args_free(cli_args *a) {
     free(a->files);
     free(a->lists.v);
+    free(a->models.v);
     free(a->libopts);
     a->files = NULL;
     a->lists.v = NULL;
+    a->models.v = NULL;
     a->libopts = NULL;
 }
 
