@@ -155,6 +155,13 @@ typedef enum inception_option {
      * inception_session_profile(). */
     INCEPTION_OPT_PROFILE = 8,
 
+    /* Model architecture (40-49). */
+    /* Model load. Int: the receptive-field stem (paper section 9, Table 2) for a file that
+     * does not say it in inception.stem: 299 (first conv stride 2, torchvision), 151
+     * (stride 1), 79 (stride 1, no max pool after the third conv); 0 (default) = the file's.
+     * The three stems have identical tensors, so only this or the metadata tells them apart. */
+    INCEPTION_OPT_STEM = 40,
+
     /* Image decoding (100-199). */
     /* Int: refuse images with more pixels than this before allocating (default 1<<28). */
     INCEPTION_OPT_MAX_IMAGE_PIXELS = 100,
@@ -245,9 +252,13 @@ typedef enum inception_model_info {
     INCEPTION_INFO_BN_HAS_GAMMA = 9,
     INCEPTION_INFO_CRC32 = 10,           /* CRC-32 of the data section (computed) */
     INCEPTION_INFO_HAS_LABELS = 11,      /* 1 if labels came from the file's metadata */
-    INCEPTION_INFO_MIN_INPUT_SIZE = 12,  /* 75 */
-    INCEPTION_INFO_SYNTHETIC = 13        /* 1: generated weights (inception.synthetic), so
+    INCEPTION_INFO_MIN_INPUT_SIZE = 12,  /* smallest square input the network runs on:
+                                          * 75 (stem 299), 39 (stem 151), 21 (stem 79) */
+    INCEPTION_INFO_SYNTHETIC = 13,       /* 1: generated weights (inception.synthetic), so
                                           * labels are meaningless */
+    INCEPTION_INFO_STEM = 30,            /* 299, 151 or 79 (see INCEPTION_OPT_STEM) */
+    INCEPTION_INFO_STEM_CONV = 31,       /* 3: three 3x3 convs (v3), 7: one 7x7 (v2) */
+    INCEPTION_INFO_AUX_BN = 32           /* 1: the aux head's fc output is batch-normalised */
 } inception_model_info;
 
 INCEPTION_API inception_status inception_model_info_int(const inception_model *model,
@@ -258,7 +269,8 @@ typedef enum inception_model_info_str {
     INCEPTION_INFO_BACKEND = 1,       /* backend the weights were packed for */
     INCEPTION_INFO_PRESET = 2,        /* "torchvision", "timm" or "tf" */
     INCEPTION_INFO_NORMALIZATION = 3, /* e.g. "mean=0.5,0.5,0.5 std=0.5,0.5,0.5" */
-    INCEPTION_INFO_NAME = 4           /* inception.name from the metadata, or "" */
+    INCEPTION_INFO_NAME = 4,          /* inception.name from the metadata, or "" */
+    INCEPTION_INFO_ARCHITECTURE = 10  /* e.g. "stem=299 stem_conv=3x3 aux=plain" */
 } inception_model_info_str;
 
 /* Borrowed string, valid while the model lives. */

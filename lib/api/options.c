@@ -15,6 +15,7 @@ static const inception_options defaults = {
     .max_image_pixels = INC_DEFAULT_MAX_PIXELS,
     .exif_orientation = 1,
     .decode_min_side = 0,
+    .stem = 0,
 };
 
 const inception_options *inc_options_default(void) { return &defaults; }
@@ -65,6 +66,13 @@ INCEPTION_API inception_status inception_options_set_int(inception_options *o,
         st = range(v, 0, 1, "EXIF_ORIENTATION"); slot = &o->exif_orientation; break;
     case INCEPTION_OPT_DECODE_MIN_SIDE:
         st = range(v, 0, 1 << 30, "DECODE_MIN_SIDE"); slot = &o->decode_min_side; break;
+    case INCEPTION_OPT_STEM:
+        if (v != 0 && v != 299 && v != 151 && v != 79)
+            return inc_error(INCEPTION_ERR_INVALID_ARGUMENT,
+                             "STEM must be 0 (from the file), 299, 151 or 79, got %lld",
+                             (long long)v);
+        slot = &o->stem;
+        break;
     case INCEPTION_OPT_BACKEND:
     case INCEPTION_OPT_PRESET:
         return inc_error(INCEPTION_ERR_INVALID_ARGUMENT, "option %d takes a string", (int)key);
@@ -92,7 +100,7 @@ INCEPTION_API inception_status inception_options_set_string(inception_options *o
     case INCEPTION_OPT_THREADS: case INCEPTION_OPT_OUTPUTS: case INCEPTION_OPT_POOL_INCLUDE_PAD:
     case INCEPTION_OPT_LABEL_OFFSET: case INCEPTION_OPT_SKIP_CHECKSUM: case INCEPTION_OPT_PROFILE:
     case INCEPTION_OPT_MAX_IMAGE_PIXELS: case INCEPTION_OPT_EXIF_ORIENTATION:
-    case INCEPTION_OPT_DECODE_MIN_SIDE:
+    case INCEPTION_OPT_DECODE_MIN_SIDE: case INCEPTION_OPT_STEM:
         return inc_error(INCEPTION_ERR_INVALID_ARGUMENT, "option %d takes an integer", (int)key);
     default:
         return inc_error(INCEPTION_ERR_NOT_FOUND, "unknown option %d", (int)key);

@@ -18,6 +18,7 @@ struct inception_options {
     int64_t max_image_pixels;
     int64_t exif_orientation;
     int64_t decode_min_side;
+    int64_t stem;             /* 0 = from the file, else 299, 151 or 79 */
 };
 
 #define INC_DEFAULT_OUTPUTS \

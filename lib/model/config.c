@@ -312,6 +312,7 @@ static inception_status read_config(const inc_safetensors *st, const inception_o
         return bad_value("inception.bn_gamma", v, "true or false");
 
     inception_status s;
+    if ((s = inc_arch_read(st, opts, &cfg->arch))) return s;
     if ((v = inc_st_meta_get(st, "inception.labels")) && (s = read_labels(v, cfg)))
         return s;
 
