@@ -313,6 +313,10 @@ static inception_status read_config(const inc_safetensors *st, const inception_o
 
     inception_status s;
     if ((s = inc_arch_read(st, opts, &cfg->arch))) return s;
+    /* a low-resolution stem is meant for its own input size (paper section 9), so that
+     * is the default preprocessing size (299, 151 or 79, all within the limits above) */
+    if (!inc_st_meta_get(st, "inception.input_size"))
+        cfg->input_h = cfg->input_w = (int32_t)cfg->arch.stem;
     if ((v = inc_st_meta_get(st, "inception.labels")) && (s = read_labels(v, cfg)))
         return s;
 
