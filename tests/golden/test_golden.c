@@ -24,12 +24,14 @@
 #define MAX_CASES 32
 #define MAX_PROBES 32
 #define MAX_BACKENDS 8
-#define MAX_VARIANTS 8
+#define MAX_VARIANTS 16
 
 typedef struct gcase {
     char name[64], expected[64], input[80], pool[16], pool_via[16], outputs[128];
+    char stem_conv[8], bn_stats[64]; /* "3x3"/"7x7"; "none" or a file in data/ */
     uint64_t seed;
     int classes, aux, gamma, f16, batch, h, w;
+    int stem, aux_bn;  /* the architecture (tools/variants.py) */
     int variant; /* index into variants[] */
 } gcase;
 
@@ -41,6 +43,7 @@ typedef struct probe {
 
 typedef struct variant {
     inc_testmodel_opts o;
+    char bn_stats[1200]; /* path of the BN statistics file, or "" */
     int pool_meta;
     uint8_t *buf;
     size_t size;
@@ -62,6 +65,9 @@ static const char *const exclude_pad_meta[] = {"inception.pool_include_pad", "fa
 
 static int parse_case(char *line, gcase *c) {
     memset(c, 0, sizeof *c);
+    c->stem = 299; /* the architecture keys are optional: torchvision's network */
+    snprintf(c->stem_conv, sizeof c->stem_conv, "3x3");
+    snprintf(c->bn_stats, sizeof c->bn_stats, "none");
     for (char *tok = strtok(line, " \t\r\n"); tok; tok = strtok(NULL, " \t\r\n")) {
         char *eq = strchr(tok, '=');
         if (!eq) return -1;
@@ -81,6 +87,10 @@ static int parse_case(char *line, gcase *c) {
         else if (!strcmp(k, "batch")) c->batch = atoi(v);
         else if (!strcmp(k, "h")) c->h = atoi(v);
         else if (!strcmp(k, "w")) c->w = atoi(v);
+        else if (!strcmp(k, "stem")) c->stem = atoi(v);
+        else if (!strcmp(k, "stem_conv")) snprintf(c->stem_conv, sizeof c->stem_conv, "%s", v);
+        else if (!strcmp(k, "aux_bn")) c->aux_bn = atoi(v);
+        else if (!strcmp(k, "bn_stats")) snprintf(c->bn_stats, sizeof c->bn_stats, "%s", v);
         else return -1;
     }
     return c->name[0] && c->input[0] && c->expected[0] && c->batch > 0 && c->h > 0 && c->w > 0 ? 0 : -1;
@@ -110,14 +120,24 @@ static int variant_for(const gcase *c) {
     o.f16 = c->f16;
     int pool_meta = !strcmp(c->pool_via, "meta");
     o.extra_meta = pool_meta ? exclude_pad_meta : NULL;
+    o.stem = c->stem;
+    o.stem_conv = !strcmp(c->stem_conv, "7x7") ? 7 : 3;
+    o.aux_bn = c->aux_bn;
+    char stats[1200] = "";
+    if (strcmp(c->bn_stats, "none") != 0)
+        snprintf(stats, sizeof stats, "%s/%s", data_dir, c->bn_stats);
     for (int i = 0; i < n_variants; i++) {
         const inc_testmodel_opts *v = &variants[i].o;
         if (v->seed == o.seed && v->classes == o.classes && v->aux == o.aux &&
-            v->bn_gamma == o.bn_gamma && v->f16 == o.f16 && variants[i].pool_meta == pool_meta)
+            v->bn_gamma == o.bn_gamma && v->f16 == o.f16 && variants[i].pool_meta == pool_meta &&
+            v->stem == o.stem && v->stem_conv == o.stem_conv && v->aux_bn == o.aux_bn &&
+            !strcmp(variants[i].bn_stats, stats))
             return i;
     }
     if (n_variants == MAX_VARIANTS) return -1;
     variant *v = &variants[n_variants];
+    snprintf(v->bn_stats, sizeof v->bn_stats, "%s", stats);
+    o.bn_stats = v->bn_stats[0] ? v->bn_stats : NULL;
     v->o = o;
     v->pool_meta = pool_meta;
     if (inc_testmodel_build(&v->o, &v->buf, &v->size) != 0) return -1;
@@ -278,6 +298,17 @@ static void check_info(const gcase *c, const inception_model *m, const char *bac
     ck_assert_int_eq(v, c->aux);
     ck_assert_int_eq(inception_model_info_int(m, INCEPTION_INFO_SYNTHETIC, &v), INCEPTION_OK);
     ck_assert_int_eq(v, 1);
+    /* the architecture the file's metadata and tensors describe */
+    ck_assert_int_eq(inception_model_info_int(m, INCEPTION_INFO_STEM, &v), INCEPTION_OK);
+    ck_assert_int_eq(v, c->stem);
+    ck_assert_int_eq(inception_model_info_int(m, INCEPTION_INFO_STEM_CONV, &v), INCEPTION_OK);
+    ck_assert_int_eq(v, !strcmp(c->stem_conv, "7x7") ? 7 : 3);
+    ck_assert_int_eq(inception_model_info_int(m, INCEPTION_INFO_AUX_BN, &v), INCEPTION_OK);
+    ck_assert_int_eq(v, c->aux_bn);
+    ck_assert_int_eq(inception_model_info_int(m, INCEPTION_INFO_MIN_INPUT_SIZE, &v), INCEPTION_OK);
+    ck_assert_int_eq(v, c->stem == 299 ? 75 : c->stem == 151 ? 39 : 21);
+    ck_assert_int_eq(inception_model_info_int(m, INCEPTION_INFO_INPUT_HEIGHT, &v), INCEPTION_OK);
+    ck_assert_int_eq(v, c->stem);
     const char *s = NULL;
     ck_assert_int_eq(inception_model_info_string(m, INCEPTION_INFO_BACKEND, &s), INCEPTION_OK);
     ck_assert_str_eq(s, backend);
