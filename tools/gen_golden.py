@@ -411,9 +411,9 @@ def generate(out_dir, dump_dir, only, calibrate):
             v = tensor_values(name, shape, 0).reshape(-1)[idx]
         lines.append("probe tensor=%s index=%d bits=%08x value=%.9g" %
                      (name, idx, int(np.float32(v).view(np.uint32)), v))
-    if not only:
-        with open(os.path.join(out_dir, "manifest.txt"), "w") as f:
-            f.write("\n".join(lines) + "\n")
+    # every case is listed even with --only (their lines depend on CASES alone)
+    with open(os.path.join(out_dir, "manifest.txt"), "w") as f:
+        f.write("\n".join(lines) + "\n")
 
 
 def main():
@@ -422,7 +422,8 @@ def main():
     ap.add_argument("--out", default=os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                                   "..", "tests", "golden", "data"))
     ap.add_argument("--dump", metavar="DIR", help="also write every block's output (NHWC)")
-    ap.add_argument("--only", nargs="*", help="run these cases only (no manifest)")
+    ap.add_argument("--only", nargs="*", help="run these cases only (the manifest still "
+                    "lists every case)")
     ap.add_argument("--calibrate", action="store_true",
                     help="first rewrite the variants' BatchNorm statistics files")
     ap.add_argument("--bn-stats", metavar="FILE", help="with --check: the statistics file "

@@ -307,7 +307,9 @@ static inception_status read_config(const inc_safetensors *st, const inception_o
         return bad_value("inception.pool_include_pad", v, "true or false");
     if (opts->pool_include_pad >= 0) cfg->pool_include_pad = opts->pool_include_pad != 0;
 
-    cfg->bn_has_gamma = inc_st_find(st, "Conv2d_1a_3x3.bn.weight") != NULL;
+    /* the first conv is Conv2d_1a_7x7 in the Inception-v2 stem (model/arch.c) */
+    cfg->bn_has_gamma = inc_st_find(st, "Conv2d_1a_3x3.bn.weight") != NULL ||
+                        inc_st_find(st, "Conv2d_1a_7x7.bn.weight") != NULL;
     if ((v = inc_st_meta_get(st, "inception.bn_gamma")) && !parse_bool(v, &cfg->bn_has_gamma))
         return bad_value("inception.bn_gamma", v, "true or false");
 
