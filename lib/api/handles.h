@@ -1,9 +1,12 @@
-/* The handle structs behind the public opaque types, for the layers that need them. */
+/* lib/api: the public entry points (the exported C ABI) and the handles behind them.
+ * May include lib/graph, lib/image, lib/model, lib/backends, lib/common and include/;
+ * never lib/tasks. The handle structs behind the public opaque types live here. */
 #ifndef INC_HANDLES_H
 #define INC_HANDLES_H
 
 #include <stdatomic.h>
 
+#include "api/options.h"
 #include "graph/net.h"
 #include "model/model.h"
 
@@ -30,7 +33,7 @@ struct inception_model {
 void inc_model_retain(const inception_model *model);
 void inc_model_release(const inception_model *model);
 
-/* Sessions: defined in api/session_api.c, used by the image layer for classify. */
+/* Sessions: defined in api/session_api.c, used by lib/tasks for classify. */
 const inception_model *inc_session_model(const inception_session *session);
 /* The options the session was created with (string keys cleared): classify decodes with
  * their image limits. */

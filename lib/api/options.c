@@ -20,6 +20,17 @@ static const inception_options defaults = {
 
 const inception_options *inc_options_default(void) { return &defaults; }
 
+void inc_decode_opts_from(const inception_options *opts, inc_decode_opts *out) {
+    if (!opts) opts = inc_options_default();
+    out->max_pixels = opts->max_image_pixels > 0 ? opts->max_image_pixels
+                                                 : INC_DEFAULT_MAX_PIXELS;
+    out->exif = opts->exif_orientation != 0;
+    out->min_side = opts->decode_min_side > 0
+                        ? (int32_t)(opts->decode_min_side > INT32_MAX ? INT32_MAX
+                                                                      : opts->decode_min_side)
+                        : 0;
+}
+
 INCEPTION_API inception_status inception_options_create(inception_options **out) {
     inc_error_clear();
     if (!out) return inc_error(INCEPTION_ERR_INVALID_ARGUMENT, "out is NULL");

@@ -1,10 +1,11 @@
-/* Backend registry: a fixed table, filled once with the built-ins and then by
- * inception_backend_register(). Entries are never removed, so pointers into the table
- * stay valid for the life of the process. */
+/* Backend registry: a fixed table, filled once with the built-ins (the static list of
+ * descriptors below) and then by inception_backend_register(). Entries are never removed,
+ * so pointers into the table stay valid for the life of the process. */
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "backends/builtin.h"
 #include "backends/registry.h"
 #include "common/common.h"
 
@@ -22,18 +23,26 @@ static int32_t n_entries;
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_once_t once = PTHREAD_ONCE_INIT;
 
+/* The built-in backends, in registration order (ref first: "auto" falls back to it). */
+static const inc_backend_desc *const builtins[] = {
+    &inc_backend_ref,
+#if defined(INC_HAVE_SIMD)
+    &inc_backend_simd,
+#endif
+};
+
 static const entry *find(const char *name);
+static inception_status add(const inception_backend *b);
 
 static void register_builtins(void) {
-    inc_ref_register();
-#if defined(INC_HAVE_SIMD)
-    inc_simd_register();
-#endif
+    for (size_t i = 0; i < sizeof builtins / sizeof builtins[0]; i++)
+        for (size_t j = 0; j < builtins[i]->count; j++) (void)add(&builtins[i]->tables[j]);
 }
 
 static void ensure_init(void) { pthread_once(&once, register_builtins); }
 
-inception_status inc_backend_register(const inception_backend *b) {
+/* Same checks for built-ins and for inception_backend_register(). */
+static inception_status add(const inception_backend *b) {
     if (!b) return inc_error(INCEPTION_ERR_INVALID_ARGUMENT, "backend is NULL");
     if (b->abi_version < INCEPTION_BACKEND_ABI_MIN || b->abi_version > INCEPTION_BACKEND_ABI_VERSION)
         return inc_error(INCEPTION_ERR_BACKEND,
@@ -64,7 +73,7 @@ inception_status inc_backend_register(const inception_backend *b) {
                          "backend '%s': conv_pack, conv_release and conv_run must all be set or all be NULL",
                          b->name);
 
-    const inception_backend *ref = inc_backend_ref();
+    const inception_backend *ref = &inc_ref_table;
     if (t.conv_pack == NULL) {
         t.conv_pack = ref->conv_pack;
         t.conv_release = ref->conv_release;
@@ -134,7 +143,7 @@ inception_status inc_backend_select(const char *name, const inception_backend **
 INCEPTION_API inception_status inception_backend_register(const inception_backend *backend) {
     inc_error_clear();
     ensure_init();
-    return inc_backend_register(backend);
+    return add(backend);
 }
 
 INCEPTION_API inception_status inception_backend_get(const char *name,

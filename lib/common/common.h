@@ -1,3 +1,4 @@
+/* lib/common: the bottom layer. May include include/ (public headers) only. */
 /* Internal helpers every layer uses: errors, allocation, small utilities.
  * Nothing here is exported; internal symbols use the inc_ prefix. */
 #ifndef INC_COMMON_H

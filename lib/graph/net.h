@@ -1,3 +1,5 @@
+/* lib/graph: graph, planner, executor. May include lib/model, lib/backends, lib/common and
+ * include/; never lib/image, lib/api or lib/tasks. */
 /* The Inception-v3 graph: layers over symbolic tensors, built once per model. Spatial
  * sizes are resolved per input shape by the planner. */
 #ifndef INC_NET_H

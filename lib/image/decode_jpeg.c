@@ -8,7 +8,7 @@
 #include <jerror.h>
 #include <jpeglib.h>
 
-#include "image/image.h"
+#include "image/decoder.h"
 
 typedef struct jpeg_ctx {
     struct jpeg_error_mgr pub; /* first: libjpeg casts cinfo->err to this */
@@ -44,7 +44,7 @@ static void on_emit_message(j_common_ptr cinfo, int level) {
 
 static void on_output_message(j_common_ptr cinfo) { (void)cinfo; }
 
-int inc_is_jpeg(const uint8_t *data, size_t size) {
+static int is_jpeg(const uint8_t *data, size_t size) {
     return size >= 3 && data[0] == 0xFF && data[1] == 0xD8 && data[2] == 0xFF;
 }
 
@@ -81,8 +81,8 @@ static void cmyk_row_to_rgb(const uint8_t *in, uint8_t *out, JDIMENSION width, i
     }
 }
 
-inception_status inc_jpeg_decode(const uint8_t *data, size_t size, const inc_decode_opts *o,
-                                 inception_image **out) {
+static inception_status jpeg_decode(const uint8_t *data, size_t size,
+                                  const inc_decode_opts *o, inception_image **out) {
     struct jpeg_decompress_struct cinfo;
     jpeg_ctx ctx;
     memset(&ctx, 0, sizeof ctx);
@@ -176,3 +176,5 @@ inception_status inc_jpeg_decode(const uint8_t *data, size_t size, const inc_dec
     *out = img;
     return INCEPTION_OK;
 }
+
+const inc_decoder inc_decoder_jpeg = {is_jpeg, jpeg_decode};

@@ -6,9 +6,9 @@
 
 #include <spng.h>
 
-#include "image/image.h"
+#include "image/decoder.h"
 
-int inc_is_png(const uint8_t *data, size_t size) {
+static int is_png(const uint8_t *data, size_t size) {
     static const uint8_t sig[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1A, '\n'};
     return size >= 8 && memcmp(data, sig, 8) == 0;
 }
@@ -31,8 +31,8 @@ static void png_free(void *p) { inc_free(p); }
 #define PNG_CHUNK_LIMIT ((size_t)16 << 20)
 #define PNG_CACHE_LIMIT ((size_t)64 << 20)
 
-inception_status inc_png_decode(const uint8_t *data, size_t size, const inc_decode_opts *o,
-                                inception_image **out) {
+static inception_status png_decode(const uint8_t *data, size_t size,
+                                  const inc_decode_opts *o, inception_image **out) {
     struct spng_alloc alloc = {png_malloc, png_realloc, png_calloc, png_free};
     png_alloc_failed = 0;
     spng_ctx *ctx = spng_ctx_new2(&alloc, 0);
@@ -89,3 +89,5 @@ done:
     *out = img;
     return INCEPTION_OK;
 }
+
+const inc_decoder inc_decoder_png = {is_png, png_decode};

@@ -1,55 +1,22 @@
-/* Image layer internals: decoded images, decoders, Pillow-compatible resampling and the
- * preprocessing presets. Everything here is hidden (inc_ prefix). */
+/* lib/image: decoding, resampling, preprocessing and the built-in label names. May include
+ * lib/model, lib/backends, lib/common and include/; never lib/api, lib/graph or lib/tasks.
+ * Callers pass plain settings (inc_decode_opts), not the options handle.
+ *
+ * Image layer internals: decoded images (image/decoder.h), format dispatch, Pillow-compatible
+ * resampling and the preprocessing presets. Everything here is hidden (inc_ prefix). */
 #ifndef INC_IMAGE_H
 #define INC_IMAGE_H
 
 #include <stddef.h>
 #include <stdint.h>
 
-#include "api/options.h"
 #include "common/common.h"
+#include "image/decoder.h"
 #include "model/model.h"
 
-/* Packed 8-bit RGB, width*3 bytes per row. */
-struct inception_image {
-    int32_t width, height;
-    uint8_t *pixels; /* inc_malloc */
-};
-
-/* Decode-time settings taken from an options bag. */
-typedef struct inc_decode_opts {
-    int64_t max_pixels;     /* > 0 */
-    int32_t exif;           /* apply EXIF orientation */
-    int32_t min_side;       /* 0 = full decode; else DCT scaling may shrink to >= this */
-} inc_decode_opts;
-
-void inc_decode_opts_from(const inception_options *opts, inc_decode_opts *out);
-
-/* A new image with uninitialised pixels; refuses zero sizes and sizes over max_pixels. */
-inception_status inc_image_new(int64_t width, int64_t height, int64_t max_pixels,
-                               inception_image **out);
-void inc_image_destroy(inception_image *img);
-
-
-/* Format sniffing and decoders. Both return IMAGE for bad bytes, IMAGE_TOO_LARGE above
- * the pixel limit, OUT_OF_MEMORY. */
-int inc_is_jpeg(const uint8_t *data, size_t size);
-int inc_is_png(const uint8_t *data, size_t size);
-inception_status inc_jpeg_decode(const uint8_t *data, size_t size, const inc_decode_opts *o,
-                                 inception_image **out);
-inception_status inc_png_decode(const uint8_t *data, size_t size, const inc_decode_opts *o,
-                                inception_image **out);
+/* Sniff the format (JPEG, PNG) and decode with its decoder. */
 inception_status inc_decode_memory(const uint8_t *data, size_t size, const inc_decode_opts *o,
                                    inception_image **out);
-
-/* EXIF orientation (1..8) from the payload of an APP1 marker, 1 if absent or malformed. */
-int inc_exif_orientation(const uint8_t *app1, size_t size);
-/* Apply orientation 2..8 in place of *img (replacing its pixels). */
-inception_status inc_image_orient(inception_image *img, int orientation);
-
-/* JPEG DCT scale numerator (denominator 8) for a decode whose shorter side must stay
- * >= min_side; 8 means full size. Only reductions of 2x or more are used. */
-int inc_jpeg_scale_num(int64_t width, int64_t height, int32_t min_side);
 
 /* Pillow-compatible resampling (ImagingResample with an 8-bit image): separable, fixed
  * point with 22 fractional bits, rounding to uint8 between the passes. Produces the

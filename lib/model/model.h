@@ -1,3 +1,5 @@
+/* lib/model: model files and configuration. May include lib/backends, lib/common and
+ * include/; never lib/graph, lib/image, lib/api or lib/tasks. */
 /* Model files: safetensors parsing, model configuration from __metadata__, and the
  * BatchNorm-folded weights the graph builder asks for by torchvision module name. */
 #ifndef INC_MODEL_H
@@ -6,8 +8,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "api/options.h"
 #include "common/common.h"
+#include "common/options.h"
 #include "model/arch.h"
 
 #define INC_MODEL_FORMAT_VERSION 1

@@ -1,3 +1,4 @@
+/* lib/backends/ref: may include backends/builtin.h, lib/common and include/. */
 /* The reference backend: plain C99 kernels, written to be read and trusted. Every other
  * backend is tested against these. Loops are ordered so the compiler can vectorise the
  * innermost one, which keeps the golden tests fast enough to run everywhere. */
@@ -5,7 +6,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "backends/registry.h"
+#include "backends/builtin.h"
 #include "common/common.h"
 
 /* Packed form: weights as [kh][kw][in][out] so the inner loop runs over contiguous
@@ -173,7 +174,7 @@ static void ref_softmax(void *user, const float *in, float *out, int64_t rows, i
 
 static int32_t ref_probe(void *user) { return 1; }
 
-static const inception_backend ref_table = {
+const inception_backend inc_ref_table = {
     .abi_version = INCEPTION_BACKEND_ABI_VERSION,
     .struct_size = sizeof(inception_backend),
     .name = "ref",
@@ -189,6 +190,4 @@ static const inception_backend ref_table = {
     .softmax = ref_softmax,
 };
 
-const inception_backend *inc_backend_ref(void) { return &ref_table; }
-
-void inc_ref_register(void) { (void)inc_backend_register(&ref_table); }
+const inc_backend_desc inc_backend_ref = {&inc_ref_table, 1};

@@ -1,9 +1,11 @@
+/* lib/backends/simd: may include backends/builtin.h, its own headers, lib/common and
+ * include/. */
 /* The "simd" backends: weight packing, work splitting and dispatch to the ISA kernels.
  * Compiled with the library's plain flags; only kernels_<isa>.c use vector instructions,
  * and they are reached only after cpu.c found the level usable. */
 #include <string.h>
 
-#include "backends/registry.h"
+#include "backends/builtin.h"
 #include "backends/simd/cpu.h"
 #include "backends/simd/kernels.h"
 #include "common/common.h"
@@ -449,7 +451,7 @@ static void simd_max_pool(void *user, const inception_pool_desc *d, const incept
                           const inception_view *out, int32_t part, int32_t parts) {
     const inc_simd_kernels *k = level_kernels(user_level(user));
     if (!k) {
-        inc_backend_ref()->max_pool(inc_backend_ref()->user, d, in, out, part, parts);
+        inc_ref_table.max_pool(inc_ref_table.user, d, in, out, part, parts);
         return;
     }
     int64_t m0, m1;
@@ -461,7 +463,7 @@ static void simd_avg_pool(void *user, const inception_pool_desc *d, const incept
                           const inception_view *out, int32_t part, int32_t parts) {
     const inc_simd_kernels *k = level_kernels(user_level(user));
     if (!k) {
-        inc_backend_ref()->avg_pool(inc_backend_ref()->user, d, in, out, part, parts);
+        inc_ref_table.avg_pool(inc_ref_table.user, d, in, out, part, parts);
         return;
     }
     int64_t m0, m1;
@@ -473,7 +475,7 @@ static void simd_global_avg_pool(void *user, const inception_view *in, const inc
                                  int32_t part, int32_t parts) {
     const inc_simd_kernels *k = level_kernels(user_level(user));
     if (!k) {
-        inc_backend_ref()->global_avg_pool(inc_backend_ref()->user, in, out, part, parts);
+        inc_ref_table.global_avg_pool(inc_ref_table.user, in, out, part, parts);
         return;
     }
     /* Images when there are enough of them, else vector-aligned channel ranges. */
@@ -516,6 +518,4 @@ static const inception_backend tables[] = {
     SIMD_TABLE("simd-avx512", &user_avx512, probe_fixed),
 };
 
-void inc_simd_register(void) {
-    for (size_t i = 0; i < sizeof tables / sizeof tables[0]; i++) inc_backend_register(&tables[i]);
-}
+const inc_backend_desc inc_backend_simd = {tables, sizeof tables / sizeof tables[0]};

@@ -1,4 +1,4 @@
-/* Public entry points of the image layer: decode, raw pixels, preprocess, labels. */
+/* Public entry points over lib/image: decode, raw pixels, preprocess, labels. */
 #include <stdio.h>
 #include <string.h>
 

@@ -1,4 +1,7 @@
-/* Encoded image to top-k classes: decode (with a DCT scaling hint), preprocess, run,
+/* lib/tasks: work built on a session (classify; crops, ensembles, CAM, batched embedding to
+ * come). May include lib/api and everything below it, and include/; nothing includes it.
+ *
+ * Encoded image to top-k classes: decode (with a DCT scaling hint), preprocess, run,
  * softmax if the session only keeps logits, select. Uses only the session core's public
  * calls plus the handle accessors. */
 #include <math.h>
