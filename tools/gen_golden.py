@@ -393,9 +393,7 @@ def generate(out_dir, dump_dir, only, calibrate):
              "[batch, classes] or [batch, 2048]."]
     for case in CASES:
         c = case_config(case, out_dir)
-        if only and c["name"] not in only:
-            continue
-        if c["expected"] == c["name"]:
+        if c["expected"] == c["name"] and (not only or c["name"] in only):
             out = run_case(c, dump_dir)
             for k, v in out.items():
                 v.astype("<f4").tofile(os.path.join(out_dir, "%s.%s.f32" % (c["name"], k)))
