@@ -4,7 +4,7 @@
 set -euo pipefail
 PKGS=(build-essential pkg-config meson ninja-build check libsubunit-dev zlib1g-dev
       libjpeg62-turbo-dev libspng-dev libjpeg-turbo-progs valgrind python3 python3-numpy
-      python3-pip python3-setuptools golang-go abigail-tools clang libclang-rt-14-dev)
+      python3-pip python3-venv golang-go abigail-tools clang libclang-rt-14-dev cmake)
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -39,10 +39,10 @@ asan)
     ninja -C "$build"
     export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1:halt_on_error=1:strict_string_checks=1:detect_stack_use_after_return=1}
     export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1:abort_on_error=1}
-    # Sanitizers make the network ~3-5x slower. The abi suite is left out: it links
+    # Sanitizers make the network ~3-5x slower. The abi and install suites are left out: they link
     # programs built without -fsanitize against the installed (sanitized) library, which
     # the ASan runtime refuses to run under.
-    meson test -C "$build" --print-errorlogs --num-processes 2 -t 4 --no-suite abi "$@"
+    meson test -C "$build" --print-errorlogs --num-processes 2 -t 4 --no-suite abi --no-suite install "$@"
     ;;
 tsan)
     CC=${CC:-gcc} CXX=${CXX:-g++} setup -Dbuildtype=debugoptimized \

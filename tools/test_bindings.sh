@@ -55,11 +55,12 @@ if [ -x "$PY" ]; then
      "$other" -c 'import sys; sys.exit(sys.version_info < (3, 7))' 2>/dev/null; then
     py_tests "python-path" "$other"; result "python: $other (python3 on PATH)" $?
   fi
-  # pip install, from a copy so the source tree stays clean (offline: no build isolation).
-  if "$PY" -m pip --version >/dev/null 2>&1 && "$PY" -c 'import setuptools' 2>/dev/null; then
+  # pip install, from a copy so the source tree stays clean (offline: the in-tree backend
+  # needs nothing from an index).
+  if "$PY" -m pip --version >/dev/null 2>&1; then
     rm -rf "$BUILD/bindings-pip" "$BUILD/bindings-pysrc"
     cp -r "$SRC/bindings/python" "$BUILD/bindings-pysrc"
-    if "$PY" -m pip install -q --no-build-isolation --no-deps --no-index \
+    if "$PY" -m pip install -q --no-deps --no-index \
          --target "$BUILD/bindings-pip" "$BUILD/bindings-pysrc" >/dev/null 2>&1 &&
        (cd / && PYTHONPATH="$BUILD/bindings-pip" "$PY" -c \
          'import inception, sys; print(inception.__file__, inception.version())' |
@@ -69,7 +70,7 @@ if [ -x "$PY" ]; then
       result "python: pip install --target" 1
     fi
   else
-    note "SKIP python: pip install (needs python3-pip and python3-setuptools)"
+    note "SKIP python: pip install (needs python3-pip)"
   fi
 else
   note "FAIL python: $PY not found"; FAILED=1

@@ -4,14 +4,15 @@
  * what the torchvision/timm preprocessing the weights were trained with used. */
 #include <string.h>
 
-#include <spng.h>
-
 #include "image/decoder.h"
 
 static int is_png(const uint8_t *data, size_t size) {
     static const uint8_t sig[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1A, '\n'};
     return size >= 8 && memcmp(data, sig, 8) == 0;
 }
+
+#ifdef INC_HAVE_PNG
+#include <spng.h>
 
 /* libspng (and the zlib stream inside it) allocates through these, so allocation-failure
  * tests reach it too. spng reports a failed allocation inside inflate as a stream error,
@@ -89,5 +90,20 @@ done:
     *out = img;
     return INCEPTION_OK;
 }
+
+#else /* built with -Dpng=disabled: no libspng */
+
+static inception_status png_decode(const uint8_t *data, size_t size,
+                                  const inc_decode_opts *o, inception_image **out) {
+    (void)data;
+    (void)size;
+    (void)o;
+    (void)out;
+    return inc_error(INCEPTION_ERR_UNSUPPORTED,
+                     "PNG decoding is not built into this libinception (configured with "
+                     "-Dpng=disabled); decode the image elsewhere and pass its pixels to "
+                     "inception_image_from_pixels");
+}
+#endif
 
 const inc_decoder inc_decoder_png = {is_png, png_decode};

@@ -5,8 +5,8 @@ PyDLL), so ctypes releases the GIL for the duration of every foreign call: two P
 running two sessions really run in parallel.
 """
 import ctypes
-import ctypes.util
 import os
+import sysconfig
 import threading
 
 # Major versions of the C ABI this package was written against.
@@ -89,18 +89,31 @@ _lib = None
 _load_error = None
 
 
+LIBRARY_FILE = "libinception.so.1"
+
+
+def _known_prefix_dirs():
+    """Where `meson install` puts the library by default, for when the loader cache has not
+    been refreshed (no ldconfig) or the directory is not on the loader's path."""
+    dirs = []
+    multiarch = sysconfig.get_config_var("MULTIARCH")
+    if multiarch:
+        dirs.append(os.path.join("/usr/local/lib", multiarch))
+    return dirs + ["/usr/local/lib64", "/usr/local/lib"]
+
+
 def _candidates(path):
+    """(description, what to dlopen) in search order; see load_library."""
     if path:
-        return [os.fspath(path)]
+        return [("path given to load_library", os.fspath(path))]
     env = os.environ.get("INCEPTION_LIBRARY")
     if env:
-        return [env]
-    names = []
-    found = ctypes.util.find_library("inception")
-    if found:
-        names.append(found)
-    names.append("libinception.so.1")
-    return names
+        return [("INCEPTION_LIBRARY", env)]
+    here = os.path.dirname(os.path.abspath(__file__))
+    places = [("copy bundled with the package", os.path.join(here, LIBRARY_FILE)),
+              ("system loader", LIBRARY_FILE)]
+    places += [("known prefix", os.path.join(d, LIBRARY_FILE)) for d in _known_prefix_dirs()]
+    return places
 
 
 def _declare(lib):
@@ -122,36 +135,50 @@ def check_version(number, text, where):
 def load_library(path=None):
     """Load libinception (once per process) and return the ctypes handle.
 
-    Order: the explicit `path`, then the INCEPTION_LIBRARY environment variable, then the
-    system loader (ctypes.util.find_library("inception"), then "libinception.so.1").
-    Raises LibraryNotFound when nothing loads or the library's major version is not one
-    this package supports. A later call with a different path replaces the library for
-    objects created afterwards."""
+    With an explicit `path`, or with the INCEPTION_LIBRARY environment variable set, only
+    that file is tried. Otherwise, in order: the copy bundled in the package directory (the
+    wheel built by tools/build_wheel.sh), the system loader (dlopen of libinception.so.1:
+    LD_LIBRARY_PATH, the ldconfig cache, /usr/lib), then the directories `meson install`
+    uses by default (/usr/local/lib/<multiarch>, /usr/local/lib64, /usr/local/lib). The first library that loads and has a supported major version wins.
+    Raises LibraryNotFound, listing each place tried once with why it failed. A later call
+    with a different path replaces the library for objects created afterwards."""
     global _lib, _load_error
     with _lock:
         if _lib is not None and path is None:
             return _lib
         errors = []
-        for cand in _candidates(path):
+        seen = set()
+        for what, cand in _candidates(path):
+            is_file = os.sep in cand
+            key = os.path.realpath(cand) if is_file else cand
+            if key in seen:
+                continue
+            seen.add(key)
+            if is_file and not os.path.exists(cand):
+                errors.append("%s %s: no such file" % (what, cand))
+                continue
             try:
                 lib = ctypes.CDLL(cand)
             except OSError as e:
-                errors.append("%s: %s" % (cand, e))
+                errors.append("%s %s: %s" % (what, cand, e))
                 continue
             try:
                 _declare(lib)
+                check_version(lib.inception_version_number(),
+                              lib.inception_version_string().decode(), cand)
             except AttributeError as e:
-                errors.append("%s: missing symbol (%s)" % (cand, e))
+                errors.append("%s %s: missing symbol (%s)" % (what, cand, e))
                 continue
-            check_version(lib.inception_version_number(),
-                          lib.inception_version_string().decode(), cand)
+            except LibraryNotFound as e:
+                errors.append("%s %s: %s" % (what, cand, e))
+                continue
             _lib = lib
             _load_error = None
             return lib
         _load_error = LibraryNotFound(
-            "cannot load libinception; set INCEPTION_LIBRARY to the path of "
-            "libinception.so.1 or call inception.load_library(path). Tried: "
-            + "; ".join(errors))
+            "cannot load libinception; install it (meson install, then ldconfig), install "
+            "the wheel that bundles it, or set INCEPTION_LIBRARY to the path of "
+            "libinception.so.1. Tried:\n  " + "\n  ".join(errors))
         raise _load_error
 
 
