@@ -35,14 +35,16 @@ _OPT_BACKEND, _OPT_THREADS, _OPT_OUTPUTS = 1, 2, 3
 _OPT_POOL_INCLUDE_PAD, _OPT_LABEL_OFFSET, _OPT_PRESET, _OPT_SKIP_CHECKSUM = 4, 5, 6, 7
 _OPT_PROFILE = 8
 _OPT_MAX_IMAGE_PIXELS, _OPT_EXIF_ORIENTATION, _OPT_DECODE_MIN_SIDE = 100, 101, 102
+_OPT_STEM = 40
 
 _INFO_INT = {
     "classes": 1, "label_offset": 2, "input_height": 3, "input_width": 4, "parameters": 5,
     "has_aux": 6, "features": 7, "pool_include_pad": 8, "bn_has_gamma": 9, "crc32": 10,
     "has_labels": 11, "min_input_size": 12, "synthetic": 13,
+    "stem": 30, "stem_conv": 31, "aux_bn": 32,
 }
-_INFO_BOOL = {"has_aux", "pool_include_pad", "bn_has_gamma", "has_labels", "synthetic"}
-_INFO_STR = {"backend": 1, "preset": 2, "normalization": 3, "name": 4}
+_INFO_BOOL = {"has_aux", "pool_include_pad", "bn_has_gamma", "has_labels", "synthetic", "aux_bn"}
+_INFO_STR = {"backend": 1, "preset": 2, "normalization": 3, "name": 4, "architecture": 10}
 
 Prediction = collections.namedtuple("Prediction", "index label probability")
 Prediction.__doc__ = "One of the top-k classes: class index, label, probability."
@@ -479,16 +481,17 @@ class Model(_Closable):
     sessions. Create one Session per thread to run it."""
 
     def __init__(self, source, *, backend=None, preset=None, pool_include_pad=None,
-                 label_offset=None, skip_checksum=None, library=None):
+                 label_offset=None, skip_checksum=None, stem=None, library=None):
         """Load a safetensors model from a path (str or os.PathLike) or from bytes-like data.
         backend: "auto" (default), "ref", "simd" or another registered name. preset
-        ("torchvision", "timm", "tf"), pool_include_pad, label_offset and skip_checksum
-        override what the file says."""
+        ("torchvision", "timm", "tf"), pool_include_pad, label_offset, skip_checksum and
+        stem (299, 151 or 79: the paper's Table 2 stems) override what the file says."""
         lib = library or _native.lib()
         opts = _options(lib, strings=[(_OPT_BACKEND, backend), (_OPT_PRESET, preset)], ints=[
             (_OPT_POOL_INCLUDE_PAD, None if pool_include_pad is None else int(pool_include_pad)),
             (_OPT_LABEL_OFFSET, label_offset),
-            (_OPT_SKIP_CHECKSUM, None if skip_checksum is None else int(skip_checksum))])
+            (_OPT_SKIP_CHECKSUM, None if skip_checksum is None else int(skip_checksum)),
+            (_OPT_STEM, stem)])
         h = ctypes.c_void_p()
         if _is_path(source):
             st = lib.inception_model_load_file(_path_bytes(source), _optr(opts), ctypes.byref(h))
@@ -541,6 +544,14 @@ class Model(_Closable):
     min_input_size = property(lambda self: self._int("min_input_size"))
     synthetic = property(lambda self: self._int("synthetic"),
                          doc="True for generated weights, whose labels mean nothing.")
+    stem = property(lambda self: self._int("stem"),
+                    doc="Receptive-field stem: 299, 151 or 79 (docs/paper.md, Table 2).")
+    stem_conv = property(lambda self: self._int("stem_conv"),
+                         doc="3: three 3x3 first convolutions (v3); 7: one 7x7 (v2).")
+    aux_bn = property(lambda self: self._int("aux_bn"),
+                      doc="True when the aux head's fc output is batch-normalised.")
+    architecture = property(lambda self: self._str("architecture"),
+                            doc='e.g. "stem=299 stem_conv=3x3 aux=plain".')
     backend = property(lambda self: self._str("backend"))
     preset = property(lambda self: self._str("preset"))
     normalization = property(lambda self: self._str("normalization"))
