@@ -11,6 +11,7 @@
 # classes named in persistent ids); anything else is refused, so a hostile .pth cannot
 # run code.
 import argparse
+import os
 import io
 import json
 import pickle
@@ -203,6 +204,32 @@ def check_state_dict(obj):
     return obj
 
 
+def read_labels(path):
+    """One label per line, or a JSON list of strings; UTF-8, none empty or multi-line."""
+    try:
+        with open(path, "rb") as f:
+            text = f.read().decode("utf-8")
+    except UnicodeDecodeError as e:
+        sys.exit("convert_pth: %s is not UTF-8 (%s)" % (path, e))
+    except OSError as e:
+        sys.exit("convert_pth: cannot read %s: %s" % (path, e.strerror))
+    if text.lstrip().startswith("["):
+        try:
+            labels = json.loads(text)
+        except ValueError as e:
+            sys.exit("convert_pth: %s: %s" % (path, e))
+        if not isinstance(labels, list) or not all(isinstance(x, str) for x in labels):
+            sys.exit("convert_pth: %s must be a JSON list of strings" % path)
+    else:
+        labels = [line.rstrip("\r") for line in text.split("\n")]
+        if labels and labels[-1] == "":
+            labels.pop()
+    for i, label in enumerate(labels):
+        if not label or "\n" in label or "\r" in label:
+            sys.exit("convert_pth: %s: label %d is empty or spans lines" % (path, i + 1))
+    return labels
+
+
 def write_safetensors(path, tensors, metadata):
     header, offset, blobs = {}, 0, []
     for name in sorted(tensors):
@@ -230,11 +257,19 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__ or "convert a .pth to safetensors")
     ap.add_argument("pth")
     ap.add_argument("out")
-    ap.add_argument("--preset", default="torchvision", choices=["torchvision", "timm", "tf"])
-    ap.add_argument("--name", default="torchvision inception_v3 IMAGENET1K_V1")
+    ap.add_argument("--preset", default="torchvision",
+                    choices=["torchvision", "timm", "tf", "resize", "unit"])
+    ap.add_argument("--name", default=None,
+                    help="inception.name (default: the input file's name without .pth)")
+    ap.add_argument("--labels", metavar="FILE", default=None,
+                    help="class labels, one per line or a JSON list of strings, stored as "
+                         "inception.labels (one per fc row, or one fewer for 1001 classes)")
     ap.add_argument("--drop-aux", action="store_true",
                     help="leave out the AuxLogits.* tensors (kept by default)")
     a = ap.parse_args(argv)
+    if a.name is None:
+        base = os.path.basename(a.pth)
+        a.name = base[:-4] if base.endswith(".pth") else base
     sd = load_state_dict(a.pth)
     tensors = {k: v for k, v in sd.items()
                if not k.endswith("num_batches_tracked") and
@@ -248,6 +283,15 @@ def main(argv=None):
             "inception.pool_include_pad": "true"}
     if fc is not None:
         meta["inception.classes"] = str(fc.shape[0])
+    if a.labels is not None:
+        if fc is None:
+            sys.exit("convert_pth: --labels given but the checkpoint has no fc.weight")
+        labels = read_labels(a.labels)
+        rows = fc.shape[0]
+        if len(labels) not in (rows, rows - 1 if rows == 1001 else rows):
+            sys.exit("convert_pth: %s has %d labels, expected %d (one per fc row)%s"
+                     % (a.labels, len(labels), rows, " or 1000" if rows == 1001 else ""))
+        meta["inception.labels"] = "\n".join(labels)
     write_safetensors(a.out, tensors, meta)
     total = sum(len(t.data) for t in tensors.values())
     print("wrote %s: %d tensors, %d bytes of data" % (a.out, len(tensors), total),

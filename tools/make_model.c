@@ -13,7 +13,7 @@
 
 static void usage(FILE *f) {
     fprintf(f,
-            "usage: inception-make-model OUT.safetensors [--seed N] [--classes N]\n"
+            "usage: inception-make-model OUT.safetensors [--seed N] [--classes N (0: no fc)]\n"
             "                            [--no-aux] [--no-gamma] [--f16]\n"
             "                            [--stem 299|151|79] [--stem-conv 3x3|7x7] [--aux-bn]\n"
             "                            [--bn-stats FILE] [--meta KEY=VALUE]...\n"
@@ -50,8 +50,9 @@ int main(int argc, char **argv) {
         } else if (strcmp(a, "--classes") == 0 && i + 1 < argc) {
             char *end;
             long v = strtol(argv[++i], &end, 10);
-            if (*end || v < 1 || v > 100000) {
-                fprintf(stderr, "inception-make-model: --classes must be 1 to 100000\n");
+            if (*end || v < 0 || v > 100000) {
+                fprintf(stderr, "inception-make-model: --classes must be in [0, 100000] (0: no "
+                                "fc, a feature-extractor trunk)\n");
                 free(meta);
                 return 2;
             }
@@ -144,7 +145,7 @@ int main(int argc, char **argv) {
     }
     printf("wrote %s (%zu bytes, seed %llu, %d classes%s%s%s, stem %d, stem conv %s%s)\n",
            out_path, size, (unsigned long long)o.seed, o.classes,
-           o.aux ? (o.aux_bn ? ", BN-auxiliary head" : ", aux head") : "",
+           o.aux && o.classes > 0 ? (o.aux_bn ? ", BN-auxiliary head" : ", aux head") : "",
            o.bn_gamma ? "" : ", no BN gamma", o.f16 ? ", F16" : "", o.stem,
            o.stem_conv == 7 ? "7x7" : "3x3", o.bn_stats ? ", BN statistics from file" : "");
     return 0;

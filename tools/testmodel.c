@@ -248,7 +248,7 @@ static int build_list(tlist *l, const arch *a) {
     block_c(l, "Mixed_6c", 160);
     block_c(l, "Mixed_6d", 160);
     block_c(l, "Mixed_6e", 192);
-    if (a->aux) {
+    if (a->aux && classes > 0) {
         conv(l, "AuxLogits.conv0", 768, 128, 1, 1);
         conv(l, "AuxLogits.conv1", 128, 768, 5, 5);
         fc(l, "AuxLogits.fc", 768, classes);
@@ -262,7 +262,7 @@ static int build_list(tlist *l, const arch *a) {
     sub(l, "Mixed_7a", "branch7x7x3_4", 192, 192, 3, 3);
     block_e(l, "Mixed_7b", 1280);
     block_e(l, "Mixed_7c", 2048);
-    fc(l, "fc", 2048, classes);
+    if (classes > 0) fc(l, "fc", 2048, classes);
     if (l->oom) {
         free(l->t);
         return -1;
@@ -477,7 +477,7 @@ static int has_extra(const inc_testmodel_opts *o, const char *key) {
 }
 
 int inc_testmodel_build(const inc_testmodel_opts *o, uint8_t **buf, size_t *size) {
-    if (!o || !buf || !size || o->classes < 1 || o->classes > 100000) return -1;
+    if (!o || !buf || !size || o->classes < 0 || o->classes > 100000) return -1;
     if (o->stem != 299 && o->stem != 151 && o->stem != 79) return -1;
     if (o->stem_conv != 3 && o->stem_conv != 7) return -1;
     tlist l;

@@ -19,7 +19,8 @@ extern "C" {
 
 typedef struct inc_testmodel_opts {
     uint64_t seed;            /* XORed into every tensor's key (default 0) */
-    int32_t classes;          /* fc width, 1 to 100000 (default 1000) */
+    int32_t classes;          /* fc width (default 1000); 0: no fc and no aux head, a
+                               * feature-extractor trunk */
     int32_t aux;              /* 1: include the AuxLogits.* tensors (default 1) */
     int32_t bn_gamma;         /* 0: omit every bn.weight, metadata inception.bn_gamma=false */
     int32_t f16;              /* 1: store the float tensors as F16 (default 0: F32) */

@@ -38,11 +38,14 @@
  *         if (inception_session_classify_file(session, argv[2], 5, classes, probs, &n)
  *                 != INCEPTION_OK) {
  *             fprintf(stderr, "classify: %s\n", inception_session_last_error(session));
+ *             return 1;
  *         }
  *         for (int32_t i = 0; i < n; i++) {
- *             const char *label = NULL;
- *             inception_model_label(model, classes[i], &label);
- *             printf("%5.3f %s\n", probs[i], label);
+ *             const char *label = NULL; // NOT_FOUND: the model has no labels
+ *             if (inception_model_label(model, classes[i], &label) == INCEPTION_OK)
+ *                 printf("%5.3f %s\n", probs[i], label);
+ *             else
+ *                 printf("%5.3f class %d\n", probs[i], (int)classes[i]);
  *         }
  *
  *         // Or run a tensor you filled yourself: [N, 3, H, W] float32, already normalised.
@@ -147,13 +150,32 @@ typedef enum inception_option {
     INCEPTION_OPT_POOL_INCLUDE_PAD = 4, /* 1: average pools count padded zeros, 0: not */
     INCEPTION_OPT_LABEL_OFFSET = 5,     /* 1 for 1001-class weights with a background */
     /* Model load. String: preprocessing preset, overriding the file's:
-     * "torchvision", "timm", "tf" (see inception_model_info_string PRESET). */
+     * "torchvision", "timm", "tf", "resize" (the whole image to the input size, no crop:
+     * Keras' and most apps' way) or "unit" ("resize" with inputs in [0,1]: mean 0, std 1,
+     * TF Hub's convention). See docs/preprocessing.md. */
     INCEPTION_OPT_PRESET = 6,
     /* Model load. Int 0/1: skip the inception.crc32 check (default 0: verify). */
     INCEPTION_OPT_SKIP_CHECKSUM = 7,
     /* Session. Int 0/1: time every layer of each run (default 0); read the figures with
      * inception_session_profile(). */
     INCEPTION_OPT_PROFILE = 8,
+
+    /* Model load. String: path of a labels file, one label per line or a JSON list of
+     * strings, UTF-8. It must hold CLASSES labels, or CLASSES - 1 for a 1001-class model
+     * with label offset 1 (class 0 is then "background"). Replaces the file's labels. */
+    INCEPTION_OPT_LABELS_FILE = 20,
+    /* Model load. String "r,g,b": normalisation (network input = (pixel/255 - mean) / std)
+     * overriding the file's and the preset's. Values must be finite, std non-zero, and
+     * the normalised range of [0,255] pixels finite in float32. */
+    INCEPTION_OPT_MEAN = 21,
+    INCEPTION_OPT_STD = 22,
+    /* Session. String: comma-separated names of blocks whose outputs each run keeps, read
+     * with inception_session_output_named(): "Conv2d_1a_3x3", "Conv2d_2a_3x3",
+     * "Conv2d_2b_3x3", "maxpool1", "Conv2d_3b_1x1", "Conv2d_4a_3x3", "maxpool2",
+     * "Mixed_5b" ... "Mixed_5d", "Mixed_6a" ... "Mixed_6e", "Mixed_7a" ... "Mixed_7c".
+     * An unknown name fails inception_session_create (INVALID_ARGUMENT, listing the valid
+     * names). Kept tensors add to the session's activation memory. */
+    INCEPTION_OPT_EXTRA_OUTPUTS = 23,
 
     /* Model architecture (40-49). */
     /* Model load. Int: the receptive-field stem (paper section 9, Table 2) for a file that
@@ -227,8 +249,15 @@ INCEPTION_API size_t inception_tensor_byte_size(const inception_tensor *tensor);
 typedef struct inception_model inception_model;
 
 /* Load a safetensors file with torchvision/timm tensor names. Options read: BACKEND,
- * POOL_INCLUDE_PAD, LABEL_OFFSET, PRESET, SKIP_CHECKSUM; `options` may be NULL.
- * Errors name the offending tensor or header field in inception_last_error(). */
+ * POOL_INCLUDE_PAD, LABEL_OFFSET, PRESET, SKIP_CHECKSUM, LABELS_FILE, MEAN, STD;
+ * `options` may be NULL. Errors name the offending tensor or header field in
+ * inception_last_error(); a file that is not safetensors at all is named by its first
+ * bytes ("not a safetensors file (starts with FF D8 FF, a JPEG?)").
+ * A file without fc.* loads as a feature extractor (INFO_HAS_FC 0, CLASSES 0): FEATURES
+ * and named blocks work, logits, probabilities and classify give UNSUPPORTED. A file
+ * without AuxLogits.* loads with INFO_HAS_AUX 0.
+ * With the simd backends (and "auto"), an INCEPTION_SIMD_LEVEL environment value other
+ * than "avx2" or "avx512" fails the load with INCEPTION_ERR_BACKEND. */
 INCEPTION_API inception_status inception_model_load_file(const char *path,
                                                          const inception_options *options,
                                                          inception_model **out);
@@ -241,21 +270,28 @@ INCEPTION_API inception_status inception_model_load_memory(const void *data, siz
 INCEPTION_API void inception_model_free(inception_model *model);
 
 typedef enum inception_model_info {
-    INCEPTION_INFO_CLASSES = 1,          /* width of the classifier (1000 or 1001) */
+    INCEPTION_INFO_CLASSES = 1,          /* width of the classifier (e.g. 1000 or 1001);
+                                          * 0 for a feature extractor (no fc) */
     INCEPTION_INFO_LABEL_OFFSET = 2,     /* 1 when class 0 is a background class */
     INCEPTION_INFO_INPUT_HEIGHT = 3,     /* input size the preprocessing preset produces */
     INCEPTION_INFO_INPUT_WIDTH = 4,
-    INCEPTION_INFO_PARAMETERS = 5,       /* parameters used for inference (BN counted) */
+    INCEPTION_INFO_PARAMETERS = 5,       /* parameters used for inference (BN counted),
+                                          * without the aux head */
     INCEPTION_INFO_HAS_AUX = 6,          /* 1 if the file carries the aux head */
     INCEPTION_INFO_FEATURES = 7,         /* 2048 */
     INCEPTION_INFO_POOL_INCLUDE_PAD = 8,
     INCEPTION_INFO_BN_HAS_GAMMA = 9,
     INCEPTION_INFO_CRC32 = 10,           /* CRC-32 of the data section (computed) */
-    INCEPTION_INFO_HAS_LABELS = 11,      /* 1 if labels came from the file's metadata */
+    INCEPTION_INFO_HAS_LABELS = 11,      /* 1 if the model has its own labels (metadata
+                                          * or INCEPTION_OPT_LABELS_FILE) */
     INCEPTION_INFO_MIN_INPUT_SIZE = 12,  /* smallest square input the network runs on:
                                           * 75 (stem 299), 39 (stem 151), 21 (stem 79) */
     INCEPTION_INFO_SYNTHETIC = 13,       /* 1: generated weights (inception.synthetic), so
                                           * labels are meaningless */
+    INCEPTION_INFO_HAS_FC = 14,          /* 1 if the file has the fc classifier, 0 for a
+                                          * feature extractor */
+    INCEPTION_INFO_PARAMETERS_WITH_AUX = 15, /* PARAMETERS plus the aux head's (equal when
+                                          * the file has none) */
     INCEPTION_INFO_STEM = 30,            /* 299, 151 or 79 (see INCEPTION_OPT_STEM) */
     INCEPTION_INFO_STEM_CONV = 31,       /* 3: three 3x3 convs (v3), 7: one 7x7 (v2) */
     INCEPTION_INFO_AUX_BN = 32           /* 1: the aux head's fc output is batch-normalised */
@@ -267,9 +303,11 @@ INCEPTION_API inception_status inception_model_info_int(const inception_model *m
 
 typedef enum inception_model_info_str {
     INCEPTION_INFO_BACKEND = 1,       /* backend the weights were packed for */
-    INCEPTION_INFO_PRESET = 2,        /* "torchvision", "timm" or "tf" */
+    INCEPTION_INFO_PRESET = 2,        /* "torchvision", "timm", "tf", "resize" or "unit" */
     INCEPTION_INFO_NORMALIZATION = 3, /* e.g. "mean=0.5,0.5,0.5 std=0.5,0.5,0.5" */
     INCEPTION_INFO_NAME = 4,          /* inception.name from the metadata, or "" */
+    INCEPTION_INFO_ISA = 5,           /* instruction set the backend runs: "avx512", "avx2"
+                                       * (simd), "c" (ref), "unknown" (plug-ins) */
     INCEPTION_INFO_ARCHITECTURE = 10  /* e.g. "stem=299 stem_conv=3x3 aux=plain" */
 } inception_model_info_str;
 
@@ -277,9 +315,16 @@ typedef enum inception_model_info_str {
 INCEPTION_API inception_status inception_model_info_string(const inception_model *model,
                                                            inception_model_info_str key,
                                                            const char **out);
-/* Human-readable label of a class index in [0, CLASSES). The model's own labels if its
- * metadata has them, else the built-in ImageNet-1k names (with "background" for class 0
- * of 1001-class models). Borrowed, valid while the model lives. */
+/* Human-readable label of a class index in [0, CLASSES). The model's own labels (its
+ * metadata or INCEPTION_OPT_LABELS_FILE) if it has them; else, for a 1000-class model or a
+ * 1001-class model with label offset 1 only, the built-in ImageNet-1k names (with
+ * "background" for class 0 of the latter) — a deliberate default, since those heads are
+ * the ImageNet ones; INFO_HAS_LABELS stays 0 then. Any other model without labels gives
+ * INCEPTION_ERR_NOT_FOUND: classification still works and callers show the index.
+ * Class indices: everywhere in this API a class index is the row of the model's own
+ * classifier, in [0, CLASSES). For a 1001-class model with label offset 1 (TF-slim,
+ * timm's tf_in1k) index 0 is the background class and the ImageNet-1k index of class i
+ * is i - LABEL_OFFSET. Borrowed, valid while the model lives. */
 INCEPTION_API inception_status inception_model_label(const inception_model *model,
                                                      int64_t class_index, const char **out);
 
@@ -292,12 +337,17 @@ typedef enum inception_output {
     INCEPTION_OUTPUT_LOGITS = 1,        /* [N, CLASSES] */
     INCEPTION_OUTPUT_PROBABILITIES = 2, /* [N, CLASSES], softmax of the logits */
     INCEPTION_OUTPUT_FEATURES = 4,      /* [N, 2048], the pooled features before fc */
-    INCEPTION_OUTPUT_AUX_LOGITS = 8     /* [N, CLASSES], needs HAS_AUX and a 17x17-ish grid */
+    INCEPTION_OUTPUT_AUX_LOGITS = 8     /* [N, CLASSES], needs HAS_AUX; a run whose input is
+                                         * too small for the aux head (below 299x299:
+                                         * its Mixed_6e grid must be 17x17) succeeds
+                                         * without it (reading it: NOT_READY) */
 } inception_output;
 
-/* Options read: THREADS, OUTPUTS, PROFILE, and MAX_IMAGE_PIXELS and EXIF_ORIENTATION for
- * the session's classify calls. Asking for AUX_LOGITS on a model without the aux head
- * is INCEPTION_ERR_UNSUPPORTED. The session holds a reference to the model. */
+/* Options read: THREADS, OUTPUTS, PROFILE, EXTRA_OUTPUTS, and MAX_IMAGE_PIXELS and
+ * EXIF_ORIENTATION for the session's classify calls. Asking for AUX_LOGITS on a model
+ * without the aux head is INCEPTION_ERR_UNSUPPORTED. On a feature extractor (no fc) the
+ * default outputs reduce to FEATURES; LOGITS/PROBABILITIES are then read as UNSUPPORTED.
+ * The session holds a reference to the model. */
 INCEPTION_API inception_status inception_session_create(const inception_model *model,
                                                         const inception_options *options,
                                                         inception_session **out);
@@ -312,10 +362,18 @@ INCEPTION_API const char *inception_session_last_error(const inception_session *
 INCEPTION_API inception_status inception_session_run(inception_session *session,
                                                      const inception_tensor *input);
 /* An output of the last successful run, borrowed: valid until the next run or the
- * session's free. NOT_READY before a run; NOT_FOUND if the output was not requested. */
+ * session's free. NOT_READY before a run (or aux logits the last run could not compute);
+ * NOT_FOUND if the output was not requested; UNSUPPORTED for logits or probabilities of
+ * a model without fc. */
 INCEPTION_API inception_status inception_session_output(const inception_session *session,
                                                         inception_output which,
                                                         const inception_tensor **out);
+/* The output of block `name` (one of INCEPTION_OPT_EXTRA_OUTPUTS) from the last successful
+ * run: NHWC float32 [N, H, W, C], borrowed like inception_session_output(). NOT_FOUND if
+ * the session was not created with it, NOT_READY before a run. */
+INCEPTION_API inception_status inception_session_output_named(const inception_session *session,
+                                                              const char *name,
+                                                              const inception_tensor **out);
 
 /* Bytes of activation and scratch memory the session holds for the input shape of its
  * last run (0 before the first run). Planned by lifetime, so it is far less than the sum
@@ -381,7 +439,8 @@ INCEPTION_API inception_status inception_image_preprocess(const inception_model 
 
 /* Encoded image bytes to the k most probable classes, best first. `classes` and `probs`
  * hold k entries each; *count receives how many were written (min(k, CLASSES)).
- * Labels come from inception_model_label(). */
+ * Labels come from inception_model_label() (a model without labels still classifies).
+ * A model without fc gives INCEPTION_ERR_UNSUPPORTED. */
 INCEPTION_API inception_status inception_session_classify(inception_session *session,
                                                           const void *data, size_t size,
                                                           int32_t k, int32_t *classes,
@@ -390,6 +449,12 @@ INCEPTION_API inception_status inception_session_classify_file(inception_session
                                                                const char *path, int32_t k,
                                                                int32_t *classes, float *probs,
                                                                int32_t *count);
+/* The same from a decoded image (for raw pixels, make one with
+ * inception_image_from_pixels()). The image is only read. */
+INCEPTION_API inception_status inception_session_classify_image(inception_session *session,
+                                                                const inception_image *image,
+                                                                int32_t k, int32_t *classes,
+                                                                float *probs, int32_t *count);
 
 /* ------------------------------------------------------------------------------------ */
 /* Backends (the plug-in ABI itself is in inception/backend.h)                          */

@@ -166,7 +166,7 @@ INCEPTION_API inception_status inception_image_preprocess(const inception_model 
     const inc_config *cfg = &model->cfg;
     inc_preset preset = cfg->preset;
     if (preset != INC_PRESET_TORCHVISION && preset != INC_PRESET_TIMM &&
-        preset != INC_PRESET_TF)
+        preset != INC_PRESET_TF && preset != INC_PRESET_RESIZE && preset != INC_PRESET_UNIT)
         return inc_error(INCEPTION_ERR_UNSUPPORTED, "unknown preprocessing preset %d",
                          (int)preset);
     size_t n = (size_t)oh * ow;

@@ -115,6 +115,8 @@ INCEPTION_API inception_status inception_model_info_int(const inception_model *m
     case INCEPTION_INFO_HAS_LABELS: v = m->cfg.labels != NULL; break;
     case INCEPTION_INFO_MIN_INPUT_SIZE: v = m->net.min_input; break;
     case INCEPTION_INFO_SYNTHETIC: v = m->synthetic; break;
+    case INCEPTION_INFO_HAS_FC: v = m->cfg.has_fc; break;
+    case INCEPTION_INFO_PARAMETERS_WITH_AUX: v = m->net.parameters + m->net.parameters_aux; break;
     case INCEPTION_INFO_STEM: v = m->cfg.arch.stem; break;
     case INCEPTION_INFO_STEM_CONV: v = m->cfg.arch.stem_conv; break;
     case INCEPTION_INFO_AUX_BN: v = m->cfg.arch.aux == INC_AUX_BN; break;
@@ -131,11 +133,8 @@ INCEPTION_API inception_status inception_model_info_string(const inception_model
     if (!m || !out) return inc_error(INCEPTION_ERR_INVALID_ARGUMENT, "model and out are required");
     switch (key) {
     case INCEPTION_INFO_BACKEND: *out = m->backend->name; break;
-    case INCEPTION_INFO_PRESET:
-        *out = m->cfg.preset == INC_PRESET_TORCHVISION ? "torchvision"
-               : m->cfg.preset == INC_PRESET_TF        ? "tf"
-                                                       : "timm";
-        break;
+    case INCEPTION_INFO_PRESET: *out = inc_preset_name(m->cfg.preset); break;
+    case INCEPTION_INFO_ISA: *out = inc_backend_isa(m->backend); break;
     case INCEPTION_INFO_NORMALIZATION: *out = m->cfg.normalization ? m->cfg.normalization : ""; break;
     case INCEPTION_INFO_NAME: *out = m->cfg.name ? m->cfg.name : ""; break;
     case INCEPTION_INFO_ARCHITECTURE: *out = m->cfg.arch.description; break;

@@ -2,6 +2,7 @@
 
 #include "api/options.h"
 #include "common/common.h"
+#include "model/model.h"
 
 static const inception_options defaults = {
     .backend = NULL,
@@ -45,6 +46,10 @@ INCEPTION_API void inception_options_free(inception_options *o) {
     if (!o) return;
     inc_free(o->backend);
     inc_free(o->preset);
+    inc_free(o->labels_file);
+    inc_free(o->mean);
+    inc_free(o->std);
+    inc_free(o->extra_outputs);
     inc_free(o);
 }
 
@@ -86,6 +91,10 @@ INCEPTION_API inception_status inception_options_set_int(inception_options *o,
         break;
     case INCEPTION_OPT_BACKEND:
     case INCEPTION_OPT_PRESET:
+    case INCEPTION_OPT_LABELS_FILE:
+    case INCEPTION_OPT_MEAN:
+    case INCEPTION_OPT_STD:
+    case INCEPTION_OPT_EXTRA_OUTPUTS:
         return inc_error(INCEPTION_ERR_INVALID_ARGUMENT, "option %d takes a string", (int)key);
     default:
         return inc_error(INCEPTION_ERR_NOT_FOUND, "unknown option %d", (int)key);
@@ -103,11 +112,25 @@ INCEPTION_API inception_status inception_options_set_string(inception_options *o
     switch (key) {
     case INCEPTION_OPT_BACKEND: slot = &o->backend; break;
     case INCEPTION_OPT_PRESET:
-        if (strcmp(value, "torchvision") && strcmp(value, "timm") && strcmp(value, "tf"))
-            return inc_error(INCEPTION_ERR_INVALID_ARGUMENT,
-                             "PRESET must be torchvision, timm or tf, got '%s'", value);
+        if (!inc_preset_known(value))
+            return inc_error(INCEPTION_ERR_INVALID_ARGUMENT, "PRESET must be %s, got '%.64s'",
+                             INC_PRESET_NAMES, value);
         slot = &o->preset;
         break;
+    case INCEPTION_OPT_LABELS_FILE: slot = &o->labels_file; break;
+    case INCEPTION_OPT_MEAN:
+    case INCEPTION_OPT_STD: {
+        /* the pair is checked together (a finite normalised range) at model load */
+        float v[3];
+        int is_std = key == INCEPTION_OPT_STD;
+        if (!inc_parse_triple(value, v) || (is_std && !(v[0] > 0 && v[1] > 0 && v[2] > 0)))
+            return inc_error(INCEPTION_ERR_INVALID_ARGUMENT,
+                             "%s must be three finite%s numbers \"r,g,b\", got '%.64s'",
+                             is_std ? "STD" : "MEAN", is_std ? " positive" : "", value);
+        slot = key == INCEPTION_OPT_MEAN ? &o->mean : &o->std;
+        break;
+    }
+    case INCEPTION_OPT_EXTRA_OUTPUTS: slot = &o->extra_outputs; break;
     case INCEPTION_OPT_THREADS: case INCEPTION_OPT_OUTPUTS: case INCEPTION_OPT_POOL_INCLUDE_PAD:
     case INCEPTION_OPT_LABEL_OFFSET: case INCEPTION_OPT_SKIP_CHECKSUM: case INCEPTION_OPT_PROFILE:
     case INCEPTION_OPT_MAX_IMAGE_PIXELS: case INCEPTION_OPT_EXIF_ORIENTATION:

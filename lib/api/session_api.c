@@ -23,6 +23,13 @@ struct inception_session {
     double *ms; /* per plan node, when profiling */
     int32_t ran;
     inception_tensor out[4]; /* logits, probabilities, features, aux logits */
+    /* INCEPTION_OPT_EXTRA_OUTPUTS: block names (borrowed from the graph), their tensors
+     * and the views handed out after each run */
+    int32_t n_named;
+    const char *named_name[INC_MAX_NAMED];
+    int32_t named_tensor[INC_MAX_NAMED];
+    inception_tensor named_out[INC_MAX_NAMED];
+    uint8_t keep[INC_MAX_TENSORS];
     char error[INC_ERROR_MAX];
 };
 
@@ -44,6 +51,41 @@ INCEPTION_API const char *inception_session_last_error(const inception_session *
     return s ? s->error : "session is NULL";
 }
 
+/* Parse "Mixed_6e,Conv2d_1a_3x3" into the session's named outputs. */
+static inception_status parse_extra_outputs(inception_session *s, const char *list) {
+    const inc_net *net = &s->model->net;
+    const char *p = list;
+    while (*p) {
+        while (*p == ' ' || *p == ',') p++;
+        if (!*p) break;
+        size_t len = strcspn(p, ", ");
+        int32_t found = -1;
+        for (int32_t i = 0; i < net->n_named; i++)
+            if (strlen(net->named[i].name) == len && memcmp(net->named[i].name, p, len) == 0)
+                found = i;
+        if (found < 0) {
+            char valid[INC_ERROR_MAX / 2];
+            size_t o = 0;
+            for (int32_t i = 0; i < net->n_named && o < sizeof valid; i++)
+                o += (size_t)snprintf(valid + o, sizeof valid - o, "%s%s", i ? ", " : "",
+                                      net->named[i].name);
+            return inc_error(INCEPTION_ERR_INVALID_ARGUMENT,
+                             "EXTRA_OUTPUTS: no block named '%.*s'; valid names: %s",
+                             (int)(len > 64 ? 64 : len), p, valid);
+        }
+        int dup = 0;
+        for (int32_t i = 0; i < s->n_named; i++) dup |= s->named_name[i] == net->named[found].name;
+        if (!dup) {
+            s->named_name[s->n_named] = net->named[found].name;
+            s->named_tensor[s->n_named] = net->named[found].tensor;
+            s->keep[net->named[found].tensor] = 1;
+            s->n_named++;
+        }
+        p += len;
+    }
+    return INCEPTION_OK;
+}
+
 INCEPTION_API inception_status inception_session_create(const inception_model *model,
                                                         const inception_options *opts,
                                                         inception_session **out) {
@@ -56,8 +98,17 @@ INCEPTION_API inception_status inception_session_create(const inception_model *m
     if (!s) return inc_error(INCEPTION_ERR_OUT_OF_MEMORY, "allocating a session");
     s->model = model;
     s->opts = *opts;
-    s->opts.backend = s->opts.preset = NULL; /* not owned, and not needed after create */
+    /* not owned, and not needed after create */
+    s->opts.backend = s->opts.preset = s->opts.labels_file = NULL;
+    s->opts.mean = s->opts.std = s->opts.extra_outputs = NULL;
     s->outputs = opts->outputs;
+    if (opts->extra_outputs) {
+        inception_status st = parse_extra_outputs(s, opts->extra_outputs);
+        if (st) {
+            inc_free(s);
+            return st;
+        }
+    }
     s->threads = opts->threads > 0 ? (int32_t)opts->threads : online_cores();
     s->profile = (int32_t)opts->profile;
     inception_status st = inc_pool_create(s->threads, &s->pool);
@@ -96,7 +147,7 @@ static inception_status replan(inception_session *s, int64_t n, int64_t h, int64
     drop_plan(s);
     int32_t aux = (s->outputs & INCEPTION_OUTPUT_AUX_LOGITS) != 0;
     inception_status st = inc_plan_build(&s->plan, &m->net, m->backend, n, h, w, aux,
-                                         s->threads, external);
+                                         s->threads, external, s->keep);
     if (st) return st;
     s->planned = 1;
     size_t scratch = 0, probs = 0;
@@ -104,10 +155,10 @@ static inception_status replan(inception_session *s, int64_t n, int64_t h, int64
     inc_mul_size((size_t)n * (size_t)m->cfg.classes, sizeof(float), &probs);
     s->arena = inc_malloc_aligned(s->plan.arena_bytes);
     s->scratch = inc_malloc_aligned(scratch);
-    s->probs = inc_malloc_aligned(probs);
+    s->probs = probs ? inc_malloc_aligned(probs) : NULL;
     s->probs_bytes = probs;
     if (s->profile) s->ms = inc_calloc((size_t)s->plan.n_nodes, sizeof *s->ms);
-    if (!s->arena || !s->scratch || !s->probs || (s->profile && !s->ms)) {
+    if (!s->arena || !s->scratch || (probs && !s->probs) || (s->profile && !s->ms)) {
         drop_plan(s);
         return inc_error(INCEPTION_ERR_OUT_OF_MEMORY,
                          "allocating %zu bytes of activation memory for %lldx%lldx%lld",
@@ -179,12 +230,27 @@ INCEPTION_API inception_status inception_session_run(inception_session *s,
     inc_plan_execute(&s->plan, net, m->backend, s->pool, s->arena, in->data, s->scratch, s->ms);
 
     int64_t classes = m->cfg.classes;
-    float *logits = (float *)((char *)s->arena + s->plan.offset[net->t_logits]);
     float *features = (float *)((char *)s->arena + s->plan.offset[net->t_features]);
-    m->backend->softmax(m->backend->user, logits, s->probs, n, classes);
-    set_output(&s->out[0], logits, n, classes);
-    set_output(&s->out[1], s->probs, n, classes);
+    if (m->cfg.has_fc) {
+        float *logits = (float *)((char *)s->arena + s->plan.offset[net->t_logits]);
+        m->backend->softmax(m->backend->user, logits, s->probs, n, classes);
+        set_output(&s->out[0], logits, n, classes);
+        set_output(&s->out[1], s->probs, n, classes);
+    }
     set_output(&s->out[2], features, n, 2048);
+    for (int32_t i = 0; i < s->n_named; i++) {
+        int32_t t = s->named_tensor[i];
+        inception_tensor *o = &s->named_out[i];
+        memset(o, 0, sizeof *o);
+        o->dtype = INCEPTION_DTYPE_F32;
+        o->layout = INCEPTION_LAYOUT_NHWC;
+        o->rank = 4;
+        o->dims[0] = n, o->dims[1] = s->plan.th[t], o->dims[2] = s->plan.tw[t];
+        o->dims[3] = net->channels[t];
+        o->data = (char *)s->arena + s->plan.offset[t];
+        o->bytes = (size_t)(n * o->dims[1] * o->dims[2] * o->dims[3]) * sizeof(float);
+        o->borrowed = 1;
+    }
     if (s->plan.aux)
         set_output(&s->out[3], (float *)((char *)s->arena + s->plan.offset[net->t_aux_logits]), n,
                    classes);
@@ -207,6 +273,12 @@ INCEPTION_API inception_status inception_session_output(const inception_session 
         return inc_session_fail((inception_session *)s,
                                 inc_error(INCEPTION_ERR_INVALID_ARGUMENT, "unknown output %d", (int)which));
     }
+    if (idx <= 1 && !s->model->cfg.has_fc)
+        return inc_session_fail((inception_session *)s,
+                                inc_error(INCEPTION_ERR_UNSUPPORTED,
+                                          "the model has no fc layer (a feature extractor): "
+                                          "it has no logits or probabilities, only FEATURES "
+                                          "and named block outputs"));
     if (!(s->outputs & which))
         return inc_session_fail((inception_session *)s,
                                 inc_error(INCEPTION_ERR_NOT_FOUND,
@@ -214,8 +286,32 @@ INCEPTION_API inception_status inception_session_output(const inception_session 
     if (!s->ran)
         return inc_session_fail((inception_session *)s,
                                 inc_error(INCEPTION_ERR_NOT_READY, "no successful run yet"));
+    if (idx == 3 && s->plan.aux_dropped)
+        return inc_session_fail((inception_session *)s,
+                                inc_error(INCEPTION_ERR_NOT_READY,
+                                          "no aux logits from the last run: %s", s->plan.aux_reason));
     *out = &s->out[idx];
     return INCEPTION_OK;
+}
+
+INCEPTION_API inception_status inception_session_output_named(const inception_session *s,
+                                                              const char *name,
+                                                              const inception_tensor **out) {
+    inc_error_clear();
+    if (!s || !name || !out)
+        return inc_error(INCEPTION_ERR_INVALID_ARGUMENT, "session, name and out are required");
+    for (int32_t i = 0; i < s->n_named; i++) {
+        if (strcmp(s->named_name[i], name) != 0) continue;
+        if (!s->ran)
+            return inc_session_fail((inception_session *)s,
+                                    inc_error(INCEPTION_ERR_NOT_READY, "no successful run yet"));
+        *out = &s->named_out[i];
+        return INCEPTION_OK;
+    }
+    return inc_session_fail((inception_session *)s,
+                            inc_error(INCEPTION_ERR_NOT_FOUND,
+                                      "block '%.64s' is not among the session's "
+                                      "INCEPTION_OPT_EXTRA_OUTPUTS", name));
 }
 
 INCEPTION_API inception_status inception_session_memory(const inception_session *s,

@@ -11,6 +11,8 @@
 typedef struct inc_backend_desc {
     const inception_backend *tables; /* complete tables, registered in this order */
     size_t count;
+    /* The instruction set a table of this backend runs, given its `user`. */
+    const char *(*isa)(void *user);
 } inc_backend_desc;
 
 /* The reference backend (backends/ref): every member set. The registry fills a table's

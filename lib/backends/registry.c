@@ -16,6 +16,7 @@ typedef struct entry {
     inception_backend table;
     char name[MAX_NAME];
     int32_t score;
+    const char *(*isa)(void *user); /* built-ins only; not part of the plug-in ABI */
 } entry;
 
 static entry entries[MAX_BACKENDS];
@@ -32,17 +33,17 @@ static const inc_backend_desc *const builtins[] = {
 };
 
 static const entry *find(const char *name);
-static inception_status add(const inception_backend *b);
+static inception_status add(const inception_backend *b, const char *(*isa)(void *user));
 
 static void register_builtins(void) {
     for (size_t i = 0; i < sizeof builtins / sizeof builtins[0]; i++)
-        for (size_t j = 0; j < builtins[i]->count; j++) (void)add(&builtins[i]->tables[j]);
+        for (size_t j = 0; j < builtins[i]->count; j++) (void)add(&builtins[i]->tables[j], builtins[i]->isa);
 }
 
 static void ensure_init(void) { pthread_once(&once, register_builtins); }
 
 /* Same checks for built-ins and for inception_backend_register(). */
-static inception_status add(const inception_backend *b) {
+static inception_status add(const inception_backend *b, const char *(*isa)(void *user)) {
     if (!b) return inc_error(INCEPTION_ERR_INVALID_ARGUMENT, "backend is NULL");
     if (b->abi_version < INCEPTION_BACKEND_ABI_MIN || b->abi_version > INCEPTION_BACKEND_ABI_VERSION)
         return inc_error(INCEPTION_ERR_BACKEND,
@@ -100,6 +101,7 @@ static inception_status add(const inception_backend *b) {
         strcpy(e->name, b->name);
         e->table.name = e->name;
         e->score = score;
+        e->isa = isa;
         /* Publish only after the entry is complete: readers scan without the lock. */
         __atomic_store_n(&n_entries, n_entries + 1, __ATOMIC_RELEASE);
     }
@@ -114,6 +116,14 @@ static const entry *find(const char *name) {
     for (int32_t i = 0; i < n; i++)
         if (strcmp(entries[i].name, name) == 0) return &entries[i];
     return NULL;
+}
+
+const char *inc_backend_isa(const inception_backend *table) {
+    int32_t n = count();
+    for (int32_t i = 0; i < n; i++)
+        if (&entries[i].table == table)
+            return entries[i].isa ? entries[i].isa(table->user) : "unknown";
+    return "unknown";
 }
 
 inception_status inc_backend_select(const char *name, const inception_backend **out) {
@@ -143,7 +153,7 @@ inception_status inc_backend_select(const char *name, const inception_backend **
 INCEPTION_API inception_status inception_backend_register(const inception_backend *backend) {
     inc_error_clear();
     ensure_init();
-    return add(backend);
+    return add(backend, NULL);
 }
 
 INCEPTION_API inception_status inception_backend_get(const char *name,

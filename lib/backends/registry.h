@@ -15,4 +15,8 @@
  * naming the backend. */
 inception_status inc_backend_select(const char *name, const inception_backend **out);
 
+/* The instruction set a registry table runs ("c", "avx2", "avx512"): its built-in's
+ * answer, "unknown" for plug-ins (kept out of the plug-in table so its ABI is unchanged). */
+const char *inc_backend_isa(const inception_backend *table);
+
 #endif

@@ -20,6 +20,9 @@ struct inception_options {
     int64_t max_image_pixels;
     int64_t exif_orientation;
     int64_t decode_min_side;
+    char *labels_file;        /* NULL = the file's labels */
+    char *mean, *std;         /* NULL = from the file / preset; "r,g,b" (checked at load) */
+    char *extra_outputs;      /* NULL = none; comma-separated block names */
     int64_t stem;             /* 0 = from the file, else 299, 151 or 79 */
 };
 

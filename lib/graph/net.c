@@ -62,8 +62,8 @@ static void conv(builder *b, const char *name, int32_t src, int32_t src_c0, int3
     l->src = src, l->src_c0 = src_c0, l->in_c = in_c;
     l->dst = dst, l->dst_c0 = dst_c0, l->out_c = out_c;
     l->conv = (inception_conv_desc){in_c, out_c, kh, kw, stride, stride, ph, pw, 1};
-    if (!b->aux)
-        b->net->parameters += (int64_t)out_c * in_c * kh * kw + (b->cfg->bn_has_gamma ? 2 : 1) * out_c;
+    int64_t p = (int64_t)out_c * in_c * kh * kw + (b->cfg->bn_has_gamma ? 2 : 1) * out_c;
+    *(b->aux ? &b->net->parameters_aux : &b->net->parameters) += p;
 }
 
 /* A Linear layer as a 1x1 convolution without ReLU on a 1x1 grid. */
@@ -73,7 +73,7 @@ static void fc(builder *b, const char *name, int32_t src, int32_t in_c, int32_t 
     if (!l) return;
     l->src = src, l->in_c = in_c, l->dst = dst, l->out_c = out_c;
     l->conv = (inception_conv_desc){in_c, out_c, 1, 1, 1, 1, 0, 0, 0};
-    if (!b->aux) b->net->parameters += (int64_t)out_c * in_c + out_c;
+    *(b->aux ? &b->net->parameters_aux : &b->net->parameters) += (int64_t)out_c * in_c + out_c;
 }
 
 static void pool(builder *b, inc_op op, const char *name, int32_t src, int32_t c, int32_t dst,
@@ -88,6 +88,23 @@ static void gap(builder *b, const char *name, int32_t src, int32_t c, int32_t ds
     inc_layer *l = layer(b, INC_OP_GAP, name);
     if (!l) return;
     l->src = src, l->in_c = c, l->dst = dst, l->out_c = c;
+}
+
+/* Name the tensor a block just produced (names are string literals). */
+static int32_t named(builder *b, const char *name, int32_t t) {
+    inc_net *n = b->net;
+    if (!b->status && n->n_named < INC_MAX_NAMED) {
+        n->named[n->n_named].name = name;
+        n->named[n->n_named].tensor = t;
+        n->n_named++;
+    }
+    return t;
+}
+
+int32_t inc_net_named(const inc_net *net, const char *name) {
+    for (int32_t i = 0; i < net->n_named; i++)
+        if (strcmp(net->named[i].name, name) == 0) return net->named[i].tensor;
+    return -1;
 }
 
 #define NAME(buf, block, part) (snprintf(buf, sizeof buf, "%s.%s", block, part), buf)
@@ -183,18 +200,19 @@ static int32_t inception_e(builder *b, const char *m, int32_t x, int32_t c) {
 static int32_t stem(builder *b, int32_t x) {
     const inc_arch *a = &b->cfg->arch;
     int32_t s = a->first_stride, t;
+#define STEM(c, call, nm) (t = tensor(b, c), call, x = named(b, nm, t))
     if (a->stem_conv == INC_STEM_CONV_7X7) {
-        t = tensor(b, 64), conv(b, "Conv2d_1a_7x7", x, 0, 3, t, 0, 64, 7, 7, s, 0, 0), x = t;
+        STEM(64, conv(b, "Conv2d_1a_7x7", x, 0, 3, t, 0, 64, 7, 7, s, 0, 0), "Conv2d_1a_7x7");
     } else {
-        t = tensor(b, 32), conv(b, "Conv2d_1a_3x3", x, 0, 3, t, 0, 32, 3, 3, s, 0, 0), x = t;
-        t = tensor(b, 32), conv(b, "Conv2d_2a_3x3", x, 0, 32, t, 0, 32, 3, 3, 1, 0, 0), x = t;
-        t = tensor(b, 64), conv(b, "Conv2d_2b_3x3", x, 0, 32, t, 0, 64, 3, 3, 1, 1, 1), x = t;
+        STEM(32, conv(b, "Conv2d_1a_3x3", x, 0, 3, t, 0, 32, 3, 3, s, 0, 0), "Conv2d_1a_3x3");
+        STEM(32, conv(b, "Conv2d_2a_3x3", x, 0, 32, t, 0, 32, 3, 3, 1, 0, 0), "Conv2d_2a_3x3");
+        STEM(64, conv(b, "Conv2d_2b_3x3", x, 0, 32, t, 0, 64, 3, 3, 1, 1, 1), "Conv2d_2b_3x3");
     }
-    if (a->stem_pool)
-        t = tensor(b, 64), pool(b, INC_OP_MAXPOOL, "maxpool1", x, 64, t, 0, 3, 2, 0), x = t;
-    t = tensor(b, 80), conv(b, "Conv2d_3b_1x1", x, 0, 64, t, 0, 80, 1, 1, 1, 0, 0), x = t;
-    t = tensor(b, 192), conv(b, "Conv2d_4a_3x3", x, 0, 80, t, 0, 192, 3, 3, 1, 0, 0), x = t;
-    t = tensor(b, 192), pool(b, INC_OP_MAXPOOL, "maxpool2", x, 192, t, 0, 3, 2, 0), x = t;
+    if (a->stem_pool) STEM(64, pool(b, INC_OP_MAXPOOL, "maxpool1", x, 64, t, 0, 3, 2, 0), "maxpool1");
+    STEM(80, conv(b, "Conv2d_3b_1x1", x, 0, 64, t, 0, 80, 1, 1, 1, 0, 0), "Conv2d_3b_1x1");
+    STEM(192, conv(b, "Conv2d_4a_3x3", x, 0, 80, t, 0, 192, 3, 3, 1, 0, 0), "Conv2d_4a_3x3");
+    STEM(192, pool(b, INC_OP_MAXPOOL, "maxpool2", x, 192, t, 0, 3, 2, 0), "maxpool2");
+#undef STEM
     return x;
 }
 
@@ -327,22 +345,25 @@ inception_status inc_net_build(inc_net *net, const inc_safetensors *st, const in
     builder b = {.net = net, .st = st, .cfg = cfg, .be = be};
     int32_t x = net->t_input = tensor(&b, 3);
     x = stem(&b, x);
-    x = inception_a(&b, "Mixed_5b", x, 192, 32);
-    x = inception_a(&b, "Mixed_5c", x, 256, 64);
-    x = inception_a(&b, "Mixed_5d", x, 288, 64);
-    x = inception_b(&b, "Mixed_6a", x, 288);
-    x = inception_c(&b, "Mixed_6b", x, 768, 128);
-    x = inception_c(&b, "Mixed_6c", x, 768, 160);
-    x = inception_c(&b, "Mixed_6d", x, 768, 160);
-    x = inception_c(&b, "Mixed_6e", x, 768, 192);
+    x = named(&b, "Mixed_5b", inception_a(&b, "Mixed_5b", x, 192, 32));
+    x = named(&b, "Mixed_5c", inception_a(&b, "Mixed_5c", x, 256, 64));
+    x = named(&b, "Mixed_5d", inception_a(&b, "Mixed_5d", x, 288, 64));
+    x = named(&b, "Mixed_6a", inception_b(&b, "Mixed_6a", x, 288));
+    x = named(&b, "Mixed_6b", inception_c(&b, "Mixed_6b", x, 768, 128));
+    x = named(&b, "Mixed_6c", inception_c(&b, "Mixed_6c", x, 768, 160));
+    x = named(&b, "Mixed_6d", inception_c(&b, "Mixed_6d", x, 768, 160));
+    x = named(&b, "Mixed_6e", inception_c(&b, "Mixed_6e", x, 768, 192));
     if (cfg->has_aux) aux_head(&b, x, (int32_t)cfg->classes);
-    x = inception_d(&b, "Mixed_7a", x, 768);
-    x = inception_e(&b, "Mixed_7b", x, 1280);
-    x = inception_e(&b, "Mixed_7c", x, 2048);
+    x = named(&b, "Mixed_7a", inception_d(&b, "Mixed_7a", x, 768));
+    x = named(&b, "Mixed_7b", inception_e(&b, "Mixed_7b", x, 1280));
+    x = named(&b, "Mixed_7c", inception_e(&b, "Mixed_7c", x, 2048));
     net->t_features = tensor(&b, 2048);
     gap(&b, "avgpool", x, 2048, net->t_features);
-    net->t_logits = tensor(&b, (int32_t)cfg->classes);
-    fc(&b, "fc", net->t_features, 2048, net->t_logits, (int32_t)cfg->classes);
+    net->t_logits = -1;
+    if (cfg->has_fc) {
+        net->t_logits = tensor(&b, (int32_t)cfg->classes);
+        fc(&b, "fc", net->t_features, 2048, net->t_logits, (int32_t)cfg->classes);
+    }
     if (!b.status) net->min_input = min_input(net);
     if (!b.status) b.status = pack_all(&b);
     if (b.status) {

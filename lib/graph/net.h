@@ -29,6 +29,7 @@ typedef struct inc_layer {
 } inc_layer;
 
 #define INC_MAX_TENSORS 128
+#define INC_MAX_NAMED 24
 
 typedef struct inc_net {
     inc_layer *layers;
@@ -37,9 +38,16 @@ typedef struct inc_net {
     int32_t channels[INC_MAX_TENSORS]; /* total channels (pixel stride) of each tensor */
     int32_t t_input;                   /* the NHWC network input (3 channels) */
     int32_t t_features;                /* [N,1,1,2048] */
-    int32_t t_logits;                  /* [N,1,1,classes] */
+    int32_t t_logits;                  /* [N,1,1,classes], or -1 without fc */
     int32_t t_aux_logits;              /* [N,1,1,classes] or -1 */
-    int64_t parameters;
+    int64_t parameters;                /* without the aux head */
+    int64_t parameters_aux;            /* the aux head's alone */
+    /* Named block outputs (stem convs, pools, Mixed_*), in graph order. */
+    int32_t n_named;
+    struct {
+        const char *name;
+        int32_t tensor;
+    } named[INC_MAX_NAMED];
     int32_t min_input;                 /* smallest square input every non-aux layer accepts */
 } inc_net;
 
@@ -47,5 +55,7 @@ typedef struct inc_net {
 inception_status inc_net_build(inc_net *net, const inc_safetensors *st, const inc_config *cfg,
                                const inception_backend *backend);
 void inc_net_free(inc_net *net, const inception_backend *backend);
+/* The tensor of named block `name`, or -1. */
+int32_t inc_net_named(const inc_net *net, const char *name);
 
 #endif

@@ -1,3 +1,4 @@
+#include <stdio.h>
 #include <string.h>
 
 #include "graph/plan.h"
@@ -43,9 +44,29 @@ typedef struct placed {
     int32_t tensor;
 } placed;
 
+static inception_status build(inc_plan *p, const inc_net *net, const inception_backend *be,
+                              int64_t n, int64_t h, int64_t w, int32_t aux, int32_t threads,
+                              int32_t input_external, const uint8_t *keep);
+
 inception_status inc_plan_build(inc_plan *p, const inc_net *net, const inception_backend *be,
                                 int64_t n, int64_t h, int64_t w, int32_t aux, int32_t threads,
-                                int32_t input_external) {
+                                int32_t input_external, const uint8_t *keep) {
+    inception_status st = build(p, net, be, n, h, w, aux, threads, input_external, keep);
+    if (st == INCEPTION_OK || !aux || !p->aux_dropped) return st;
+    /* the aux head alone was too small for this input: plan the rest */
+    char reason[sizeof p->aux_reason];
+    snprintf(reason, sizeof reason, "%s", p->aux_reason);
+    inc_error_clear();
+    st = build(p, net, be, n, h, w, 0, threads, input_external, keep);
+    if (st) return st;
+    p->aux_dropped = 1;
+    snprintf(p->aux_reason, sizeof p->aux_reason, "%s", reason);
+    return INCEPTION_OK;
+}
+
+static inception_status build(inc_plan *p, const inc_net *net, const inception_backend *be,
+                              int64_t n, int64_t h, int64_t w, int32_t aux, int32_t threads,
+                              int32_t input_external, const uint8_t *keep) {
     memset(p, 0, sizeof *p);
     p->n = n, p->h = h, p->w = w, p->aux = aux, p->threads = threads;
     p->input_external = input_external;
@@ -87,6 +108,13 @@ inception_status inc_plan_build(inc_plan *p, const inc_net *net, const inception
         }
         if (oh < 1 || ow < 1) {
             inc_plan_free(p);
+            if (l->aux) {
+                p->aux_dropped = 1;
+                snprintf(p->aux_reason, sizeof p->aux_reason,
+                         "input %lldx%lld is too small for the aux head: %s gets a %lldx%lld "
+                         "grid (it needs about 299x299 or more)", (long long)h, (long long)w,
+                         l->name, (long long)ih, (long long)iw);
+            }
             return inc_error(INCEPTION_ERR_INPUT_SIZE,
                              "input %lldx%lld is too small: %s gets a %lldx%lld grid%s",
                              (long long)h, (long long)w, l->name, (long long)ih, (long long)iw,
@@ -162,7 +190,8 @@ inception_status inc_plan_build(inc_plan *p, const inc_net *net, const inception
     }
     for (int32_t a = 0; a < net->n_tensors; a++)
         for (int32_t b = 0; b < net->n_tensors; b++) {
-            int ok = used[a] && used[b] && !bit_empty(&writers[b]);
+            /* a kept tensor lives to the end: nothing written after it may take its space */
+            int ok = used[a] && used[b] && !bit_empty(&writers[b]) && !(keep && keep[a]);
             for (int32_t v = 0; v < count && ok; v++)
                 if (bit_get(&writers[b], v) && !bit_subset(&access[a], &anc[v])) ok = 0;
             before[a][b] = (uint8_t)ok;

@@ -21,7 +21,9 @@ typedef struct inc_node {
 
 typedef struct inc_plan {
     int64_t n, h, w;
-    int32_t aux;
+    int32_t aux;            /* 1: the aux head runs (asked for and the input is large enough) */
+    int32_t aux_dropped;    /* 1: asked for, but the input is too small for the aux head */
+    char aux_reason[160];   /* why, when aux_dropped */
     int32_t threads;
     int32_t input_external; /* 1: the caller's NHWC tensor is read in place */
     int64_t th[INC_MAX_TENSORS], tw[INC_MAX_TENSORS];
@@ -32,9 +34,12 @@ typedef struct inc_plan {
     inc_node *nodes;
 } inc_plan;
 
+/* `keep` (NULL or one flag per tensor): tensors whose memory no later tensor may reuse,
+ * so they still hold their values when the run ends (named outputs). An aux head that
+ * the input is too small for is left out (aux_dropped) instead of failing the plan. */
 inception_status inc_plan_build(inc_plan *plan, const inc_net *net, const inception_backend *be,
                                 int64_t n, int64_t h, int64_t w, int32_t aux, int32_t threads,
-                                int32_t input_external);
+                                int32_t input_external, const uint8_t *keep);
 void inc_plan_free(inc_plan *plan);
 
 /* Run the plan: arena and scratch (threads * scratch_bytes) are the caller's; `input` is

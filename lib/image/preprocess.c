@@ -20,6 +20,9 @@ static int32_t resize_short_side(inc_preset preset, int32_t s) {
 
 int32_t inc_preset_min_side(inc_preset preset, int32_t out_h, int32_t out_w) {
     int32_t s = out_h > out_w ? out_h : out_w;
+    /* the whole image is resized: a shorter side >= the larger output side keeps both
+     * decoded sides at or above their targets */
+    if (preset == INC_PRESET_RESIZE || preset == INC_PRESET_UNIT) return s;
     if (preset == INC_PRESET_TF) return (int32_t)(((int64_t)s * 8 + 6) / 7); /* ceil(s/0.875) */
     return resize_short_side(preset, s);
 }
@@ -28,6 +31,10 @@ void inc_prep_plan_make(inc_preset preset, int32_t w, int32_t h, int32_t out_h,
                         int32_t out_w, inc_prep_plan *p) {
     memset(p, 0, sizeof *p);
     p->preset = preset;
+    if (preset == INC_PRESET_RESIZE || preset == INC_PRESET_UNIT) {
+        p->rw = out_w, p->rh = out_h; /* no crop */
+        return;
+    }
     if (preset == INC_PRESET_TF) {
         /* tf.image.central_crop(0.875): start = int((side - side * 0.875) / 2) */
         double hd = h, wd = w;
@@ -61,8 +68,7 @@ inception_status inc_preprocess_u8(const inception_image *img, inc_preset preset
                          (int)out_w, (int)out_h, (int)p.rw, (int)p.rh);
     return inc_resample_pil(img->pixels, img->width, img->height, p.rw, p.rh, p.cx, p.cy,
                             out_w, out_h,
-                            preset == INC_PRESET_TORCHVISION ? INC_FILTER_BILINEAR
-                                                             : INC_FILTER_BICUBIC,
+                            preset == INC_PRESET_TIMM ? INC_FILTER_BICUBIC : INC_FILTER_BILINEAR,
                             dst);
 }
 

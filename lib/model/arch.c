@@ -74,7 +74,8 @@ inception_status inc_arch_read(const inc_safetensors *st, const inception_option
                              "'AuxLogits.fc_bn.running_mean' is missing");
     }
 
-    a.has_fc = inc_st_find(st, "fc.weight") != NULL;
+    /* as config.c decides it: fc.bias alone is a broken classifier, refused there */
+    a.has_fc = inc_st_find(st, "fc.weight") != NULL || inc_st_find(st, "fc.bias") != NULL;
     snprintf(a.description, sizeof a.description, "stem=%d stem_conv=%s aux=%s%s", (int)a.stem,
              inc_stem_conv_name(a.stem_conv), inc_aux_head_name(a.aux),
              a.has_fc ? "" : " fc=none");

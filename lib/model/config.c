@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "model/json.h"
 #include "model/model.h"
 
 #define INC_MIN_INPUT 75
@@ -19,6 +20,8 @@ static const struct {
     {"torchvision", INC_PRESET_TORCHVISION},
     {"timm", INC_PRESET_TIMM},
     {"tf", INC_PRESET_TF},
+    {"resize", INC_PRESET_RESIZE},
+    {"unit", INC_PRESET_UNIT},
 };
 
 static int preset_from_name(const char *s, inc_preset *out) {
@@ -28,6 +31,17 @@ static int preset_from_name(const char *s, inc_preset *out) {
             return 1;
         }
     return 0;
+}
+
+int inc_preset_known(const char *name) {
+    inc_preset p;
+    return name && preset_from_name(name, &p);
+}
+
+const char *inc_preset_name(inc_preset preset) {
+    for (size_t i = 0; i < sizeof presets / sizeof presets[0]; i++)
+        if (presets[i].preset == preset) return presets[i].name;
+    return "unknown";
 }
 
 static int is_digit(char c) { return c >= '0' && c <= '9'; }
@@ -110,7 +124,7 @@ static const char *skip_spaces(const char *p) {
 }
 
 /* "a,b,c" with optional spaces around the commas. */
-static int parse_triple(const char *s, float v[3]) {
+int inc_parse_triple(const char *s, float v[3]) {
     const char *p = skip_spaces(s);
     for (int i = 0; i < 3; i++) {
         double d;
@@ -123,6 +137,21 @@ static int parse_triple(const char *s, float v[3]) {
         }
     }
     return *p == '\0';
+}
+
+inception_status inc_normalization_check(const float mean[3], const float std[3],
+                                         inception_status status, const char *what) {
+    for (int c = 0; c < 3; c++) {
+        if (!isfinite(mean[c]) || !isfinite(std[c]) || !(std[c] > 0))
+            return inc_error(status, "%s: channel %d has mean %g, std %g; both must be finite "
+                             "and std positive", what, c, (double)mean[c], (double)std[c]);
+        /* the normalised values of the darkest and brightest pixel, as preprocess computes */
+        float lo = (0.0f - mean[c]) * (1.0f / std[c]), hi = (1.0f - mean[c]) * (1.0f / std[c]);
+        if (!isfinite(1.0f / std[c]) || !isfinite(lo) || !isfinite(hi))
+            return inc_error(status, "%s: channel %d (mean %g, std %g) maps [0,255] pixels "
+                             "outside the float32 range", what, c, (double)mean[c], (double)std[c]);
+    }
+    return INCEPTION_OK;
 }
 
 static int parse_bool(const char *s, int32_t *out) {
@@ -161,48 +190,104 @@ static inception_status bad_value(const char *key, const char *value, const char
                      value, expected);
 }
 
-/* Newline-separated labels (one trailing newline and CRs before newlines are tolerated).
- * They are stored one per class: a list one shorter than a 1001-class model with
- * label_offset 1 gets "background" as class 0. */
-static inception_status read_labels(const char *text, inc_config *cfg) {
-    size_t len = strlen(text);
+/* Labels one per line (one trailing newline and CRs before newlines are tolerated) or a
+ * JSON list of strings, checked to be UTF-8 and non-empty. They are stored one per
+ * class: a list one shorter than a 1001-class model with label_offset 1 gets
+ * "background" as class 0. `src` names the source in messages, `code` is the status of
+ * a malformed list. */
+static inception_status store_labels(inc_config *cfg, char **list, int64_t n, const char *src,
+                                     inception_status code) {
+    int64_t lead;
+    if (n == cfg->classes) lead = 0;
+    else if (cfg->label_offset > 0 && n == cfg->classes - cfg->label_offset) lead = cfg->label_offset;
+    else if (cfg->label_offset > 0)
+        return inc_error(code, "%s has %lld labels, expected %lld (classes) or %lld (classes - "
+                         "label_offset)", src, (long long)n, (long long)cfg->classes,
+                         (long long)(cfg->classes - cfg->label_offset));
+    else
+        return inc_error(code, "%s has %lld labels, expected %lld (one per class)", src,
+                         (long long)n, (long long)cfg->classes);
+    for (int64_t i = 0; i < n; i++) {
+        if (!list[i][0])
+            return inc_error(code, "%s: label %lld is empty", src, (long long)(i + 1));
+        if (!inc_utf8_valid((const uint8_t *)list[i], strlen(list[i])))
+            return inc_error(code, "%s: label %lld is not valid UTF-8", src, (long long)(i + 1));
+    }
+    char **labels = inc_calloc((size_t)cfg->classes, sizeof *labels);
+    if (!labels) return inc_error(INCEPTION_ERR_OUT_OF_MEMORY, "labels");
+    inception_status st = INCEPTION_OK;
+    for (int64_t i = 0; i < cfg->classes && !st; i++)
+        if (!(labels[i] = inc_strdup(i < lead ? "background" : list[i - lead])))
+            st = inc_error(INCEPTION_ERR_OUT_OF_MEMORY, "labels");
+    if (st) {
+        for (int64_t i = 0; i < cfg->classes; i++) inc_free(labels[i]);
+        inc_free(labels);
+        return st;
+    }
+    if (cfg->labels)
+        for (int64_t i = 0; i < cfg->n_labels; i++) inc_free(cfg->labels[i]);
+    inc_free(cfg->labels);
+    cfg->labels = labels;
+    cfg->n_labels = cfg->classes;
+    return INCEPTION_OK;
+}
+
+static inception_status read_labels(const char *text, size_t len, inc_config *cfg,
+                                    const char *src, inception_status code) {
+    size_t i = 0;
+    while (i < len && (text[i] == ' ' || text[i] == '\t' || text[i] == '\r' || text[i] == '\n')) i++;
+    if (memchr(text, '\0', len))
+        return inc_error(code, "%s contains a NUL byte (not a text file?)", src);
+    if (i < len && text[i] == '[') { /* a JSON list of strings */
+        inc_json root;
+        if (inc_json_parse(text, len, &root)) {
+            char msg[INC_ERROR_MAX];
+            snprintf(msg, sizeof msg, "%s", inc_error_message());
+            return inc_error(code, "%s: %s", src, msg);
+        }
+        inception_status st = INCEPTION_OK;
+        char **list = inc_calloc(root.len ? root.len : 1, sizeof *list);
+        if (!list) st = inc_error(INCEPTION_ERR_OUT_OF_MEMORY, "labels");
+        for (size_t k = 0; k < root.len && !st; k++) {
+            if (root.items[k].type != INC_JSON_STRING)
+                st = inc_error(code, "%s: item %zu is %s, expected a string", src, k + 1,
+                               inc_json_type_name(root.items[k].type));
+            else
+                list[k] = root.items[k].str;
+        }
+        if (!st) st = store_labels(cfg, list, (int64_t)root.len, src, code);
+        inc_free(list);
+        inc_json_free(&root);
+        return st;
+    }
     if (len > 0 && text[len - 1] == '\n') len--;
     int64_t n = 0;
     if (len > 0) {
         n = 1;
-        for (size_t i = 0; i < len; i++) n += text[i] == '\n';
+        for (size_t k = 0; k < len; k++) n += text[k] == '\n';
     }
-    int64_t lead;
-    if (n == cfg->classes) lead = 0;
-    else if (cfg->label_offset > 0 && n == cfg->classes - cfg->label_offset) lead = cfg->label_offset;
-    else
-        return inc_error(INCEPTION_ERR_FORMAT,
-                         "metadata inception.labels has %lld labels, expected %lld (classes) or "
-                         "%lld (classes - label_offset)", (long long)n, (long long)cfg->classes,
-                         (long long)(cfg->classes - cfg->label_offset));
-    cfg->labels = inc_calloc((size_t)cfg->classes, sizeof *cfg->labels);
-    if (!cfg->labels) return inc_error(INCEPTION_ERR_OUT_OF_MEMORY, "labels");
-    cfg->n_labels = cfg->classes;
-    for (int64_t i = 0; i < lead; i++) {
-        cfg->labels[i] = inc_strdup("background");
-        if (!cfg->labels[i]) return inc_error(INCEPTION_ERR_OUT_OF_MEMORY, "labels");
-    }
+    if (n != cfg->classes && n != cfg->classes - cfg->label_offset) /* before allocating */
+        return store_labels(cfg, NULL, n, src, code);
+    char **list = inc_calloc((size_t)(n ? n : 1), sizeof *list);
+    if (!list) return inc_error(INCEPTION_ERR_OUT_OF_MEMORY, "labels");
+    inception_status st = INCEPTION_OK;
     const char *p = text;
-    for (int64_t i = lead; i < cfg->classes; i++) {
+    for (int64_t k = 0; k < n && !st; k++) {
         const char *nl = memchr(p, '\n', (size_t)(text + len - p));
-        size_t k = nl ? (size_t)(nl - p) : (size_t)(text + len - p);
-        size_t keep = (k > 0 && p[k - 1] == '\r') ? k - 1 : k;
-        if (keep == 0)
-            return inc_error(INCEPTION_ERR_FORMAT, "metadata inception.labels: label %lld is empty",
-                             (long long)(i - lead + 1));
-        char *s = inc_malloc(keep + 1);
-        if (!s) return inc_error(INCEPTION_ERR_OUT_OF_MEMORY, "labels");
-        memcpy(s, p, keep);
-        s[keep] = '\0';
-        cfg->labels[i] = s;
-        p += k + 1;
+        size_t m = nl ? (size_t)(nl - p) : (size_t)(text + len - p);
+        size_t keep = (m > 0 && p[m - 1] == '\r') ? m - 1 : m;
+        if (!(list[k] = inc_malloc(keep + 1))) {
+            st = inc_error(INCEPTION_ERR_OUT_OF_MEMORY, "labels");
+            break;
+        }
+        memcpy(list[k], p, keep);
+        list[k][keep] = '\0';
+        p += m + 1;
     }
-    return INCEPTION_OK;
+    if (!st) st = store_labels(cfg, list, n, src, code);
+    for (int64_t k = 0; k < n; k++) inc_free(list[k]);
+    inc_free(list);
+    return st;
 }
 
 static int parse_hex32(const char *s, uint32_t *out) {
@@ -235,16 +320,19 @@ static inception_status read_config(const inc_safetensors *st, const inception_o
                              (long long)n, INC_MODEL_FORMAT_VERSION);
     }
 
+    /* No fc at all (not even its bias): a trunk, loaded as a feature extractor. The aux
+     * head is a classifier too and is ignored then. */
     const inc_st_tensor *fc = inc_st_find(st, "fc.weight");
-    if (!fc) return inc_error(INCEPTION_ERR_MISSING_TENSOR, "missing tensor 'fc.weight'");
-    if (fc->rank != 2 || fc->shape[1] != INC_FEATURES || fc->shape[0] < 1)
+    cfg->has_fc = fc != NULL || inc_st_find(st, "fc.bias") != NULL;
+    if (cfg->has_fc && !fc) return inc_error(INCEPTION_ERR_MISSING_TENSOR, "missing tensor 'fc.weight'");
+    if (fc && (fc->rank != 2 || fc->shape[1] != INC_FEATURES || fc->shape[0] < 1))
         return inc_error(INCEPTION_ERR_SHAPE,
                          "tensor 'fc.weight' must have shape [classes, %d] with classes >= 1",
                          INC_FEATURES);
-    cfg->classes = fc->shape[0];
-    cfg->has_aux = inc_st_find(st, "AuxLogits.fc.weight") != NULL;
+    cfg->classes = fc ? fc->shape[0] : 0;
+    cfg->has_aux = fc && inc_st_find(st, "AuxLogits.fc.weight") != NULL;
 
-    if ((v = inc_st_meta_get(st, "inception.classes"))) {
+    if (cfg->has_fc && (v = inc_st_meta_get(st, "inception.classes"))) {
         if (!parse_uint_all(v, INT64_MAX, &n))
             return bad_value("inception.classes", v, "a positive integer");
         if (n != cfg->classes)
@@ -265,27 +353,52 @@ static inception_status read_config(const inc_safetensors *st, const inception_o
                              (long long)opts->label_offset);
         cfg->label_offset = (int32_t)opts->label_offset;
     }
-    if (cfg->label_offset >= cfg->classes)
+    if (!cfg->has_fc) cfg->label_offset = 0;
+    if (cfg->has_fc && cfg->label_offset >= cfg->classes)
         return inc_error(INCEPTION_ERR_FORMAT,
                          "label offset %d leaves no classes in a %lld-class model",
                          cfg->label_offset, (long long)cfg->classes);
 
     for (int i = 0; i < 3; i++) cfg->mean[i] = cfg->std[i] = 0.5f;
-    if ((v = inc_st_meta_get(st, "inception.mean")) && !parse_triple(v, cfg->mean))
-        return bad_value("inception.mean", v, "three numbers \"r,g,b\"");
-    if ((v = inc_st_meta_get(st, "inception.std"))) {
-        if (!parse_triple(v, cfg->std) || !(cfg->std[0] > 0) || !(cfg->std[1] > 0) ||
+    const char *meta_mean = inc_st_meta_get(st, "inception.mean");
+    const char *meta_std = inc_st_meta_get(st, "inception.std");
+    if (meta_mean && !inc_parse_triple(meta_mean, cfg->mean))
+        return bad_value("inception.mean", meta_mean, "three numbers \"r,g,b\"");
+    if (meta_std) {
+        if (!inc_parse_triple(meta_std, cfg->std) || !(cfg->std[0] > 0) || !(cfg->std[1] > 0) ||
             !(cfg->std[2] > 0))
-            return bad_value("inception.std", v, "three positive numbers \"r,g,b\"");
+            return bad_value("inception.std", meta_std, "three positive numbers \"r,g,b\"");
     }
+    inception_status s;
+    if ((meta_mean || meta_std) &&
+        (s = inc_normalization_check(cfg->mean, cfg->std, INCEPTION_ERR_FORMAT,
+                                     "metadata inception.mean/inception.std")))
+        return s;
 
     cfg->preset = INC_PRESET_TIMM;
     if ((v = inc_st_meta_get(st, "inception.preset")) && !preset_from_name(v, &cfg->preset))
-        return bad_value("inception.preset", v, "torchvision, timm or tf");
-    if (opts->preset && !preset_from_name(opts->preset, &cfg->preset))
-        return inc_error(INCEPTION_ERR_INVALID_ARGUMENT,
-                         "option PRESET = '%.64s': expected torchvision, timm or tf",
-                         opts->preset);
+        return bad_value("inception.preset", v, INC_PRESET_NAMES);
+    /* "unit" brings its normalisation: the file's mean/std win over its own preset, an
+     * option PRESET=unit wins over the file, and MEAN/STD options over everything */
+    int unit = cfg->preset == INC_PRESET_UNIT && !meta_mean && !meta_std;
+    if (opts->preset) {
+        if (!preset_from_name(opts->preset, &cfg->preset))
+            return inc_error(INCEPTION_ERR_INVALID_ARGUMENT,
+                             "option PRESET = '%.64s': expected " INC_PRESET_NAMES, opts->preset);
+        unit = cfg->preset == INC_PRESET_UNIT;
+    }
+    if (unit)
+        for (int i = 0; i < 3; i++) cfg->mean[i] = 0.0f, cfg->std[i] = 1.0f;
+    if (opts->mean && !inc_parse_triple(opts->mean, cfg->mean))
+        return inc_error(INCEPTION_ERR_INVALID_ARGUMENT, "option MEAN = '%.64s': expected "
+                         "three numbers \"r,g,b\"", opts->mean);
+    if (opts->std && !inc_parse_triple(opts->std, cfg->std))
+        return inc_error(INCEPTION_ERR_INVALID_ARGUMENT, "option STD = '%.64s': expected "
+                         "three numbers \"r,g,b\"", opts->std);
+    if ((opts->mean || opts->std) &&
+        (s = inc_normalization_check(cfg->mean, cfg->std, INCEPTION_ERR_INVALID_ARGUMENT,
+                                     "options MEAN/STD")))
+        return s;
 
     cfg->input_h = cfg->input_w = 299;
     if ((v = inc_st_meta_get(st, "inception.input_size"))) {
@@ -313,14 +426,27 @@ static inception_status read_config(const inc_safetensors *st, const inception_o
     if ((v = inc_st_meta_get(st, "inception.bn_gamma")) && !parse_bool(v, &cfg->bn_has_gamma))
         return bad_value("inception.bn_gamma", v, "true or false");
 
-    inception_status s;
     if ((s = inc_arch_read(st, opts, &cfg->arch))) return s;
     /* a low-resolution stem is meant for its own input size (paper section 9), so that
      * is the default preprocessing size (299, 151 or 79, all within the limits above) */
     if (!inc_st_meta_get(st, "inception.input_size"))
         cfg->input_h = cfg->input_w = (int32_t)cfg->arch.stem;
-    if ((v = inc_st_meta_get(st, "inception.labels")) && (s = read_labels(v, cfg)))
+    if (cfg->has_fc && (v = inc_st_meta_get(st, "inception.labels")) &&
+        (s = read_labels(v, strlen(v), cfg, "metadata inception.labels", INCEPTION_ERR_FORMAT)))
         return s;
+    if (opts->labels_file) {
+        if (!cfg->has_fc)
+            return inc_error(INCEPTION_ERR_INVALID_ARGUMENT,
+                             "option LABELS_FILE: the model has no fc classifier (a feature "
+                             "extractor), so labels do not apply");
+        inc_file_buf buf;
+        if ((s = inc_file_read(opts->labels_file, &buf))) return s;
+        char src[300];
+        snprintf(src, sizeof src, "labels file '%.256s'", opts->labels_file);
+        s = read_labels((const char *)buf.data, buf.size, cfg, src, INCEPTION_ERR_FORMAT);
+        inc_file_release(&buf);
+        if (s) return s;
+    }
 
     /* The CRC itself (~35 ms for 95 MB) is computed by inc_config_check_crc, which the
      * model loader runs beside weight packing; only the metadata is read here. */

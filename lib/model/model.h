@@ -55,19 +55,37 @@ const char *inc_st_meta_get(const inc_safetensors *st, const char *key);
 typedef enum inc_preset {
     INC_PRESET_TORCHVISION = 1, /* shorter side 342 bilinear+antialias, centre crop 299 */
     INC_PRESET_TIMM = 2,        /* crop_pct 0.875 bicubic: shorter side 341, crop 299 */
-    INC_PRESET_TF = 3           /* central crop 0.875 of the image, bilinear to 299x299 */
+    INC_PRESET_TF = 3,          /* central crop 0.875 of the image, bilinear to 299x299 */
+    INC_PRESET_RESIZE = 4,      /* whole image bilinear+antialias to 299x299, no crop */
+    INC_PRESET_UNIT = 5         /* RESIZE's geometry; normalisation mean 0, std 1 */
 } inc_preset;
+
+#define INC_PRESET_NAMES "torchvision, timm, tf, resize or unit"
+/* 1 for a preset name the library knows. */
+int inc_preset_known(const char *name);
+/* The preset's name ("timm", ...). */
+const char *inc_preset_name(inc_preset preset);
+/* "a,b,c" (spaces allowed around the commas), each a finite float32. 1 on success. */
+int inc_parse_triple(const char *s, float v[3]);
+/* A usable normalisation: every mean and std finite, std > 0, and (0 - mean) / std and
+ * (1 - mean) / std finite in float32, so no [0,255] pixel normalises to inf or NaN.
+ * On failure an error of `status` whose message starts with `what`. Shared by the
+ * metadata keys and the load options. */
+inception_status inc_normalization_check(const float mean[3], const float std[3],
+                                         inception_status status, const char *what);
 
 typedef struct inc_config {
     int64_t classes;          /* from fc.weight's shape */
     int32_t label_offset;     /* 1 when classes == 1001 unless metadata says otherwise */
-    int32_t has_aux;          /* AuxLogits.* tensors present */
+    int32_t has_aux;          /* AuxLogits.* tensors present (and fc: see has_fc) */
+    int32_t has_fc;           /* fc.weight present; 0: a feature extractor, classes 0 */
     int32_t bn_has_gamma;     /* bn.weight present (inception.bn_gamma may say "false") */
     int32_t pool_include_pad; /* 1 = count padded zeros (default) */
     float mean[3], std[3];    /* network input = (pixel/255 - mean) / std; default 0.5 */
     inc_preset preset;        /* default TIMM */
     int32_t input_h, input_w; /* default 299 */
-    char **labels;            /* NULL, or n_labels owned strings from inception.labels */
+    char **labels;            /* NULL, or n_labels owned strings (inception.labels or
+                               * the LABELS_FILE option) */
     int64_t n_labels;
     uint32_t crc32;           /* computed over the data section (inc_config_check_crc) */
     uint32_t crc_expected;    /* inception.crc32, when present */

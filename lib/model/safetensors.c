@@ -1,5 +1,6 @@
 /* safetensors: u64 little-endian header length N, N bytes of JSON, then the data section.
  * Everything read from the header is checked before it is used. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -211,6 +212,53 @@ static inception_status parse_header(inc_json *root, inc_safetensors *st) {
     return check_overlaps(st);
 }
 
+/* Well-known file signatures: a photo or an archive given as the model should be named as
+ * such, not reported as an absurd header length. Consulted only when the bytes do not
+ * look like safetensors (a bad length or no '{' after it), so a real file whose length
+ * happens to begin with one of these bytes still loads. */
+static const struct {
+    const char *magic;
+    size_t len;
+    const char *what;
+} signatures[] = {
+    {"\xFF\xD8\xFF", 3, "a JPEG"},
+    {"\x89PNG", 4, "a PNG"},
+    {"PK\x03\x04", 4, "a zip archive, e.g. a PyTorch .pth"},
+    {"\x1F\x8B", 2, "a gzip file"},
+    {"GIF8", 4, "a GIF"},
+    {"RIFF", 4, "a RIFF (WebP, WAV) file"},
+    {"BM", 2, "a BMP"},
+    {"%PDF", 4, "a PDF"},
+    {"\x7F" "ELF", 4, "an executable"},
+    {"\x80\x02", 2, "a Python pickle (legacy .pth)"},
+};
+
+static inception_status sniff(const uint8_t *buf, size_t size) {
+    for (size_t i = 0; i < sizeof signatures / sizeof signatures[0]; i++)
+        if (size >= signatures[i].len && memcmp(buf, signatures[i].magic, signatures[i].len) == 0) {
+            char hex[16] = "";
+            size_t o = 0;
+            for (size_t k = 0; k < signatures[i].len && k < 3; k++)
+                o += (size_t)snprintf(hex + o, sizeof hex - o, k ? " %02X" : "%02X", buf[k]);
+            return inc_error(INCEPTION_ERR_FORMAT, "not a safetensors file (starts with %s, %s?)",
+                             hex, signatures[i].what);
+        }
+    /* A real header is JSON right after the 8 length bytes: '{' (maybe after spaces).
+     * Text files start with printable bytes where the length's high bytes are zero. */
+    int printable = 1;
+    for (size_t k = 0; k < 8; k++)
+        printable &= (buf[k] >= 0x20 && buf[k] < 0x7F) || buf[k] == '\n' || buf[k] == '\r' ||
+                     buf[k] == '\t';
+    if (printable) {
+        char head[9];
+        for (size_t k = 0; k < 8; k++) head[k] = buf[k] < 0x20 ? ' ' : (char)buf[k];
+        head[8] = '\0';
+        return inc_error(INCEPTION_ERR_FORMAT,
+                         "not a safetensors file (starts with text \"%s\", a text file?)", head);
+    }
+    return INCEPTION_OK;
+}
+
 inception_status inc_st_parse(const uint8_t *buf, size_t size, inc_safetensors *out) {
     if (!buf && size) return inc_error(INCEPTION_ERR_INVALID_ARGUMENT, "NULL model buffer");
     if (size < 8)
@@ -219,6 +267,10 @@ inception_status inc_st_parse(const uint8_t *buf, size_t size, inc_safetensors *
                          size);
     uint64_t n = 0;
     for (int i = 7; i >= 0; i--) n = (n << 8) | buf[i];
+    if (n == 0 || n > INC_ST_MAX_HEADER || n > size - 8 || buf[8] != '{') {
+        inception_status sniffed = sniff(buf, size);
+        if (sniffed) return sniffed;
+    }
     if (n == 0) return inc_error(INCEPTION_ERR_FORMAT, "safetensors header length is 0");
     if (n > INC_ST_MAX_HEADER)
         return inc_error(INCEPTION_ERR_FORMAT,

@@ -31,22 +31,23 @@ static int32_t top_k(const float *p, int64_t n, int32_t k, int32_t *classes, flo
     return m;
 }
 
-static inception_status run_classify(inception_session *session, const uint8_t *data,
-                                     size_t size, int32_t k, int32_t *classes, float *probs,
-                                     int32_t *count) {
+static inception_status no_classifier(const inception_model *model) {
+    int64_t has_fc = 0;
+    inception_status st = inception_model_info_int(model, INCEPTION_INFO_HAS_FC, &has_fc);
+    if (st || has_fc) return st;
+    return inc_error(INCEPTION_ERR_UNSUPPORTED,
+                     "classify needs a classifier, but the model has no fc layer (a feature "
+                     "extractor): use the FEATURES output");
+}
+
+/* Preprocess, run, select: the part shared by encoded bytes and decoded images. */
+static inception_status classify_decoded(inception_session *session, const inception_image *img,
+                                         int32_t k, int32_t *classes, float *probs,
+                                         int32_t *count) {
     const inception_model *model = inc_session_model(session);
-    if (!model) return inc_error(INCEPTION_ERR_INTERNAL, "session has no model");
-    const inc_config *cfg = &model->cfg;
-    inc_decode_opts o;
-    inc_decode_opts_from(inc_session_options(session), &o);
-    o.min_side = inc_preset_min_side(cfg->preset, cfg->input_h, cfg->input_w);
-    inception_image *img = NULL;
-    inception_status st = inc_decode_memory(data, size, &o, &img);
-    if (st != INCEPTION_OK) return st;
     inception_tensor *input = NULL;
-    st = inception_model_create_input(model, 1, INCEPTION_LAYOUT_NCHW, &input);
+    inception_status st = inception_model_create_input(model, 1, INCEPTION_LAYOUT_NCHW, &input);
     if (st == INCEPTION_OK) st = inception_image_preprocess(model, img, input, 0);
-    inc_image_destroy(img);
     if (st == INCEPTION_OK) st = inception_session_run(session, input);
     inception_tensor_free(input);
     if (st != INCEPTION_OK) return st;
@@ -84,6 +85,25 @@ static inception_status run_classify(inception_session *session, const uint8_t *
     inc_free(tmp);
     *count = m;
     return INCEPTION_OK;
+}
+
+static inception_status run_classify(inception_session *session, const uint8_t *data,
+                                     size_t size, int32_t k, int32_t *classes, float *probs,
+                                     int32_t *count) {
+    const inception_model *model = inc_session_model(session);
+    if (!model) return inc_error(INCEPTION_ERR_INTERNAL, "session has no model");
+    inception_status st = no_classifier(model);
+    if (st) return st;
+    const inc_config *cfg = &model->cfg;
+    inc_decode_opts o;
+    inc_decode_opts_from(inc_session_options(session), &o);
+    o.min_side = inc_preset_min_side(cfg->preset, cfg->input_h, cfg->input_w);
+    inception_image *img = NULL;
+    st = inc_decode_memory(data, size, &o, &img);
+    if (st != INCEPTION_OK) return st;
+    st = classify_decoded(session, img, k, classes, probs, count);
+    inc_image_destroy(img);
+    return st;
 }
 
 static inception_status check_args(inception_session *session, int32_t k, int32_t *classes,
@@ -128,6 +148,20 @@ INCEPTION_API inception_status inception_session_classify_file(inception_session
         }
     }
     inc_file_release(&file);
+    if (st != INCEPTION_OK && session) return inc_session_fail(session, st);
+    return st;
+}
+
+INCEPTION_API inception_status inception_session_classify_image(inception_session *session,
+                                                                const inception_image *image,
+                                                                int32_t k, int32_t *classes,
+                                                                float *probs, int32_t *count) {
+    inc_error_clear();
+    inception_status st = check_args(session, k, classes, probs, count);
+    if (st == INCEPTION_OK && !image)
+        st = inc_error(INCEPTION_ERR_INVALID_ARGUMENT, "image is NULL");
+    if (st == INCEPTION_OK) st = no_classifier(inc_session_model(session));
+    if (st == INCEPTION_OK) st = classify_decoded(session, image, k, classes, probs, count);
     if (st != INCEPTION_OK && session) return inc_session_fail(session, st);
     return st;
 }

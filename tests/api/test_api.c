@@ -295,9 +295,20 @@ START_TEST(aux_needs_aux_head) {
     /* with the aux head but an input too small for it */
     m = load_ref(model_buf, model_size);
     ck_assert_int_eq(inception_session_create(m, o, &s), INCEPTION_OK);
+    /* issue 10 point 19: the run succeeds and only the aux output is absent */
     inception_tensor *t = input(1, 75, 75);
-    ck_assert_int_eq(inception_session_run(s, t), INCEPTION_ERR_INPUT_SIZE);
+    ck_assert_int_eq(inception_session_run(s, t), INCEPTION_OK);
+    const inception_tensor *out = NULL;
+    ck_assert_int_eq(inception_session_output(s, INCEPTION_OUTPUT_LOGITS, &out), INCEPTION_OK);
+    ck_assert_int_eq(inception_session_output(s, INCEPTION_OUTPUT_AUX_LOGITS, &out), INCEPTION_ERR_NOT_READY);
     ck_assert_ptr_nonnull(strstr(inception_session_last_error(s), "AuxLogits"));
+    ck_assert_ptr_nonnull(strstr(inception_session_last_error(s), "too small for the aux head"));
+    inception_tensor_free(t);
+    /* a large enough input in the same session brings it back */
+    t = input(1, 299, 299);
+    ck_assert_int_eq(inception_session_run(s, t), INCEPTION_OK);
+    ck_assert_int_eq(inception_session_output(s, INCEPTION_OUTPUT_AUX_LOGITS, &out), INCEPTION_OK);
+    ck_assert_int_eq(inception_tensor_dim(out, 1), 1000);
     inception_tensor_free(t);
     inception_session_free(s);
     inception_model_free(m);

@@ -85,8 +85,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     s = inc_config_read(&st, NULL, &cfg);
     fuzz_check("inc_config_read", s, 1);
     if (s == INCEPTION_OK) {
-        if (cfg.classes < 1 || cfg.label_offset >= cfg.classes || !cfg.name ||
-            !cfg.normalization || (cfg.labels && cfg.n_labels != cfg.classes))
+        /* classes 0 only for a feature extractor (no fc), which has no labels or aux */
+        if ((cfg.has_fc ? cfg.classes < 1 || cfg.label_offset >= cfg.classes
+                        : cfg.classes != 0 || cfg.label_offset != 0 || cfg.labels || cfg.has_aux) ||
+            !cfg.name || !cfg.normalization || (cfg.labels && cfg.n_labels != cfg.classes))
             fuzz_fail("inc_config_read (configuration breaks its invariants)", s);
         for (int64_t i = 0; cfg.labels && i < cfg.n_labels; i++)
             if (!cfg.labels[i] || !cfg.labels[i][0]) fuzz_fail("inc_config_read (label)", s);

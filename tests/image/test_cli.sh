@@ -81,5 +81,45 @@ has "bench: images/s" "$TMP/out" "images/s"
 has "bench: profile table" "$TMP/out" "GFLOP/s"
 check "bench: bad size" 2 "$INCEPTION" bench --model "$MODEL" --size 75by75
 
+# Issue 10: load options, models without labels or fc, 1001-class indices, info.
+check "info (issue 10 fields)" 0 "$INCEPTION" info "$MODEL"
+has "info: isa" "$TMP/out" "backend: *[a-z0-9-]* (isa [a-z0-9]*)"
+has "info: both parameter counts" "$TMP/out" "parameters: *23834568 (27161264 with the aux head)"
+has "info: fc" "$TMP/out" "classifier (fc): *yes"
+has "info: library version" "$TMP/out" "library: *[0-9]"
+"$MAKE_MODEL" "$TMP/five.safetensors" --classes 5 --no-aux >/dev/null
+"$MAKE_MODEL" "$TMP/trunk.safetensors" --classes 0 >/dev/null
+"$MAKE_MODEL" "$TMP/tf.safetensors" --classes 1001 --no-aux >/dev/null
+printf 'cat\ndog\nfox\nowl\nbee\n' > "$TMP/five.txt"
+check "info: 5 classes" 0 "$INCEPTION" info "$TMP/five.safetensors"
+has "info: no ImageNet names for 5 classes" "$TMP/out" "labels: *no (results show class numbers"
+check "info: --labels" 0 "$INCEPTION" info --labels "$TMP/five.txt" "$TMP/five.safetensors"
+has "info: labels from --labels" "$TMP/out" "labels: *yes"
+check "info: --preset --mean --std --pool-include-pad" 0 "$INCEPTION" info --preset resize \
+    --mean 0.485,0.456,0.406 --std 0.229,0.224,0.225 --pool-include-pad 0 "$MODEL"
+has "info: preset resize" "$TMP/out" "preset: *resize"
+has "info: mean/std" "$TMP/out" "normalization: *mean=0.485,0.456,0.406 std=0.229,0.224,0.225"
+has "info: pool rule" "$TMP/out" "avgpool with pad: *no"
+check "usage: bad --preset" 2 "$INCEPTION" info --preset keras "$MODEL"
+has "bad --preset: names the choices" "$TMP/err" "resize or unit"
+check "usage: bad --std" 2 "$INCEPTION" info --std 0,1,1 "$MODEL"
+check "usage: bad --pool-include-pad" 2 "$INCEPTION" info --pool-include-pad 2 "$MODEL"
+check "bad --labels count" 3 "$INCEPTION" info --labels "$TMP/five.txt" "$MODEL"
+has "bad --labels: the counts" "$TMP/err" "has 5 labels, expected 1000"
+check "info: trunk" 0 "$INCEPTION" info "$TMP/trunk.safetensors"
+has "info: trunk has no fc" "$TMP/out" "classifier (fc): *no"
+check "classify: 5 classes json" 0 "$INCEPTION" classify --model "$TMP/five.safetensors" --json --top 2 "$PNG"
+has "json: label null without labels" "$TMP/out" '"top":\[{"class":[0-4],"label":null,"probability":'
+check "classify: 5 classes text" 0 "$INCEPTION" classify --model "$TMP/five.safetensors" --top 2 "$PNG"
+has "text: class N without labels" "$TMP/out" "class [0-4] ([0-4])"
+check "classify: --labels" 0 "$INCEPTION" classify --model "$TMP/five.safetensors" --labels "$TMP/five.txt" --json "$PNG"
+has "json: labels from the file" "$TMP/out" '"label":"\(cat\|dog\|fox\|owl\|bee\)"'
+check "classify: 1001 classes json" 0 "$INCEPTION" classify --model "$TMP/tf.safetensors" --json --top 1001 "$PNG"
+has "json: imagenet_class beside class" "$TMP/out" '{"class":1,"imagenet_class":0,"label":"tench"'
+has "json: background has no imagenet_class" "$TMP/out" '{"class":0,"imagenet_class":null,"label":"background"'
+check "classify: trunk" 1 "$INCEPTION" classify --model "$TMP/trunk.safetensors" "$PNG"
+has "classify: trunk says no fc" "$TMP/err" "no fc layer"
+check "features: trunk" 0 "$INCEPTION" features --model "$TMP/trunk.safetensors" --format csv "$PNG"
+
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

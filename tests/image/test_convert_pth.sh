@@ -31,9 +31,19 @@ if "$PLAIN_PY" -c "import torch" 2>/dev/null; then
     echo "note: $PLAIN_PY has torch; running the converter with -S to hide site packages"
     PLAIN_PY="$PLAIN_PY -S"
 fi
-$PLAIN_PY "$ROOT/tools/convert_pth.py" "$TMP/small.pth" "$TMP/small.safetensors" || exit 1
+$PLAIN_PY "$ROOT/tools/convert_pth.py" --name same "$TMP/small.pth" "$TMP/small.safetensors" || exit 1
 $PLAIN_PY "$ROOT/tools/convert_pth.py" --drop-aux "$TMP/small.pth" "$TMP/noaux.safetensors" || exit 1
-$PLAIN_PY "$ROOT/tools/convert_pth.py" "$TMP/legacy.pth" "$TMP/legacy.safetensors" || exit 1
+$PLAIN_PY "$ROOT/tools/convert_pth.py" --name same "$TMP/legacy.pth" "$TMP/legacy.safetensors" || exit 1
+# --labels (lines and JSON) and a name taken from the input file (issue 10 point 8)
+printf 'l0\nl1\nl2\nl3\nl4\nl5\nl6\nl7\nl8\nb\303\251te\n' > "$TMP/labels.txt"
+printf '["l0","l1","l2","l3","l4","l5","l6","l7","l8","b\\u00e9te"]' > "$TMP/labels.json"
+printf 'a\nb\n' > "$TMP/two.txt"
+$PLAIN_PY "$ROOT/tools/convert_pth.py" --labels "$TMP/labels.txt" "$TMP/small.pth" "$TMP/lab.safetensors" || exit 1
+$PLAIN_PY "$ROOT/tools/convert_pth.py" --labels "$TMP/labels.json" "$TMP/small.pth" "$TMP/labj.safetensors" || exit 1
+if $PLAIN_PY "$ROOT/tools/convert_pth.py" --labels "$TMP/two.txt" "$TMP/small.pth" "$TMP/x.safetensors" 2>"$TMP/err"; then
+    echo "FAIL: a 2-label file was accepted for 10 classes"; exit 1
+fi
+grep -q "has 2 labels, expected 10" "$TMP/err" || { echo "FAIL: count message"; cat "$TMP/err"; exit 1; }
 cmp "$TMP/small.safetensors" "$TMP/legacy.safetensors" || { echo "FAIL: legacy != zip"; exit 1; }
 # A pickle naming anything else must be refused.
 "$TORCH_PY" - "$TMP" <<'PY' || exit 1
@@ -74,6 +84,12 @@ for fname, aux in (("small", True), ("noaux", False)):
         dt = {"F32": np.float32, "F16": np.float16}[e["dtype"]]
         arr = np.frombuffer(data[b:end], dtype=dt).reshape(e["shape"])
         check("%s %s" % (fname, k), np.array_equal(arr, v.contiguous().numpy()))
+for fname in ("lab", "labj"):
+    raw = open("%s/%s.safetensors" % (d, fname), "rb").read()
+    n = struct.unpack("<Q", raw[:8])[0]
+    meta = json.loads(raw[8:8 + n])["__metadata__"]
+    check("%s labels" % fname, meta.get("inception.labels", "").split("\n")[-1] == "b\u00e9te")
+    check("%s name" % fname, meta.get("inception.name") == "small")
 print("%d passed, %d failed" % (passed, failed))
 sys.exit(1 if failed else 0)
 PY

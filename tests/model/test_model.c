@@ -236,6 +236,39 @@ START_TEST(st_header_length) {
 }
 END_TEST
 
+/* Issue 10 point 20: other kinds of file are named, not read as a header length. */
+START_TEST(st_not_safetensors) {
+    static const struct {
+        const char *bytes;
+        size_t len;
+        const char *needle;
+    } cases[] = {
+        {"\xFF\xD8\xFF\xE0\x00\x10JFIF\x00\x01", 12, "not a safetensors file (starts with FF D8 FF, a JPEG?)"},
+        {"\x89PNG\r\n\x1a\n\x00\x00\x00\x0dIHDR", 16, "starts with 89 50 4E, a PNG?"},
+        {"PK\x03\x04\x14\x00\x00\x00\x08\x00", 10, "a zip archive"},
+        {"\x1F\x8B\x08\x00\x00\x00\x00\x00\x00\x03", 10, "a gzip file"},
+        {"tench\ngoldfish\n", 15, "starts with text"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        inc_safetensors st;
+        ck_assert_int_eq(inc_st_parse((const uint8_t *)cases[i].bytes, cases[i].len, &st),
+                         INCEPTION_ERR_FORMAT);
+        ck_assert_msg(strstr(inc_error_message(), cases[i].needle), "case %zu: '%s' lacks '%s'", i,
+                      inc_error_message(), cases[i].needle);
+    }
+    /* a real header whose length bytes spell "BM" (0x4D42) is still read as one */
+    size_t hlen = 0x4D42, size = 8 + hlen;
+    uint8_t *buf = calloc(1, size);
+    buf[0] = 'B', buf[1] = 'M';
+    buf[8] = '{', buf[9] = '}';
+    memset(buf + 10, ' ', hlen - 2);
+    inc_safetensors st;
+    ck_assert_int_eq(inc_st_parse(buf, size, &st), INCEPTION_OK);
+    inc_st_free(&st);
+    free(buf);
+}
+END_TEST
+
 START_TEST(st_truncated) {
     builder b;
     b_init(&b);
@@ -1221,6 +1254,19 @@ START_TEST(cfg_errors) {
     uint8_t *buf = raw_file("{}", 2, 0, &size);
     inc_safetensors st;
     ck_assert_int_eq(inc_st_parse(buf, size, &st), INCEPTION_OK);
+    /* no fc at all: a feature extractor (issue 10 point 10) */
+    ck_assert_int_eq(inc_config_read(&st, NULL, &cfg), INCEPTION_OK);
+    ck_assert_int_eq(cfg.has_fc, 0);
+    ck_assert_int_eq(cfg.classes, 0);
+    ck_assert_int_eq(cfg.has_aux, 0);
+    ck_assert_int_eq(cfg.label_offset, 0);
+    inc_config_free(&cfg);
+    inc_st_free(&st);
+    free(buf);
+    /* fc.bias without fc.weight is a broken classifier, not a trunk */
+    const char *hb = "{\"fc.bias\":{\"dtype\":\"F32\",\"shape\":[5],\"data_offsets\":[0,20]}}";
+    buf = raw_file(hb, strlen(hb), 20, &size);
+    ck_assert_int_eq(inc_st_parse(buf, size, &st), INCEPTION_OK);
     ck_assert_int_eq(inc_config_read(&st, NULL, &cfg), INCEPTION_ERR_MISSING_TENSOR);
     ASSERT_MSG_HAS("'fc.weight'");
     inc_st_free(&st);
@@ -1387,6 +1433,7 @@ static Suite *model_suite(void) {
     TCase *t = tcase_create("safetensors");
     tcase_add_test(t, st_valid_minimal);
     tcase_add_test(t, st_header_length);
+    tcase_add_test(t, st_not_safetensors);
     tcase_add_test(t, st_truncated);
     tcase_add_test(t, st_bad_json);
     tcase_add_test(t, st_json_values);

@@ -19,6 +19,10 @@ static int run(const cli_args *a) {
     int rc = cli_open_session(a, 0, 0, cache, sizeof cache, &path, &m, &s, NULL);
     if (rc != EXIT_OK) return rc;
     int synthetic = cli_is_synthetic(m);
+    int64_t nclasses = 0, offset = 0;
+    inception_model_info_int(m, INCEPTION_INFO_CLASSES, &nclasses);
+    inception_model_info_int(m, INCEPTION_INFO_LABEL_OFFSET, &offset);
+    int32_t imagenet_offset = nclasses == 1001 && offset == 1 ? 1 : 0;
     if (synthetic) cli_warn_synthetic(path);
 
     int k = a->top;
@@ -55,13 +59,20 @@ static int run(const cli_args *a) {
                 cli_report_error(file, inception_session_last_error(s));
             }
         } else if (a->json) {
-            char buf[32];
             printf("{\"file\":");
             cli_json_string(stdout, file);
             printf(",\"synthetic\":%s,\"top\":[", synthetic ? "true" : "false");
             for (int32_t j = 0; j < n; j++) {
-                printf("%s{\"class\":%d,\"label\":", j ? "," : "", (int)classes[j]);
-                cli_json_string(stdout, cli_label_of(m, classes[j], buf, sizeof buf));
+                printf("%s{\"class\":%d", j ? "," : "", (int)classes[j]);
+                /* 1001-class heads: the ImageNet-1k index beside the classifier row */
+                if (imagenet_offset)
+                    printf(classes[j] < imagenet_offset ? ",\"imagenet_class\":null"
+                                                        : ",\"imagenet_class\":%d",
+                           (int)(classes[j] - imagenet_offset));
+                const char *label = cli_label_or_null(m, classes[j]);
+                printf(",\"label\":");
+                if (label) cli_json_string(stdout, label);
+                else printf("null");
                 printf(",\"probability\":%.6g}", (double)probs[j]);
             }
             printf("]}\n");
@@ -88,6 +99,6 @@ static int run(const cli_args *a) {
 const cli_command cli_cmd_classify = {
     "classify",
     "classify [--model M] [--top K] [--json] [--threads N]\n"
-    "                          [--backend B] [--quiet] IMAGE...\n",
+    "                          [--backend B] [--quiet] [load options] IMAGE...\n",
     run,
 };

@@ -36,6 +36,7 @@ int cli_parse_args(int argc, char **argv, int first, cli_args *a) {
     a->size_h = a->size_w = 0;
     a->batch = 1;
     a->runs = 10;
+    a->pool_include_pad = -1;
     a->files = calloc((size_t)argc + 1, sizeof *a->files);
     if (!a->files) return 0;
     for (int i = first; i < argc; i++) {
@@ -61,6 +62,12 @@ int cli_parse_args(int argc, char **argv, int first, cli_args *a) {
             if (!cli_parse_int(v, 1, 4096, &a->batch)) goto bad_value;
         } else if (!strcmp(s, "--runs") && v) {
             if (!cli_parse_int(v, 1, 1000000, &a->runs)) goto bad_value;
+        } else if (!strcmp(s, "--labels") && v) a->labels = v;
+        else if (!strcmp(s, "--preset") && v) a->preset = v;
+        else if (!strcmp(s, "--mean") && v) a->mean = v;
+        else if (!strcmp(s, "--std") && v) a->std = v;
+        else if (!strcmp(s, "--pool-include-pad") && v) {
+            if (!cli_parse_int(v, 0, 1, &a->pool_include_pad)) goto bad_value;
         } else {
             takes = 0;
             if (!strcmp(s, "--json")) a->json = 1;
@@ -114,9 +121,34 @@ static const char *resolve_model(const char *given, char *buf, size_t n) {
     return NULL;
 }
 
-static inception_options *make_options(const cli_args *a) {
+inception_options *cli_make_options(const cli_args *a) {
     inception_options *o = NULL;
     if (inception_options_create(&o) != INCEPTION_OK) return NULL;
+    /* each value is checked by the library when set: its message names the problem */
+    const struct {
+        const char *flag, *value;
+        inception_option key;
+    } strings[] = {
+        {"--labels", a->labels, INCEPTION_OPT_LABELS_FILE},
+        {"--preset", a->preset, INCEPTION_OPT_PRESET},
+        {"--mean", a->mean, INCEPTION_OPT_MEAN},
+        {"--std", a->std, INCEPTION_OPT_STD},
+    };
+    for (size_t i = 0; i < sizeof strings / sizeof strings[0]; i++)
+        if (strings[i].value &&
+            inception_options_set_string(o, strings[i].key, strings[i].value) != INCEPTION_OK) {
+            fprintf(stderr, "%s: %s %s: %s\n", cli_prog, strings[i].flag, strings[i].value,
+                    inception_last_error());
+            inception_options_free(o);
+            return NULL;
+        }
+    if (a->pool_include_pad >= 0 &&
+        inception_options_set_int(o, INCEPTION_OPT_POOL_INCLUDE_PAD, a->pool_include_pad) !=
+            INCEPTION_OK) {
+        fprintf(stderr, "%s: --pool-include-pad: %s\n", cli_prog, inception_last_error());
+        inception_options_free(o);
+        return NULL;
+    }
     if (a->backend &&
         inception_options_set_string(o, INCEPTION_OPT_BACKEND, a->backend) != INCEPTION_OK) {
         fprintf(stderr, "%s: --backend %s: %s\n", cli_prog, a->backend, inception_last_error());
@@ -150,7 +182,7 @@ int cli_open_session(const cli_args *a, int64_t outputs, int profile, char *cach
                         inception_session **session, double *load_ms) {
     *path = resolve_model(a->model, cache, cache_size);
     if (!*path) return EXIT_MODEL;
-    inception_options *o = make_options(a);
+    inception_options *o = cli_make_options(a);
     if (!o) return EXIT_USAGE;
     if ((outputs && inception_options_set_int(o, INCEPTION_OPT_OUTPUTS, outputs)) ||
         (profile && inception_options_set_int(o, INCEPTION_OPT_PROFILE, 1))) {
@@ -232,4 +264,9 @@ const char *cli_label_of(const inception_model *m, int32_t cls, char *buf, size_
     if (inception_model_label(m, cls, &l) == INCEPTION_OK && l) return l;
     snprintf(buf, n, "class %d", (int)cls);
     return buf;
+}
+
+const char *cli_label_or_null(const inception_model *m, int32_t cls) {
+    const char *l = NULL;
+    return inception_model_label(m, cls, &l) == INCEPTION_OK ? l : NULL;
 }

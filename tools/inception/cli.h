@@ -36,6 +36,11 @@ typedef struct cli_args {
     int batch;
     int runs;
     int profile;
+    /* model-load overrides (NULL / -1: the file's) */
+    const char *labels;
+    const char *preset;
+    const char *mean, *std;
+    int pool_include_pad;
     char **files;
     int n_files;
 } cli_args;
@@ -56,6 +61,9 @@ int cli_parse_int(const char *s, int lo, int hi, int *out);
 /* Monotonic clock, seconds. */
 double cli_now(void);
 
+/* Options from the command line (backend, threads, labels, preset, mean/std, pool rule);
+ * NULL after printing why. The caller frees them. */
+inception_options *cli_make_options(const cli_args *a);
 /* Load a model (NULL options: the defaults); prints why and returns NULL on failure. */
 inception_model *cli_load_model(const char *path, const inception_options *o);
 /* Resolve and load the model, then make a session with the command's options plus
@@ -77,5 +85,11 @@ void cli_progress(int done, int total, int enabled);
 void cli_report_error(const char *file, const char *msg);
 /* The class's label, else "class N" written into buf. */
 const char *cli_label_of(const inception_model *m, int32_t cls, char *buf, size_t n);
+/* The class's label, or NULL when the model has none. */
+const char *cli_label_or_null(const inception_model *m, int32_t cls);
+/* Usage lines of the model-load options, shared by every subcommand that loads one. */
+#define CLI_LOAD_OPTIONS_USAGE \
+    "  load options: [--labels FILE] [--preset torchvision|timm|tf|resize|unit]\n" \
+    "                [--mean R,G,B --std R,G,B] [--pool-include-pad 0|1]\n"
 
 #endif

@@ -133,6 +133,6 @@ static int run(const cli_args *a) {
 const cli_command cli_cmd_features = {
     "features",
     "features [--model M] [--format npy|csv] [-o OUT] [--threads N]\n"
-    "                          [--backend B] [--quiet] IMAGE...\n",
+    "                          [--backend B] [--quiet] [load options] IMAGE...\n",
     run,
 };

@@ -1,6 +1,7 @@
 /* inception info: what a model file holds (configuration, sizes, checksum). */
 #include <inttypes.h>
 #include <stdio.h>
+#include <unistd.h>
 
 #include <inception/inception.h>
 
@@ -12,18 +13,29 @@ static int run(const cli_args *a) {
         return EXIT_USAGE;
     }
     const char *path = a->files[0];
-    inception_model *m = cli_load_model(path, NULL);
+    inception_options *o = cli_make_options(a);
+    if (!o) return EXIT_USAGE;
+    inception_model *m = cli_load_model(path, o);
+    inception_options_free(o);
     if (!m) return EXIT_MODEL;
-    int64_t v[14] = {0};
-    for (int k = INCEPTION_INFO_CLASSES; k <= INCEPTION_INFO_SYNTHETIC; k++)
+    int64_t v[INCEPTION_INFO_PARAMETERS_WITH_AUX + 1] = {0};
+    for (int k = INCEPTION_INFO_CLASSES; k <= INCEPTION_INFO_PARAMETERS_WITH_AUX; k++)
         inception_model_info_int(m, (inception_model_info)k, &v[k]);
-    const char *s[5] = {"", "", "", "", ""};
-    for (int k = INCEPTION_INFO_BACKEND; k <= INCEPTION_INFO_NAME; k++)
+    const char *s[INCEPTION_INFO_ISA + 1] = {"", "", "", "", "", ""};
+    for (int k = INCEPTION_INFO_BACKEND; k <= INCEPTION_INFO_ISA; k++)
         if (inception_model_info_string(m, (inception_model_info_str)k, &s[k]) != INCEPTION_OK)
             s[k] = "?";
+    int has_fc = v[INCEPTION_INFO_HAS_FC] != 0;
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    /* The library's built-in names answer only for an ImageNet-1k head (see inception.h). */
+    const char *unused = NULL;
+    int builtin = !v[INCEPTION_INFO_HAS_LABELS] && has_fc &&
+                  inception_model_label(m, v[INCEPTION_INFO_LABEL_OFFSET], &unused) == INCEPTION_OK;
     printf("file:              %s\n", path);
     printf("name:              %s\n", s[INCEPTION_INFO_NAME][0] ? s[INCEPTION_INFO_NAME] : "-");
-    printf("backend:           %s\n", s[INCEPTION_INFO_BACKEND]);
+    printf("library:           %s\n", inception_version_string());
+    printf("backend:           %s (isa %s)\n", s[INCEPTION_INFO_BACKEND], s[INCEPTION_INFO_ISA]);
+    printf("threads:           %ld (default: online cores; --threads)\n", cores < 1 ? 1L : cores);
     printf("preset:            %s\n", s[INCEPTION_INFO_PRESET]);
     printf("normalization:     %s\n", s[INCEPTION_INFO_NORMALIZATION]);
     const char *arch = "?";
@@ -32,13 +44,16 @@ static int run(const cli_args *a) {
     printf("input:             %" PRId64 "x%" PRId64 " (minimum %" PRId64 ")\n",
            v[INCEPTION_INFO_INPUT_HEIGHT], v[INCEPTION_INFO_INPUT_WIDTH],
            v[INCEPTION_INFO_MIN_INPUT_SIZE]);
+    printf("classifier (fc):   %s\n", has_fc ? "yes" : "no (a feature extractor: features only)");
     printf("classes:           %" PRId64 " (label offset %" PRId64 ")\n",
            v[INCEPTION_INFO_CLASSES], v[INCEPTION_INFO_LABEL_OFFSET]);
-    printf("labels:            %s\n", v[INCEPTION_INFO_HAS_LABELS]
-                                          ? "from the file's metadata"
-                                          : "built-in ImageNet-1k names");
+    printf("labels:            %s\n", v[INCEPTION_INFO_HAS_LABELS] ? "yes (the file's or --labels)"
+                                    : !has_fc  ? "no (no classifier)"
+                                    : builtin ? "no; built-in ImageNet-1k names for this ImageNet-1k head"
+                                              : "no (results show class numbers; --labels FILE)");
     printf("features:          %" PRId64 "\n", v[INCEPTION_INFO_FEATURES]);
-    printf("parameters:        %" PRId64 "\n", v[INCEPTION_INFO_PARAMETERS]);
+    printf("parameters:        %" PRId64 " (%" PRId64 " with the aux head)\n",
+           v[INCEPTION_INFO_PARAMETERS], v[INCEPTION_INFO_PARAMETERS_WITH_AUX]);
     printf("aux head:          %s\n", v[INCEPTION_INFO_HAS_AUX] ? "yes" : "no");
     printf("avgpool with pad:  %s\n", v[INCEPTION_INFO_POOL_INCLUDE_PAD] ? "yes" : "no");
     printf("batchnorm gamma:   %s\n", v[INCEPTION_INFO_BN_HAS_GAMMA] ? "yes" : "no");
@@ -52,6 +67,6 @@ static int run(const cli_args *a) {
 
 const cli_command cli_cmd_info = {
     "info",
-    "info MODEL\n",
+    "info [--backend B] [load options] MODEL\n",
     run,
 };

@@ -32,6 +32,7 @@ static void usage(FILE *f) {
         fputs(i ? "       inception " : "usage: inception ", f);
         fputs(commands[i]->usage, f);
     }
+    fputs(CLI_LOAD_OPTIONS_USAGE, f);
     fputs("       inception --version | --help\n"
           "The model is --model, else $INCEPTION_MODEL, else\n"
           "$XDG_CACHE_HOME/inception/inception_v3.safetensors (~/.cache if unset).\n", f);
@@ -55,6 +56,12 @@ int main(int argc, char **argv) {
     }
     if (!strcmp(cmd, "--version")) {
         printf("inception %s\n", inception_version_string());
+        /* the level a model runs at is per model: `inception info MODEL` shows it */
+        printf("backends:");
+        for (int32_t i = 0; i < inception_backend_count(); i++)
+            printf("%s %s%s", i ? "," : "", inception_backend_name(i),
+                   inception_backend_available(inception_backend_name(i)) ? "" : " (not on this CPU)");
+        printf("\n");
         return EXIT_OK;
     }
     for (int i = 2; i < argc; i++)

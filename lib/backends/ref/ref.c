@@ -190,4 +190,9 @@ const inception_backend inc_ref_table = {
     .softmax = ref_softmax,
 };
 
-const inc_backend_desc inc_backend_ref = {&inc_ref_table, 1};
+static const char *ref_isa(void *user) {
+    (void)user;
+    return "c";
+}
+
+const inc_backend_desc inc_backend_ref = {&inc_ref_table, 1, ref_isa};

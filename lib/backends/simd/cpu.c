@@ -11,6 +11,7 @@
 
 static pthread_once_t once = PTHREAD_ONCE_INIT;
 static int hw_level, auto_level;
+static char bad_env[32]; /* an INCEPTION_SIMD_LEVEL value we do not know, or "" */
 
 /* XCR0 through the raw opcode's mnemonic so this file needs no -mxsave. */
 static uint64_t read_xcr0(void) {
@@ -39,7 +40,19 @@ static void init(void) {
     hw_level = detect();
     auto_level = hw_level;
     const char *cap = getenv("INCEPTION_SIMD_LEVEL");
-    if (cap && strcmp(cap, "avx2") == 0 && auto_level > INC_SIMD_AVX2) auto_level = INC_SIMD_AVX2;
+    if (!cap || !cap[0] || strcmp(cap, "avx512") == 0) return; /* avx512: no cap */
+    if (strcmp(cap, "avx2") == 0) {
+        if (auto_level > INC_SIMD_AVX2) auto_level = INC_SIMD_AVX2;
+        return;
+    }
+    size_t n = strlen(cap) < sizeof bad_env - 1 ? strlen(cap) : sizeof bad_env - 1;
+    memcpy(bad_env, cap, n);
+    bad_env[n] = '\0';
+}
+
+const char *inc_simd_env_invalid(void) {
+    pthread_once(&once, init);
+    return bad_env[0] ? bad_env : NULL;
 }
 
 int inc_simd_cpu_level(void) {
@@ -50,4 +63,12 @@ int inc_simd_cpu_level(void) {
 int inc_simd_auto_level(void) {
     pthread_once(&once, init);
     return auto_level;
+}
+
+const char *inc_simd_level_name(int level) {
+    switch (level) {
+    case INC_SIMD_AVX512: return "avx512";
+    case INC_SIMD_AVX2: return "avx2";
+    default: return "none";
+    }
 }

@@ -142,6 +142,11 @@ static void pack_winograd(packed_conv *p, const float *weights) {
 
 static inception_status simd_conv_pack(void *user, const inception_conv_desc *d,
                                        const float *weights, const float *bias, void **packed) {
+    const char *bad = inc_simd_env_invalid();
+    if (bad)
+        return inc_error(INCEPTION_ERR_BACKEND,
+                         "INCEPTION_SIMD_LEVEL='%s' is not a SIMD level: use avx2 or avx512 (or "
+                         "unset it)", bad);
     const inc_simd_kernels *k = level_kernels(user_level(user));
     if (!k) return inc_error(INCEPTION_ERR_BACKEND, "simd backend: this CPU lacks its ISA level");
     if (!d || !weights || !bias || !packed || d->in_channels < 1 || d->out_channels < 1 ||
@@ -518,4 +523,6 @@ static const inception_backend tables[] = {
     SIMD_TABLE("simd-avx512", &user_avx512, probe_fixed),
 };
 
-const inc_backend_desc inc_backend_simd = {tables, sizeof tables / sizeof tables[0]};
+static const char *simd_isa(void *user) { return inc_simd_level_name(user_level(user)); }
+
+const inc_backend_desc inc_backend_simd = {tables, sizeof tables / sizeof tables[0], simd_isa};
