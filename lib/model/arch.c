@@ -7,7 +7,6 @@
 #include <string.h>
 
 #include "model/arch.h"
-#include "model/model.h"
 
 const char *inc_stem_conv_name(inc_stem_conv c) { return c == INC_STEM_CONV_7X7 ? "7x7" : "3x3"; }
 
@@ -26,29 +25,28 @@ static int stem_from_int(int64_t v, inc_stem *out) {
     return 1;
 }
 
-inception_status inc_arch_read(const inc_safetensors *st, const inception_options *opts,
-                               inc_arch *out) {
+inception_status inc_arch_read(const inc_arch_source *src, inc_arch *out) {
     inc_arch a;
     memset(&a, 0, sizeof a);
     const char *v;
 
     a.stem = INC_STEM_299;
-    if ((v = inc_st_meta_get(st, "inception.stem"))) {
+    if ((v = src->stem)) {
         if (!strcmp(v, "299")) a.stem = INC_STEM_299;
         else if (!strcmp(v, "151")) a.stem = INC_STEM_151;
         else if (!strcmp(v, "79")) a.stem = INC_STEM_79;
         else return bad_key("inception.stem", v, "299, 151 or 79");
     }
-    if (opts && opts->stem != 0 && !stem_from_int(opts->stem, &a.stem))
+    if (src->option_stem != 0 && !stem_from_int(src->option_stem, &a.stem))
         return inc_error(INCEPTION_ERR_INVALID_ARGUMENT,
                          "option STEM = %lld: expected 0 (from the file), 299, 151 or 79",
-                         (long long)opts->stem);
+                         (long long)src->option_stem);
     a.first_stride = a.stem == INC_STEM_299 ? 2 : 1;
     a.stem_pool = a.stem != INC_STEM_79;
 
-    int has7 = inc_st_find(st, "Conv2d_1a_7x7.conv.weight") != NULL;
+    int has7 = src->has_conv7x7;
     a.stem_conv = has7 ? INC_STEM_CONV_7X7 : INC_STEM_CONV_3X3;
-    if ((v = inc_st_meta_get(st, "inception.stem_conv"))) {
+    if ((v = src->stem_conv)) {
         if (!strcmp(v, "3x3")) a.stem_conv = INC_STEM_CONV_3X3;
         else if (!strcmp(v, "7x7")) a.stem_conv = INC_STEM_CONV_7X7;
         else return bad_key("inception.stem_conv", v, "3x3 or 7x7");
@@ -58,10 +56,9 @@ inception_status inc_arch_read(const inc_safetensors *st, const inception_option
                              "'Conv2d_1a_7x7.conv.weight' is missing");
     }
 
-    int has_aux = inc_st_find(st, "AuxLogits.fc.weight") != NULL;
-    int has_bn = inc_st_find(st, "AuxLogits.fc_bn.running_mean") != NULL;
+    int has_aux = src->has_aux, has_bn = src->has_aux_bn;
     a.aux = !has_aux ? INC_AUX_NONE : has_bn ? INC_AUX_BN : INC_AUX_PLAIN;
-    if ((v = inc_st_meta_get(st, "inception.aux_head"))) {
+    if ((v = src->aux_head)) {
         inc_aux_head want;
         if (!strcmp(v, "plain")) want = INC_AUX_PLAIN;
         else if (!strcmp(v, "bn")) want = INC_AUX_BN;
@@ -74,8 +71,7 @@ inception_status inc_arch_read(const inc_safetensors *st, const inception_option
                              "'AuxLogits.fc_bn.running_mean' is missing");
     }
 
-    /* as config.c decides it: fc.bias alone is a broken classifier, refused there */
-    a.has_fc = inc_st_find(st, "fc.weight") != NULL || inc_st_find(st, "fc.bias") != NULL;
+    a.has_fc = src->has_fc;
     snprintf(a.description, sizeof a.description, "stem=%d stem_conv=%s aux=%s%s", (int)a.stem,
              inc_stem_conv_name(a.stem_conv), inc_aux_head_name(a.aux),
              a.has_fc ? "" : " fc=none");

@@ -10,9 +10,6 @@
 
 #include "common/common.h"
 
-struct inc_safetensors;
-struct inception_options;
-
 /* Receptive-field stems (Table 2), named by the input size they are meant for. All three
  * cost the same: the smaller input is compensated by dropping strides. */
 typedef enum inc_stem {
@@ -42,13 +39,23 @@ typedef struct inc_arch {
     char description[96]; /* e.g. "stem=299 stem_conv=3x3 aux=plain" */
 } inc_arch;
 
-/* Fills *out from the metadata keys inception.stem, inception.stem_conv and
- * inception.aux_head (each optional) and from which tensors exist, then applies the load
- * option INCEPTION_OPT_STEM. Errors: FORMAT naming the key and its allowed values,
- * INVALID_ARGUMENT for a bad option, MISSING_TENSOR when a key names a variant whose
- * first tensor is absent. *out is written on success only. */
-inception_status inc_arch_read(const struct inc_safetensors *st,
-                               const struct inception_options *opts, inc_arch *out);
+/* What the model file says about its architecture: the three metadata values (NULL when
+ * absent) and which of the tensors that settle a question exist. model/config.c gathers
+ * them, so this module needs nothing of the file format. */
+typedef struct inc_arch_source {
+    const char *stem, *stem_conv, *aux_head; /* inception.stem / .stem_conv / .aux_head */
+    int has_conv7x7;                         /* Conv2d_1a_7x7.conv.weight */
+    int has_aux;                             /* AuxLogits.fc.weight */
+    int has_aux_bn;                          /* AuxLogits.fc_bn.running_mean */
+    int has_fc;                              /* fc.weight or fc.bias */
+    int64_t option_stem;                     /* INCEPTION_OPT_STEM: 0 = the file's */
+} inc_arch_source;
+
+/* Fills *out from `src`: each key is optional (defaults: stem 299, the stem conv and aux
+ * head the tensors show), the option overrides the stem. Errors: FORMAT naming the key and
+ * its allowed values, INVALID_ARGUMENT for a bad option, MISSING_TENSOR when a key names a
+ * variant whose tensors are absent. *out is written on success only. */
+inception_status inc_arch_read(const inc_arch_source *src, inc_arch *out);
 
 /* The name a stem convolution kind is written as in metadata and messages ("3x3"). */
 const char *inc_stem_conv_name(inc_stem_conv c);

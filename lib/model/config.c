@@ -426,7 +426,17 @@ static inception_status read_config(const inc_safetensors *st, const inception_o
     if ((v = inc_st_meta_get(st, "inception.bn_gamma")) && !parse_bool(v, &cfg->bn_has_gamma))
         return bad_value("inception.bn_gamma", v, "true or false");
 
-    if ((s = inc_arch_read(st, opts, &cfg->arch))) return s;
+    inc_arch_source arch = {
+        .stem = inc_st_meta_get(st, "inception.stem"),
+        .stem_conv = inc_st_meta_get(st, "inception.stem_conv"),
+        .aux_head = inc_st_meta_get(st, "inception.aux_head"),
+        .has_conv7x7 = inc_st_find(st, "Conv2d_1a_7x7.conv.weight") != NULL,
+        .has_aux = inc_st_find(st, "AuxLogits.fc.weight") != NULL,
+        .has_aux_bn = inc_st_find(st, "AuxLogits.fc_bn.running_mean") != NULL,
+        .has_fc = cfg->has_fc,
+        .option_stem = opts->stem,
+    };
+    if ((s = inc_arch_read(&arch, &cfg->arch))) return s;
     /* a low-resolution stem is meant for its own input size (paper section 9), so that
      * is the default preprocessing size (299, 151 or 79, all within the limits above) */
     if (!inc_st_meta_get(st, "inception.input_size"))
