@@ -4,8 +4,11 @@ package inception
 import "C"
 
 import (
+	"errors"
 	"fmt"
+	"os"
 	"runtime"
+	"strings"
 )
 
 // Status is a libinception status code. Every non-OK Status is also a sentinel error, so
@@ -47,7 +50,17 @@ type Error struct {
 	Op      string // the Go method, e.g. "LoadModel"
 	Status  Status
 	Message string // inception_last_error() or the session's last error
+	// Err is what the system says about the path of a failed ErrIO call (an *fs.PathError
+	// from os.Stat), or nil; so errors.Is(err, fs.ErrNotExist) is true for a missing file.
+	Err error
 }
+
+// Is reports whether the system error behind the failure matches target (fs.ErrNotExist,
+// fs.ErrPermission, ...); errors.Is also matches the Status through Unwrap.
+func (e *Error) Is(target error) bool { return e.Err != nil && errors.Is(e.Err, target) }
+
+// As finds target in the system error behind the failure (errors.As(err, &pathErr)).
+func (e *Error) As(target interface{}) bool { return e.Err != nil && errors.As(e.Err, target) }
 
 func (e *Error) Error() string {
 	if e.Message == "" {
@@ -85,6 +98,34 @@ func (b *errBuf) ptr() (*C.char, C.size_t) { return &b[0], C.size_t(len(b)) }
 
 func (b *errBuf) err(op string, st C.inception_status) error {
 	return newError(op, st, C.GoString(&b[0]))
+}
+
+// withPaths gives an ErrIO failure on a call that named files the system's error for the
+// first of them that cannot be stat'ed: the C status does not carry the errno.
+func withPaths(err error, paths ...string) error {
+	var e *Error
+	if !errors.As(err, &e) || e.Status != ErrIO {
+		return err
+	}
+	for _, p := range paths {
+		if p == "" {
+			continue
+		}
+		if _, serr := os.Stat(p); serr != nil {
+			e.Err = serr
+			break
+		}
+	}
+	return err
+}
+
+// cString copies s for C. A C string ends at its first NUL, so a Go string with one inside
+// would silently name something else (a shorter path): refuse it.
+func cString(op, what, s string) (*C.char, error) {
+	if strings.IndexByte(s, 0) >= 0 {
+		return nil, goErr(op, ErrInvalidArgument, "%s %q contains a NUL byte", what, s)
+	}
+	return C.CString(s), nil
 }
 
 // goErr is an error raised by the binding itself, before any C call.

@@ -50,7 +50,7 @@ inception_status incgo_preprocess(const inception_model *m, const inception_imag
 }
 
 inception_status incgo_options(inception_options **out, const char *backend,
-                               const char *preset, int64_t pool_include_pad,
+                               const char *preset, const char *labels, int64_t pool_include_pad,
                                int64_t label_offset, int64_t skip_checksum, int64_t threads,
                                int64_t outputs, int64_t profile, int64_t max_pixels,
                                int64_t exif, int64_t min_side, char *err, size_t errsize) {
@@ -66,7 +66,7 @@ inception_status incgo_options(inception_options **out, const char *backend,
         {INCEPTION_OPT_EXIF_ORIENTATION, exif},
         {INCEPTION_OPT_DECODE_MIN_SIDE, min_side},
     };
-    int any = backend || preset;
+    int any = backend || preset || labels;
     for (size_t i = 0; i < sizeof ints / sizeof ints[0]; i++) any |= ints[i].value >= 0;
     if (!any) return INCEPTION_OK;
     inception_options *o = NULL;
@@ -78,6 +78,16 @@ inception_status incgo_options(inception_options **out, const char *backend,
     if (backend) st = inception_options_set_string(o, INCEPTION_OPT_BACKEND, backend);
     if (st == INCEPTION_OK && preset)
         st = inception_options_set_string(o, INCEPTION_OPT_PRESET, preset);
+    if (st == INCEPTION_OK && labels) {
+        st = inception_options_set_string(o, (inception_option)INCGO_OPT_LABELS_FILE, labels);
+        if (st == INCEPTION_ERR_NOT_FOUND) {
+            snprintf(err, errsize, "libinception %s does not know option %d (Labels, "
+                     "INCEPTION_OPT_LABELS_FILE)", inception_version_string(),
+                     INCGO_OPT_LABELS_FILE);
+            inception_options_free(o);
+            return st;
+        }
+    }
     for (size_t i = 0; st == INCEPTION_OK && i < sizeof ints / sizeof ints[0]; i++)
         if (ints[i].value >= 0) st = inception_options_set_int(o, ints[i].key, ints[i].value);
     if (st != INCEPTION_OK) {

@@ -24,10 +24,14 @@ inception_status incgo_preprocess(const inception_model *m, const inception_imag
                                   float *data, size_t bytes, int64_t index, char *err,
                                   size_t errsize);
 
+/* INCEPTION_OPT_LABELS_FILE (libinception 1.1), by value so this builds against 1.0 headers;
+ * a 1.0 library refuses it with NOT_FOUND. */
+#define INCGO_OPT_LABELS_FILE 20
+
 /* An options handle with the given settings (a negative int or NULL string = not set);
  * *out stays NULL when nothing is set. On failure the message is copied to err. */
 inception_status incgo_options(inception_options **out, const char *backend,
-                               const char *preset, int64_t pool_include_pad,
+                               const char *preset, const char *labels, int64_t pool_include_pad,
                                int64_t label_offset, int64_t skip_checksum, int64_t threads,
                                int64_t outputs, int64_t profile, int64_t max_pixels,
                                int64_t exif, int64_t min_side, char *err, size_t errsize);

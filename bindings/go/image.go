@@ -68,12 +68,17 @@ func newImage(op string, o options, f func(opts *C.inception_options, out **C.in
 }
 
 // DecodeImageFile decodes a JPEG or PNG file. opts may be nil.
+// For a missing file errors.Is(err, fs.ErrNotExist) is true, as is errors.Is(err, ErrIO).
 func DecodeImageFile(path string, opts *DecodeOptions) (*Image, error) {
-	cpath := C.CString(path)
+	cpath, err := cString("DecodeImageFile", "path", path)
+	if err != nil {
+		return nil, err
+	}
 	defer C.free(unsafe.Pointer(cpath))
-	return newImage("DecodeImageFile", opts.options(), func(o *C.inception_options, out **C.inception_image) C.inception_status {
+	img, err := newImage("DecodeImageFile", opts.options(), func(o *C.inception_options, out **C.inception_image) C.inception_status {
 		return C.inception_image_decode_file(cpath, o, out)
 	})
+	return img, withPaths(err, path)
 }
 
 // DecodeImage decodes JPEG or PNG bytes (read in place, not kept). opts may be nil.

@@ -70,8 +70,12 @@ func Backends() []Backend {
 }
 
 // BackendAvailable reports whether the named backend can run on this machine.
+// A name with a NUL byte is no backend's name: false.
 func BackendAvailable(name string) bool {
-	cs := C.CString(name)
+	cs, err := cString("BackendAvailable", "backend name", name)
+	if err != nil {
+		return false
+	}
 	defer C.free(unsafe.Pointer(cs))
 	return C.inception_backend_available(cs) != 0
 }
@@ -92,16 +96,31 @@ type Tensor struct {
 	Data   []float32
 }
 
-// NewTensor allocates a zeroed tensor.
+// NewTensor allocates a zeroed tensor. A shape with a negative dimension, or whose product
+// overflows or is more values than a slice can hold, gets no Data (every call refuses it).
 func NewTensor(layout Layout, shape ...int64) Tensor {
+	t := Tensor{Shape: append([]int64(nil), shape...), Layout: layout}
+	if n, ok := shapeProduct(shape); ok && n > 0 {
+		t.Data = make([]float32, n)
+	}
+	return t
+}
+
+// shapeProduct is the number of values of a shape; false if a dimension is negative or the
+// product does not fit in an int (it would wrap, e.g. to 0, and match an empty Data).
+func shapeProduct(shape []int64) (int64, bool) {
+	const maxValues = int64(^uint(0)>>1) / 4 // bytes must fit in an int too
 	n := int64(1)
 	for _, d := range shape {
+		if d < 0 {
+			return 0, false
+		}
+		if d > 0 && n > maxValues/d {
+			return 0, false
+		}
 		n *= d
 	}
-	if n < 0 {
-		n = 0
-	}
-	return Tensor{Shape: append([]int64(nil), shape...), Layout: layout, Data: make([]float32, n)}
+	return n, true
 }
 
 // Row returns the i-th slice along the first dimension (e.g. one image's features).
@@ -115,7 +134,7 @@ func (t Tensor) Row(i int) []float32 {
 
 // options carries every key; negative ints and empty strings mean "not set".
 type options struct {
-	backend, preset                                    string
+	backend, preset, labels                            string
 	poolIncludePad, labelOffset, skipChecksum, threads int64
 	outputs, profile, maxPixels, exif, minSide         int64
 }
@@ -127,18 +146,22 @@ func unset() options {
 
 // build returns an options handle (nil when nothing is set) and a function freeing it.
 func (o options) build(op string) (*C.inception_options, func(), error) {
-	var cb, cp *C.char
-	if o.backend != "" {
-		cb = C.CString(o.backend)
-		defer C.free(unsafe.Pointer(cb))
-	}
-	if o.preset != "" {
-		cp = C.CString(o.preset)
-		defer C.free(unsafe.Pointer(cp))
+	var strs [3]*C.char
+	for i, v := range []struct{ what, s string }{{"Backend", o.backend}, {"Preset", o.preset},
+		{"Labels", o.labels}} {
+		if v.s == "" {
+			continue
+		}
+		cs, err := cString(op, v.what, v.s)
+		if err != nil {
+			return nil, nil, err
+		}
+		strs[i] = cs
+		defer C.free(unsafe.Pointer(cs))
 	}
 	var h *C.inception_options
 	var msg [512]C.char
-	st := C.incgo_options(&h, cb, cp, C.int64_t(o.poolIncludePad), C.int64_t(o.labelOffset),
+	st := C.incgo_options(&h, strs[0], strs[1], strs[2], C.int64_t(o.poolIncludePad), C.int64_t(o.labelOffset),
 		C.int64_t(o.skipChecksum), C.int64_t(o.threads), C.int64_t(o.outputs),
 		C.int64_t(o.profile), C.int64_t(o.maxPixels), C.int64_t(o.exif), C.int64_t(o.minSide),
 		&msg[0], C.size_t(len(msg)))

@@ -4,6 +4,7 @@ package inception
 import "C"
 
 import (
+	"errors"
 	"runtime"
 	"sync"
 	"unsafe"
@@ -16,6 +17,10 @@ type ModelOptions struct {
 	PoolIncludePad *bool  // nil: the file's rule for average-pool borders
 	LabelOffset    *int   // nil: the file's (1 for 1001-class weights with a background class)
 	SkipChecksum   bool   // skip the inception.crc32 check
+	// Labels is the path of a labels file (one label per line, or a JSON list of strings)
+	// used instead of the file's labels; needs libinception 1.1. A model without labels
+	// still classifies: its Predictions have Label "".
+	Labels string
 }
 
 func (o *ModelOptions) options() options {
@@ -23,7 +28,7 @@ func (o *ModelOptions) options() options {
 	if o == nil {
 		return op
 	}
-	op.backend, op.preset = o.Backend, o.Preset
+	op.backend, op.preset, op.labels = o.Backend, o.Preset, o.Labels
 	op.poolIncludePad = boolInt(o.PoolIncludePad)
 	if o.LabelOffset != nil {
 		op.labelOffset = int64(*o.LabelOffset)
@@ -65,13 +70,25 @@ func newModel(op string, load func(opts *C.inception_options, out **C.inception_
 	return m, nil
 }
 
-// LoadModel loads a safetensors model file. opts may be nil.
+// LoadModel loads a safetensors model file. opts may be nil. For a missing file (the model
+// or the labels file), errors.Is(err, fs.ErrNotExist) is true, as is errors.Is(err, ErrIO).
 func LoadModel(path string, opts *ModelOptions) (*Model, error) {
-	cpath := C.CString(path)
+	cpath, err := cString("LoadModel", "path", path)
+	if err != nil {
+		return nil, err
+	}
 	defer C.free(unsafe.Pointer(cpath))
-	return newModel("LoadModel", func(o *C.inception_options, out **C.inception_model) C.inception_status {
+	m, err := newModel("LoadModel", func(o *C.inception_options, out **C.inception_model) C.inception_status {
 		return C.inception_model_load_file(cpath, o, out)
 	}, opts)
+	return m, withPaths(err, path, opts.labelsPath())
+}
+
+func (o *ModelOptions) labelsPath() string {
+	if o == nil {
+		return ""
+	}
+	return o.Labels
 }
 
 // LoadModelBytes loads a model from memory. data is read in place during the call and not
@@ -80,9 +97,10 @@ func LoadModelBytes(data []byte, opts *ModelOptions) (*Model, error) {
 	if len(data) == 0 {
 		return nil, goErr("LoadModelBytes", ErrFormat, "no data")
 	}
-	return newModel("LoadModelBytes", func(o *C.inception_options, out **C.inception_model) C.inception_status {
+	m, err := newModel("LoadModelBytes", func(o *C.inception_options, out **C.inception_model) C.inception_status {
 		return C.inception_model_load_memory(unsafe.Pointer(&data[0]), C.size_t(len(data)), o, out)
 	}, opts)
+	return m, withPaths(err, opts.labelsPath())
 }
 
 // Close releases the model. Safe to call more than once.
@@ -102,6 +120,9 @@ func (m *Model) Close() error {
 
 // use runs f with the model pointer, holding off Close meanwhile.
 func (m *Model) use(op string, f func(p *C.inception_model) error) error {
+	if m == nil {
+		return goErr(op, ErrInvalidArgument, "model is nil")
+	}
 	m.mu.RLock()
 	defer m.mu.RUnlock()
 	if m.ptr == nil {
@@ -173,24 +194,47 @@ func (m *Model) Info() (ModelInfo, error) {
 	return mi, err
 }
 
-// Label returns the human-readable label of a class index in [0, Classes).
+// Label returns the human-readable label of a class index in [0, Classes), or "" if the
+// model has no labels (none in its metadata, no Labels file, not an ImageNet-1k head).
+// ErrNotFound for an index outside [0, Classes).
 func (m *Model) Label(class int) (string, error) {
 	var label string
 	err := m.use("Label", func(p *C.inception_model) error {
-		var s *C.char
+		var classes C.int64_t
 		if err := call("Label", func() C.inception_status {
-			return C.inception_model_label(p, C.int64_t(class), &s)
+			return C.inception_model_info_int(p, C.INCEPTION_INFO_CLASSES, &classes)
 		}); err != nil {
 			return err
 		}
-		label = C.GoString(s)
-		return nil
+		var e error
+		label, e = labelOf(p, int64(class), int64(classes))
+		return e
 	})
 	return label, err
 }
 
-// Labels returns every label, indexed by class (computed once, shared: do not modify).
+// labelOf is a class's label, or "" for a class of a model without labels: the C call says
+// NOT_FOUND for those as for an index out of range, so the range tells them apart.
+func labelOf(p *C.inception_model, class, classes int64) (string, error) {
+	var s *C.char
+	err := call("Label", func() C.inception_status {
+		return C.inception_model_label(p, C.int64_t(class), &s)
+	})
+	if errors.Is(err, ErrNotFound) && class >= 0 && class < classes {
+		return "", nil
+	}
+	if err != nil {
+		return "", err
+	}
+	return C.GoString(s), nil
+}
+
+// Labels returns every label, indexed by class (computed once, shared: do not modify);
+// entries are "" for a model without labels.
 func (m *Model) Labels() ([]string, error) {
+	if m == nil {
+		return nil, goErr("Labels", ErrInvalidArgument, "model is nil")
+	}
 	m.labelsMu.Lock()
 	defer m.labelsMu.Unlock()
 	if m.labels != nil {
@@ -269,12 +313,14 @@ func checkTensor(op string, t Tensor) error {
 	if t.Layout != NCHW && t.Layout != NHWC {
 		return goErr(op, ErrInvalidArgument, "input layout must be NCHW or NHWC")
 	}
-	n := int64(1)
 	for _, d := range t.Shape {
 		if d < 1 {
 			return goErr(op, ErrShape, "dimension %d is below 1", d)
 		}
-		n *= d
+	}
+	n, ok := shapeProduct(t.Shape)
+	if !ok {
+		return goErr(op, ErrInvalidArgument, "shape %v: the product of the dimensions overflows", t.Shape)
 	}
 	if n != int64(len(t.Data)) {
 		return goErr(op, ErrShape, "shape %v needs %d values, Data has %d", t.Shape, n, len(t.Data))

@@ -30,6 +30,9 @@ func NewSessionPool(m *Model, size int, opts *SessionOptions) *SessionPool {
 // Get returns a session for the caller's exclusive use, waiting while all are busy. Give it
 // back with Put.
 func (p *SessionPool) Get() (*Session, error) {
+	if p == nil {
+		return nil, goErr("SessionPool.Get", ErrInvalidArgument, "pool is nil")
+	}
 	p.tokens <- struct{}{}
 	p.mu.Lock()
 	if p.closed {
@@ -52,10 +55,15 @@ func (p *SessionPool) Get() (*Session, error) {
 	return s, nil
 }
 
-// Put returns a session obtained from Get.
+// Put returns a session obtained from Get (a nil one only gives its place back).
 func (p *SessionPool) Put(s *Session) {
+	if p == nil {
+		return
+	}
 	p.mu.Lock()
-	if p.closed {
+	if s == nil {
+		// nothing to keep
+	} else if p.closed {
 		s.Close()
 	} else {
 		p.idle = append(p.idle, s)
@@ -76,6 +84,9 @@ func (p *SessionPool) Do(f func(*Session) error) error {
 
 // Close frees the idle sessions; sessions in use are freed when they are put back.
 func (p *SessionPool) Close() error {
+	if p == nil {
+		return nil
+	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.closed = true

@@ -61,6 +61,8 @@ type Session struct {
 	outputs  Output
 	classes  int64
 	features int64
+	inputH   int64 // input size of the model's preprocessing
+	inputW   int64
 }
 
 // NewSession creates a session over the model. opts may be nil.
@@ -91,7 +93,8 @@ func (m *Model) NewSession(opts *SessionOptions) (*Session, error) {
 	if free != nil {
 		defer free()
 	}
-	s := &Session{outputs: outputs, classes: int64(info.Classes), features: int64(info.Features)}
+	s := &Session{outputs: outputs, classes: int64(info.Classes), features: int64(info.Features),
+		inputH: int64(info.InputHeight), inputW: int64(info.InputWidth)}
 	err = m.use("NewSession", func(p *C.inception_model) error {
 		s.mptr = p
 		return call("NewSession", func() C.inception_status {
@@ -121,6 +124,9 @@ func (s *Session) Close() error {
 }
 
 func (s *Session) lock(op string) error {
+	if s == nil {
+		return goErr(op, ErrInvalidArgument, "session is nil")
+	}
 	s.mu.Lock()
 	if s.ptr == nil {
 		s.mu.Unlock()
@@ -260,71 +266,94 @@ func (s *Session) Output(which Output) (Tensor, error) {
 	return s.output("Output", which, int64(dims[0]), nil)
 }
 
+// predictions attaches labels ("" for a model without labels) to top-k results.
 func (s *Session) predictions(classes []int32, probs []float32) ([]Prediction, error) {
 	out := make([]Prediction, len(classes))
 	for i, c := range classes {
-		var label *C.char
-		st := C.inception_model_label(s.mptr, C.int64_t(c), &label)
-		if st != C.INCEPTION_OK {
-			return nil, newError("label", st, "")
+		label, err := labelOf(s.mptr, int64(c), s.classes)
+		if err != nil {
+			return nil, err
 		}
-		out[i] = Prediction{Class: int(c), Label: C.GoString(label), Probability: probs[i]}
+		out[i] = Prediction{Class: int(c), Label: label, Probability: probs[i]}
 	}
 	return out, nil
 }
 
-func (s *Session) classify(op string, k int, f func(c *C.int32_t, p *C.float, n *C.int32_t) C.inception_status) ([]Prediction, error) {
+// clampK: a k above the classes is the classes, before anything is allocated from it (and
+// before it is narrowed to C's int32_t, which would wrap a k of 1<<32 + 3 to 3).
+func (s *Session) clampK(op string, k int) (int, error) {
 	if k < 1 {
-		return nil, goErr(op, ErrInvalidArgument, "k = %d is below 1", k)
+		return 0, goErr(op, ErrInvalidArgument, "k = %d is below 1", k)
 	}
-	classes := make([]int32, k)
-	probs := make([]float32, k)
-	var n C.int32_t
+	limit := s.classes
+	if limit < 1 {
+		limit = 1 // no fc (0 classes): k = 1, and C answers ErrUnsupported
+	}
+	if int64(k) > limit {
+		k = int(limit)
+	}
+	return k, nil
+}
+
+func (s *Session) classify(op string, k int, f func(k C.int32_t, c *C.int32_t, p *C.float, n *C.int32_t) C.inception_status) ([]Prediction, error) {
 	if err := s.lock(op); err != nil {
 		return nil, err
 	}
 	defer s.unlock()
-	if err := s.check(op, f((*C.int32_t)(unsafe.Pointer(&classes[0])), (*C.float)(unsafe.Pointer(&probs[0])), &n)); err != nil {
+	k, err := s.clampK(op, k)
+	if err != nil {
+		return nil, err
+	}
+	classes := make([]int32, k)
+	probs := make([]float32, k)
+	var n C.int32_t
+	if err := s.check(op, f(C.int32_t(k), (*C.int32_t)(unsafe.Pointer(&classes[0])), (*C.float)(unsafe.Pointer(&probs[0])), &n)); err != nil {
 		return nil, err
 	}
 	return s.predictions(classes[:n], probs[:n])
 }
 
 // Classify returns the k most probable classes of an encoded JPEG or PNG (read in place),
-// best first.
+// best first. A k above the model's classes gives all classes.
 func (s *Session) Classify(data []byte, k int) ([]Prediction, error) {
 	if len(data) == 0 {
 		return nil, goErr("Classify", ErrImage, "no data")
 	}
-	return s.classify("Classify", k, func(c *C.int32_t, p *C.float, n *C.int32_t) C.inception_status {
-		return C.inception_session_classify(s.ptr, unsafe.Pointer(&data[0]), C.size_t(len(data)), C.int32_t(k), c, p, n)
+	return s.classify("Classify", k, func(k C.int32_t, c *C.int32_t, p *C.float, n *C.int32_t) C.inception_status {
+		return C.inception_session_classify(s.ptr, unsafe.Pointer(&data[0]), C.size_t(len(data)), k, c, p, n)
 	})
 }
 
-// ClassifyFile returns the k most probable classes of a JPEG or PNG file, best first.
+// ClassifyFile returns the k most probable classes of a JPEG or PNG file, best first. A k
+// above the model's classes gives all classes. For a missing file errors.Is(err,
+// fs.ErrNotExist) is true, as is errors.Is(err, ErrIO).
 func (s *Session) ClassifyFile(path string, k int) ([]Prediction, error) {
-	cpath := C.CString(path)
+	cpath, err := cString("ClassifyFile", "path", path)
+	if err != nil {
+		return nil, err
+	}
 	defer C.free(unsafe.Pointer(cpath))
-	return s.classify("ClassifyFile", k, func(c *C.int32_t, p *C.float, n *C.int32_t) C.inception_status {
-		return C.inception_session_classify_file(s.ptr, cpath, C.int32_t(k), c, p, n)
+	p, err := s.classify("ClassifyFile", k, func(k C.int32_t, c *C.int32_t, p *C.float, n *C.int32_t) C.inception_status {
+		return C.inception_session_classify_file(s.ptr, cpath, k, c, p, n)
 	})
+	return p, withPaths(err, path)
 }
 
 // ClassifyTensor runs an input batch and returns the top-k classes of each image. Ties keep
 // the lower class index, as the C library does.
 func (s *Session) ClassifyTensor(in Tensor, k int) ([][]Prediction, error) {
-	if k < 1 {
-		return nil, goErr("ClassifyTensor", ErrInvalidArgument, "k = %d is below 1", k)
-	}
 	if err := s.lock("ClassifyTensor"); err != nil {
 		return nil, err
 	}
 	defer s.unlock()
+	k, err := s.clampK("ClassifyTensor", k)
+	if err != nil {
+		return nil, err
+	}
 	if err := s.run("ClassifyTensor", in); err != nil {
 		return nil, err
 	}
 	var probs Tensor
-	var err error
 	switch {
 	case s.outputs&OutputProbabilities != 0:
 		probs, err = s.output("ClassifyTensor", OutputProbabilities, in.Shape[0], nil)
@@ -367,6 +396,7 @@ func (s *Session) ClassifyImages(m *Model, k int, images ...*Image) ([][]Predict
 }
 
 // Embed preprocesses decoded images into one batch and returns their features [N, 2048].
+// For many images use EmbedFiles or EmbedEach, which run them in bounded batches.
 func (s *Session) Embed(m *Model, images ...*Image) (Tensor, error) {
 	in, err := m.Preprocess(images...)
 	if err != nil {

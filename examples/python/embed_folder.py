@@ -26,19 +26,30 @@ def main():
     ap.add_argument("folder")
     ap.add_argument("--model", default=os.environ.get("INCEPTION_MODEL"), required=
                     "INCEPTION_MODEL" not in os.environ, help="safetensors model file")
-    ap.add_argument("--batch", type=int, default=8, help="images per run")
+    ap.add_argument("--batch", type=int, default=inception.DEFAULT_BATCH_SIZE,
+                    help="images per run (bounds memory)")
+    ap.add_argument("-r", "--recursive", action="store_true", help="include subfolders")
     ap.add_argument("--out", help="output file (default: FOLDER_features.npy or .csv)")
     args = ap.parse_args()
 
-    paths = sorted(os.path.join(args.folder, f) for f in os.listdir(args.folder)
-                   if f.lower().endswith((".jpg", ".jpeg", ".png")))
-    if not paths:
-        sys.exit("no JPEG or PNG files in %s" % args.folder)
-    rows = []
+    paths, rows = [], []
+
+    def progress(done, total):
+        print("\r%d/%d" % (done, total), end="", file=sys.stderr, flush=True)
+
     with inception.Model(args.model) as model, model.session() as session:
-        for i in range(0, len(paths), args.batch):
-            # Decode, preprocess into one batch tensor, run once.
-            rows.extend(session.embed(paths[i:i + args.batch]))
+        # Runs args.batch images at a time and yields as it goes; a bad file is reported
+        # and skipped instead of losing the batch.
+        for e in session.iter_embed(args.folder, batch_size=args.batch, on_error="skip",
+                                    progress=progress, recursive=args.recursive):
+            if e.error is not None:
+                print("\n%s: %s" % (e.source, e.error), file=sys.stderr)
+                continue
+            paths.append(e.source)
+            rows.append(e.features)
+    print(file=sys.stderr)
+    if not rows:
+        sys.exit("no JPEG or PNG files could be embedded in %s" % args.folder)
 
     use_numpy = np is not None and inception.HAVE_NUMPY
     out = args.out or args.folder.rstrip("/") + ("_features.npy" if use_numpy else

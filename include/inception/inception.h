@@ -437,10 +437,11 @@ INCEPTION_API inception_status inception_image_preprocess(const inception_model 
                                                           inception_tensor *batch,
                                                           int64_t index);
 
-/* Encoded image bytes to the k most probable classes, best first. `classes` and `probs`
- * hold k entries each; *count receives how many were written (min(k, CLASSES)).
- * Labels come from inception_model_label() (a model without labels still classifies).
- * A model without fc gives INCEPTION_ERR_UNSUPPORTED. */
+/* Encoded image bytes to the k most probable classes, best first. k < 1 is
+ * INVALID_ARGUMENT; a k larger than CLASSES is clamped to CLASSES, so `classes` and `probs`
+ * need min(k, CLASSES) entries each (never more are written); *count receives how many
+ * were written (min(k, CLASSES)). Labels come from inception_model_label() (a model
+ * without labels still classifies). A model without fc gives INCEPTION_ERR_UNSUPPORTED. */
 INCEPTION_API inception_status inception_session_classify(inception_session *session,
                                                           const void *data, size_t size,
                                                           int32_t k, int32_t *classes,

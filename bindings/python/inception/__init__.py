@@ -15,8 +15,9 @@ from ._native import load_library, LibraryNotFound, SUPPORTED_MAJORS
 from .errors import (InceptionError, InvalidArgument, OutOfMemory, IOFailure, ModelFormatError,
                      MissingTensor, ShapeError, DTypeError, ChecksumError, Unsupported,
                      InputSizeError, ModelMismatch, BackendError, ImageError, ImageTooLarge,
-                     NotFound, BufferTooSmall, NotReady, InternalError)
-from .core import (Tensor, Image, Model, Session, Prediction, HAVE_NUMPY, OUTPUTS, LAYOUTS,
+                     NotFound, BufferTooSmall, NotReady, InternalError, FileNotFound)
+from .core import (Tensor, Image, Model, Session, Prediction, Embedding, DEFAULT_BATCH_SIZE,
+                   IMAGE_SUFFIXES, HAVE_NUMPY, OUTPUTS, LAYOUTS,
                    PIXEL_FORMATS, version, version_number, model_format_version, backends,
                    backend_available, status_string)
 
@@ -27,8 +28,9 @@ __all__ = [
     "InceptionError", "InvalidArgument", "OutOfMemory", "IOFailure", "ModelFormatError",
     "MissingTensor", "ShapeError", "DTypeError", "ChecksumError", "Unsupported",
     "InputSizeError", "ModelMismatch", "BackendError", "ImageError", "ImageTooLarge",
-    "NotFound", "BufferTooSmall", "NotReady", "InternalError",
-    "Tensor", "Image", "Model", "Session", "Prediction", "HAVE_NUMPY", "OUTPUTS", "LAYOUTS",
+    "NotFound", "BufferTooSmall", "NotReady", "InternalError", "FileNotFound",
+    "Tensor", "Image", "Model", "Session", "Prediction", "Embedding", "DEFAULT_BATCH_SIZE",
+    "IMAGE_SUFFIXES", "HAVE_NUMPY", "OUTPUTS", "LAYOUTS",
     "PIXEL_FORMATS", "version", "version_number", "model_format_version", "backends",
     "backend_available", "status_string",
 ]

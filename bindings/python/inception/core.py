@@ -5,14 +5,20 @@ back as numpy arrays; without it (or with INCEPTION_NO_NUMPY=1 in the environmen
 of float32 values (array.array('f'), memoryview, bytes) goes in and outputs come back as a
 list of array.array('f') rows.
 """
+from __future__ import annotations
+
 import array
 import collections
 import ctypes
 import os
+import sys
 import threading
+from typing import (Any, Callable, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple,
+                    Union)
 
 from . import _native
-from .errors import InvalidArgument, DTypeError, ShapeError, NotFound, error_for
+from .errors import (InceptionError, InvalidArgument, DTypeError, ShapeError, NotFound,
+                     IOFailure, FileNotFound, error_for)
 
 if os.environ.get("INCEPTION_NO_NUMPY"):
     np = None
@@ -24,6 +30,16 @@ else:
 
 HAVE_NUMPY = np is not None
 
+# What the annotations mean (strings, so nothing here needs numpy, PIL or torch):
+PathLike = Union[str, os.PathLike]
+# A float32 input: an inception.Tensor, a numpy array, an array-like (torch tensor, any
+# object with __array__ or __dlpack__) or a buffer of float32 values.
+ArrayInput = Any
+# An image: a path, encoded bytes, an Image, a uint8 pixel array or array-like, a PIL image.
+ImageSource = Any
+# An output: a numpy float32 array with numpy, else a list of array('f') rows.
+Output = Any
+
 LAYOUTS = {"nchw": 1, "nhwc": 2, "nc": 3}
 _LAYOUT_NAMES = {v: k for k, v in LAYOUTS.items()}
 OUTPUTS = {"logits": 1, "probabilities": 2, "features": 4, "aux_logits": 8}
@@ -34,8 +50,18 @@ PIXEL_FORMATS = {"rgb": (1, 3), "rgba": (2, 4), "bgr": (3, 3), "bgra": (4, 4), "
 _OPT_BACKEND, _OPT_THREADS, _OPT_OUTPUTS = 1, 2, 3
 _OPT_POOL_INCLUDE_PAD, _OPT_LABEL_OFFSET, _OPT_PRESET, _OPT_SKIP_CHECKSUM = 4, 5, 6, 7
 _OPT_PROFILE = 8
+_OPT_LABELS_FILE = 20  # INCEPTION_OPT_LABELS_FILE (string path), libinception 1.1
 _OPT_MAX_IMAGE_PIXELS, _OPT_EXIF_ORIENTATION, _OPT_DECODE_MIN_SIDE = 100, 101, 102
 _OPT_STEM = 40
+# Python argument names of the option keys, for messages.
+_OPTION_NAMES = {
+    _OPT_BACKEND: "backend", _OPT_THREADS: "threads", _OPT_OUTPUTS: "outputs",
+    _OPT_POOL_INCLUDE_PAD: "pool_include_pad", _OPT_LABEL_OFFSET: "label_offset",
+    _OPT_PRESET: "preset", _OPT_SKIP_CHECKSUM: "skip_checksum", _OPT_PROFILE: "profile",
+    _OPT_LABELS_FILE: "labels", _OPT_MAX_IMAGE_PIXELS: "max_pixels",
+    _OPT_EXIF_ORIENTATION: "exif_orientation", _OPT_DECODE_MIN_SIDE: "min_side",
+    _OPT_STEM: "stem",
+}
 
 _INFO_INT = {
     "classes": 1, "label_offset": 2, "input_height": 3, "input_width": 4, "parameters": 5,
@@ -47,18 +73,73 @@ _INFO_BOOL = {"has_aux", "pool_include_pad", "bn_has_gamma", "has_labels", "synt
 _INFO_STR = {"backend": 1, "preset": 2, "normalization": 3, "name": 4, "architecture": 10}
 
 Prediction = collections.namedtuple("Prediction", "index label probability")
-Prediction.__doc__ = "One of the top-k classes: class index, label, probability."
+Prediction.__doc__ = ("One of the top-k classes: class index, label (None for a model "
+                      "without labels), probability.")
+Embedding = collections.namedtuple("Embedding", "index source features error")
+Embedding.__doc__ = ("The features of one image from Session.iter_embed: its index among the "
+                     "sources, the source, the features (a 2048-d row; None if it failed) "
+                     "and the exception it failed with (None if it did not).")
+
+# Images a batch holds by default in embed/iter_embed: about 16 x 8 MB of activations at
+# 299x299 (a session's memory grows with the batch), with most of a large batch's speed.
+DEFAULT_BATCH_SIZE = 16
+IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png")
 
 
-def _raise(lib, status, session_ptr=None):
-    """Raise the exception for a non-OK status with the library's detail message."""
+def _embed_sources(sources, recursive):
+    """(iterator of sources, their number or None) for iter_embed: a folder's image files,
+    one path, or the items of an iterable."""
+    if _is_path(sources):
+        if os.path.isdir(sources):
+            files = _image_files(sources, recursive)
+            return iter(files), len(files)
+        return iter([sources]), 1
+    if isinstance(sources, (bytes, bytearray, memoryview)) or _is_single_image(sources):
+        return iter([sources]), 1
+    try:
+        total = len(sources)
+    except TypeError:
+        total = None
+    return iter(sources), total
+
+
+def _image_files(folder, recursive):
+    out = []
+    for root, dirs, files in os.walk(folder):
+        dirs.sort()
+        out.extend(os.path.join(root, f) for f in sorted(files)
+                   if f.lower().endswith(IMAGE_SUFFIXES))
+        if not recursive:
+            break
+    return out
+
+
+def _is_single_image(obj):
+    return isinstance(obj, Image) or (np is not None and isinstance(obj, np.ndarray)) or \
+        _is_pil_image(obj)
+
+
+def _is_pil_image(obj):
+    pil = sys.modules.get("PIL.Image")
+    return pil is not None and isinstance(obj, pil.Image)
+
+
+def _raise(lib, status, session_ptr=None, paths=()):
+    """Raise the exception for a non-OK status with the library's detail message. For an
+    i/o failure on a call given `paths`, a path that does not exist makes it FileNotFound
+    (the C status does not say which errno the open failed with, so ask the system)."""
     if session_ptr:
         msg = lib.inception_session_last_error(session_ptr)
     else:
         msg = lib.inception_last_error()
     name = lib.inception_status_string(status)
-    raise error_for(status, (msg or b"").decode("utf-8", "replace"),
-                    name.decode() if name else None)
+    text = (msg or b"").decode("utf-8", "replace")
+    name = name.decode() if name else None
+    if status == IOFailure.status:
+        for path in paths:
+            if path is not None and not os.path.lexists(path):
+                raise FileNotFound(text, status, name, os.fspath(path))
+    raise error_for(status, text, name)
 
 
 class _Handle:
@@ -99,12 +180,22 @@ def _options(lib, ints=(), strings=()):
     for key, value in ints:
         st = lib.inception_options_set_int(handle.ptr, key, int(value))
         if st:
-            _raise(lib, st)
+            _option_failed(lib, st, key)
     for key, value in strings:
-        st = lib.inception_options_set_string(handle.ptr, key, str(value).encode())
+        st = lib.inception_options_set_string(handle.ptr, key,
+                                              _c_string(value, _OPTION_NAMES.get(key, "option")))
         if st:
-            _raise(lib, st)
+            _option_failed(lib, st, key)
     return handle
+
+
+def _option_failed(lib, st, key):
+    # An older library refuses a key it does not know with NOT_FOUND: name the argument.
+    if st == NotFound.status:
+        raise NotFound("libinception %s does not know option %d (%s=)"
+                       % (lib.inception_version_string().decode(), key,
+                          _OPTION_NAMES.get(key, "?")), st)
+    _raise(lib, st)
 
 
 def _optr(handle):
@@ -112,7 +203,21 @@ def _optr(handle):
 
 
 def _path_bytes(path):
-    return os.fsencode(path)
+    """A path as the bytes C gets. C strings end at the first NUL, so a path with one inside
+    would silently name another file: refuse it."""
+    b = os.fsencode(path)
+    if b"\0" in b:
+        raise InvalidArgument("path %r contains a NUL character" % (path,))
+    return b
+
+
+def _c_string(value, what):
+    """A str (or os.PathLike) as a NUL-terminated UTF-8 C string; one with a NUL inside is
+    refused rather than truncated."""
+    b = os.fsencode(value) if isinstance(value, os.PathLike) else str(value).encode("utf-8")
+    if b"\0" in b:
+        raise InvalidArgument("%s %r contains a NUL character" % (what, value))
+    return b
 
 
 def _is_path(obj):
@@ -131,7 +236,7 @@ def _readable_buffer(data):
         mv = memoryview(data)
     except TypeError:
         raise InvalidArgument("expected a path, bytes or a buffer object, got %s"
-                              % type(data).__name__) from None
+                              % _type_name(data)) from None
     if not mv.c_contiguous:
         raise InvalidArgument("buffer is not C-contiguous")
     if mv.nbytes == 0:
@@ -175,15 +280,14 @@ def _float32_input(data, shape):
         if shape is None:
             shape = data.shape
         return data.ctypes.data, data.nbytes, data, tuple(shape)
-    if np is not None and hasattr(data, "__array_interface__") and not isinstance(
-            data, (bytes, bytearray, memoryview, array.array)):
-        # Other array-likes (e.g. a torch tensor) through numpy's view of them, if it is one.
-        return _float32_input(np.asarray(data), shape)
+    if _is_array_like(data):
+        # Other array-likes (a torch tensor, say) through numpy's view of them.
+        return _float32_input(_to_numpy(data), shape)
     try:
         mv = memoryview(data)
     except TypeError:
-        raise InvalidArgument("input must be a Tensor, a float32 array or a buffer, got %s"
-                              % type(data).__name__) from None
+        raise InvalidArgument("input must be an inception.Tensor, a float32 array or "
+                              "array-like, or a buffer, got %s" % _type_name(data)) from None
     fmt = mv.format.lstrip("@=<")
     if fmt not in ("f", "B", "b", "c"):
         raise DTypeError("input buffer has format %r; libinception needs float32 ('f') "
@@ -228,14 +332,15 @@ def _top_k(row, k):
 
 
 class _Closable:
-    def close(self):
+    def close(self) -> None:
         """Free the C object now (it is also freed when this object is garbage collected)."""
         h = self.__dict__.get("_h")
         if h is not None:
             h.release()
 
     @property
-    def closed(self):
+    def closed(self) -> bool:
+        """True once close() was called."""
         h = self.__dict__.get("_h")
         return h is None or not h.ptr
 
@@ -246,6 +351,7 @@ class _Closable:
         return h.ptr
 
     def __enter__(self):
+        """Use the object in a with block; it is closed at the end."""
         return self
 
     def __exit__(self, *exc):
@@ -262,7 +368,10 @@ class Tensor(_Closable):
     Tensor(shape, layout) owns zeroed, 64-byte aligned C memory; Tensor.wrap(buffer) wraps
     caller memory without copying and keeps the buffer alive as long as the tensor lives."""
 
-    def __init__(self, shape, layout=None, *, library=None):
+    def __init__(self, shape: Sequence[int], layout: Optional[str] = None, *,
+                 library: Any = None) -> None:
+        """A zeroed tensor of `shape`; layout 'nchw', 'nhwc' or 'nc' (default: inferred
+        from the shape)."""
         lib = library or _native.lib()
         shape = tuple(int(d) for d in shape)
         code = _layout_code(layout, shape)
@@ -282,7 +391,8 @@ class Tensor(_Closable):
         return t
 
     @classmethod
-    def wrap(cls, data, shape=None, layout=None, *, library=None):
+    def wrap(cls, data: ArrayInput, shape: Optional[Sequence[int]] = None,
+             layout: Optional[str] = None, *, library: Any = None) -> "Tensor":
         """A tensor over `data` without copying it: a float32 C-contiguous numpy array, or a
         buffer of float32 values (array.array('f'), memoryview, bytearray, bytes; `shape`
         needed for a flat one). A 3-d array is taken as one image (batch of 1). The tensor
@@ -301,24 +411,28 @@ class Tensor(_Closable):
         return cls._adopt(lib, h.value, keep)
 
     @property
-    def shape(self):
+    def shape(self) -> Tuple[int, ...]:
+        """The dimensions."""
         p = self._ptr()
         return tuple(self._lib.inception_tensor_dim(p, i)
                      for i in range(self._lib.inception_tensor_rank(p)))
 
     @property
-    def layout(self):
+    def layout(self) -> str:
+        """'nchw', 'nhwc' or 'nc'."""
         return _LAYOUT_NAMES.get(self._lib.inception_tensor_layout(self._ptr()), "unknown")
 
     @property
-    def dtype(self):
+    def dtype(self) -> str:
+        """Always 'float32'."""
         return "float32"
 
     @property
-    def nbytes(self):
+    def nbytes(self) -> int:
+        """Size of the data in bytes."""
         return self._lib.inception_tensor_byte_size(self._ptr())
 
-    def close(self):
+    def close(self) -> None:
         """Drop this object's reference to the tensor. The C tensor is freed now, unless a
         view from numpy()/memoryview() still exists: then it is freed with the last view."""
         self._h = None
@@ -330,19 +444,19 @@ class Tensor(_Closable):
         carr._owner = self._h  # the C memory lives as long as any view of it
         return carr
 
-    def memoryview(self):
+    def memoryview(self) -> memoryview:
         """A writable memoryview (format 'f', flat) of the tensor's memory, no copy. It keeps
         the memory alive even after close()."""
         return memoryview(self._carray()).cast("B").cast("f")
 
-    def numpy(self):
+    def numpy(self) -> Any:
         """A numpy view of the tensor's memory (no copy), shaped like the tensor. Writing to
         it fills the tensor. It keeps the memory alive even after close()."""
         if np is None:
             raise ImportError("numpy is not available")
         return np.ctypeslib.as_array(self._carray()).reshape(self.shape)
 
-    def tolist(self):
+    def tolist(self) -> array.array:
         """The values as a flat array.array('f') (a copy)."""
         out = array.array("f")
         out.frombytes(memoryview(self._carray()).cast("B"))
@@ -357,8 +471,9 @@ class Tensor(_Closable):
 class Image(_Closable):
     """Decoded 8-bit RGB pixels (from a JPEG/PNG file or bytes, or from caller pixels)."""
 
-    def __init__(self, source, *, max_pixels=None, exif_orientation=None, min_side=None,
-                 library=None):
+    def __init__(self, source: Union[PathLike, bytes, bytearray, memoryview], *,
+                 max_pixels: Optional[int] = None, exif_orientation: Optional[bool] = None,
+                 min_side: Optional[int] = None, library: Any = None) -> None:
         """Decode `source`: a path (str or os.PathLike) or encoded bytes-like data.
         max_pixels refuses larger images before allocating; exif_orientation (default True)
         applies JPEG EXIF rotation; min_side lets the JPEG decoder downscale in the DCT
@@ -376,16 +491,25 @@ class Image(_Closable):
             addr, n, keep = _readable_buffer(source)
             st = lib.inception_image_decode_memory(addr, n, _optr(opts), ctypes.byref(h))
         if st:
-            _raise(lib, st)
+            _raise(lib, st, paths=[source] if _is_path(source) else ())
         self._lib = lib
         self._h = _Handle(h.value, lib.inception_image_free)
 
-    open = classmethod(lambda cls, path, **kw: cls(path, **kw))
-    from_bytes = classmethod(lambda cls, data, **kw: cls(data, **kw))
+    @classmethod
+    def open(cls, path: PathLike, **kw: Any) -> "Image":
+        """Decode an image file (same options as Image())."""
+        return cls(path, **kw)
 
     @classmethod
-    def from_pixels(cls, pixels, width=None, height=None, format=None, stride=None, *,
-                    max_pixels=None, library=None):
+    def from_bytes(cls, data: Union[bytes, bytearray, memoryview], **kw: Any) -> "Image":
+        """Decode encoded JPEG/PNG bytes (same options as Image())."""
+        return cls(data, **kw)
+
+    @classmethod
+    def from_pixels(cls, pixels: Any, width: Optional[int] = None,
+                    height: Optional[int] = None, format: Optional[str] = None,
+                    stride: Optional[int] = None, *, max_pixels: Optional[int] = None,
+                    library: Any = None) -> "Image":
         """Copy caller pixels into an image. `pixels`: a numpy uint8 array [H, W], [H, W, 3]
         or [H, W, 4] (rows may be strided, e.g. a crop), or any buffer with width, height
         and format ('rgb', 'rgba', 'bgr', 'bgra', 'gray') given. Alpha is dropped."""
@@ -437,25 +561,27 @@ class Image(_Closable):
         return img
 
     @property
-    def width(self):
+    def width(self) -> int:
+        """Width in pixels."""
         return self._lib.inception_image_width(self._ptr())
 
     @property
-    def height(self):
+    def height(self) -> int:
+        """Height in pixels."""
         return self._lib.inception_image_height(self._ptr())
 
     @property
-    def size(self):
+    def size(self) -> Tuple[int, int]:
         """(width, height), as PIL says it."""
         return self.width, self.height
 
-    def tobytes(self):
+    def tobytes(self) -> bytes:
         """Packed RGB rows (width*3 bytes each), a copy."""
         p = self._ptr()
         n = self.width * self.height * 3
         return ctypes.string_at(self._lib.inception_image_pixels(p), n)
 
-    def numpy(self):
+    def numpy(self) -> Any:
         """The pixels as a new uint8 array [H, W, 3]."""
         if np is None:
             raise ImportError("numpy is not available")
@@ -466,28 +592,85 @@ class Image(_Closable):
             "<inception.Image %dx%d RGB>" % (self.width, self.height)
 
 
+def _label(lib, model_ptr, index, classes):
+    """The label of a class, or None for a class of a model without labels: the C call
+    says NOT_FOUND for those as for an index out of range, so the range tells them apart."""
+    v = ctypes.c_char_p()
+    st = lib.inception_model_label(model_ptr, index, ctypes.byref(v))
+    if st == NotFound.status and 0 <= index < classes:
+        return None
+    if st:
+        _raise(lib, st)
+    return v.value.decode("utf-8", "replace")
+
+
 def _as_image(lib, source):
-    """An Image for a classify/embed source (path, encoded bytes, pixel array or Image),
-    and whether we made it (and so must close it)."""
+    """An Image for a classify/embed source (path, encoded bytes, uint8 pixel array or
+    array-like, PIL image, or Image), and whether we made it (and so must close it)."""
     if isinstance(source, Image):
         return source, False
+    if _is_pil_image(source):
+        return _from_pil(lib, source), True
+    if _is_array_like(source):
+        source = _to_numpy(source)
     if np is not None and isinstance(source, np.ndarray):
         return Image.from_pixels(source, library=lib), True
     return Image(source, library=lib), True
+
+
+def _from_pil(lib, im):
+    """Pixels of a PIL image (8-bit RGB, RGBA or L as they are; other modes converted)."""
+    fmt = {"RGB": "rgb", "RGBA": "rgba", "L": "gray"}.get(im.mode)
+    if fmt is None:
+        im, fmt = im.convert("RGB"), "rgb"
+    return Image.from_pixels(im.tobytes(), im.width, im.height, fmt, library=lib)
+
+
+def _type_name(obj):
+    t = type(obj)
+    return t.__name__ if t.__module__ == "builtins" else "%s.%s" % (t.__module__, t.__qualname__)
+
+
+def _is_array_like(obj):
+    """An object numpy can view (a torch tensor, say), other than the types read directly."""
+    if isinstance(obj, (Tensor, Image, bytes, bytearray, memoryview, array.array, str)) or \
+            (np is not None and isinstance(obj, np.ndarray)):
+        return False
+    return any(hasattr(obj, a) for a in ("__array__", "__array_interface__", "__dlpack__"))
+
+
+def _to_numpy(obj):
+    """A numpy array over an array-like: DLPack first (no copy), else __array__."""
+    if np is None:
+        raise InvalidArgument("a %s needs numpy to be read; install numpy or pass a float32 "
+                              "buffer (array.array('f'), memoryview, bytes)" % _type_name(obj))
+    if hasattr(obj, "__dlpack__") and hasattr(np, "from_dlpack"):
+        try:
+            return np.from_dlpack(obj)
+        except (TypeError, BufferError, RuntimeError, ValueError):
+            if not (hasattr(obj, "__array__") or hasattr(obj, "__array_interface__")):
+                raise
+    return np.asarray(obj)
 
 
 class Model(_Closable):
     """A loaded Inception-v3 model: immutable, shareable by any number of threads and
     sessions. Create one Session per thread to run it."""
 
-    def __init__(self, source, *, backend=None, preset=None, pool_include_pad=None,
-                 label_offset=None, skip_checksum=None, stem=None, library=None):
+    def __init__(self, source: Union[PathLike, bytes, bytearray, memoryview], *,
+                 backend: Optional[str] = None, preset: Optional[str] = None,
+                 pool_include_pad: Optional[bool] = None, label_offset: Optional[int] = None,
+                 skip_checksum: Optional[bool] = None, labels: Optional[PathLike] = None,
+                 stem: Optional[int] = None, library: Any = None) -> None:
         """Load a safetensors model from a path (str or os.PathLike) or from bytes-like data.
         backend: "auto" (default), "ref", "simd" or another registered name. preset
         ("torchvision", "timm", "tf"), pool_include_pad, label_offset, skip_checksum and
-        stem (299, 151 or 79: the paper's Table 2 stems) override what the file says."""
+        stem (299, 151 or 79: the paper's Table 2 stems) override what the file says. labels: path of a labels file (one label per line, or
+        a JSON list of strings) used instead of the file's labels (needs libinception 1.1).
+        A model without labels still classifies: its Predictions have label None."""
         lib = library or _native.lib()
-        opts = _options(lib, strings=[(_OPT_BACKEND, backend), (_OPT_PRESET, preset)], ints=[
+        opts = _options(lib, strings=[(_OPT_BACKEND, backend), (_OPT_PRESET, preset),
+                                      (_OPT_LABELS_FILE, labels)], ints=[
             (_OPT_POOL_INCLUDE_PAD, None if pool_include_pad is None else int(pool_include_pad)),
             (_OPT_LABEL_OFFSET, label_offset),
             (_OPT_SKIP_CHECKSUM, None if skip_checksum is None else int(skip_checksum)),
@@ -500,13 +683,13 @@ class Model(_Closable):
             st = lib.inception_model_load_memory(addr, n, _optr(opts), ctypes.byref(h))
             del keep
         if st:
-            _raise(lib, st)
+            _raise(lib, st, paths=[source if _is_path(source) else None, labels])
         self._lib = lib
         self._h = _Handle(h.value, lib.inception_model_free)
         self._labels = None
 
     @classmethod
-    def from_bytes(cls, data, **kw):
+    def from_bytes(cls, data: Union[bytes, bytearray, memoryview], **kw: Any) -> "Model":
         """Load from bytes-like data (not kept after loading)."""
         if _is_path(data):
             raise InvalidArgument("from_bytes needs bytes-like data, not a path")
@@ -530,18 +713,26 @@ class Model(_Closable):
     classes = property(lambda self: self._int("classes"), doc="Classifier width (1000/1001).")
     label_offset = property(lambda self: self._int("label_offset"),
                             doc="1 when class 0 is a background class.")
-    input_height = property(lambda self: self._int("input_height"))
-    input_width = property(lambda self: self._int("input_width"))
+    input_height = property(lambda self: self._int("input_height"),
+                            doc="Height of the input the preprocessing produces.")
+    input_width = property(lambda self: self._int("input_width"),
+                           doc="Width of the input the preprocessing produces.")
     input_size = property(lambda self: (self.input_height, self.input_width),
                           doc="(height, width) the preprocessing produces.")
-    parameters = property(lambda self: self._int("parameters"))
-    has_aux = property(lambda self: self._int("has_aux"))
+    parameters = property(lambda self: self._int("parameters"),
+                          doc="Parameters used for inference (BN counted).")
+    has_aux = property(lambda self: self._int("has_aux"),
+                       doc="True if the file carries the aux head.")
     feature_size = property(lambda self: self._int("features"), doc="2048.")
-    pool_include_pad = property(lambda self: self._int("pool_include_pad"))
-    bn_has_gamma = property(lambda self: self._int("bn_has_gamma"))
-    crc32 = property(lambda self: self._int("crc32"))
-    has_labels = property(lambda self: self._int("has_labels"))
-    min_input_size = property(lambda self: self._int("min_input_size"))
+    pool_include_pad = property(lambda self: self._int("pool_include_pad"),
+                                doc="True if average pools count padded zeros.")
+    bn_has_gamma = property(lambda self: self._int("bn_has_gamma"),
+                            doc="True if batch norms have a learned scale.")
+    crc32 = property(lambda self: self._int("crc32"), doc="CRC-32 of the data section.")
+    has_labels = property(lambda self: self._int("has_labels"),
+                          doc="True if labels came from the file (or a labels file).")
+    min_input_size = property(lambda self: self._int("min_input_size"),
+                              doc="Smallest input side a run accepts (75).")
     synthetic = property(lambda self: self._int("synthetic"),
                          doc="True for generated weights, whose labels mean nothing.")
     stem = property(lambda self: self._int("stem"),
@@ -552,38 +743,40 @@ class Model(_Closable):
                       doc="True when the aux head's fc output is batch-normalised.")
     architecture = property(lambda self: self._str("architecture"),
                             doc='e.g. "stem=299 stem_conv=3x3 aux=plain".')
-    backend = property(lambda self: self._str("backend"))
-    preset = property(lambda self: self._str("preset"))
-    normalization = property(lambda self: self._str("normalization"))
-    name = property(lambda self: self._str("name"))
+    backend = property(lambda self: self._str("backend"),
+                       doc="Backend the weights were packed for.")
+    preset = property(lambda self: self._str("preset"),
+                      doc="Preprocessing preset: 'torchvision', 'timm', 'tf', ...")
+    normalization = property(lambda self: self._str("normalization"),
+                             doc="Mean and std, e.g. 'mean=0.5,0.5,0.5 std=0.5,0.5,0.5'.")
+    name = property(lambda self: self._str("name"), doc="inception.name from the metadata.")
 
-    def info(self):
+    def info(self) -> Dict[str, Any]:
         """Everything the model reports, as a dict."""
         d = {k: self._int(k) for k in _INFO_INT}
         d["feature_size"] = d.pop("features")
         d.update((k, self._str(k)) for k in _INFO_STR)
         return d
 
-    def label(self, index):
-        """Label of a class index in [0, classes)."""
-        v = ctypes.c_char_p()
-        st = self._lib.inception_model_label(self._ptr(), int(index), ctypes.byref(v))
-        if st:
-            _raise(self._lib, st)
-        return v.value.decode("utf-8", "replace")
+    def label(self, index: int) -> Optional[str]:
+        """Label of a class index in [0, classes), or None if the model has no labels (its
+        metadata has none, no labels file was given and it is not a 1000/1001-class
+        ImageNet head). NotFound for an index outside [0, classes)."""
+        return _label(self._lib, self._ptr(), int(index), self.classes)
 
     @property
-    def labels(self):
-        """All labels, a list indexed by class."""
+    def labels(self) -> List[Optional[str]]:
+        """All labels, a list indexed by class (entries are None for a model without
+        labels)."""
         if self._labels is None:
             self._labels = [self.label(i) for i in range(self.classes)]
         return list(self._labels)
 
-    def session(self, **kw):
+    def session(self, **kw: Any) -> "Session":
         """A new Session over this model (same arguments as Session)."""
         return Session(self, **kw)
 
-    def create_input(self, batch=1, layout="nchw"):
+    def create_input(self, batch: int = 1, layout: str = "nchw") -> Tensor:
         """A zeroed input Tensor of the model's input size for `batch` images."""
         h = ctypes.c_void_p()
         st = self._lib.inception_model_create_input(self._ptr(), int(batch),
@@ -592,14 +785,16 @@ class Model(_Closable):
             _raise(self._lib, st)
         return Tensor._adopt(self._lib, h.value)
 
-    def preprocess(self, images, out=None, index=0, layout="nchw"):
+    def preprocess(self, images: Union[ImageSource, Iterable[ImageSource]],
+                   out: Optional[Tensor] = None, index: int = 0,
+                   layout: str = "nchw") -> Tensor:
         """Resize, crop and normalise images with the model's preset into an input Tensor.
 
         `images`: one image source or a list of them (Image, path, encoded bytes, uint8 pixel
         array). With `out` (a Tensor) the images go into slots index, index+1, ... of it;
         otherwise a new Tensor of len(images) is returned."""
         single = isinstance(images, (Image, str, bytes, bytearray, memoryview, os.PathLike)) \
-            or (np is not None and isinstance(images, np.ndarray))
+            or _is_single_image(images) or _is_array_like(images)
         items = [images] if single else list(images)
         if not items:
             raise InvalidArgument("no images given")
@@ -630,7 +825,9 @@ class Session(_Closable):
     at a time (this object refuses concurrent use); create one per thread. Outputs are copied
     out of the session, so they stay valid after the next run."""
 
-    def __init__(self, model, *, threads=None, outputs=None, profile=False):
+    def __init__(self, model: "Model", *, threads: Optional[int] = None,
+                 outputs: Union[None, int, str, Sequence[str]] = None,
+                 profile: bool = False) -> None:
         """threads: worker threads (0/None = online cores). outputs: names from 'logits',
         'probabilities', 'features', 'aux_logits' (default the first three) or a bitmask.
         profile: time every layer; read the figures with profile()."""
@@ -661,6 +858,8 @@ class Session(_Closable):
         # The session holds a C reference to the model, so this pointer stays valid for
         # labels even if the Model object is closed first.
         self._model_ptr = model._ptr()
+        self._classes = model.classes
+        self._features = model.feature_size
         self.model = model
         self.threads = threads or 0
         self._busy = threading.Lock()
@@ -676,13 +875,14 @@ class Session(_Closable):
             self._busy.release()
             raise
 
-    def close(self):
+    def close(self) -> None:
+        """Free the session now (waits for a call in another thread to finish)."""
         with self._busy:
             _Closable.close(self)
 
-    def _check(self, st, ptr):
+    def _check(self, st, ptr, paths=()):
         if st:
-            _raise(self._lib, st, ptr)
+            _raise(self._lib, st, ptr, paths)
 
     def _run_ptr(self, ptr, tensor_ptr):
         self._check(self._lib.inception_session_run(ptr, tensor_ptr), ptr)
@@ -692,7 +892,8 @@ class Session(_Closable):
         self._check(self._lib.inception_session_output(ptr, OUTPUTS[name], ctypes.byref(o)), ptr)
         return _copy_out(self._lib, o.value)
 
-    def run(self, input, shape=None, layout=None):
+    def run(self, input: ArrayInput, shape: Optional[Sequence[int]] = None,
+            layout: Optional[str] = None) -> Dict[str, Output]:
         """Run the network on `input` and return {output name: array} for every output the
         session keeps. `input`: a Tensor, a float32 C-contiguous numpy array [N,3,H,W],
         [N,H,W,3] or one image [3,H,W]/[H,W,3] (not copied), or a float32 buffer
@@ -729,23 +930,27 @@ class Session(_Closable):
         finally:
             self._busy.release()
 
-    def logits(self, input, shape=None, layout=None):
+    def logits(self, input: ArrayInput, shape: Optional[Sequence[int]] = None,
+               layout: Optional[str] = None) -> Output:
         """Run and return the logits [N, classes]."""
         return self._run_one("logits", input, shape, layout)
 
-    def probabilities(self, input, shape=None, layout=None):
+    def probabilities(self, input: ArrayInput, shape: Optional[Sequence[int]] = None,
+                      layout: Optional[str] = None) -> Output:
         """Run and return the softmax probabilities [N, classes]."""
         return self._run_one("probabilities", input, shape, layout)
 
-    def features(self, input, shape=None, layout=None):
+    def features(self, input: ArrayInput, shape: Optional[Sequence[int]] = None,
+                 layout: Optional[str] = None) -> Output:
         """Run and return the pooled 2048-d features [N, 2048]."""
         return self._run_one("features", input, shape, layout)
 
-    def aux_logits(self, input, shape=None, layout=None):
+    def aux_logits(self, input: ArrayInput, shape: Optional[Sequence[int]] = None,
+                   layout: Optional[str] = None) -> Output:
         """Run and return the aux head's logits (session made with outputs incl. aux_logits)."""
         return self._run_one("aux_logits", input, shape, layout)
 
-    def output(self, name):
+    def output(self, name: str) -> Output:
         """An output of the last run, copied. NotReady before a run, NotFound if the session
         does not keep it."""
         if name not in OUTPUTS:
@@ -756,44 +961,48 @@ class Session(_Closable):
         finally:
             self._busy.release()
 
+    def _clamp_k(self, k):
+        # Clamped before anything is allocated: a huge k must not size the result arrays,
+        # and C takes k as int32_t, which would wrap a k of 2**32 + 3 to 3.
+        k = int(k)
+        if k < 1:
+            raise InvalidArgument("k = %d is below 1" % k)
+        # A feature extractor (no fc: 0 classes) keeps k = 1, so C answers UNSUPPORTED.
+        return min(k, max(self._classes, 1))
+
     def _predictions(self, classes, probs):
         lib, mp = self._lib, self._model_ptr
-        res = []
-        for c, p in zip(classes, probs):
-            v = ctypes.c_char_p()
-            st = lib.inception_model_label(mp, int(c), ctypes.byref(v))
-            if st:
-                _raise(lib, st)
-            res.append(Prediction(int(c), v.value.decode("utf-8", "replace"), float(p)))
-        return res
+        return [Prediction(int(c), _label(lib, mp, int(c), self._classes), float(p))
+                for c, p in zip(classes, probs)]
 
-    def classify(self, source, k=5):
+    def classify(self, source: Union[ImageSource, ArrayInput], k: int = 5) -> List[Prediction]:
         """Top-k Predictions (index, label, probability) for one image, best first.
 
         `source`: a path (str or os.PathLike) or encoded JPEG/PNG bytes (one C call, which
         lets the JPEG decoder downscale in the DCT domain), an Image or a uint8 pixel array
         [H, W, 3] (preprocess and run), or an input Tensor / float32 array (run)."""
-        k = int(k)
+        k = self._clamp_k(k)
         if _is_path(source) or isinstance(source, (bytes, bytearray, memoryview)):
-            classes = (ctypes.c_int32 * max(k, 1))()
-            probs = (ctypes.c_float * max(k, 1))()
+            classes = (ctypes.c_int32 * k)()
+            probs = (ctypes.c_float * k)()
             n = ctypes.c_int32()
+            path = _path_bytes(source) if _is_path(source) else None
             ptr = self._enter()
             try:
-                if _is_path(source):
-                    st = self._lib.inception_session_classify_file(
-                        ptr, _path_bytes(source), k, classes, probs, ctypes.byref(n))
+                if path is not None:
+                    st = self._lib.inception_session_classify_file(ptr, path, k, classes, probs,
+                                                                   ctypes.byref(n))
                 else:
                     addr, size, keep = _readable_buffer(source)
                     st = self._lib.inception_session_classify(ptr, addr, size, k, classes,
                                                               probs, ctypes.byref(n))
                     del keep
-                self._check(st, ptr)
+                self._check(st, ptr, [source] if path is not None else ())
             finally:
                 self._busy.release()
             return self._predictions(classes[:n.value], probs[:n.value])
-        if k < 1:
-            raise InvalidArgument("k = %d is below 1" % k)
+        if _is_array_like(source) and not _is_pil_image(source):
+            source = _to_numpy(source)
         if isinstance(source, Tensor) or (np is not None and isinstance(source, np.ndarray)
                                           and source.dtype == np.float32):
             rows = self._probabilities_of(source)
@@ -821,13 +1030,12 @@ class Session(_Closable):
         idx = _top_k(row, k)
         return self._predictions(idx, [row[i] for i in idx])
 
-    def classify_batch(self, sources, k=5):
+    def classify_batch(self, sources: Iterable[ImageSource],
+                       k: int = 5) -> List[List[Prediction]]:
         """Top-k Predictions for each of several images, run as one batch. Each image is
         decoded at full size, so for JPEGs the figures may differ in the last digits from
         classify(path), which lets the decoder downscale in the DCT domain."""
-        k = int(k)
-        if k < 1:
-            raise InvalidArgument("k = %d is below 1" % k)
+        k = self._clamp_k(k)
         batch = self.model.preprocess(list(sources))
         try:
             rows = self._probabilities_of(batch)
@@ -835,17 +1043,133 @@ class Session(_Closable):
             batch.close()
         return [self._top(row, k) for row in rows]
 
-    def embed(self, sources):
-        """The 2048-d features of several images (paths, bytes, Images, pixel arrays), run as
-        one batch: an array [N, 2048] (or a list of array('f') rows without numpy)."""
-        batch = self.model.preprocess(list(sources))
+    def iter_embed(self, sources: Union[PathLike, Iterable[ImageSource]], *,
+                   batch_size: int = DEFAULT_BATCH_SIZE,
+                   on_error: Union[str, Callable[["Embedding"], Any]] = "raise",
+                   progress: Optional[Callable[[int, Optional[int]], Any]] = None,
+                   recursive: bool = False) -> Iterator["Embedding"]:
+        """Embed images batch by batch, yielding an Embedding(index, source, features, error)
+        for each image in order as soon as its batch has run.
+
+        `sources`: a folder (its .jpg/.jpeg/.png files in name order; with recursive=True
+        also those of its subfolders), or any iterable of image sources (paths, encoded
+        bytes, Images, uint8 pixel arrays, PIL images), consumed lazily. At most
+        `batch_size` images are decoded and run at once, so memory stays bounded however
+        many there are; each image is decoded, preprocessed into its slot and freed before
+        the next. on_error="raise" (default) raises the first image's error; "skip" yields
+        features None and the exception for an image that cannot be read or decoded, and
+        goes on; a callable is called with that Embedding and then skips too. progress, if
+        given, is called as progress(done, total) after each batch (total None when the
+        number of sources is not known)."""
+        batch_size = int(batch_size)
+        if batch_size < 1:
+            raise InvalidArgument("batch_size = %d is below 1" % batch_size)
+        if not (on_error in ("raise", "skip") or callable(on_error)):
+            raise InvalidArgument("on_error must be 'raise', 'skip' or a callable, not %r"
+                                  % (on_error,))
+        items, total = _embed_sources(sources, recursive)
+        return self._iter_embed(items, total, batch_size, on_error, progress)
+
+    def _iter_embed(self, items, total, batch_size, on_error, progress):
+        # A generator apart from iter_embed, so bad arguments raise at the call, not at the
+        # first next().
+        done = 0
+        chunk = []
+        for item in items:
+            chunk.append(item)
+            if len(chunk) == batch_size:
+                for e in self._embed_chunk(done, chunk, on_error):
+                    yield e
+                done += len(chunk)
+                chunk = []
+                if progress is not None:
+                    progress(done, total)
+        if chunk:
+            for e in self._embed_chunk(done, chunk, on_error):
+                yield e
+            done += len(chunk)
+            if progress is not None:
+                progress(done, total)
+
+    def embed(self, sources: Union[PathLike, Iterable[ImageSource]], *,
+              batch_size: int = DEFAULT_BATCH_SIZE,
+              on_error: Union[str, Callable[["Embedding"], Any]] = "raise",
+              progress: Optional[Callable[[int, Optional[int]], Any]] = None,
+              recursive: bool = False) -> Output:
+        """The 2048-d features of images (a list, any iterable, or a folder; see iter_embed),
+        run `batch_size` at a time: an array [N, 2048] (a list of array('f') rows without
+        numpy), row i for source i. With on_error="skip" (or a callable, which is given each
+        failed Embedding) the row of an image that failed is NaN."""
+        rows = []
+        for e in self.iter_embed(sources, batch_size=batch_size, on_error=on_error,
+                                 progress=progress, recursive=recursive):
+            if e.features is not None:
+                rows.append(e.features)
+            elif np is not None:
+                rows.append(np.full(self._features, np.nan, dtype=np.float32))
+            else:
+                rows.append(array.array("f", [float("nan")]) * self._features)
+        if np is not None:
+            if not rows:
+                return np.empty((0, self._features), dtype=np.float32)
+            return np.stack(rows).astype(np.float32, copy=False)
+        return rows
+
+    def _embed_chunk(self, first, chunk, on_error):
+        """Embeddings of one batch of sources (index first, first + 1, ...)."""
+        self._ptr()  # a closed session may no longer hold the model: refuse before using it
+        lib, mp = self._lib, self._model_ptr
+        h = ctypes.c_void_p()
+        st = lib.inception_model_create_input(mp, len(chunk), 1, ctypes.byref(h))
+        if st:
+            _raise(lib, st)
+        batch = Tensor._adopt(lib, h.value)
+        slots = []
+        used = 0
         try:
-            return self.features(batch)
+            for i, src in enumerate(chunk):
+                try:
+                    img, mine = _as_image(lib, src)
+                    try:
+                        st = lib.inception_image_preprocess(mp, img._ptr(), batch._ptr(), used)
+                        if st:
+                            _raise(lib, st)
+                    finally:
+                        if mine:
+                            img.close()
+                except InceptionError as exc:
+                    if on_error == "raise":
+                        raise
+                    slots.append(exc)
+                    continue
+                slots.append(used)
+                used += 1
+            feats = None
+            if used == len(chunk):
+                feats = self.features(batch)
+            elif used:
+                per = len(batch.memoryview()) // len(chunk)
+                part = Tensor.wrap(batch.memoryview()[:used * per],
+                                   shape=(used,) + batch.shape[1:], library=lib)
+                try:
+                    feats = self.features(part)
+                finally:
+                    part.close()
         finally:
             batch.close()
+        out = []
+        for i, slot in enumerate(slots):
+            if isinstance(slot, int):
+                out.append(Embedding(first + i, chunk[i], feats[slot], None))
+                continue
+            e = Embedding(first + i, chunk[i], None, slot)
+            if callable(on_error):
+                on_error(e)
+            out.append(e)
+        return out
 
     @property
-    def memory(self):
+    def memory(self) -> int:
         """Bytes of activation and scratch memory held for the last run's input shape."""
         v = ctypes.c_int64()
         ptr = self._ptr()
@@ -853,12 +1177,12 @@ class Session(_Closable):
         return v.value
 
     @property
-    def last_error(self):
+    def last_error(self) -> str:
         """The session's last failure message ("" if none)."""
         return (self._lib.inception_session_last_error(self._ptr()) or b"").decode(
             "utf-8", "replace")
 
-    def profile(self):
+    def profile(self) -> List[Dict[str, Any]]:
         """Per-layer figures of the last run (session made with profile=True): a list of
         dicts with name, kind, macs, milliseconds."""
         ptr = self._ptr()
@@ -896,33 +1220,33 @@ def _softmax(row):
 # ---------------------------------------------------------------------------------------
 
 
-def version():
+def version() -> str:
     """The library's version string, e.g. "1.0.0"."""
     return _native.lib().inception_version_string().decode()
 
 
-def version_number():
+def version_number() -> int:
     """The library's version as MAJOR*10000 + MINOR*100 + PATCH."""
     return _native.lib().inception_version_number()
 
 
-def model_format_version():
+def model_format_version() -> int:
     """Highest model-file format revision the library reads."""
     return _native.lib().inception_model_format_version()
 
 
-def backends():
+def backends() -> List[Tuple[str, bool]]:
     """Registered backends: a list of (name, available on this machine)."""
     lib = _native.lib()
     names = [lib.inception_backend_name(i).decode() for i in range(lib.inception_backend_count())]
     return [(n, bool(lib.inception_backend_available(n.encode()))) for n in names]
 
 
-def backend_available(name):
+def backend_available(name: str) -> bool:
     """True if the named backend can run on this machine."""
-    return bool(_native.lib().inception_backend_available(str(name).encode()))
+    return bool(_native.lib().inception_backend_available(_c_string(name, "backend name")))
 
 
-def status_string(status):
+def status_string(status: int) -> str:
     """The library's English name of a status code."""
     return _native.lib().inception_status_string(int(status)).decode()

@@ -6,6 +6,9 @@ built-in exception means the same thing it is a second base, so `except ValueErr
 catches InvalidArgument.
 """
 
+import errno as _errno
+import os as _os
+
 OK = 0
 
 
@@ -75,6 +78,22 @@ BufferTooSmall = _make("BufferTooSmall", 16, "buffer too small", "A buffer is to
 NotReady = _make("NotReady", 17, "not ready", "An output was asked for before a run.")
 InternalError = _make("InternalError", 18, "internal error",
                       "A bug in libinception: please report it with the message.")
+
+
+
+class FileNotFound(IOFailure, FileNotFoundError):
+    """A file the call was given does not exist: an IOFailure (status 3) that is also a
+    FileNotFoundError, with .errno (errno.ENOENT) and .filename set."""
+
+    def __init__(self, message="", status=None, status_name=None, filename=None):
+        InceptionError.__init__(self, message, status, status_name)
+        self.errno = _errno.ENOENT
+        self.strerror = _os.strerror(_errno.ENOENT)
+        self.filename = filename
+
+    def __reduce__(self):
+        return (self.__class__, (self.message, self.status, self.status_name, self.filename))
+
 
 BY_STATUS = {cls.status: cls for cls in (
     InvalidArgument, OutOfMemory, IOFailure, ModelFormatError, MissingTensor, ShapeError,

@@ -156,3 +156,40 @@ def flat(x):
     if isinstance(x, list):
         return [float(v) for row in x for v in row]
     return [float(v) for v in x]
+
+
+_few_class = {}
+
+
+def few_class_model_bytes(classes=3, metadata=None):
+    """The test model cut down to a `classes`-way head with no labels (the first rows of its
+    fc layer, no aux head, no checksum; classes=0: no fc at all): a valid model the built-in ImageNet names do not
+    fit. Only the header changes; the data section is reused, so this is cheap."""
+    import json
+    key = (classes, tuple(sorted((metadata or {}).items())))
+    if key in _few_class:
+        return _few_class[key]
+    with open(MODEL_PATH, "rb") as f:
+        n = struct.unpack("<Q", f.read(8))[0]
+        header = json.loads(f.read(n))
+        data = f.read()
+    meta = {k: v for k, v in header.pop("__metadata__", {}).items()
+            if k not in ("inception.crc32", "inception.labels", "inception.classes")}
+    meta.update(metadata or {})
+    out = {"__metadata__": meta}
+    for name, t in header.items():
+        if name.startswith("AuxLogits."):
+            continue  # a hole in the data section is allowed
+        if name in ("fc.weight", "fc.bias"):
+            if classes == 0:
+                continue  # a trunk without fc: a feature extractor
+            t = dict(t)
+            row = 4 * (t["shape"][1] if len(t["shape"]) == 2 else 1)
+            t["shape"] = [classes] + t["shape"][1:]
+            t["data_offsets"] = [t["data_offsets"][0], t["data_offsets"][0] + classes * row]
+        out[name] = t
+    text = json.dumps(out).encode()
+    text += b" " * (-len(text) % 8)
+    blob = struct.pack("<Q", len(text)) + text + data
+    _few_class[key] = blob
+    return blob

@@ -1,5 +1,6 @@
 """No memory growth over many load/run/free cycles (RSS from /proc/self/statm, with a
 generous tolerance). Any Python 3.7+ on Linux. Needs INCEPTION_TEST_MODEL."""
+import ctypes
 import gc
 import os
 import unittest
@@ -10,8 +11,27 @@ from .support import MODEL_PATH, backend, needs_model, pattern, png_bytes
 
 MB = 1 << 20
 
+try:  # glibc: give freed memory back before each reading, so RSS shows what is live
+    _libc = ctypes.CDLL(None)
+    _malloc_trim = _libc.malloc_trim
+    _malloc_trim.argtypes = [ctypes.c_size_t]
+    _mallopt = _libc.mallopt
+    _mallopt.argtypes = [ctypes.c_int, ctypes.c_int]
+except (OSError, AttributeError):
+    _malloc_trim = _mallopt = None
+
+
+def settle_allocator():
+    """Pin glibc's mmap threshold (it otherwise rises after a large free, and later large
+    blocks stay in the heap, so RSS depended on the order of earlier tests)."""
+    if _mallopt is not None:
+        _mallopt(-3, 1 << 20)  # M_MMAP_THRESHOLD
+
 
 def rss():
+    gc.collect()
+    if _malloc_trim is not None:
+        _malloc_trim(0)
     with open("/proc/self/statm") as f:
         return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
 
@@ -19,6 +39,10 @@ def rss():
 @unittest.skipUnless(os.path.exists("/proc/self/statm"), "needs /proc/self/statm")
 @needs_model
 class TestLeaks(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        settle_allocator()
+
     def grows(self, cycle, warmup, rounds):
         for _ in range(warmup):
             cycle()

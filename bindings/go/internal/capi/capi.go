@@ -21,6 +21,15 @@ static inception_status capi_open(const char *path, const char *backend, capi_re
     return st;
 }
 
+// 1 if the library accepts string option `key` (older ones say NOT_FOUND for a new key).
+static int capi_option_known(int key) {
+    inception_options *o = NULL;
+    if (inception_options_create(&o)) return 0;
+    inception_status st = inception_options_set_string(o, (inception_option)key, "labels.txt");
+    inception_options_free(o);
+    return st != INCEPTION_ERR_NOT_FOUND;
+}
+
 static void capi_close(capi_ref *r) {
     inception_session_free(r->s);
     inception_model_free(r->m);
@@ -100,6 +109,10 @@ func Open(path, backend string) (*Ref, error) {
 	}
 	return ref, nil
 }
+
+// StringOptionKnown reports whether the library knows the string option key (it answers
+// NOT_FOUND for one it does not).
+func StringOptionKnown(key int) bool { return C.capi_option_known(C.int(key)) != 0 }
 
 // Close frees the session and the model.
 func (r *Ref) Close() { C.capi_close(&r.r) }
