@@ -665,8 +665,9 @@ class Model(_Closable):
         """Load a safetensors model from a path (str or os.PathLike) or from bytes-like data.
         backend: "auto" (default), "ref", "simd" or another registered name. preset
         ("torchvision", "timm", "tf"), pool_include_pad, label_offset, skip_checksum and
-        stem (299, 151 or 79: the paper's Table 2 stems) override what the file says. labels: path of a labels file (one label per line, or
-        a JSON list of strings) used instead of the file's labels (needs libinception 1.1).
+        stem (299, 151 or 79: the paper's Table 2 stems) override what the file says.
+        labels: path of a labels file (one label per line, or a JSON list of strings) used
+        instead of the file's labels (needs libinception 1.1).
         A model without labels still classifies: its Predictions have label None."""
         lib = library or _native.lib()
         opts = _options(lib, strings=[(_OPT_BACKEND, backend), (_OPT_PRESET, preset),
