@@ -63,10 +63,9 @@ static size_t positions(const packed_conv *p) {
     return p->wino == WINO_2D ? 36 : p->wino == WINO_2D2 ? 16 : 8;
 }
 
-/* Winograd F(4x4, 3x3) does 36 multiplies per 16 outputs instead of 144 (F(2x2, 3x3),
- * used before, does 64 and measured 4-6% slower over the whole network). It is used for the
- * 3x3 stride-1 convs with few channels, which in Inception are the ones on big maps (the
- * stem, the 35x35 blocks); the wide 8x8 ones would read 4x as many weights for 4 tiles. */
+/* Winograd for the 3x3 stride-1 convs with few channels, which in Inception are the ones on
+ * big maps (the stem, the 35x35 blocks); the wide 8x8 ones would read 4x as many weights
+ * for 4 tiles. F(4x4, 3x3) does 36 multiplies per 16 outputs, F(2x2, 3x3) 64, direct 144. */
 static int winograd_shape(const inception_conv_desc *d) {
     return d->kernel_h == 3 && d->kernel_w == 3 && d->stride_h == 1 && d->stride_w == 1 &&
            d->pad_h <= 2 && d->pad_w <= 2 &&
@@ -86,20 +85,26 @@ static int use_winograd7(const inception_conv_desc *d) {
 /* INCEPTION_SIMD_WINO3 (internal, for measuring; read at every pack): "f4", "f2" or "direct"
  * forces that path on every 3x3 stride-1 conv of the Winograd shapes; unset, the default
  * policy below. Returns WINO3_DEFAULT when unset, WINO3_BAD for any other value. */
-enum { WINO3_DEFAULT = -1, WINO3_BAD = -2 };
+enum { WINO3_DEFAULT = -1, WINO3_BAD = -2, WINO3_MIXED = -3 };
 static int wino3_forced(void) {
     const char *v = getenv("INCEPTION_SIMD_WINO3");
     if (!v) return WINO3_DEFAULT;
     if (!strcmp(v, "f4")) return WINO_2D;
     if (!strcmp(v, "f2")) return WINO_2D2;
     if (!strcmp(v, "direct")) return WINO_NONE;
+    if (!strcmp(v, "mixed")) return WINO3_MIXED;
     return WINO3_BAD;
 }
 
+/* Default: F(2x2) where cin <= 32 (the stem's Conv2d_2a/2b on 147x147), F(4x4) on the
+ * wider ones (the 35x35 blocks). F(4x4)'s transforms amplify rounding (coefficients up to
+ * 25 in, 64 out); on models with calibrated BatchNorm the stem's share of that took the
+ * network to 1.8e-4 of max|expected|, over the promised 1e-4 (docs/simd.md has the
+ * figures). "mixed" is this default, for comparing. */
 static int use_winograd(const inception_conv_desc *d, int forced) {
     if (!winograd_shape(d)) return WINO_NONE;
-    if (forced != WINO3_DEFAULT) return forced;
-    return WINO_2D;
+    if (forced != WINO3_DEFAULT && forced != WINO3_MIXED) return forced;
+    return d->in_channels <= 32 ? WINO_2D2 : WINO_2D;
 }
 
 /* Where the transformed weight of position `set`, output o, input c goes: set `set` starts
@@ -195,7 +200,7 @@ static inception_status simd_conv_pack(void *user, const inception_conv_desc *d,
     int forced = wino3_forced();
     if (forced == WINO3_BAD)
         return inc_error(INCEPTION_ERR_BACKEND,
-                         "INCEPTION_SIMD_WINO3='%s': use f4, f2 or direct (or unset it)",
+                         "INCEPTION_SIMD_WINO3='%s': use f4, f2, mixed or direct (or unset it)",
                          getenv("INCEPTION_SIMD_WINO3"));
     const inc_simd_kernels *k = level_kernels(user_level(user));
     if (!k) return inc_error(INCEPTION_ERR_BACKEND, "simd backend: this CPU lacks its ISA level");
