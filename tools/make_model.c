@@ -15,8 +15,14 @@ static void usage(FILE *f) {
     fprintf(f,
             "usage: inception-make-model OUT.safetensors [--seed N] [--classes N (0: no fc)]\n"
             "                            [--no-aux] [--no-gamma] [--f16]\n"
-            "                            [--meta KEY=VALUE]...\n"
-            "Writes Inception-v3 weights generated from a documented PRNG (not trained).\n");
+            "                            [--stem 299|151|79] [--stem-conv 3x3|7x7] [--aux-bn]\n"
+            "                            [--bn-stats FILE] [--meta KEY=VALUE]...\n"
+            "Writes Inception-v3 weights generated from a documented PRNG (not trained).\n"
+            "  --classes N       fc width, 1..100000 (default 1000; 1001 = background class)\n"
+            "  --stem S          receptive-field stem of the paper's Table 2 (default 299)\n"
+            "  --stem-conv 7x7   Inception-v2's single 7x7/2 first layer (Table 3)\n"
+            "  --aux-bn          BN-auxiliary: BatchNorm1d on the aux head's fc output\n"
+            "  --bn-stats FILE   BatchNorm running statistics from FILE (docs/golden.md)\n");
 }
 
 int main(int argc, char **argv) {
@@ -42,13 +48,35 @@ int main(int argc, char **argv) {
                 return 2;
             }
         } else if (strcmp(a, "--classes") == 0 && i + 1 < argc) {
-            o.classes = atoi(argv[++i]);
-            if (o.classes < 0 || o.classes > 100000) {
+            char *end;
+            long v = strtol(argv[++i], &end, 10);
+            if (*end || v < 0 || v > 100000) {
                 fprintf(stderr, "inception-make-model: --classes must be in [0, 100000] (0: no "
                                 "fc, a feature-extractor trunk)\n");
                 free(meta);
                 return 2;
             }
+            o.classes = (int32_t)v;
+        } else if (strcmp(a, "--stem") == 0 && i + 1 < argc) {
+            const char *v = argv[++i];
+            o.stem = !strcmp(v, "299") ? 299 : !strcmp(v, "151") ? 151 : !strcmp(v, "79") ? 79 : 0;
+            if (!o.stem) {
+                fprintf(stderr, "inception-make-model: --stem must be 299, 151 or 79\n");
+                free(meta);
+                return 2;
+            }
+        } else if (strcmp(a, "--stem-conv") == 0 && i + 1 < argc) {
+            const char *v = argv[++i];
+            o.stem_conv = !strcmp(v, "3x3") ? 3 : !strcmp(v, "7x7") ? 7 : 0;
+            if (!o.stem_conv) {
+                fprintf(stderr, "inception-make-model: --stem-conv must be 3x3 or 7x7\n");
+                free(meta);
+                return 2;
+            }
+        } else if (strcmp(a, "--aux-bn") == 0) {
+            o.aux_bn = 1;
+        } else if (strcmp(a, "--bn-stats") == 0 && i + 1 < argc) {
+            o.bn_stats = argv[++i];
         } else if (strcmp(a, "--no-aux") == 0) {
             o.aux = 0;
         } else if (strcmp(a, "--no-gamma") == 0) {
@@ -83,8 +111,17 @@ int main(int argc, char **argv) {
 
     uint8_t *buf = NULL;
     size_t size = 0;
+    if (o.aux_bn && !o.aux) {
+        fprintf(stderr, "inception-make-model: --aux-bn needs the aux head (drop --no-aux)\n");
+        free(meta);
+        return 2;
+    }
     if (inc_testmodel_build(&o, &buf, &size) != 0) {
-        fprintf(stderr, "inception-make-model: out of memory\n");
+        if (o.bn_stats)
+            fprintf(stderr, "inception-make-model: cannot use %s: not a BatchNorm statistics "
+                    "file for this variant (or out of memory)\n", o.bn_stats);
+        else
+            fprintf(stderr, "inception-make-model: out of memory\n");
         free(meta);
         return 1;
     }
@@ -106,8 +143,10 @@ int main(int argc, char **argv) {
         remove(out_path);
         return 1;
     }
-    printf("wrote %s (%zu bytes, seed %llu, %d classes%s%s%s)\n", out_path, size,
-           (unsigned long long)o.seed, o.classes, o.aux && o.classes > 0 ? ", aux head" : "",
-           o.bn_gamma ? "" : ", no BN gamma", o.f16 ? ", F16" : "");
+    printf("wrote %s (%zu bytes, seed %llu, %d classes%s%s%s, stem %d, stem conv %s%s)\n",
+           out_path, size, (unsigned long long)o.seed, o.classes,
+           o.aux && o.classes > 0 ? (o.aux_bn ? ", BN-auxiliary head" : ", aux head") : "",
+           o.bn_gamma ? "" : ", no BN gamma", o.f16 ? ", F16" : "", o.stem,
+           o.stem_conv == 7 ? "7x7" : "3x3", o.bn_stats ? ", BN statistics from file" : "");
     return 0;
 }

@@ -19,6 +19,11 @@
  *   fc.weight, AuxLogits.fc.weight  0   (float)sqrt(3.0 / fan_in)
  *   fc.bias, AuxLogits.fc.bias      0   0.1f
  *   *.bn.num_batches_tracked  I64 scalar (shape []) holding 0
+ *   AuxLogits.fc_bn.*       as *.bn.* (BN-auxiliary variant)
+ *
+ * With a BatchNorm statistics file (opts.bn_stats) every running_mean / running_var comes
+ * from the file instead (binary16 values, widened exactly): data-dependent statistics
+ * that tools/gen_golden.py calibrated, so both sides still build the same model.
  *
  * This file must be compiled with -ffp-contract=off: a fused multiply-add would round
  * differently from numpy.
@@ -104,6 +109,11 @@ typedef struct tlist {
     int bn_gamma;
     int oom;
 } tlist;
+
+/* What build_list lays out: the base network and the variant's tensor changes. */
+typedef struct arch {
+    int classes, aux, bn_gamma, stem_conv, aux_bn;
+} arch;
 
 static tdesc *push(tlist *l, const char *prefix, const char *suffix, enum kind kind) {
     if (l->oom) return NULL;
@@ -204,12 +214,27 @@ static void block_e(tlist *l, const char *b, int cin) {
     sub(l, b, "branch_pool", cin, 192, 1, 1);
 }
 
-static int build_list(tlist *l, int classes, int aux, int bn_gamma) {
+/* A BatchNorm1d over `n` features (the BN-auxiliary head's AuxLogits.fc_bn). */
+static void bn1d(tlist *l, const char *prefix, int64_t n) {
+    if (l->bn_gamma) vec(l, prefix, ".weight", K_GAMMA, n);
+    vec(l, prefix, ".bias", K_BETA, n);
+    vec(l, prefix, ".running_mean", K_MEAN, n);
+    vec(l, prefix, ".running_var", K_VAR, n);
+    tdesc *d = push(l, prefix, ".num_batches_tracked", K_I64);
+    if (d) d->rank = 0;
+}
+
+static int build_list(tlist *l, const arch *a) {
+    int classes = a->classes;
     memset(l, 0, sizeof *l);
-    l->bn_gamma = bn_gamma;
-    conv(l, "Conv2d_1a_3x3", 3, 32, 3, 3);
-    conv(l, "Conv2d_2a_3x3", 32, 32, 3, 3);
-    conv(l, "Conv2d_2b_3x3", 32, 64, 3, 3);
+    l->bn_gamma = a->bn_gamma;
+    if (a->stem_conv == 7) {
+        conv(l, "Conv2d_1a_7x7", 3, 64, 7, 7);
+    } else {
+        conv(l, "Conv2d_1a_3x3", 3, 32, 3, 3);
+        conv(l, "Conv2d_2a_3x3", 32, 32, 3, 3);
+        conv(l, "Conv2d_2b_3x3", 32, 64, 3, 3);
+    }
     conv(l, "Conv2d_3b_1x1", 64, 80, 1, 1);
     conv(l, "Conv2d_4a_3x3", 80, 192, 3, 3);
     block_a(l, "Mixed_5b", 192, 32);
@@ -223,10 +248,11 @@ static int build_list(tlist *l, int classes, int aux, int bn_gamma) {
     block_c(l, "Mixed_6c", 160);
     block_c(l, "Mixed_6d", 160);
     block_c(l, "Mixed_6e", 192);
-    if (aux && classes > 0) {
+    if (a->aux && classes > 0) {
         conv(l, "AuxLogits.conv0", 768, 128, 1, 1);
         conv(l, "AuxLogits.conv1", 128, 768, 5, 5);
         fc(l, "AuxLogits.fc", 768, classes);
+        if (a->aux_bn) bn1d(l, "AuxLogits.fc_bn", classes);
     }
     sub(l, "Mixed_7a", "branch3x3_1", 768, 192, 1, 1);
     sub(l, "Mixed_7a", "branch3x3_2", 192, 320, 3, 3);
@@ -260,7 +286,8 @@ static void dist(const tdesc *d, float *offset, float *scale) {
 
 int inc_testmodel_tensor(const char *name, uint64_t seed, float *out, size_t count) {
     tlist l;
-    if (build_list(&l, 1000, 1, 1) != 0) return -1;
+    arch a = {1000, 1, 1, 3, 0};
+    if (build_list(&l, &a) != 0) return -1;
     int rc = -1;
     for (size_t i = 0; i < l.n; i++) {
         if (strcmp(l.t[i].name, name) == 0 && l.t[i].kind != K_I64) {
@@ -281,6 +308,112 @@ void inc_testmodel_opts_default(inc_testmodel_opts *o) {
     o->aux = 1;
     o->bn_gamma = 1;
     o->standard_meta = 1;
+    o->stem = 299;
+    o->stem_conv = 3;
+}
+
+/* ---- BatchNorm statistics file (docs/golden.md) ----
+ * "INCBNST1", u32 count, then count entries: u8 name length, the name (a BN module such as
+ * "Mixed_5b.branch1x1.bn" or "AuxLogits.fc_bn"), u32 channels, binary16 running_mean
+ * [channels], binary16 running_var [channels]; all little-endian, nothing after. */
+
+typedef struct bnstat {
+    char name[64];
+    uint32_t channels;
+    const uint8_t *mean, *var; /* binary16 arrays inside the file buffer */
+    int used;
+} bnstat;
+
+typedef struct bnfile {
+    uint8_t *buf;
+    bnstat *e;
+    uint32_t n;
+} bnfile;
+
+static float f16_to_f32(uint16_t h) {
+    uint32_t sign = (uint32_t)(h & 0x8000u) << 16, exp = (h >> 10) & 0x1fu, mant = h & 0x3ffu;
+    float v;
+    if (exp == 0) v = ldexpf((float)mant, -24); /* zero and subnormals, exact */
+    else if (exp == 31) v = mant ? NAN : INFINITY;
+    else v = ldexpf((float)(mant | 0x400u), (int)exp - 25);
+    return sign ? -v : v;
+}
+
+static uint32_t rd32(const uint8_t *p) {
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static int bnfile_read(const char *path, bnfile *f) {
+    memset(f, 0, sizeof *f);
+    FILE *fp = fopen(path, "rb");
+    if (!fp) return -1;
+    size_t cap = 1 << 16, n = 0;
+    uint8_t *buf = malloc(cap);
+    for (;;) {
+        if (!buf) break;
+        n += fread(buf + n, 1, cap - n, fp);
+        if (n < cap) break;
+        uint8_t *nb = cap < ((size_t)1 << 26) ? realloc(buf, cap * 2) : NULL;
+        if (!nb) {
+            free(buf);
+            buf = NULL;
+            break;
+        }
+        buf = nb;
+        cap *= 2;
+    }
+    int err = ferror(fp);
+    fclose(fp);
+    if (!buf || err || n < 12 || memcmp(buf, "INCBNST1", 8) != 0) {
+        free(buf);
+        return -1;
+    }
+    uint32_t count = rd32(buf + 8);
+    size_t off = 12;
+    bnstat *e = count <= 4096 ? calloc(count ? count : 1, sizeof *e) : NULL;
+    int ok = e != NULL;
+    for (uint32_t i = 0; ok && i < count; i++) {
+        if (off + 1 > n) { ok = 0; break; }
+        size_t len = buf[off++];
+        if (len == 0 || len >= sizeof e[i].name || off + len + 4 > n) { ok = 0; break; }
+        memcpy(e[i].name, buf + off, len);
+        off += len;
+        e[i].channels = rd32(buf + off);
+        off += 4;
+        size_t bytes = (size_t)e[i].channels * 2;
+        if (e[i].channels == 0 || e[i].channels > 100000 || off + 2 * bytes > n) { ok = 0; break; }
+        e[i].mean = buf + off;
+        e[i].var = buf + off + bytes;
+        off += 2 * bytes;
+    }
+    if (!ok || off != n) {
+        free(e);
+        free(buf);
+        return -1;
+    }
+    f->buf = buf;
+    f->e = e;
+    f->n = count;
+    return 0;
+}
+
+/* Overwrites a running_mean / running_var stream with the file's values; -1 when the file
+ * has no entry of that name and size. */
+static int bnfile_apply(bnfile *f, const tdesc *d, float *out) {
+    const char *suffix = d->kind == K_MEAN ? ".running_mean" : ".running_var";
+    size_t nl = strlen(d->name), sl = strlen(suffix);
+    if (nl <= sl || strcmp(d->name + nl - sl, suffix) != 0) return -1;
+    for (uint32_t i = 0; i < f->n; i++) {
+        bnstat *e = &f->e[i];
+        if (strlen(e->name) != nl - sl || strncmp(e->name, d->name, nl - sl) != 0) continue;
+        if (e->channels != d->count) return -1;
+        const uint8_t *src = d->kind == K_MEAN ? e->mean : e->var;
+        for (size_t j = 0; j < d->count; j++)
+            out[j] = f16_to_f32((uint16_t)(src[2 * j] | src[2 * j + 1] << 8));
+        e->used = 1;
+        return 0;
+    }
+    return -1;
 }
 
 /* ---- a growable string for the JSON header ---- */
@@ -345,8 +478,16 @@ static int has_extra(const inc_testmodel_opts *o, const char *key) {
 
 int inc_testmodel_build(const inc_testmodel_opts *o, uint8_t **buf, size_t *size) {
     if (!o || !buf || !size || o->classes < 0 || o->classes > 100000) return -1;
+    if (o->stem != 299 && o->stem != 151 && o->stem != 79) return -1;
+    if (o->stem_conv != 3 && o->stem_conv != 7) return -1;
     tlist l;
-    if (build_list(&l, o->classes, o->aux, o->bn_gamma) != 0) return -1;
+    arch a = {o->classes, o->aux, o->bn_gamma, o->stem_conv, o->aux_bn && o->aux};
+    if (build_list(&l, &a) != 0) return -1;
+    bnfile stats = {0};
+    if (o->bn_stats && bnfile_read(o->bn_stats, &stats) != 0) {
+        free(l.t);
+        return -1;
+    }
 
     /* I64 scalars first keeps every tensor aligned to its element size. */
     size_t esz = o->f16 ? 2 : 4;
@@ -388,6 +529,12 @@ int inc_testmodel_build(const inc_testmodel_opts *o, uint8_t **buf, size_t *size
                 break;
             }
             fill(d->name, o->seed, offset, scale, f, d->count);
+            if (stats.buf && (d->kind == K_MEAN || d->kind == K_VAR) &&
+                bnfile_apply(&stats, d, f) != 0) {
+                free(f);
+                rc = -1;
+                break;
+            }
             memcpy(dst, f, d->count * sizeof *f); /* host order; x86/arm are little-endian */
             free(f);
             continue;
@@ -402,6 +549,11 @@ int inc_testmodel_build(const inc_testmodel_opts *o, uint8_t **buf, size_t *size
             }
         }
         fill(d->name, o->seed, offset, scale, tmp, d->count);
+        if (stats.buf && (d->kind == K_MEAN || d->kind == K_VAR) &&
+            bnfile_apply(&stats, d, tmp) != 0) {
+            rc = -1;
+            break;
+        }
         for (size_t j = 0; j < d->count; j++) {
             uint16_t h = inc_testmodel_f32_to_f16(tmp[j]);
             dst[2 * j] = (uint8_t)(h & 0xff);
@@ -409,6 +561,11 @@ int inc_testmodel_build(const inc_testmodel_opts *o, uint8_t **buf, size_t *size
         }
     }
     free(tmp);
+    /* every entry must belong to this model: a file for another variant is refused */
+    for (uint32_t i = 0; rc == 0 && i < stats.n; i++)
+        if (!stats.e[i].used) rc = -1;
+    free(stats.e);
+    free(stats.buf);
 
     sbuf s = {0};
     if (rc == 0) {
@@ -432,6 +589,13 @@ int inc_testmodel_build(const inc_testmodel_opts *o, uint8_t **buf, size_t *size
             if (!has_extra(o, "inception.crc32")) sputkv(&s, &first, "inception.crc32", num);
             if (!o->bn_gamma && !has_extra(o, "inception.bn_gamma"))
                 sputkv(&s, &first, "inception.bn_gamma", "false");
+            snprintf(num, sizeof num, "%d", o->stem);
+            if (o->stem != 299 && !has_extra(o, "inception.stem"))
+                sputkv(&s, &first, "inception.stem", num);
+            if (o->stem_conv == 7 && !has_extra(o, "inception.stem_conv"))
+                sputkv(&s, &first, "inception.stem_conv", "7x7");
+            if (a.aux_bn && !has_extra(o, "inception.aux_head"))
+                sputkv(&s, &first, "inception.aux_head", "bn");
         }
         for (const char *const *m = o->extra_meta; m && m[0] && m[1]; m += 2)
             sputkv(&s, &first, m[0], m[1]);

@@ -24,7 +24,16 @@ typedef struct inc_testmodel_opts {
     int32_t aux;              /* 1: include the AuxLogits.* tensors (default 1) */
     int32_t bn_gamma;         /* 0: omit every bn.weight, metadata inception.bn_gamma=false */
     int32_t f16;              /* 1: store the float tensors as F16 (default 0: F32) */
-    int32_t standard_meta;    /* 1 (default): inception.synthetic/name/crc32 (+bn_gamma) */
+    int32_t standard_meta;    /* 1 (default): inception.synthetic/name/crc32 (+bn_gamma,
+                               * + the architecture keys of a variant) */
+    /* The variant (docs/model-format.md, "Architecture"): */
+    int32_t stem;             /* 299 (default), 151 or 79: metadata inception.stem only */
+    int32_t stem_conv;        /* 3 (default): three 3x3 convs; 7: one Conv2d_1a_7x7 */
+    int32_t aux_bn;           /* 1: AuxLogits.fc_bn.* (BatchNorm1d on the aux fc's output) */
+    /* NULL, or a BatchNorm statistics file (docs/golden.md) whose running_mean and
+     * running_var replace the PRNG's for every BN of the model; a file that does not
+     * match the model's BNs exactly makes the build fail. */
+    const char *bn_stats;
     /* NULL or a NULL-terminated list of key, value, key, value, ... strings added to
      * __metadata__ after the standard keys (e.g. "inception.pool_include_pad", "false"). */
     const char *const *extra_meta;

@@ -241,7 +241,8 @@ func TestInfo(t *testing.T) {
 		t.Fatal(err)
 	}
 	if info.Classes != 1000 || info.Features != 2048 || info.InputHeight != 299 || !info.Synthetic ||
-		info.MinInputSize != 75 || info.Parameters < 20000000 {
+		info.MinInputSize != 75 || info.Parameters < 20000000 || info.Stem != 299 ||
+		info.StemConv != 3 || info.AuxBN || info.Architecture != "stem=299 stem_conv=3x3 aux=plain" {
 		t.Fatalf("info %+v", info)
 	}
 	if b := backend(); b != "auto" && info.Backend != b {

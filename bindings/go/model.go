@@ -146,8 +146,12 @@ type ModelInfo struct {
 	BNHasGamma     bool   //
 	CRC32          uint32 // of the data section
 	HasLabels      bool   // labels came from the file's metadata
-	MinInputSize   int    // 75
+	MinInputSize   int    // 75 (39 for stem 151, 21 for stem 79)
 	Synthetic      bool   // generated weights: labels mean nothing
+	Stem           int    // receptive-field stem: 299, 151 or 79 (paper Table 2)
+	StemConv       int    // 3: three 3x3 first convolutions (v3); 7: one 7x7 (v2)
+	AuxBN          bool   // the aux head's fc output is batch-normalised
+	Architecture   string // e.g. "stem=299 stem_conv=3x3 aux=plain"
 	Backend        string // backend the weights were packed for
 	Preset         string // "torchvision", "timm" or "tf"
 	Normalization  string // e.g. "mean=0.5,0.5,0.5 std=0.5,0.5,0.5"
@@ -158,8 +162,8 @@ type ModelInfo struct {
 func (m *Model) Info() (ModelInfo, error) {
 	var mi ModelInfo
 	err := m.use("Info", func(p *C.inception_model) error {
-		ints := make([]int64, 14)
-		for key := 1; key <= 13; key++ {
+		ints := make([]int64, 33)
+		for _, key := range []int{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 30, 31, 32} {
 			var v C.int64_t
 			if err := call("Info", func() C.inception_status {
 				return C.inception_model_info_int(p, C.inception_model_info(key), &v)
@@ -168,8 +172,8 @@ func (m *Model) Info() (ModelInfo, error) {
 			}
 			ints[key] = int64(v)
 		}
-		strs := make([]string, 5)
-		for key := 1; key <= 4; key++ {
+		strs := make([]string, 11)
+		for _, key := range []int{1, 2, 3, 4, 10} {
 			var s *C.char
 			if err := call("Info", func() C.inception_status {
 				return C.inception_model_info_string(p, C.inception_model_info_str(key), &s)
@@ -183,7 +187,8 @@ func (m *Model) Info() (ModelInfo, error) {
 			Features: int(ints[7]), PoolIncludePad: ints[8] != 0, BNHasGamma: ints[9] != 0,
 			CRC32: uint32(ints[10]), HasLabels: ints[11] != 0, MinInputSize: int(ints[12]),
 			Synthetic: ints[13] != 0, Backend: strs[1], Preset: strs[2],
-			Normalization: strs[3], Name: strs[4]}
+			Normalization: strs[3], Name: strs[4], Stem: int(ints[30]), StemConv: int(ints[31]),
+			AuxBN: ints[32] != 0, Architecture: strs[10]}
 		return nil
 	})
 	return mi, err

@@ -192,6 +192,13 @@ typedef enum inception_option {
      * names). Kept tensors add to the session's activation memory. */
     INCEPTION_OPT_EXTRA_OUTPUTS = 23,
 
+    /* Model architecture (40-49). */
+    /* Model load. Int: the receptive-field stem (paper section 9, Table 2) for a file that
+     * does not say it in inception.stem: 299 (first conv stride 2, torchvision), 151
+     * (stride 1), 79 (stride 1, no max pool after the third conv); 0 (default) = the file's.
+     * The three stems have identical tensors, so only this or the metadata tells them apart. */
+    INCEPTION_OPT_STEM = 40,
+
     /* Multi-crop evaluation (50-59), read by session create for the session's classify
      * calls and by the ensemble classify calls; docs/paper.md describes every crop. */
     /* Int 1, 10, 12 or 144: crops averaged per image (default 1: the preset's centre crop). */
@@ -390,13 +397,17 @@ typedef enum inception_model_info {
     INCEPTION_INFO_CRC32 = 10,           /* CRC-32 of the data section (computed) */
     INCEPTION_INFO_HAS_LABELS = 11,      /* 1 if the model has its own labels (metadata
                                           * or INCEPTION_OPT_LABELS_FILE) */
-    INCEPTION_INFO_MIN_INPUT_SIZE = 12,  /* 75 */
+    INCEPTION_INFO_MIN_INPUT_SIZE = 12,  /* smallest square input the network runs on:
+                                          * 75 (stem 299), 39 (stem 151), 21 (stem 79) */
     INCEPTION_INFO_SYNTHETIC = 13,       /* 1: generated weights (inception.synthetic), so
                                           * labels are meaningless */
     INCEPTION_INFO_HAS_FC = 14,          /* 1 if the file has the fc classifier, 0 for a
                                           * feature extractor */
-    INCEPTION_INFO_PARAMETERS_WITH_AUX = 15 /* PARAMETERS plus the aux head's (equal when
+    INCEPTION_INFO_PARAMETERS_WITH_AUX = 15, /* PARAMETERS plus the aux head's (equal when
                                           * the file has none) */
+    INCEPTION_INFO_STEM = 30,            /* 299, 151 or 79 (see INCEPTION_OPT_STEM) */
+    INCEPTION_INFO_STEM_CONV = 31,       /* 3: three 3x3 convs (v3), 7: one 7x7 (v2) */
+    INCEPTION_INFO_AUX_BN = 32           /* 1: the aux head's fc output is batch-normalised */
 } inception_model_info;
 
 INCEPTION_API inception_status inception_model_info_int(const inception_model *model,
@@ -408,8 +419,9 @@ typedef enum inception_model_info_str {
     INCEPTION_INFO_PRESET = 2,        /* "torchvision", "timm", "tf", "resize" or "unit" */
     INCEPTION_INFO_NORMALIZATION = 3, /* e.g. "mean=0.5,0.5,0.5 std=0.5,0.5,0.5" */
     INCEPTION_INFO_NAME = 4,          /* inception.name from the metadata, or "" */
-    INCEPTION_INFO_ISA = 5            /* instruction set the backend runs: "avx512", "avx2"
+    INCEPTION_INFO_ISA = 5,           /* instruction set the backend runs: "avx512", "avx2"
                                        * (simd), "c" (ref), "unknown" (plug-ins) */
+    INCEPTION_INFO_ARCHITECTURE = 10  /* e.g. "stem=299 stem_conv=3x3 aux=plain" */
 } inception_model_info_str;
 
 /* Borrowed string, valid while the model lives. */

@@ -147,10 +147,13 @@ INCEPTION_API inception_status inception_model_info_int(const inception_model *m
     case INCEPTION_INFO_BN_HAS_GAMMA: v = m->cfg.bn_has_gamma; break;
     case INCEPTION_INFO_CRC32: v = m->cfg.crc32; break;
     case INCEPTION_INFO_HAS_LABELS: v = m->cfg.labels != NULL; break;
-    case INCEPTION_INFO_MIN_INPUT_SIZE: v = 75; break;
+    case INCEPTION_INFO_MIN_INPUT_SIZE: v = m->net.min_input; break;
     case INCEPTION_INFO_SYNTHETIC: v = m->synthetic; break;
     case INCEPTION_INFO_HAS_FC: v = m->cfg.has_fc; break;
     case INCEPTION_INFO_PARAMETERS_WITH_AUX: v = m->net.parameters + m->net.parameters_aux; break;
+    case INCEPTION_INFO_STEM: v = m->cfg.arch.stem; break;
+    case INCEPTION_INFO_STEM_CONV: v = m->cfg.arch.stem_conv; break;
+    case INCEPTION_INFO_AUX_BN: v = m->cfg.arch.aux == INC_AUX_BN; break;
     default: return inc_error(INCEPTION_ERR_NOT_FOUND, "unknown model info key %d", (int)key);
     }
     *out = v;
@@ -168,6 +171,7 @@ INCEPTION_API inception_status inception_model_info_string(const inception_model
     case INCEPTION_INFO_ISA: *out = inc_backend_isa(m->backend); break;
     case INCEPTION_INFO_NORMALIZATION: *out = m->cfg.normalization ? m->cfg.normalization : ""; break;
     case INCEPTION_INFO_NAME: *out = m->cfg.name ? m->cfg.name : ""; break;
+    case INCEPTION_INFO_ARCHITECTURE: *out = m->cfg.arch.description; break;
     default: return inc_error(INCEPTION_ERR_NOT_FOUND, "unknown model info key %d", (int)key);
     }
     return INCEPTION_OK;

@@ -23,6 +23,7 @@ static const inception_options defaults = {
     .max_jpeg_scans = INC_DEFAULT_MAX_JPEG_SCANS,
     .max_session_memory = INC_DEFAULT_MAX_SESSION_MEMORY,
     .train = INC_TRAIN_OPTS_DEFAULT,
+    .stem = 0,
 };
 
 const inception_options *inc_options_default(void) { return &defaults; }
@@ -112,6 +113,13 @@ INCEPTION_API inception_status inception_options_set_int(inception_options *o,
         break;
     case INCEPTION_OPT_MAX_SESSION_MEMORY:
         st = range(v, 0, INT64_MAX, "MAX_SESSION_MEMORY"); slot = &o->max_session_memory; break;
+    case INCEPTION_OPT_STEM:
+        if (v != 0 && v != 299 && v != 151 && v != 79)
+            return inc_error(INCEPTION_ERR_INVALID_ARGUMENT,
+                             "STEM must be 0 (from the file), 299, 151 or 79, got %lld",
+                             (long long)v);
+        slot = &o->stem;
+        break;
     case INCEPTION_OPT_BACKEND:
     case INCEPTION_OPT_PRESET:
     case INCEPTION_OPT_LABELS_FILE:
@@ -162,6 +170,7 @@ INCEPTION_API inception_status inception_options_set_string(inception_options *o
     case INCEPTION_OPT_DECODE_MIN_SIDE: case INCEPTION_OPT_MAX_DECODE_MEMORY:
     case INCEPTION_OPT_MAX_JPEG_SCANS:
     case INCEPTION_OPT_MAX_SESSION_MEMORY:
+    case INCEPTION_OPT_STEM:
         return inc_error(INCEPTION_ERR_INVALID_ARGUMENT, "option %d takes an integer", (int)key);
     default:
         if (key >= 300 && key <= 399) return inc_train_opt_set_string(&o->train, key, value);

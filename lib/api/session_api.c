@@ -348,10 +348,13 @@ static inception_status run_entered(inception_session *s, const inception_tensor
     if (c != 3)
         return inc_session_fail(s, inc_error(INCEPTION_ERR_SHAPE, "input needs 3 channels, got %lld",
                                              (long long)c));
-    if (h < 75 || w < 75 || h > MAX_SIDE || w > MAX_SIDE)
+    /* the smallest input follows the model's stem: 75, or 39 / 21 for stems 151 / 79 */
+    int64_t min_side = s->model->net.min_input;
+    if (h < min_side || w < min_side || h > MAX_SIDE || w > MAX_SIDE)
         return inc_session_fail(s, inc_error(INCEPTION_ERR_INPUT_SIZE,
-                                             "input is %lldx%lld; height and width must be in [75, %d]",
-                                             (long long)h, (long long)w, MAX_SIDE));
+                                             "input is %lldx%lld; height and width must be in [%lld, %d]",
+                                             (long long)h, (long long)w, (long long)min_side,
+                                             MAX_SIDE));
     if (n < 1 || n > 65536)
         return inc_session_fail(s, inc_error(INCEPTION_ERR_INPUT_SIZE, "batch %lld out of range",
                                              (long long)n));

@@ -39,6 +39,7 @@ struct inception_options {
     int64_t crop_average; /* 0 probabilities, 1 logits */
     int64_t crop_batch;   /* crops per run */
     inc_train_opts train;
+    int64_t stem;             /* 0 = from the file, else 299, 151 or 79 */
 };
 
 #endif

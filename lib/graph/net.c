@@ -1,6 +1,7 @@
 /* Inception-v3 as torchvision builds it (models/inception.py), as a flat list of layers
- * in execution order. Each branch writes its slice of the block's output tensor, so
- * concatenation costs nothing. */
+ * in execution order, with the variants model/arch.c describes (stem, 7x7 first layer,
+ * batch-normalised aux fc) chosen where they apply. Each branch writes its slice of the
+ * block's output tensor, so concatenation costs nothing. */
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -191,6 +192,57 @@ static int32_t inception_e(builder *b, const char *m, int32_t x, int32_t c) {
     return y;
 }
 
+/* Conv2d_1a..Conv2d_4a and both max pools. Stem 151 and 79 drop the first stride (and 79
+ * the first pool) so a smaller input reaches the 35x35 blocks at the same grid and cost. The
+ * v2 7x7 conv has no padding: it yields exactly the grid of the three 3x3s it replaces at
+ * every input size, and 64 channels like Conv2d_2b_3x3, so maxpool1 and Conv2d_3b_1x1 read
+ * it unchanged. */
+static int32_t stem(builder *b, int32_t x) {
+    const inc_arch *a = &b->cfg->arch;
+    int32_t s = a->first_stride, t;
+#define STEM(c, call, nm) (t = tensor(b, c), call, x = named(b, nm, t))
+    if (a->stem_conv == INC_STEM_CONV_7X7) {
+        STEM(64, conv(b, "Conv2d_1a_7x7", x, 0, 3, t, 0, 64, 7, 7, s, 0, 0), "Conv2d_1a_7x7");
+    } else {
+        STEM(32, conv(b, "Conv2d_1a_3x3", x, 0, 3, t, 0, 32, 3, 3, s, 0, 0), "Conv2d_1a_3x3");
+        STEM(32, conv(b, "Conv2d_2a_3x3", x, 0, 32, t, 0, 32, 3, 3, 1, 0, 0), "Conv2d_2a_3x3");
+        STEM(64, conv(b, "Conv2d_2b_3x3", x, 0, 32, t, 0, 64, 3, 3, 1, 1, 1), "Conv2d_2b_3x3");
+    }
+    if (a->stem_pool) STEM(64, pool(b, INC_OP_MAXPOOL, "maxpool1", x, 64, t, 0, 3, 2, 0), "maxpool1");
+    STEM(80, conv(b, "Conv2d_3b_1x1", x, 0, 64, t, 0, 80, 1, 1, 1, 0, 0), "Conv2d_3b_1x1");
+    STEM(192, conv(b, "Conv2d_4a_3x3", x, 0, 80, t, 0, 192, 3, 3, 1, 0, 0), "Conv2d_4a_3x3");
+    STEM(192, pool(b, INC_OP_MAXPOOL, "maxpool2", x, 192, t, 0, 3, 2, 0), "maxpool2");
+#undef STEM
+    return x;
+}
+
+static int64_t window_out(int64_t in, int32_t k, int32_t s, int32_t p) {
+    return in + 2 * p < k ? 0 : (in + 2 * p - k) / s + 1;
+}
+
+/* The smallest square input for which every layer outside the aux head gets a non-empty
+ * grid (sizes only grow with the input, so the first one that fits is the minimum). */
+static int32_t min_input(const inc_net *n) {
+    int64_t h[INC_MAX_TENSORS];
+    for (int32_t size = 1; size < 4096; size++) {
+        memset(h, 0, sizeof h);
+        h[n->t_input] = size;
+        int ok = 1;
+        for (int32_t i = 0; i < n->n_layers && ok; i++) {
+            const inc_layer *l = &n->layers[i];
+            if (l->aux) continue;
+            int64_t o = l->op == INC_OP_GAP ? 1
+                        : l->op == INC_OP_CONV
+                            ? window_out(h[l->src], l->conv.kernel_h, l->conv.stride_h, l->conv.pad_h)
+                            : window_out(h[l->src], l->pool.kernel_h, l->pool.stride_h, l->pool.pad_h);
+            ok = o >= 1;
+            h[l->dst] = o;
+        }
+        if (ok) return size;
+    }
+    return 4096;
+}
+
 static void aux_head(builder *b, int32_t x, int32_t classes) {
     b->aux = 1;
     int32_t p = tensor(b, 768), t0 = tensor(b, 128), t1 = tensor(b, 768), g = tensor(b, 768);
@@ -205,6 +257,7 @@ static void aux_head(builder *b, int32_t x, int32_t classes) {
     gap(b, "AuxLogits.avgpool", t1, 768, g);
     b->net->t_aux_logits = tensor(b, classes);
     fc(b, "AuxLogits.fc", g, 768, b->net->t_aux_logits, classes);
+    if (b->cfg->arch.aux == INC_AUX_BN && !b->status) b->net->layers[b->net->n_layers - 1].fc_bn = 1;
     b->aux = 0;
 }
 
@@ -222,10 +275,13 @@ typedef struct pack_job {
 
 static inception_status pack_layer(const builder *b, inc_layer *l) {
     float *w = NULL, *bias = NULL;
+    char bn[sizeof l->name + 4];
+    snprintf(bn, sizeof bn, "%s_bn", l->name);
     inception_status st = l->conv.relu
         ? inc_load_conv(b->st, b->cfg, l->name, l->in_c, l->out_c, l->conv.kernel_h,
                         l->conv.kernel_w, &w, &bias)
-        : inc_load_fc(b->st, l->name, l->in_c, l->out_c, &w, &bias);
+        : l->fc_bn ? inc_load_fc_bn(b->st, b->cfg, l->name, bn, l->in_c, l->out_c, &w, &bias)
+                   : inc_load_fc(b->st, l->name, l->in_c, l->out_c, &w, &bias);
     if (st) return st;
     inc_error_clear();
     st = b->be->conv_pack(b->be->user, &l->conv, w, bias, &l->packed);
@@ -288,16 +344,7 @@ inception_status inc_net_build(inc_net *net, const inc_safetensors *st, const in
     net->t_aux_logits = -1;
     builder b = {.net = net, .st = st, .cfg = cfg, .be = be};
     int32_t x = net->t_input = tensor(&b, 3);
-    int32_t t;
-#define STEM(c, call, nm) (t = tensor(&b, c), call, x = named(&b, nm, t))
-    STEM(32, conv(&b, "Conv2d_1a_3x3", x, 0, 3, t, 0, 32, 3, 3, 2, 0, 0), "Conv2d_1a_3x3");
-    STEM(32, conv(&b, "Conv2d_2a_3x3", x, 0, 32, t, 0, 32, 3, 3, 1, 0, 0), "Conv2d_2a_3x3");
-    STEM(64, conv(&b, "Conv2d_2b_3x3", x, 0, 32, t, 0, 64, 3, 3, 1, 1, 1), "Conv2d_2b_3x3");
-    STEM(64, pool(&b, INC_OP_MAXPOOL, "maxpool1", x, 64, t, 0, 3, 2, 0), "maxpool1");
-    STEM(80, conv(&b, "Conv2d_3b_1x1", x, 0, 64, t, 0, 80, 1, 1, 1, 0, 0), "Conv2d_3b_1x1");
-    STEM(192, conv(&b, "Conv2d_4a_3x3", x, 0, 80, t, 0, 192, 3, 3, 1, 0, 0), "Conv2d_4a_3x3");
-    STEM(192, pool(&b, INC_OP_MAXPOOL, "maxpool2", x, 192, t, 0, 3, 2, 0), "maxpool2");
-#undef STEM
+    x = stem(&b, x);
     x = named(&b, "Mixed_5b", inception_a(&b, "Mixed_5b", x, 192, 32));
     x = named(&b, "Mixed_5c", inception_a(&b, "Mixed_5c", x, 256, 64));
     x = named(&b, "Mixed_5d", inception_a(&b, "Mixed_5d", x, 288, 64));
@@ -317,6 +364,7 @@ inception_status inc_net_build(inc_net *net, const inc_safetensors *st, const in
         net->t_logits = tensor(&b, (int32_t)cfg->classes);
         fc(&b, "fc", net->t_features, 2048, net->t_logits, (int32_t)cfg->classes);
     }
+    if (!b.status) net->min_input = min_input(net);
     if (!b.status) b.status = pack_all(&b);
     if (b.status) {
         inc_net_free(net, be);

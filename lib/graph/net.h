@@ -25,6 +25,7 @@ typedef struct inc_layer {
     int32_t dst, dst_c0;     /* tensor written and the first channel of the slice written */
     int32_t in_c, out_c;     /* channels read / written */
     int32_t aux;             /* 1: part of the aux head (skipped unless aux is requested) */
+    int32_t fc_bn;           /* fc only: a BatchNorm1d `<module>_bn` on its output, folded */
 } inc_layer;
 
 #define INC_MAX_TENSORS 128
@@ -47,6 +48,7 @@ typedef struct inc_net {
         const char *name;
         int32_t tensor;
     } named[INC_MAX_NAMED];
+    int32_t min_input;                 /* smallest square input every non-aux layer accepts */
 } inc_net;
 
 /* Build the graph and pack every weight with `backend`. Errors name the tensor. */

@@ -430,10 +430,27 @@ static inception_status read_config(const inc_safetensors *st, const inception_o
         return bad_value("inception.pool_include_pad", v, "true or false");
     if (opts->pool_include_pad >= 0) cfg->pool_include_pad = opts->pool_include_pad != 0;
 
-    cfg->bn_has_gamma = inc_st_find(st, "Conv2d_1a_3x3.bn.weight") != NULL;
+    /* the first conv is Conv2d_1a_7x7 in the Inception-v2 stem (model/arch.c) */
+    cfg->bn_has_gamma = inc_st_find(st, "Conv2d_1a_3x3.bn.weight") != NULL ||
+                        inc_st_find(st, "Conv2d_1a_7x7.bn.weight") != NULL;
     if ((v = inc_st_meta_get(st, "inception.bn_gamma")) && !parse_bool(v, &cfg->bn_has_gamma))
         return bad_value("inception.bn_gamma", v, "true or false");
 
+    inc_arch_source arch = {
+        .stem = inc_st_meta_get(st, "inception.stem"),
+        .stem_conv = inc_st_meta_get(st, "inception.stem_conv"),
+        .aux_head = inc_st_meta_get(st, "inception.aux_head"),
+        .has_conv7x7 = inc_st_find(st, "Conv2d_1a_7x7.conv.weight") != NULL,
+        .has_aux = inc_st_find(st, "AuxLogits.fc.weight") != NULL,
+        .has_aux_bn = inc_st_find(st, "AuxLogits.fc_bn.running_mean") != NULL,
+        .has_fc = cfg->has_fc,
+        .option_stem = opts->stem,
+    };
+    if ((s = inc_arch_read(&arch, &cfg->arch))) return s;
+    /* a low-resolution stem is meant for its own input size (paper section 9), so that
+     * is the default preprocessing size (299, 151 or 79, all within the limits above) */
+    if (!inc_st_meta_get(st, "inception.input_size"))
+        cfg->input_h = cfg->input_w = (int32_t)cfg->arch.stem;
     if (cfg->has_fc && (v = inc_st_meta_get(st, "inception.labels")) &&
         (s = read_labels(v, strlen(v), cfg, "metadata inception.labels", INCEPTION_ERR_FORMAT)))
         return s;

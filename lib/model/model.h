@@ -10,6 +10,7 @@
 
 #include "common/common.h"
 #include "common/options.h"
+#include "model/arch.h"
 
 #define INC_MODEL_FORMAT_VERSION 1
 #define INC_MAX_RANK 8
@@ -93,6 +94,7 @@ typedef struct inc_config {
     int32_t crc_checked;      /* 1 if inception.crc32 was present and matched */
     char *name;               /* inception.name or "" */
     char *normalization;      /* printable "mean=... std=..." */
+    inc_arch arch;            /* the variant (stem, stem conv, aux head): model/arch.c */
 } inc_config;
 
 /* Normalisation bounds (inc_normalization_check): std in [1e-6, 1e6], |mean| <= 1e6, so
@@ -123,6 +125,12 @@ inception_status inc_load_conv(const inc_safetensors *st, const inc_config *cfg,
 /* A Linear layer `prefix` ("fc", "AuxLogits.fc"): weight [cout][cin] and bias [cout]. */
 inception_status inc_load_fc(const inc_safetensors *st, const char *prefix, int32_t cin,
                              int32_t cout, float **weights, float **bias);
+/* The same followed by a BatchNorm1d over its outputs (eps 0.001, the convolutions'),
+ * `bn_prefix`.{weight,bias,running_mean,running_var} (weight optional like inc_load_conv),
+ * folded into the returned weights and bias. */
+inception_status inc_load_fc_bn(const inc_safetensors *st, const inc_config *cfg,
+                                const char *prefix, const char *bn_prefix, int32_t cin,
+                                int32_t cout, float **weights, float **bias);
 
 
 #endif

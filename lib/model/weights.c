@@ -217,3 +217,53 @@ inception_status inc_load_fc(const inc_safetensors *st, const char *prefix, int3
     *bias = b_owned;
     return INCEPTION_OK;
 }
+
+inception_status inc_load_fc_bn(const inc_safetensors *st, const inc_config *cfg,
+                                const char *prefix, const char *bn_prefix, int32_t cin,
+                                int32_t cout, float **weights, float **bias) {
+    if (!cfg || !bn_prefix)
+        return inc_error(INCEPTION_ERR_INVALID_ARGUMENT, "inc_load_fc_bn: bad arguments");
+    float *w = NULL, *b = NULL;
+    inception_status s = inc_load_fc(st, prefix, cin, cout, &w, &b);
+    if (s) return s;
+    static const char *const parts[4] = {"weight", "bias", "running_mean", "running_var"};
+    char names[4][256];
+    const float *bn[4] = {NULL, NULL, NULL, NULL};
+    float *bn_owned[4] = {NULL, NULL, NULL, NULL};
+    int64_t vshape[1] = {cout};
+    for (int i = 0; i < 4 && !s; i++) s = tensor_name(names[i], sizeof names[i], bn_prefix, parts[i]);
+    for (int i = cfg->bn_has_gamma ? 0 : 1; i < 4 && !s; i++)
+        s = load_f32(st, names[i], 1, vshape, &bn[i], &bn_owned[i]);
+    /* y = gamma * (W x + b - mean) / sqrt(var + eps) + beta, folded per output row */
+    for (int32_t o = 0; o < cout && !s; o++) {
+        double var = bn[3][o];
+        if (var < 0) {
+            s = inc_error(INCEPTION_ERR_FORMAT, "tensor '%s' has a negative variance at index %d",
+                          names[3], o);
+            break;
+        }
+        double scale = (bn[0] ? bn[0][o] : 1.0) / sqrt(var + BN_EPS);
+        float fs = (float)scale;
+        float nb = (float)(((double)b[o] - (double)bn[2][o]) * scale + (double)bn[1][o]);
+        int bad = !isfinite(fs) || !isfinite(nb);
+        for (int32_t c = 0; c < cin; c++) {
+            float v = w[(size_t)o * (size_t)cin + (size_t)c] * fs;
+            w[(size_t)o * (size_t)cin + (size_t)c] = v;
+            bad |= !(fabsf(v) <= FLT_MAX);
+        }
+        b[o] = nb;
+        if (bad)
+            s = inc_error(INCEPTION_ERR_FORMAT,
+                          "folding BatchNorm '%s' into '%s' gives non-finite values for row %d",
+                          bn_prefix, prefix, o);
+    }
+    for (int i = 0; i < 4; i++) inc_free(bn_owned[i]);
+    if (s) {
+        inc_free(w);
+        inc_free(b);
+        return s;
+    }
+    *weights = w;
+    *bias = b;
+    return INCEPTION_OK;
+}

@@ -242,6 +242,25 @@ START_TEST(test_conv) {
     if (!be) return;
     for (size_t i = 0; i < sizeof conv_cases / sizeof conv_cases[0]; i++)
         check_conv(be, &conv_cases[i]);
+    /* Every 3x3 stride-1 path, whichever the default policy picks: F(4x4), F(2x2), direct
+     * (INCEPTION_SIMD_WINO3 is read at every pack). */
+    static const char *const modes[] = {"f4", "f2", "direct"};
+    for (size_t m = 0; m < sizeof modes / sizeof modes[0]; m++) {
+        setenv("INCEPTION_SIMD_WINO3", modes[m], 1);
+        for (size_t i = 0; i < sizeof conv_cases / sizeof conv_cases[0]; i++) {
+            const conv_case *cc = &conv_cases[i];
+            if (cc->kh == 3 && cc->kw == 3 && cc->sh == 1 && cc->sw == 1) check_conv(be, cc);
+        }
+    }
+    /* a misspelt value is an error, not silently the default */
+    setenv("INCEPTION_SIMD_WINO3", "f3", 1);
+    inception_conv_desc d = {16, 16, 3, 3, 1, 1, 1, 1, 1};
+    float *w = falloc(16 * 16 * 9), *bias = falloc(16);
+    void *sp = NULL;
+    ck_assert_int_eq(be->conv_pack(be->user, &d, w, bias, &sp), INCEPTION_ERR_BACKEND);
+    ck_assert_ptr_null(sp);
+    free(w), free(bias);
+    unsetenv("INCEPTION_SIMD_WINO3");
 }
 END_TEST
 

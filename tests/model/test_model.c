@@ -1114,6 +1114,81 @@ START_TEST(cfg_metadata) {
 }
 END_TEST
 
+/* The architecture keys (lib/model/arch.c): defaults, values, tensors that settle the
+ * question, the STEM option, and a clear error for every unknown value. */
+START_TEST(cfg_arch) {
+    size_t size;
+    inc_config cfg;
+    uint8_t *buf = config_file(10, 2048, 1, 1, &size, NULL);
+    ck_assert_int_eq(config_of(buf, size, NULL, &cfg), INCEPTION_OK);
+    ck_assert_int_eq(cfg.arch.stem, INC_STEM_299);
+    ck_assert_int_eq(cfg.arch.first_stride, 2);
+    ck_assert_int_eq(cfg.arch.stem_pool, 1);
+    ck_assert_int_eq(cfg.arch.stem_conv, INC_STEM_CONV_3X3);
+    ck_assert_int_eq(cfg.arch.aux, INC_AUX_PLAIN);
+    ck_assert_int_eq(cfg.arch.has_fc, 1);
+    ck_assert_int_eq(cfg.input_h, 299);
+    ck_assert_str_eq(cfg.arch.description, "stem=299 stem_conv=3x3 aux=plain");
+    inc_config_free(&cfg);
+    /* the option overrides the file; an unknown value is refused */
+    inception_options o = no_opts();
+    o.stem = 79;
+    ck_assert_int_eq(config_of(buf, size, &o, &cfg), INCEPTION_OK);
+    ck_assert_int_eq(cfg.arch.stem, INC_STEM_79);
+    ck_assert_int_eq(cfg.arch.first_stride, 1);
+    ck_assert_int_eq(cfg.arch.stem_pool, 0);
+    ck_assert_int_eq(cfg.input_h, 79);
+    inc_config_free(&cfg);
+    o.stem = 150;
+    ck_assert_int_eq(config_of(buf, size, &o, &cfg), INCEPTION_ERR_INVALID_ARGUMENT);
+    ASSERT_MSG_HAS("STEM");
+    free(buf);
+
+    buf = config_file(10, 2048, 0, 1, &size, "inception.stem", "151", "inception.input_size",
+                      "160", NULL);
+    ck_assert_int_eq(config_of(buf, size, NULL, &cfg), INCEPTION_OK);
+    ck_assert_int_eq(cfg.arch.stem, INC_STEM_151);
+    ck_assert_int_eq(cfg.arch.first_stride, 1);
+    ck_assert_int_eq(cfg.arch.stem_pool, 1);
+    ck_assert_int_eq(cfg.arch.aux, INC_AUX_NONE);
+    ck_assert_int_eq(cfg.input_h, 160); /* an explicit size wins over the stem's */
+    inc_config_free(&cfg);
+    free(buf);
+
+    buf = config_file(10, 2048, 1, 1, &size, "inception.aux_head", "plain", NULL);
+    ck_assert_int_eq(config_of(buf, size, NULL, &cfg), INCEPTION_OK);
+    ck_assert_int_eq(cfg.arch.aux, INC_AUX_PLAIN);
+    inc_config_free(&cfg);
+    free(buf);
+
+    struct {
+        int aux;
+        const char *key, *value;
+        inception_status want;
+        const char *needle, *needle2;
+    } bad[] = {
+        {1, "inception.stem", "150", INCEPTION_ERR_FORMAT, "inception.stem", "299, 151 or 79"},
+        {1, "inception.stem", "", INCEPTION_ERR_FORMAT, "inception.stem", "299, 151 or 79"},
+        {1, "inception.stem", "299 ", INCEPTION_ERR_FORMAT, "inception.stem", "299, 151 or 79"},
+        {1, "inception.stem_conv", "5x5", INCEPTION_ERR_FORMAT, "inception.stem_conv", "3x3 or 7x7"},
+        {1, "inception.stem_conv", "7X7", INCEPTION_ERR_FORMAT, "inception.stem_conv", "3x3 or 7x7"},
+        {1, "inception.stem_conv", "7x7", INCEPTION_ERR_MISSING_TENSOR, "Conv2d_1a_7x7", "7x7"},
+        {1, "inception.aux_head", "batchnorm", INCEPTION_ERR_FORMAT, "inception.aux_head",
+         "plain or bn"},
+        {1, "inception.aux_head", "bn", INCEPTION_ERR_MISSING_TENSOR, "AuxLogits.fc_bn", "bn"},
+        {0, "inception.aux_head", "none", INCEPTION_ERR_FORMAT, "inception.aux_head", "plain or bn"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        buf = config_file(10, 2048, bad[i].aux, 1, &size, bad[i].key, bad[i].value, NULL);
+        ck_assert_msg(config_of(buf, size, NULL, &cfg) == bad[i].want, "case %zu: %s", i,
+                      inc_error_message());
+        ASSERT_MSG_HAS(bad[i].needle);
+        ASSERT_MSG_HAS(bad[i].needle2);
+        free(buf);
+    }
+}
+END_TEST
+
 START_TEST(cfg_errors) {
     struct {
         int64_t classes, width;
@@ -1379,6 +1454,7 @@ static Suite *model_suite(void) {
     tcase_add_test(t, cfg_defaults);
     tcase_add_test(t, cfg_metadata);
     tcase_add_test(t, cfg_errors);
+    tcase_add_test(t, cfg_arch);
     tcase_add_test(t, cfg_crc);
     tcase_add_test(t, alloc_failures);
     suite_add_tcase(s, t);

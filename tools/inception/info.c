@@ -40,6 +40,9 @@ static int run(const cli_args *a) {
            a->threads ? "" : " (default: online cores; --threads)");
     printf("preset:            %s\n", s[INCEPTION_INFO_PRESET]);
     printf("normalization:     %s\n", s[INCEPTION_INFO_NORMALIZATION]);
+    const char *arch = "?";
+    inception_model_info_string(m, INCEPTION_INFO_ARCHITECTURE, &arch);
+    printf("architecture:      %s\n", arch);
     printf("input:             %" PRId64 "x%" PRId64 " (minimum %" PRId64 ")\n",
            v[INCEPTION_INFO_INPUT_HEIGHT], v[INCEPTION_INFO_INPUT_WIDTH],
            v[INCEPTION_INFO_MIN_INPUT_SIZE]);

@@ -52,6 +52,7 @@ _OPT_POOL_INCLUDE_PAD, _OPT_LABEL_OFFSET, _OPT_PRESET, _OPT_SKIP_CHECKSUM = 4, 5
 _OPT_PROFILE = 8
 _OPT_LABELS_FILE = 20  # INCEPTION_OPT_LABELS_FILE (string path), libinception 1.1
 _OPT_MAX_IMAGE_PIXELS, _OPT_EXIF_ORIENTATION, _OPT_DECODE_MIN_SIDE = 100, 101, 102
+_OPT_STEM = 40
 # Python argument names of the option keys, for messages.
 _OPTION_NAMES = {
     _OPT_BACKEND: "backend", _OPT_THREADS: "threads", _OPT_OUTPUTS: "outputs",
@@ -59,15 +60,17 @@ _OPTION_NAMES = {
     _OPT_PRESET: "preset", _OPT_SKIP_CHECKSUM: "skip_checksum", _OPT_PROFILE: "profile",
     _OPT_LABELS_FILE: "labels", _OPT_MAX_IMAGE_PIXELS: "max_pixels",
     _OPT_EXIF_ORIENTATION: "exif_orientation", _OPT_DECODE_MIN_SIDE: "min_side",
+    _OPT_STEM: "stem",
 }
 
 _INFO_INT = {
     "classes": 1, "label_offset": 2, "input_height": 3, "input_width": 4, "parameters": 5,
     "has_aux": 6, "features": 7, "pool_include_pad": 8, "bn_has_gamma": 9, "crc32": 10,
     "has_labels": 11, "min_input_size": 12, "synthetic": 13,
+    "stem": 30, "stem_conv": 31, "aux_bn": 32,
 }
-_INFO_BOOL = {"has_aux", "pool_include_pad", "bn_has_gamma", "has_labels", "synthetic"}
-_INFO_STR = {"backend": 1, "preset": 2, "normalization": 3, "name": 4}
+_INFO_BOOL = {"has_aux", "pool_include_pad", "bn_has_gamma", "has_labels", "synthetic", "aux_bn"}
+_INFO_STR = {"backend": 1, "preset": 2, "normalization": 3, "name": 4, "architecture": 10}
 
 Prediction = collections.namedtuple("Prediction", "index label probability")
 Prediction.__doc__ = ("One of the top-k classes: class index, label (None for a model "
@@ -658,19 +661,21 @@ class Model(_Closable):
                  backend: Optional[str] = None, preset: Optional[str] = None,
                  pool_include_pad: Optional[bool] = None, label_offset: Optional[int] = None,
                  skip_checksum: Optional[bool] = None, labels: Optional[PathLike] = None,
-                 library: Any = None) -> None:
+                 stem: Optional[int] = None, library: Any = None) -> None:
         """Load a safetensors model from a path (str or os.PathLike) or from bytes-like data.
         backend: "auto" (default), "ref", "simd" or another registered name. preset
-        ("torchvision", "timm", "tf"), pool_include_pad, label_offset and skip_checksum
-        override what the file says. labels: path of a labels file (one label per line, or
-        a JSON list of strings) used instead of the file's labels (needs libinception 1.1).
+        ("torchvision", "timm", "tf"), pool_include_pad, label_offset, skip_checksum and
+        stem (299, 151 or 79: the paper's Table 2 stems) override what the file says.
+        labels: path of a labels file (one label per line, or a JSON list of strings) used
+        instead of the file's labels (needs libinception 1.1).
         A model without labels still classifies: its Predictions have label None."""
         lib = library or _native.lib()
         opts = _options(lib, strings=[(_OPT_BACKEND, backend), (_OPT_PRESET, preset),
                                       (_OPT_LABELS_FILE, labels)], ints=[
             (_OPT_POOL_INCLUDE_PAD, None if pool_include_pad is None else int(pool_include_pad)),
             (_OPT_LABEL_OFFSET, label_offset),
-            (_OPT_SKIP_CHECKSUM, None if skip_checksum is None else int(skip_checksum))])
+            (_OPT_SKIP_CHECKSUM, None if skip_checksum is None else int(skip_checksum)),
+            (_OPT_STEM, stem)])
         h = ctypes.c_void_p()
         if _is_path(source):
             st = lib.inception_model_load_file(_path_bytes(source), _optr(opts), ctypes.byref(h))
@@ -731,6 +736,14 @@ class Model(_Closable):
                               doc="Smallest input side a run accepts (75).")
     synthetic = property(lambda self: self._int("synthetic"),
                          doc="True for generated weights, whose labels mean nothing.")
+    stem = property(lambda self: self._int("stem"),
+                    doc="Receptive-field stem: 299, 151 or 79 (docs/paper.md, Table 2).")
+    stem_conv = property(lambda self: self._int("stem_conv"),
+                         doc="3: three 3x3 first convolutions (v3); 7: one 7x7 (v2).")
+    aux_bn = property(lambda self: self._int("aux_bn"),
+                      doc="True when the aux head's fc output is batch-normalised.")
+    architecture = property(lambda self: self._str("architecture"),
+                            doc='e.g. "stem=299 stem_conv=3x3 aux=plain".')
     backend = property(lambda self: self._str("backend"),
                        doc="Backend the weights were packed for.")
     preset = property(lambda self: self._str("preset"),

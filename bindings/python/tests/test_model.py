@@ -43,12 +43,23 @@ class TestModel(unittest.TestCase):
         kw.setdefault("threads", 1)
         return self.model.session(**kw)
 
+    def test_stem_option(self):
+        # the paper's Table 2 stems share one set of tensors: the option picks one
+        from .support import MODEL_PATH
+        m = inception.Model(MODEL_PATH, stem=79, backend=backend())
+        self.assertEqual((m.stem, m.min_input_size, m.input_size), (79, 21, (79, 79)))
+        self.assertEqual(m.architecture, "stem=79 stem_conv=3x3 aux=plain")
+        with self.assertRaises(inception.InvalidArgument):
+            inception.Model(MODEL_PATH, stem=150)
+
     def test_info(self):
         m = self.model
         self.assertEqual(m.classes, 1000)
         self.assertEqual(m.feature_size, 2048)
         self.assertEqual(m.input_size, (299, 299))
         self.assertEqual(m.min_input_size, 75)
+        self.assertEqual((m.stem, m.stem_conv, m.aux_bn), (299, 3, False))
+        self.assertEqual(m.architecture, "stem=299 stem_conv=3x3 aux=plain")
         self.assertTrue(m.synthetic)
         self.assertGreater(m.parameters, 20000000)
         if backend() != "auto":

@@ -64,6 +64,8 @@ typedef struct inc_simd_kernels {
     inc_simd_gap_fn global_avg_pool;
     inc_simd_wino_in_fn wino_in;
     inc_simd_wino_out_fn wino_out;
+    inc_simd_wino_in_fn wino2_in;   /* F(2x2, 3x3): the same contract, 16 positions, 2x2 tiles */
+    inc_simd_wino_out_fn wino2_out;
     inc_simd_wino7_in_fn wino7_in;
     inc_simd_wino7_out_fn wino7_out;
 } inc_simd_kernels;

@@ -47,6 +47,8 @@ const inc_simd_kernels inc_simd_kernels_avx2 = {
     .global_avg_pool = global_avg_pool_k,
     .wino_in = wino_in_k,
     .wino_out = wino_out_k,
+    .wino2_in = wino2_in_k,
+    .wino2_out = wino2_out_k,
     .wino7_in = wino7_in_k,
     .wino7_out = wino7_out_k,
 };

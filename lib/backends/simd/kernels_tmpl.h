@@ -311,3 +311,87 @@ static void wino_out_k(const float *M, size_t xi_stride, size_t cstride, const f
         }
     }
 }
+
+/* ---- Winograd F(2x2, 3x3): 16 products per 4 outputs instead of 36 ----
+ * 4x4 input tiles, 16 positions, 2x2 output tiles, points 0, +-1 and infinity: only
+ * additions, so its rounding error stays near the direct convolution's (docs/simd.md). */
+static void wino2_in_k(const inception_view *in, int64_t th, int64_t tw, int pad_h, int pad_w,
+                      int64_t t0, int64_t nt, const float *zeros, float *V, size_t xi_stride,
+                      size_t cstride) {
+    const int64_t C = in->c;
+    for (int64_t i = 0; i < nt; i++) {
+        int64_t t = t0 + i, tx = t % tw, ty = (t / tw) % th, n = t / (tw * th);
+        int64_t y0 = ty * 2 - pad_h, x0 = tx * 2 - pad_w;
+        const float *src[4][4];
+        for (int y = 0; y < 4; y++)
+            for (int x = 0; x < 4; x++) {
+                int64_t iy = y0 + y, ix = x0 + x;
+                src[y][x] = (iy < 0 || iy >= in->h || ix < 0 || ix >= in->w)
+                                ? zeros
+                                : in->data + ((n * in->h + iy) * in->w + ix) * in->pixel_stride;
+            }
+        float *dst = V + (size_t)i * cstride;
+        for (int64_t c = 0; c < C; c += VW) {
+            int rem = C - c < VW ? (int)(C - c) : VW;
+            VEC d[4][4], tt[4][4];
+            for (int y = 0; y < 4; y++)
+                for (int x = 0; x < 4; x++)
+                    d[y][x] = rem == VW ? V_LOADU(src[y][x] + c) : V_LOAD_N(src[y][x] + c, rem);
+            for (int x = 0; x < 4; x++) { /* B^T d */
+                tt[0][x] = V_SUB(d[0][x], d[2][x]);
+                tt[1][x] = V_ADD(d[1][x], d[2][x]);
+                tt[2][x] = V_SUB(d[2][x], d[1][x]);
+                tt[3][x] = V_SUB(d[1][x], d[3][x]);
+            }
+            for (int y = 0; y < 4; y++) { /* (B^T d) B */
+                float *o = dst + (size_t)(y * 4) * xi_stride + c;
+                V_STOREU(o, V_SUB(tt[y][0], tt[y][2]));
+                V_STOREU(o + xi_stride, V_ADD(tt[y][1], tt[y][2]));
+                V_STOREU(o + 2 * xi_stride, V_SUB(tt[y][2], tt[y][1]));
+                V_STOREU(o + 3 * xi_stride, V_SUB(tt[y][1], tt[y][3]));
+            }
+        }
+    }
+}
+
+static void wino2_out_k(const float *M, size_t xi_stride, size_t cstride, const float *bias,
+                       const inception_view *out, int64_t th, int64_t tw, int64_t t0,
+                       int64_t nt, int relu) {
+    const int64_t C = out->c;
+    const VEC zero = V_ZERO();
+    for (int64_t i = 0; i < nt; i++) {
+        int64_t t = t0 + i, tx = t % tw, ty = (t / tw) % th, n = t / (tw * th);
+        int64_t oy = ty * 2, ox = tx * 2;
+        int rows = oy + 1 < out->h ? 2 : 1, cols = ox + 1 < out->w ? 2 : 1;
+        float *dst[2][2];
+        for (int y = 0; y < 2; y++)
+            for (int x = 0; x < 2; x++)
+                dst[y][x] = out->data + ((n * out->h + oy + y) * out->w + ox + x) *
+                                            out->pixel_stride;
+        const float *src = M + (size_t)i * cstride;
+        for (int64_t c = 0; c < C; c += VW) {
+            int rem = C - c < VW ? (int)(C - c) : VW;
+            VEC m[4][4], s[2][4];
+            for (int y = 0; y < 4; y++)
+                for (int x = 0; x < 4; x++)
+                    m[y][x] = V_LOADU(src + (size_t)(y * 4 + x) * xi_stride + c);
+            for (int x = 0; x < 4; x++) { /* A^T m */
+                s[0][x] = V_ADD(V_ADD(m[0][x], m[1][x]), m[2][x]);
+                s[1][x] = V_SUB(V_SUB(m[1][x], m[2][x]), m[3][x]);
+            }
+            VEC b = rem == VW ? V_LOADU(bias + c) : V_LOAD_N(bias + c, rem);
+            for (int y = 0; y < rows; y++) { /* (A^T m) A + bias */
+                VEC r0 = V_ADD(V_ADD(V_ADD(s[y][0], s[y][1]), s[y][2]), b);
+                VEC r1 = V_ADD(V_SUB(V_SUB(s[y][1], s[y][2]), s[y][3]), b);
+                if (relu) r0 = V_MAX(r0, zero), r1 = V_MAX(r1, zero);
+                if (rem == VW) {
+                    V_STOREU(dst[y][0] + c, r0);
+                    if (cols == 2) V_STOREU(dst[y][1] + c, r1);
+                } else {
+                    V_STORE_N(dst[y][0] + c, r0, rem);
+                    if (cols == 2) V_STORE_N(dst[y][1] + c, r1, rem);
+                }
+            }
+        }
+    }
+}

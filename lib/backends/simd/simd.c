@@ -3,6 +3,7 @@
 /* The "simd" backends: weight packing, work splitting and dispatch to the ISA kernels.
  * Compiled with the library's plain flags; only kernels_<isa>.c use vector instructions,
  * and they are reached only after cpu.c found the level usable. */
+#include <stdlib.h>
 #include <string.h>
 
 #include "backends/builtin.h"
@@ -55,16 +56,17 @@ static int32_t block_width(const packed_conv *p, int32_t b) {
     return (rem + vw - 1) / vw * vw;
 }
 
-enum { WINO_NONE = 0, WINO_2D = 1, WINO_ROW = 2, WINO_COL = 3 };
+enum { WINO_NONE = 0, WINO_2D = 1, WINO_ROW = 2, WINO_COL = 3, WINO_2D2 = 4 };
 
-/* Transformed positions: 36 for F(4x4, 3x3), 8 for F(2, 7). */
-static size_t positions(const packed_conv *p) { return p->wino == WINO_2D ? 36 : 8; }
+/* Transformed positions: 36 for F(4x4, 3x3), 16 for F(2x2, 3x3), 8 for F(2, 7). */
+static size_t positions(const packed_conv *p) {
+    return p->wino == WINO_2D ? 36 : p->wino == WINO_2D2 ? 16 : 8;
+}
 
-/* Winograd F(4x4, 3x3) does 36 multiplies per 16 outputs instead of 144 (F(2x2, 3x3),
- * used before, does 64 and measured 4-6% slower over the whole network). It is used for the
- * 3x3 stride-1 convs with few channels, which in Inception are the ones on big maps (the
- * stem, the 35x35 blocks); the wide 8x8 ones would read 4x as many weights for 4 tiles. */
-static int use_winograd(const inception_conv_desc *d) {
+/* Winograd for the 3x3 stride-1 convs with few channels, which in Inception are the ones on
+ * big maps (the stem, the 35x35 blocks); the wide 8x8 ones would read 4x as many weights
+ * for 4 tiles. F(4x4, 3x3) does 36 multiplies per 16 outputs, F(2x2, 3x3) 64, direct 144. */
+static int winograd_shape(const inception_conv_desc *d) {
     return d->kernel_h == 3 && d->kernel_w == 3 && d->stride_h == 1 && d->stride_w == 1 &&
            d->pad_h <= 2 && d->pad_w <= 2 &&
            (int64_t)d->in_channels * d->out_channels <= 32768;
@@ -78,6 +80,31 @@ static int use_winograd7(const inception_conv_desc *d) {
     if (d->kernel_h == 1 && d->kernel_w == 7 && d->pad_h == 0 && d->pad_w == 3) return WINO_ROW;
     if (d->kernel_h == 7 && d->kernel_w == 1 && d->pad_h == 3 && d->pad_w == 0) return WINO_COL;
     return WINO_NONE;
+}
+
+/* INCEPTION_SIMD_WINO3 (internal, for measuring; read at every pack): "f4", "f2" or "direct"
+ * forces that path on every 3x3 stride-1 conv of the Winograd shapes; unset, the default
+ * policy below. Returns WINO3_DEFAULT when unset, WINO3_BAD for any other value. */
+enum { WINO3_DEFAULT = -1, WINO3_BAD = -2, WINO3_MIXED = -3 };
+static int wino3_forced(void) {
+    const char *v = getenv("INCEPTION_SIMD_WINO3");
+    if (!v) return WINO3_DEFAULT;
+    if (!strcmp(v, "f4")) return WINO_2D;
+    if (!strcmp(v, "f2")) return WINO_2D2;
+    if (!strcmp(v, "direct")) return WINO_NONE;
+    if (!strcmp(v, "mixed")) return WINO3_MIXED;
+    return WINO3_BAD;
+}
+
+/* Default: F(2x2) where cin <= 32 (the stem's Conv2d_2a/2b on 147x147), F(4x4) on the
+ * wider ones (the 35x35 blocks). F(4x4)'s transforms amplify rounding (coefficients up to
+ * 25 in, 64 out); on models with calibrated BatchNorm the stem's share of that took the
+ * network to 1.8e-4 of max|expected|, over the promised 1e-4 (docs/simd.md has the
+ * figures). "mixed" is this default, for comparing. */
+static int use_winograd(const inception_conv_desc *d, int forced) {
+    if (!winograd_shape(d)) return WINO_NONE;
+    if (forced != WINO3_DEFAULT && forced != WINO3_MIXED) return forced;
+    return d->in_channels <= 32 ? WINO_2D2 : WINO_2D;
 }
 
 /* Where the transformed weight of position `set`, output o, input c goes: set `set` starts
@@ -110,6 +137,29 @@ static void pack_winograd7(packed_conv *p, const float *weights) {
                 }
                 *winograd_slot(p, (size_t)j, o, c) = (float)(u / bt_scale[j]);
             }
+        }
+    }
+}
+
+/* F(2x2, 3x3)'s U = G g G^T, in double, stored as 16 sets like pack_winograd's. */
+static void pack_winograd2(packed_conv *p, const float *weights) {
+    static const double G[4][3] = {{1, 0, 0}, {0.5, 0.5, 0.5}, {0.5, -0.5, 0.5}, {0, 0, 1}};
+    size_t cin = (size_t)p->d.in_channels, cout = (size_t)p->d.out_channels;
+    size_t cpad = (size_t)p->nblocks * (size_t)p->nb;
+    memset(p->w, 0, 16 * cpad * cin * sizeof(float));
+    for (size_t o = 0; o < cout; o++) {
+        for (size_t c = 0; c < cin; c++) {
+            double g[3][3], t[4][3];
+            for (int y = 0; y < 3; y++)
+                for (int x = 0; x < 3; x++) g[y][x] = weights[((o * 3 + y) * 3 + x) * cin + c];
+            for (int i = 0; i < 4; i++)
+                for (int x = 0; x < 3; x++)
+                    t[i][x] = G[i][0] * g[0][x] + G[i][1] * g[1][x] + G[i][2] * g[2][x];
+            for (int i = 0; i < 4; i++)
+                for (int j = 0; j < 4; j++) {
+                    double u = t[i][0] * G[j][0] + t[i][1] * G[j][1] + t[i][2] * G[j][2];
+                    *winograd_slot(p, (size_t)(i * 4 + j), o, c) = (float)u;
+                }
         }
     }
 }
@@ -147,6 +197,11 @@ static inception_status simd_conv_pack(void *user, const inception_conv_desc *d,
         return inc_error(INCEPTION_ERR_BACKEND,
                          "INCEPTION_SIMD_LEVEL='%s' is not a SIMD level: use avx2 or avx512 (or "
                          "unset it)", bad);
+    int forced = wino3_forced();
+    if (forced == WINO3_BAD)
+        return inc_error(INCEPTION_ERR_BACKEND,
+                         "INCEPTION_SIMD_WINO3='%s': use f4, f2, mixed or direct (or unset it)",
+                         getenv("INCEPTION_SIMD_WINO3"));
     const inc_simd_kernels *k = level_kernels(user_level(user));
     if (!k) return inc_error(INCEPTION_ERR_BACKEND, "simd backend: this CPU lacks its ISA level");
     if (!d || !weights || !bias || !packed || d->in_channels < 1 || d->out_channels < 1 ||
@@ -164,7 +219,7 @@ static inception_status simd_conv_pack(void *user, const inception_conv_desc *d,
     for (int nv = 1; nv <= k->nv_main; nv++)
         if (k->mr[nv] > p->mr_max) p->mr_max = k->mr[nv];
 
-    p->wino = use_winograd(d) ? WINO_2D : use_winograd7(d);
+    p->wino = winograd_shape(d) ? use_winograd(d, forced) : use_winograd7(d);
     size_t cin = (size_t)d->in_channels, ntaps = p->wino ? positions(p) : (size_t)p->ntaps;
     size_t cpad = (size_t)p->nblocks * (size_t)p->nb, nw, nwb, total;
     size_t zrow = cin * (size_t)d->kernel_w; /* a merged tap's zero row (simd_conv_run) */
@@ -199,6 +254,8 @@ static inception_status simd_conv_pack(void *user, const inception_conv_desc *d,
     if (p->wino) {
         if (p->wino == WINO_2D)
             pack_winograd(p, weights);
+        else if (p->wino == WINO_2D2)
+            pack_winograd2(p, weights);
         else
             pack_winograd7(p, weights);
         *packed = p;
@@ -346,7 +403,7 @@ static void wino_run(const packed_conv *p, const inception_view *in, const incep
     size_t cpad = (size_t)p->nblocks * (size_t)p->nb, cin = (size_t)p->d.in_channels;
     const size_t np = positions(p);
     float *V = (float *)((char *)scratch + ptr_bytes), *Mb = V + np * tc * cs;
-    /* output tiles: 4x4, or 2 along the transformed axis */
+    /* output tiles: 4x4, 2x2, or 2 along the transformed axis */
     int64_t tile = p->wino == WINO_2D ? 4 : 2;
     int64_t th = p->wino == WINO_ROW ? out->h : (out->h + tile - 1) / tile;
     int64_t tw = p->wino == WINO_COL ? out->w : (out->w + tile - 1) / tile, T = out->n * th * tw;
@@ -356,6 +413,8 @@ static void wino_run(const packed_conv *p, const inception_view *in, const incep
         int64_t nt = t1 - c0 < (int64_t)tc ? t1 - c0 : (int64_t)tc;
         if (p->wino == WINO_2D)
             k->wino_in(in, th, tw, p->d.pad_h, p->d.pad_w, c0, nt, p->zeros, V, tc * cs, cs);
+        else if (p->wino == WINO_2D2)
+            k->wino2_in(in, th, tw, p->d.pad_h, p->d.pad_w, c0, nt, p->zeros, V, tc * cs, cs);
         else
             k->wino7_in(in, axis, th, tw, axis ? p->d.pad_h : p->d.pad_w, c0, nt, p->zeros, V,
                         tc * cs, cs);
@@ -376,6 +435,8 @@ static void wino_run(const packed_conv *p, const inception_view *in, const incep
         }
         if (p->wino == WINO_2D)
             k->wino_out(Mb, tc * cpad, cpad, p->bias, out, th, tw, c0, nt, p->d.relu);
+        else if (p->wino == WINO_2D2)
+            k->wino2_out(Mb, tc * cpad, cpad, p->bias, out, th, tw, c0, nt, p->d.relu);
         else
             k->wino7_out(Mb, tc * cpad, cpad, p->bias, out, axis, th, tw, c0, nt, p->d.relu);
     }
