@@ -87,24 +87,10 @@ static int on_batch(void *arg, cli_batch *b) {
     ctx *c = arg;
     const float *p = NULL;
     int64_t n = 0;
-    if (b->n_images > 0) {
-        const inception_tensor *out = NULL;
-        inception_status st = inception_session_run(c->s, b->input);
-        if (st == INCEPTION_OK)
-            st = inception_session_output(c->s, INCEPTION_OUTPUT_PROBABILITIES, &out);
-        if (st == INCEPTION_OK) {
-            n = inception_tensor_dim(out, 1);
-            p = inception_tensor_data(out);
-        } else {
-            const char *msg = inception_session_last_error(c->s);
-            if (!*msg) msg = inception_last_error();
-            for (int i = 0; i < b->n_items; i++)
-                if (b->items[i].status == INCEPTION_OK) {
-                    b->items[i].status = st;
-                    snprintf(b->items[i].message, CLI_MSG_MAX, "%s: %s",
-                             c->in->v[b->items[i].input].path, msg);
-                }
-        }
+    const inception_tensor *out = cli_batch_run(c->s, b, c->in, INCEPTION_OUTPUT_PROBABILITIES);
+    if (out) {
+        n = inception_tensor_dim(out, 1);
+        p = inception_tensor_data(out);
     }
     for (int i = 0; i < b->n_items; i++) {
         const cli_item *it = &b->items[i];

@@ -221,6 +221,10 @@ typedef struct cli_pipeline_stats {
 /* Decode the inputs on a second thread into batches of a->batch images (preprocessed for
  * `model`, decode options `dopts`), overlapped with fn running the previous batch. Draws
  * the progress bar. Returns fn's non-OK code, or EXIT_OK. */
+/* Run the session on a batch's images and return `output` (NULL if the batch holds no
+ * image); on failure every item still OK gets the status and message, and NULL returns. */
+const inception_tensor *cli_batch_run(inception_session *s, cli_batch *b,
+                                      const cli_inputs *in, inception_output output);
 int cli_pipeline_run(const cli_args *a, const inception_model *model,
                      const inception_options *dopts, const cli_inputs *in, cli_batch_fn fn,
                      void *ctx, cli_pipeline_stats *stats);

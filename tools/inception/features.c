@@ -75,24 +75,8 @@ static void index_line(const ctx *c, const cli_item *it) {
 static int on_batch(void *arg, cli_batch *b) {
     ctx *c = arg;
     const float *f = NULL;
-    if (b->n_images > 0) {
-        const inception_tensor *feat = NULL;
-        inception_status st = inception_session_run(c->s, b->input);
-        if (st == INCEPTION_OK)
-            st = inception_session_output(c->s, INCEPTION_OUTPUT_FEATURES, &feat);
-        if (st == INCEPTION_OK) {
-            f = inception_tensor_data(feat);
-        } else {
-            const char *msg = inception_session_last_error(c->s);
-            if (!*msg) msg = inception_last_error();
-            for (int i = 0; i < b->n_items; i++)
-                if (b->items[i].status == INCEPTION_OK) {
-                    b->items[i].status = st;
-                    snprintf(b->items[i].message, CLI_MSG_MAX, "%s: %s",
-                             c->in->v[b->items[i].input].path, msg);
-                }
-        }
-    }
+    const inception_tensor *feat = cli_batch_run(c->s, b, c->in, INCEPTION_OUTPUT_FEATURES);
+    if (feat) f = inception_tensor_data(feat);
     for (int i = 0; i < b->n_items; i++) {
         const cli_item *it = &b->items[i];
         const char *file = c->in->v[it->input].path;

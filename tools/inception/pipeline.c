@@ -171,3 +171,21 @@ int cli_pipeline_run(const cli_args *a, const inception_model *model,
     }
     return rc;
 }
+
+const inception_tensor *cli_batch_run(inception_session *s, cli_batch *b,
+                                      const cli_inputs *in, inception_output output) {
+    if (b->n_images == 0) return NULL;
+    const inception_tensor *out = NULL;
+    inception_status st = inception_session_run(s, b->input);
+    if (st == INCEPTION_OK) st = inception_session_output(s, output, &out);
+    if (st == INCEPTION_OK) return out;
+    const char *msg = inception_session_last_error(s);
+    if (!*msg) msg = inception_last_error();
+    for (int i = 0; i < b->n_items; i++)
+        if (b->items[i].status == INCEPTION_OK) {
+            b->items[i].status = st;
+            snprintf(b->items[i].message, CLI_MSG_MAX, "%s: %s", in->v[b->items[i].input].path,
+                     msg);
+        }
+    return NULL;
+}
