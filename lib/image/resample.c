@@ -112,8 +112,8 @@ static void hpass_row(const axis *ha, const taps *ht, const int32_t *hk, int64_t
     }
 }
 
-/* The vertical pass over source columns [cfirst, cend) into a ch-row buffer, then the
- * horizontal pass of each of its rows (see the order note in inc_resample_pil). */
+/* The vertical pass over source columns [cfirst, cend), one output row at a time into a
+ * row buffer, then the horizontal pass of that row (see the order note in inc_resample_pil). */
 static inception_status vertical_first(const uint8_t *src, int32_t w, const axis *ha,
                                        const taps *ht, const int32_t *hk, const axis *va,
                                        const taps *vt, int64_t x0, int32_t cw, int32_t ch,
@@ -182,10 +182,8 @@ inception_status inc_resample_pil(const uint8_t *src, int32_t w, int32_t h, int6
         }
         goto done;
     }
-    if (!inc_mul_size(row_bytes * sizeof(int32_t), (size_t)ch, &acc_bytes)) goto oom;
     vt = inc_malloc((size_t)ch * sizeof *vt);
-    acc = inc_malloc(acc_bytes);
-    if (!vt || !acc) goto oom;
+    if (!vt) goto oom;
     for (int32_t y = 0; y < ch; y++) vt[y] = sample_taps(&va, y0 + y);
     if (need_h) {
         /* Pillow's order (horizontal first) costs a horizontal row for every source row
@@ -204,6 +202,10 @@ inception_status inc_resample_pil(const uint8_t *src, int32_t w, int32_t h, int6
             goto done;
         }
     }
+    /* the accumulators only after the order is chosen: vertical_first has its own */
+    if (!inc_mul_size(row_bytes * sizeof(int32_t), (size_t)ch, &acc_bytes)) goto oom;
+    acc = inc_malloc(acc_bytes);
+    if (!acc) goto oom;
     for (size_t i = 0; i < acc_bytes / sizeof(int32_t); i++) acc[i] = 1 << (PREC_BITS - 1);
     /* Tap windows move forward with y (first and first + count never decrease), so the
      * rows being accumulated are the window [ydone, yopen). */
