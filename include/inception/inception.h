@@ -294,7 +294,23 @@ typedef enum inception_option {
     /* String: a list file of validation images (instead of the hashed split). */
     INCEPTION_OPT_TRAIN_VAL_DATA = 328,
     /* Int: side of the images fed to the trunk (default 0 = the model's input size). */
-    INCEPTION_OPT_TRAIN_INPUT_SIZE = 329
+    INCEPTION_OPT_TRAIN_INPUT_SIZE = 329,
+    /* String: what is trained (default "fc", the head alone): "Mixed_5b" ... "Mixed_7c"
+     * (that block onward, with the head), "all" (the whole network) or "last:N" (the head
+     * and the last N of the 11 Mixed blocks). Below the scope the network is frozen and
+     * runs in inference mode; inside it BatchNorm runs in train mode. */
+    INCEPTION_OPT_TRAIN_SCOPE = 330,
+    /* Double >= 0: weight of the auxiliary head's loss (default 0.4, torchvision's). */
+    INCEPTION_OPT_TRAIN_AUX_WEIGHT = 331,
+    /* Int 0/1: 1 = BatchNorm inside the scope uses its running statistics and does not
+     * update them (gamma and beta still train). Default 0: batch statistics. */
+    INCEPTION_OPT_TRAIN_FROZEN_BN = 332,
+    /* Double in [0, 1]: BatchNorm running-statistic momentum, PyTorch's convention
+     * (running = (1 - m) running + m batch; default 0.1). */
+    INCEPTION_OPT_TRAIN_BN_MOMENTUM = 333,
+    /* Double in [0, 1): dropout before the fc in training steps below the head (default -1:
+     * 0.5 as torchvision's Inception3 when the scope is deeper than fc, 0 for fc). */
+    INCEPTION_OPT_TRAIN_DROPOUT = 334
 } inception_option;
 
 INCEPTION_API inception_status inception_options_create(inception_options **out);
@@ -727,8 +743,13 @@ typedef enum inception_trainer_info {
     INCEPTION_TRAINER_CACHE_HITS = 15,     /* features found in the cache */
     INCEPTION_TRAINER_CACHE_MISSES = 16,   /* features computed by the trunk */
     INCEPTION_TRAINER_LAST_LOSS = 17,
-    INCEPTION_TRAINER_GRAD_NORM = 18       /* global norm of the last step's gradient,
+    INCEPTION_TRAINER_GRAD_NORM = 18,      /* global norm of the last step's gradient,
                                             * before clipping */
+    INCEPTION_TRAINER_SCOPE_MEMORY = 30,   /* bytes of the scope's activation, gradient and
+                                            * scratch buffers for the last batch shape (0 for
+                                            * scope fc or before the first step) */
+    INCEPTION_TRAINER_TRAINABLE = 31       /* trainable parameter count (BN running
+                                            * statistics not included) */
 } inception_trainer_info;
 
 INCEPTION_API inception_status inception_trainer_info_double(const inception_trainer *trainer,

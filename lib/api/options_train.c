@@ -13,7 +13,8 @@ static inception_status wrong_type(inception_option key, const char *type) {
 static int is_int_key(inception_option k) {
     return k == INCEPTION_OPT_TRAIN_CLASSES || k == INCEPTION_OPT_TRAIN_SEED ||
            k == INCEPTION_OPT_TRAIN_BATCH || k == INCEPTION_OPT_TRAIN_EPOCH_SIZE ||
-           k == INCEPTION_OPT_TRAIN_VIEWS || k == INCEPTION_OPT_TRAIN_INPUT_SIZE;
+           k == INCEPTION_OPT_TRAIN_VIEWS || k == INCEPTION_OPT_TRAIN_INPUT_SIZE ||
+           k == INCEPTION_OPT_TRAIN_FROZEN_BN;
 }
 
 static char **string_slot(inc_train_opts *t, inception_option k) {
@@ -27,6 +28,7 @@ static char **string_slot(inc_train_opts *t, inception_option k) {
     case INCEPTION_OPT_TRAIN_CACHE_DIR: return &t->cache_dir;
     case INCEPTION_OPT_TRAIN_DATA: return &t->data;
     case INCEPTION_OPT_TRAIN_VAL_DATA: return &t->val_data;
+    case INCEPTION_OPT_TRAIN_SCOPE: return &t->scope;
     default: return NULL;
     }
 }
@@ -48,6 +50,9 @@ static double *double_slot(inc_train_opts *t, inception_option k) {
     case INCEPTION_OPT_TRAIN_CROP_RATIO_MIN: return &t->crop_ratio[0];
     case INCEPTION_OPT_TRAIN_CROP_RATIO_MAX: return &t->crop_ratio[1];
     case INCEPTION_OPT_TRAIN_VAL_FRACTION: return &t->val_fraction;
+    case INCEPTION_OPT_TRAIN_AUX_WEIGHT: return &t->aux_weight;
+    case INCEPTION_OPT_TRAIN_BN_MOMENTUM: return &t->bn_momentum;
+    case INCEPTION_OPT_TRAIN_DROPOUT: return &t->dropout;
     default: return NULL;
     }
 }
@@ -66,6 +71,7 @@ inception_status inc_train_opt_set_int(inc_train_opts *t, inception_option k, in
     case INCEPTION_OPT_TRAIN_BATCH: slot = &t->batch; lo = 1; hi = 65536; name = "TRAIN_BATCH"; break;
     case INCEPTION_OPT_TRAIN_EPOCH_SIZE: slot = &t->epoch_size; hi = (int64_t)1 << 40; name = "TRAIN_EPOCH_SIZE"; break;
     case INCEPTION_OPT_TRAIN_VIEWS: slot = &t->views; lo = 1; hi = 64; name = "TRAIN_VIEWS"; break;
+    case INCEPTION_OPT_TRAIN_FROZEN_BN: slot = &t->frozen_bn; hi = 1; name = "TRAIN_FROZEN_BN"; break;
     default: slot = &t->input_size; hi = 16384; name = "TRAIN_INPUT_SIZE"; break;
     }
     if (k == INCEPTION_OPT_TRAIN_INPUT_SIZE && v != 0) lo = 75;
@@ -97,6 +103,8 @@ inception_status inc_train_opt_set_double(inc_train_opts *t, inception_option k,
         ok = v > 0 && v <= 1; break;
     case INCEPTION_OPT_TRAIN_CROP_RATIO_MIN: case INCEPTION_OPT_TRAIN_CROP_RATIO_MAX:
         ok = v > 0 && v <= 100; break;
+    case INCEPTION_OPT_TRAIN_BN_MOMENTUM: ok = v >= 0 && v <= 1; break;
+    case INCEPTION_OPT_TRAIN_DROPOUT: ok = v == -1.0 || (v >= 0 && v < 1); break;
     default: ok = v >= 0; break; /* weight decay, clip norm */
     }
     if (!ok) return inc_error(INCEPTION_ERR_INVALID_ARGUMENT, "option %d: value %g is out of range", (int)k, v);
@@ -149,7 +157,7 @@ inception_status inc_train_opt_set_string(inc_train_opts *t, inception_option k,
 
 void inc_train_opts_free(inc_train_opts *t) {
     char **s[] = {&t->labels, &t->optimizer, &t->schedule, &t->eps_placement, &t->base_model,
-                  &t->augment, &t->cache_dir, &t->data, &t->val_data};
+                  &t->augment, &t->cache_dir, &t->data, &t->val_data, &t->scope};
     for (size_t i = 0; i < sizeof s / sizeof s[0]; i++) {
         inc_free(*s[i]);
         *s[i] = NULL;
@@ -159,7 +167,8 @@ void inc_train_opts_free(inc_train_opts *t) {
 inception_status inc_train_opts_copy(inc_train_opts *dst, const inc_train_opts *src) {
     *dst = *src;
     char **s[] = {&dst->labels, &dst->optimizer, &dst->schedule, &dst->eps_placement,
-                  &dst->base_model, &dst->augment, &dst->cache_dir, &dst->data, &dst->val_data};
+                  &dst->base_model, &dst->augment, &dst->cache_dir, &dst->data, &dst->val_data,
+                  &dst->scope};
     int failed = 0;
     for (size_t i = 0; i < sizeof s / sizeof s[0]; i++) {
         if (!*s[i]) continue;

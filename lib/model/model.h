@@ -132,5 +132,9 @@ inception_status inc_load_fc_bn(const inc_safetensors *st, const inc_config *cfg
                                 const char *prefix, const char *bn_prefix, int32_t cin,
                                 int32_t cout, float **weights, float **bias);
 
+/* The unfolded tensor `name` of the given shape as float32 into dst (the trainer's
+ * parameters). Errors as inc_load_conv. */
+inception_status inc_load_tensor(const inc_safetensors *st, const char *name, int32_t rank,
+                                 const int64_t *shape, float *dst);
 
 #endif

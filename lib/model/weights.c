@@ -267,3 +267,16 @@ inception_status inc_load_fc_bn(const inc_safetensors *st, const inc_config *cfg
     *bias = b;
     return INCEPTION_OK;
 }
+
+inception_status inc_load_tensor(const inc_safetensors *st, const char *name, int32_t rank,
+                                 const int64_t *shape, float *dst) {
+    const float *v;
+    float *owned = NULL;
+    inception_status s = load_f32(st, name, rank, shape, &v, &owned);
+    if (s) return s;
+    size_t count = 1;
+    for (int32_t i = 0; i < rank; i++) count *= (size_t)shape[i];
+    memcpy(dst, v, count * sizeof(float));
+    inc_free(owned);
+    return INCEPTION_OK;
+}

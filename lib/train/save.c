@@ -83,6 +83,9 @@ INCEPTION_API inception_status inception_trainer_save(inception_trainer *t, cons
     for (size_t i = 0; i < in.n_tensors; i++) {
         const inc_st_tensor *s = &in.tensors[i];
         if (strncmp(s->name, "fc.", 3) == 0 || strncmp(s->name, "AuxLogits.", 10) == 0) continue;
+        int trained = 0; /* a scope's tensors are written from the parameters below */
+        for (int32_t p = 2; p < t->n_params && !trained; p++) trained = strcmp(t->params[p].name, s->name) == 0;
+        if (trained) continue;
         const char *dt = dtype_name(s);
         if (!dt && ends_with(s->name, "num_batches_tracked") && s->elem_size == 8) dt = "I64";
         if (!dt) continue; /* a tensor we cannot name the type of is not needed for inference */
@@ -150,6 +153,7 @@ INCEPTION_API inception_status inception_trainer_save(inception_trainer *t, cons
     META("inception.train.steps", steps);
     META("inception.train.examples", examples);
     META("inception.train.head", ema ? "ema" : "raw");
+    META("inception.train.scope", t->o.scope ? t->o.scope : "fc");
 #undef META
     st = inc_st_write(path, out, n, meta, m);
 free_out:
@@ -167,14 +171,15 @@ done:
 /* ---- checkpoints ----------------------------------------------------------------------- */
 
 /* Every setting that shapes the trajectory, as doubles (exact for the integers). */
-#define N_SETTINGS 25
+#define N_SETTINGS 29
 static const char *const setting_names[N_SETTINGS] = {
     "TRAIN_LR", "TRAIN_LR_DECAY", "TRAIN_LR_DECAY_EPOCHS", "momentum", "TRAIN_RMSPROP_DECAY",
     "TRAIN_EPSILON", "TRAIN_WEIGHT_DECAY", "TRAIN_CLIP_NORM", "TRAIN_EMA_DECAY",
     "TRAIN_LABEL_SMOOTHING", "TRAIN_CROP_SCALE_MIN", "TRAIN_CROP_SCALE_MAX",
     "TRAIN_CROP_RATIO_MIN", "TRAIN_CROP_RATIO_MAX", "TRAIN_VAL_FRACTION", "TRAIN_SEED",
     "TRAIN_BATCH", "TRAIN_EPOCH_SIZE", "TRAIN_VIEWS", "input size", "classes",
-    "TRAIN_OPTIMIZER", "TRAIN_EPSILON_PLACEMENT", "TRAIN_LR_SCHEDULE", "TRAIN_AUGMENT"};
+    "TRAIN_OPTIMIZER", "TRAIN_EPSILON_PLACEMENT", "TRAIN_LR_SCHEDULE", "TRAIN_AUGMENT",
+    "TRAIN_SCOPE", "TRAIN_FROZEN_BN", "TRAIN_BN_MOMENTUM", "TRAIN_DROPOUT"};
 
 static void settings(const inception_trainer *t, double *v) {
     const inc_train_opts *o = &t->o;
@@ -184,7 +189,8 @@ static void settings(const inception_trainer *t, double *v) {
                             o->val_fraction, (double)o->seed, (double)o->batch, (double)o->epoch_size,
                             (double)o->views, (double)t->in_h * 65536.0 + t->in_w, t->K,
                             t->cfg.kind, t->cfg.tf_epsilon, t->exp_schedule,
-                            t->aug.crop + 2 * t->aug.flip + 4 * t->aug.color};
+                            t->aug.crop + 2 * t->aug.flip + 4 * t->aug.color, t->scope_first,
+                            (double)o->frozen_bn, o->bn_momentum, o->dropout};
     memcpy(v, s, sizeof s);
 }
 
@@ -192,8 +198,13 @@ INCEPTION_API inception_status inception_trainer_checkpoint(inception_trainer *t
     inc_error_clear();
     if (!t || !path) return inc_error(INCEPTION_ERR_INVALID_ARGUMENT, "trainer and path are required");
     enum { PER = 4 };
-    inc_st_out out[INC_MAX_PARAMS * PER + 3];
-    char names[INC_MAX_PARAMS * PER][80];
+    inc_st_out *out = inc_calloc((size_t)t->n_params * PER + 3, sizeof *out);
+    char (*names)[80] = inc_calloc((size_t)t->n_params * PER, sizeof *names);
+    if (!out || !names) {
+        inc_free(out);
+        inc_free(names);
+        FAIL(t, inc_error(INCEPTION_ERR_OUT_OF_MEMORY, "checkpoint"));
+    }
     size_t n = 0;
     for (int32_t p = 0; p < t->n_params; p++) {
         const inc_param *q = &t->params[p];
@@ -219,11 +230,17 @@ INCEPTION_API inception_status inception_trainer_checkpoint(inception_trainer *t
     char crc[16];
     snprintf(crc, sizeof crc, "%08x", t->model->cfg.crc32);
     char *labels = t->labels ? join_labels(t) : NULL;
-    if (t->labels && !labels) FAIL(t, inc_error(INCEPTION_ERR_OUT_OF_MEMORY, "checkpoint"));
-    const char *meta[] = {"inception.train.checkpoint", "1", "inception.train.model_crc32", crc,
-                          "inception.train.labels", labels ? labels : ""};
-    inception_status st = inc_st_write(path, out, n, meta, 3);
+    inception_status st;
+    if (t->labels && !labels) {
+        st = inc_error(INCEPTION_ERR_OUT_OF_MEMORY, "checkpoint");
+    } else {
+        const char *meta[] = {"inception.train.checkpoint", "1", "inception.train.model_crc32", crc,
+                              "inception.train.labels", labels ? labels : ""};
+        st = inc_st_write(path, out, n, meta, 3);
+    }
     inc_free(labels);
+    inc_free(out);
+    inc_free(names);
     FAIL(t, st);
 }
 
@@ -313,6 +330,8 @@ INCEPTION_API inception_status inception_trainer_resume(inception_trainer *t, co
         t->last_loss = last[0], t->grad_norm = last[1];
         inc_free(t->perm);
         t->perm = NULL;
+        t->ema_packed_step = -1;
+        if (t->scope) st = inc_scope_repack(t->scope, t->params, 0);
     }
     for (size_t i = 0; dst && i < nb; i++) inc_free(dst[i]);
     inc_free(dst);

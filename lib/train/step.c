@@ -58,11 +58,40 @@ static inception_status train_core(inception_trainer *t, const float *f, const i
     return INCEPTION_OK;
 }
 
+/* One optimizer step of the scope on an image batch (or, for scope fc, never called). */
+static inception_status scope_core(inception_trainer *t, const inception_tensor *in,
+                                   const int32_t *labels, float *loss_out) {
+    const float *x;
+    int64_t n, h, w;
+    inception_status st = inc_trainer_scope_input(t, in, &x, &n, &h, &w);
+    if (st) return st;
+    if ((st = check_labels(t, labels, n))) return st;
+    if ((st = inc_scope_plan(t->scope, n, h, w, t->max_memory))) return st;
+    double loss;
+    if ((st = inc_scope_train(t->scope, t->params, x, labels, t->K, t->o.smoothing, t->step, &loss))) return st;
+    if (!isfinite(loss))
+        return inc_error(INCEPTION_ERR_NUMERIC, "step %lld: the loss is %s (try a lower TRAIN_LR); the parameters were not updated",
+                         (long long)t->step + 1, isnan(loss) ? "NaN" : "infinite");
+    double norm = inc_grad_finish(t->params, t->n_params, &t->cfg);
+    if (!isfinite(norm))
+        return inc_error(INCEPTION_ERR_NUMERIC, "step %lld: the gradient norm is not finite; the parameters were not updated",
+                         (long long)t->step + 1);
+    inc_optim_step(t->params, t->n_params, &t->cfg, lr_at(t), t->step);
+    t->step++;
+    t->examples += n;
+    t->last_loss = loss;
+    t->grad_norm = norm;
+    if ((st = inc_scope_repack(t->scope, t->params, 0))) return st;
+    if (loss_out) *loss_out = (float)loss;
+    return INCEPTION_OK;
+}
+
 INCEPTION_API inception_status inception_trainer_train_batch(inception_trainer *t,
                                                              const inception_tensor *input,
                                                              const int32_t *labels, float *loss) {
     inc_error_clear();
     if (!t) return inc_error(INCEPTION_ERR_INVALID_ARGUMENT, "trainer is NULL");
+    if (t->scope) FAIL(t, scope_core(t, input, labels, loss));
     const float *f;
     int64_t n;
     inception_status st = inc_trainer_tensor_features(t, input, &f, &n);
@@ -370,6 +399,12 @@ INCEPTION_API inception_status inception_trainer_info_double(const inception_tra
     case INCEPTION_TRAINER_CACHE_MISSES: v = (double)t->cache_misses; break;
     case INCEPTION_TRAINER_LAST_LOSS: v = t->last_loss; break;
     case INCEPTION_TRAINER_GRAD_NORM: v = t->grad_norm; break;
+    case INCEPTION_TRAINER_SCOPE_MEMORY: v = t->scope ? (double)inc_scope_bytes(t->scope) : 0; break;
+    case INCEPTION_TRAINER_TRAINABLE: {
+        v = 0;
+        for (int32_t p = 0; p < t->n_params; p++) v += t->params[p].buffer ? 0 : (double)t->params[p].count;
+        break;
+    }
     default: return inc_error(INCEPTION_ERR_NOT_FOUND, "unknown trainer info key %d", (int)key);
     }
     *out = v;

@@ -36,6 +36,7 @@ typedef struct inc_param {
     int64_t shape[4];
     size_t count;
     int32_t decay;  /* 1: weight decay applies (weights, not biases) */
+    int32_t buffer; /* 1: BN running statistic: saved and checkpointed, never optimized */
     float *value, *grad, *ema;
     float *slot[2]; /* rmsprop: mean square, momentum; sgd: momentum */
 } inc_param;

@@ -117,6 +117,11 @@ static inception_status configure(inception_trainer *t, const inception_options 
     t->in_h = o->input_size ? (int32_t)o->input_size : t->model->cfg.input_h;
     t->in_w = o->input_size ? (int32_t)o->input_size : t->model->cfg.input_w;
     inc_decode_opts_from(opts, &t->decode);
+    if ((st = inc_scope_parse(o->scope, &t->scope_first))) return st;
+    if (o->dropout < 0) o->dropout = t->scope_first < 11 ? 0.5 : 0.0;
+    if (t->scope_first == 11 && o->dropout > 0)
+        return inc_error(INCEPTION_ERR_INVALID_ARGUMENT, "TRAIN_DROPOUT needs a scope below the head (TRAIN_SCOPE)");
+    t->ema_packed_step = -1;
     t->decode.min_side = 0; /* random crops want the full image */
     return INCEPTION_OK;
 }
@@ -170,6 +175,8 @@ static inception_status setup_classes(inception_trainer *t) {
 }
 
 static inception_status setup_params(inception_trainer *t) {
+    if (!(t->params = inc_calloc(INC_MAX_PARAMS, sizeof *t->params)))
+        return inc_error(INCEPTION_ERR_OUT_OF_MEMORY, "parameters");
     inc_param *w = &t->params[0], *b = &t->params[1];
     snprintf(w->name, sizeof w->name, "fc.weight");
     w->rank = 2, w->shape[0] = t->K, w->shape[1] = INC_FEATURES_DIM;
@@ -186,8 +193,37 @@ static inception_status setup_params(inception_trainer *t) {
     return INCEPTION_OK;
 }
 
+/* The trainable blocks: their unfolded tensors come from the model's file. */
+static inception_status setup_scope(inception_trainer *t) {
+    const char *base = t->o.base_model ? t->o.base_model : t->model->source_path;
+    if (!base)
+        return inc_error(INCEPTION_ERR_UNSUPPORTED,
+                         "TRAIN_SCOPE below fc needs the model's unfolded tensors: the model was loaded from memory, "
+                         "so set INCEPTION_OPT_TRAIN_BASE_MODEL to its file");
+    inc_file_buf fb;
+    inception_status st = inc_file_read(base, &fb);
+    if (st) return st;
+    inc_safetensors in;
+    if ((st = inc_st_parse(fb.data, fb.size, &in))) {
+        inc_file_release(&fb);
+        return st;
+    }
+    if (inc_crc32(in.data, in.data_size) != t->model->cfg.crc32) {
+        st = inc_error(INCEPTION_ERR_MODEL_MISMATCH, "'%s' is not the file the model was loaded from", base);
+    } else {
+        inc_scope_cfg sc = {.first_block = t->scope_first, .frozen_bn = (int32_t)t->o.frozen_bn,
+                            .momentum = t->o.bn_momentum, .dropout = t->o.dropout, .seed = (uint64_t)t->o.seed};
+        st = inc_scope_create(t->model, &in, &sc, &t->cfg, t->params, &t->n_params, INC_MAX_PARAMS, &t->scope);
+    }
+    inc_st_free(&in);
+    inc_file_release(&fb);
+    return st;
+}
+
 static void destroy(inception_trainer *t) {
+    inc_scope_free(t->scope);
     for (int32_t p = 0; p < t->n_params; p++) inc_param_free(&t->params[p]);
+    inc_free(t->params);
     if (t->labels)
         for (int32_t i = 0; i < t->K; i++) inc_free(t->labels[i]);
     inc_free(t->labels);
@@ -222,10 +258,15 @@ INCEPTION_API inception_status inception_trainer_create(const inception_model *m
     if (!st) st = setup_classes(t);
     if (!st) st = setup_params(t);
     t->mkey = model_key(model, t->in_h, t->in_w);
+    t->max_memory = opts->max_session_memory;
     if (!st) st = inc_cache_open(t->o.cache_dir, t->mkey, &t->cache);
+    if (!st && t->scope_first < 11) st = setup_scope(t);
     if (!st) {
         inception_options so = *opts;
         so.outputs = INCEPTION_OUTPUT_FEATURES;
+        /* the scope reads a block's output; the rest of the trunk still runs (see docs) */
+        const char *in = t->scope ? inc_scope_input_name(t->scope) : NULL;
+        so.extra_outputs = (char *)in;
         st = inception_session_create(model, &so, &t->session);
     }
     if (st) {
@@ -266,11 +307,67 @@ inception_status inc_trainer_tensor_features(inception_trainer *t, const incepti
         *f = in->data, *n = in->dims[0];
         return INCEPTION_OK;
     }
+    if (t->scope) {
+        /* evaluation below the head: the scope in inference mode, with the moving
+         * averages when EMA is on */
+        const float *x;
+        int64_t h, w;
+        inception_status st = inc_trainer_scope_input(t, in, &x, n, &h, &w);
+        if (!st) st = inc_scope_plan(t->scope, *n, h, w, t->max_memory);
+        int ema = t->cfg.ema_decay > 0;
+        if (!st && ema && t->ema_packed_step != t->step) {
+            if ((st = inc_scope_repack(t->scope, t->params, 1))) return st;
+            t->ema_packed_step = t->step;
+        }
+        if (!st) st = inc_scope_features(t->scope, t->params, x, ema, f);
+        return st;
+    }
     inception_status st = inception_session_run(t->session, in);
     if (st) return st;
     const inception_tensor *out;
     if ((st = inception_session_output(t->session, INCEPTION_OUTPUT_FEATURES, &out))) return st;
     *f = out->data, *n = out->dims[0];
+    return INCEPTION_OK;
+}
+
+inception_status inc_trainer_scope_input(inception_trainer *t, const inception_tensor *in,
+                                         const float **x, int64_t *n, int64_t *h, int64_t *w) {
+    if (!in) return inc_error(INCEPTION_ERR_INVALID_ARGUMENT, "input is NULL");
+    if (in->dtype != INCEPTION_DTYPE_F32) return inc_error(INCEPTION_ERR_DTYPE, "input must be float32");
+    if (!in->data) return inc_error(INCEPTION_ERR_INVALID_ARGUMENT, "input has no data");
+    if (in->rank != 4)
+        return inc_error(INCEPTION_ERR_SHAPE, "training below the head (TRAIN_SCOPE) needs an image batch, rank 4 (got rank %d)",
+                         (int)in->rank);
+    const char *name = inc_scope_input_name(t->scope);
+    if (name) {
+        inception_status st = inception_session_run(t->session, in);
+        if (st) return st;
+        const inception_tensor *out;
+        if ((st = inception_session_output_named(t->session, name, &out))) return st;
+        *x = out->data, *n = out->dims[0], *h = out->dims[1], *w = out->dims[2];
+        return INCEPTION_OK;
+    }
+    int nchw = in->layout == INCEPTION_LAYOUT_NCHW;
+    int64_t N = in->dims[0], C = nchw ? in->dims[1] : in->dims[3];
+    int64_t H = nchw ? in->dims[2] : in->dims[1], W = nchw ? in->dims[3] : in->dims[2];
+    if (C != 3) return inc_error(INCEPTION_ERR_SHAPE, "input must have 3 channels, got %lld", (long long)C);
+    if (N < 1 || N > 65536) return inc_error(INCEPTION_ERR_SHAPE, "batch of %lld images is outside [1, 65536]", (long long)N);
+    if (H < t->model->net.min_input || W < t->model->net.min_input)
+        return inc_error(INCEPTION_ERR_SHAPE, "input %lldx%lld is smaller than the network's minimum %dx%d",
+                         (long long)H, (long long)W, (int)t->model->net.min_input, (int)t->model->net.min_input);
+    if (nchw) {
+        float *buf = NULL;
+        inception_status st = inc_trainer_scratch(t, (size_t)(N * H * W * 3), &buf);
+        if (st) return st;
+        const float *src = in->data;
+        for (int64_t b = 0; b < N; b++)
+            for (int64_t c = 0; c < 3; c++)
+                for (int64_t q = 0; q < H * W; q++) buf[(b * H * W + q) * 3 + c] = src[(b * 3 + c) * H * W + q];
+        *x = buf;
+    } else {
+        *x = in->data;
+    }
+    *n = N, *h = H, *w = W;
     return INCEPTION_OK;
 }
 

@@ -3,13 +3,16 @@
 #define INC_TRAINER_IMPL_H
 
 #include "image/image.h"
+#include "train/scope.h"
 #include "train/train.h"
 
 typedef struct inc_skip {
     char *path, *reason;
 } inc_skip;
 
-#define INC_MAX_PARAMS 2 /* the fc; issue 13's blocks raise this */
+/* The fc, and five tensors per convolution of a scope (weight, gamma, beta, running
+ * mean and variance) for the 94 of the whole network, and the aux head's. */
+#define INC_MAX_PARAMS 512
 
 struct inception_trainer {
     const inception_model *model;
@@ -25,8 +28,12 @@ struct inception_trainer {
 
     int32_t K;
     char **labels;              /* K strings, or NULL */
-    inc_param params[INC_MAX_PARAMS];
+    inc_param *params;          /* INC_MAX_PARAMS: the fc first, then the scope's */
     int32_t n_params;
+    inc_scope *scope;           /* NULL for scope fc */
+    int32_t scope_first;        /* inc_scope_parse's block index */
+    int64_t ema_packed_step;    /* step of the scope's EMA packs, -1 none */
+    int64_t max_memory;         /* MAX_SESSION_MEMORY: bounds the scope's buffers */
 
     /* counters: all of the trajectory's state besides the parameters */
     int64_t step, examples;
@@ -59,6 +66,10 @@ inception_status inc_trainer_scratch(inception_trainer *t, size_t floats, float 
 /* Features of an input tensor: NC [n, 2048] as given, or an image batch through the trunk. */
 inception_status inc_trainer_tensor_features(inception_trainer *t, const inception_tensor *in,
                                              const float **f, int64_t *n);
+/* The scope's input for an image batch: the image itself (scope all, NHWC) or the
+ * output of the block below the scope from the session. */
+inception_status inc_trainer_scope_input(inception_trainer *t, const inception_tensor *in,
+                                         const float **x, int64_t *n, int64_t *h, int64_t *w);
 inception_status inc_trainer_file_features(inception_trainer *t, const char *const *paths,
                                            const int32_t *views, int64_t n, float *f,
                                            uint8_t *ok);

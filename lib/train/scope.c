@@ -1,0 +1,524 @@
+/* The trainable suffix of the network: the model's own layer list (lib/graph/net.c) from
+ * the scope's first block on, run with unfolded weights (conv bias 0, no ReLU, through the
+ * backend's conv_run), BatchNorm in train mode and ReLU here, then GAP, dropout and the fc
+ * of the trainer. Backward in reverse layer order: every tensor's gradient is complete
+ * before its producer reads it, since consumers come after producers. Buffers are planned
+ * once per (batch, grid) and only for tensors of the scope, so the stem's activations are
+ * never kept when the scope starts above it. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "train/scope.h"
+
+#define BN_EPS 0.001 /* the models' BatchNorm eps (lib/model/weights.c) */
+
+static const char *const blocks[11] = {"Mixed_5b", "Mixed_5c", "Mixed_5d", "Mixed_6a",
+                                       "Mixed_6b", "Mixed_6c", "Mixed_6d", "Mixed_6e",
+                                       "Mixed_7a", "Mixed_7b", "Mixed_7c"};
+
+const char *inc_scope_block_name(int32_t i) { return i >= 0 && i < 11 ? blocks[i] : NULL; }
+
+inception_status inc_scope_parse(const char *name, int32_t *first) {
+    if (!name || strcmp(name, "fc") == 0) return *first = 11, INCEPTION_OK;
+    if (strcmp(name, "all") == 0) return *first = -1, INCEPTION_OK;
+    for (int32_t i = 0; i < 11; i++)
+        if (strcmp(name, blocks[i]) == 0) return *first = i, INCEPTION_OK;
+    if (strncmp(name, "last:", 5) == 0) {
+        char *end;
+        long v = strtol(name + 5, &end, 10);
+        if (name[5] >= '0' && name[5] <= '9' && *end == '\0' && v >= 0 && v <= 11)
+            return *first = 11 - (int32_t)v, INCEPTION_OK;
+    }
+    return inc_error(INCEPTION_ERR_NOT_FOUND, "TRAIN_SCOPE: no scope '%.64s'; valid scopes: " INC_SCOPE_NAMES, name);
+}
+
+typedef struct sc_tensor {
+    int64_t h, w, c;
+    float *act, *grad;
+} sc_tensor;
+
+typedef struct sc_layer {
+    const inc_layer *l;
+    int32_t src, dst;                 /* scope tensors */
+    int32_t pw, pg, pb, prm, prv;     /* parameter indices (conv), pg -1 without gamma */
+    void *packed, *packed_ema;
+    int64_t oh, ow;
+    float *z;                         /* conv output before BN, [M][out_c] */
+    double *mean, *istd;              /* per channel, of the last forward */
+} sc_layer;
+
+struct inc_scope {
+    const inception_backend *be;
+    const inc_net *net;
+    inc_scope_cfg cfg;
+    const char *input_name;
+    sc_layer *layers;
+    int32_t n_layers;
+    sc_tensor tens[INC_MAX_TENSORS];
+    int32_t map[INC_MAX_TENSORS];     /* net tensor -> scope tensor, -1 */
+    int32_t n_tens, t_in, t_feat;
+    int32_t first_param, end_param;
+    /* the plan */
+    int64_t N, H, W;
+    size_t bytes;
+    float *block;                     /* every planned buffer, one allocation */
+    float *dz, *wbuf, *zero, *feat, *dfeat, *mask;
+    void *scratch;
+    size_t scratch_bytes, wmax, zmax;
+};
+
+const char *inc_scope_input_name(const inc_scope *s) { return s->input_name; }
+size_t inc_scope_bytes(const inc_scope *s) { return s->bytes; }
+
+int64_t inc_scope_trainable(const inc_scope *s, const inc_param *params) {
+    int64_t n = 0;
+    for (int32_t p = s->first_param; p < s->end_param; p++)
+        if (!params[p].buffer) n += (int64_t)params[p].count;
+    return n;
+}
+
+static int32_t add_param(inc_param *params, int32_t *n, int32_t cap, const char *name,
+                         const char *suffix, int32_t rank, const int64_t *shape, int decay,
+                         int buffer, const inc_optim_cfg *ocfg, const inc_safetensors *st,
+                         inception_status *status) {
+    if (*status) return -1;
+    if (*n == cap) {
+        *status = inc_error(INCEPTION_ERR_INTERNAL, "too many trainable tensors");
+        return -1;
+    }
+    inc_param *p = &params[*n];
+    memset(p, 0, sizeof *p);
+    if ((size_t)snprintf(p->name, sizeof p->name, "%s.%s", name, suffix) >= sizeof p->name) {
+        *status = inc_error(INCEPTION_ERR_INTERNAL, "tensor name %s.%s is too long", name, suffix);
+        return -1;
+    }
+    p->rank = rank;
+    p->count = 1;
+    for (int32_t r = 0; r < rank; r++) p->shape[r] = shape[r], p->count *= (size_t)shape[r];
+    p->decay = decay, p->buffer = buffer;
+    if ((*status = inc_param_alloc(p, ocfg))) return -1;
+    if ((*status = inc_load_tensor(st, p->name, rank, shape, p->value))) {
+        inc_param_free(p);
+        return -1;
+    }
+    memcpy(p->ema, p->value, p->count * sizeof(float));
+    return (*n)++;
+}
+
+static inception_status pack_one(const inception_backend *be, const sc_layer *L,
+                                 const inc_param *params, int ema, float *wbuf,
+                                 const float *zero, void **out) {
+    const inception_conv_desc *d = &L->l->conv;
+    const float *w = ema ? params[L->pw].ema : params[L->pw].value;
+    int64_t ci = d->in_channels, kh = d->kernel_h, kw = d->kernel_w;
+    /* torchvision [out][in][kh][kw] -> the backends' [out][kh][kw][in] */
+    for (int64_t o = 0; o < d->out_channels; o++)
+        for (int64_t i = 0; i < ci; i++)
+            for (int64_t y = 0; y < kh; y++)
+                for (int64_t x = 0; x < kw; x++)
+                    wbuf[((o * kh + y) * kw + x) * ci + i] = w[((o * ci + i) * kh + y) * kw + x];
+    inception_conv_desc raw = *d;
+    raw.relu = 0;
+    void *p = NULL;
+    inc_error_clear();
+    inception_status st = be->conv_pack(be->user, &raw, wbuf, zero, &p);
+    if (st) {
+        if (!inc_error_message()[0]) inc_error(st, "backend '%s' failed to pack %s", be->name, L->l->name);
+        return st;
+    }
+    if (*out) be->conv_release(be->user, *out);
+    *out = p;
+    return INCEPTION_OK;
+}
+
+inception_status inc_scope_repack(inc_scope *s, const inc_param *params, int ema) {
+    for (int32_t i = 0; i < s->n_layers; i++) {
+        sc_layer *L = &s->layers[i];
+        if (L->l->op != INC_OP_CONV) continue;
+        inception_status st = pack_one(s->be, L, params, ema, s->wbuf, s->zero, ema ? &L->packed_ema : &L->packed);
+        if (st) return st;
+    }
+    return INCEPTION_OK;
+}
+
+void inc_scope_free(inc_scope *s) {
+    if (!s) return;
+    for (int32_t i = 0; s->layers && i < s->n_layers; i++) {
+        if (s->layers[i].packed) s->be->conv_release(s->be->user, s->layers[i].packed);
+        if (s->layers[i].packed_ema) s->be->conv_release(s->be->user, s->layers[i].packed_ema);
+    }
+    inc_free(s->layers);
+    inc_free(s->block);
+    inc_free(s->scratch);
+    inc_free(s->wbuf);
+    inc_free(s->zero);
+    inc_free(s);
+}
+
+inception_status inc_scope_create(const inception_model *model, const inc_safetensors *st,
+                                  const inc_scope_cfg *cfg, const inc_optim_cfg *ocfg,
+                                  inc_param *params, int32_t *n_params, int32_t cap,
+                                  inc_scope **out) {
+    const inc_net *net = &model->net;
+    inc_scope *s = inc_calloc(1, sizeof *s);
+    if (!s) return inc_error(INCEPTION_ERR_OUT_OF_MEMORY, "training scope");
+    s->be = model->backend, s->net = net, s->cfg = *cfg;
+    for (int32_t i = 0; i < INC_MAX_TENSORS; i++) s->map[i] = -1;
+    int32_t first = 0;
+    if (cfg->first_block >= 0) {
+        char pre[16];
+        snprintf(pre, sizeof pre, "%s.", blocks[cfg->first_block]);
+        while (first < net->n_layers && strncmp(net->layers[first].name, pre, strlen(pre)) != 0) first++;
+    }
+    inception_status status = INCEPTION_OK;
+    if (first >= net->n_layers) status = inc_error(INCEPTION_ERR_INTERNAL, "scope: no layer of %s", blocks[cfg->first_block]);
+    int32_t in_net = status ? 0 : cfg->first_block >= 0 ? net->layers[first].src : net->t_input;
+    for (int32_t i = 0; i < net->n_named && cfg->first_block >= 0; i++)
+        if (net->named[i].tensor == in_net) s->input_name = net->named[i].name;
+    if (!status && cfg->first_block >= 0 && !s->input_name)
+        status = inc_error(INCEPTION_ERR_INTERNAL, "scope: the input of %s is not a named block", blocks[cfg->first_block]);
+    if (!status && !(s->layers = inc_calloc((size_t)net->n_layers, sizeof *s->layers)))
+        status = inc_error(INCEPTION_ERR_OUT_OF_MEMORY, "training scope");
+    s->first_param = *n_params;
+    if (!status) {
+        s->map[in_net] = s->n_tens++;
+        s->tens[0].c = net->channels[in_net];
+        s->t_in = 0;
+    }
+    for (int32_t i = first; !status && i < net->n_layers; i++) {
+        const inc_layer *l = &net->layers[i];
+        if (l->aux || l->dst == net->t_logits) continue; /* the trainer's fc is its own */
+        if (s->map[l->src] < 0) {
+            status = inc_error(INCEPTION_ERR_INTERNAL, "scope: %s reads a tensor outside the scope", l->name);
+            break;
+        }
+        if (s->map[l->dst] < 0) {
+            s->map[l->dst] = s->n_tens;
+            s->tens[s->n_tens++].c = net->channels[l->dst];
+        }
+        sc_layer *L = &s->layers[s->n_layers++];
+        L->l = l, L->src = s->map[l->src], L->dst = s->map[l->dst];
+        L->pw = L->pg = L->pb = L->prm = L->prv = -1;
+        if (l->op != INC_OP_CONV) continue;
+        const inception_conv_desc *d = &l->conv;
+        char conv[64], bn[64];
+        snprintf(conv, sizeof conv, "%s.conv", l->name);
+        snprintf(bn, sizeof bn, "%s.bn", l->name);
+        int64_t wshape[4] = {d->out_channels, d->in_channels, d->kernel_h, d->kernel_w}, c[1] = {d->out_channels};
+        L->pw = add_param(params, n_params, cap, conv, "weight", 4, wshape, 1, 0, ocfg, st, &status);
+        if (model->cfg.bn_has_gamma)
+            L->pg = add_param(params, n_params, cap, bn, "weight", 1, c, 0, 0, ocfg, st, &status);
+        L->pb = add_param(params, n_params, cap, bn, "bias", 1, c, 0, 0, ocfg, st, &status);
+        L->prm = add_param(params, n_params, cap, bn, "running_mean", 1, c, 0, 1, ocfg, st, &status);
+        L->prv = add_param(params, n_params, cap, bn, "running_var", 1, c, 0, 1, ocfg, st, &status);
+        size_t wn = (size_t)d->out_channels * d->in_channels * d->kernel_h * d->kernel_w;
+        if (wn > s->wmax) s->wmax = wn;
+    }
+    s->end_param = *n_params;
+    if (!status) s->t_feat = s->map[net->t_features];
+    if (!status && s->t_feat < 0) status = inc_error(INCEPTION_ERR_INTERNAL, "scope: no features");
+    if (!status) {
+        s->wbuf = inc_malloc((s->wmax ? s->wmax : 1) * sizeof(float));
+        s->zero = inc_calloc(2048, sizeof(float));
+        if (!s->wbuf || !s->zero) status = inc_error(INCEPTION_ERR_OUT_OF_MEMORY, "training scope");
+    }
+    if (!status) status = inc_scope_repack(s, params, 0);
+    if (!status) status = inc_scope_repack(s, params, 1);
+    if (status) {
+        for (int32_t p = s->first_param; p < *n_params; p++) inc_param_free(&params[p]);
+        *n_params = s->first_param;
+        inc_scope_free(s);
+        return status;
+    }
+    *out = s;
+    return INCEPTION_OK;
+}
+
+static int64_t window_out(int64_t in, int32_t k, int32_t st, int32_t p) {
+    return in + 2 * p < k ? 0 : (in + 2 * p - k) / st + 1;
+}
+
+inception_status inc_scope_plan(inc_scope *s, int64_t n, int64_t h, int64_t w, int64_t max_bytes) {
+    if (s->block && s->N == n && s->H == h && s->W == w) return INCEPTION_OK;
+    inc_free(s->block);
+    inc_free(s->scratch);
+    s->block = NULL, s->scratch = NULL, s->bytes = 0, s->N = 0;
+    s->tens[s->t_in].h = h, s->tens[s->t_in].w = w;
+    size_t scratch = 0, zmax = 0;
+    for (int32_t i = 0; i < s->n_layers; i++) {
+        sc_layer *L = &s->layers[i];
+        const inc_layer *l = L->l;
+        const sc_tensor *x = &s->tens[L->src];
+        int64_t oh, ow;
+        if (l->op == INC_OP_GAP) oh = ow = 1;
+        else if (l->op == INC_OP_CONV)
+            oh = window_out(x->h, l->conv.kernel_h, l->conv.stride_h, l->conv.pad_h),
+            ow = window_out(x->w, l->conv.kernel_w, l->conv.stride_w, l->conv.pad_w);
+        else
+            oh = window_out(x->h, l->pool.kernel_h, l->pool.stride_h, l->pool.pad_h),
+            ow = window_out(x->w, l->pool.kernel_w, l->pool.stride_w, l->pool.pad_w);
+        if (oh < 1 || ow < 1)
+            return inc_error(INCEPTION_ERR_SHAPE, "the input (scope input %lldx%lld) is too small for %s of the training scope",
+                             (long long)h, (long long)w, l->name);
+        L->oh = oh, L->ow = ow;
+        s->tens[L->dst].h = oh, s->tens[L->dst].w = ow;
+        if (l->op == INC_OP_CONV) {
+            inception_conv_desc raw = l->conv;
+            raw.relu = 0;
+            inception_view iv = {NULL, n, x->h, x->w, l->in_c, x->c}, ov = {NULL, n, oh, ow, l->out_c, l->out_c};
+            size_t a = s->be->conv_scratch ? s->be->conv_scratch(s->be->user, &raw, L->packed, &iv, &ov, 1) : 0;
+            size_t b = inc_bp_conv_backward_weights_scratch(&raw);
+            if (a > scratch) scratch = a;
+            if (b > scratch) scratch = b;
+            size_t zn = (size_t)(n * oh * ow) * (size_t)l->out_c;
+            if (zn > zmax) zmax = zn;
+        }
+    }
+    /* one block: activations and gradients of every scope tensor, each conv's raw output
+     * and BN statistics, the shared dz, features, their gradient and the dropout mask */
+    size_t floats = 0;
+    for (int32_t t = 0; t < s->n_tens; t++) {
+        size_t e = (size_t)(n * s->tens[t].h * s->tens[t].w * s->tens[t].c);
+        floats += t == s->t_in ? e : 2 * e;
+    }
+    for (int32_t i = 0; i < s->n_layers; i++)
+        if (s->layers[i].l->op == INC_OP_CONV)
+            floats += (size_t)(n * s->layers[i].oh * s->layers[i].ow) * (size_t)s->layers[i].l->out_c +
+                      4 * (size_t)s->layers[i].l->out_c; /* z, mean and istd (doubles) */
+    floats += zmax + 3 * (size_t)n * 2048;
+    size_t bytes = floats * sizeof(float) + scratch;
+    if (max_bytes > 0 && bytes > (size_t)max_bytes)
+        return inc_error(INCEPTION_ERR_OUT_OF_MEMORY,
+                         "training a batch of %lld at this scope needs %zu bytes of activations and gradients, "
+                         "over MAX_SESSION_MEMORY (%lld); use a smaller TRAIN_BATCH or scope",
+                         (long long)n, bytes, (long long)max_bytes);
+    float *blk = inc_malloc(floats * sizeof(float));
+    void *scr = scratch ? inc_malloc_aligned(scratch) : NULL;
+    if (!blk || (scratch && !scr)) {
+        inc_free(blk);
+        if (scr) inc_free_aligned(scr);
+        return inc_error(INCEPTION_ERR_OUT_OF_MEMORY,
+                         "training a batch of %lld at this scope needs %zu bytes of activations and gradients",
+                         (long long)n, bytes);
+    }
+    float *p = blk;
+    for (int32_t t = 0; t < s->n_tens; t++) {
+        size_t e = (size_t)(n * s->tens[t].h * s->tens[t].w * s->tens[t].c);
+        s->tens[t].act = p, p += e;
+        s->tens[t].grad = t == s->t_in ? NULL : p;
+        if (t != s->t_in) p += e;
+    }
+    for (int32_t i = 0; i < s->n_layers; i++) {
+        sc_layer *L = &s->layers[i];
+        if (L->l->op != INC_OP_CONV) continue;
+        L->z = p, p += (size_t)(n * L->oh * L->ow) * (size_t)L->l->out_c;
+        L->mean = (double *)(void *)p, p += 2 * (size_t)L->l->out_c;
+        L->istd = (double *)(void *)p, p += 2 * (size_t)L->l->out_c;
+    }
+    s->dz = p, p += zmax;
+    s->feat = p, p += (size_t)n * 2048;
+    s->dfeat = p, p += (size_t)n * 2048;
+    s->mask = p;
+    s->block = blk, s->scratch = scr, s->scratch_bytes = scratch, s->zmax = zmax;
+    s->N = n, s->H = h, s->W = w, s->bytes = bytes;
+    return INCEPTION_OK;
+}
+
+static inception_view view_of(const sc_tensor *t, int64_t n, float *base, int32_t c0, int32_t c) {
+    return (inception_view){base + c0, n, t->h, t->w, c, t->c};
+}
+
+/* Forward through the scope. train: batch statistics (and the running update when
+ * `update`); else running statistics. */
+static void forward(inc_scope *s, const inc_param *params, int train, int update, int use_ema) {
+    const inception_backend *be = s->be;
+    int64_t n = s->N;
+    for (int32_t i = 0; i < s->n_layers; i++) {
+        sc_layer *L = &s->layers[i];
+        const inc_layer *l = L->l;
+        sc_tensor *x = &s->tens[L->src], *y = &s->tens[L->dst];
+        inception_view iv = view_of(x, n, x->act, l->src_c0, l->in_c);
+        inception_view ov = view_of(y, n, y->act, l->dst_c0, l->out_c);
+        if (l->op == INC_OP_MAXPOOL) {
+            be->max_pool(be->user, &l->pool, &iv, &ov, 0, 1);
+        } else if (l->op == INC_OP_AVGPOOL) {
+            be->avg_pool(be->user, &l->pool, &iv, &ov, 0, 1);
+        } else if (l->op == INC_OP_GAP) {
+            int64_t hw = x->h * x->w;
+            for (int64_t b = 0; b < n; b++)
+                for (int64_t c = 0; c < l->in_c; c++) {
+                    double acc = 0;
+                    for (int64_t q = 0; q < hw; q++) acc += x->act[(b * hw + q) * x->c + l->src_c0 + c];
+                    y->act[b * y->c + l->dst_c0 + c] = (float)(acc / (double)hw);
+                }
+        } else {
+            inception_conv_desc raw = l->conv;
+            raw.relu = 0;
+            int64_t C = l->out_c, M = n * L->oh * L->ow;
+            inception_view zv = {L->z, n, L->oh, L->ow, C, C};
+            be->conv_run(be->user, &raw, use_ema ? L->packed_ema : L->packed, &iv, &zv, 0, 1, s->scratch);
+            const float *gam = L->pg >= 0 ? (use_ema ? params[L->pg].ema : params[L->pg].value) : NULL;
+            const float *bet = use_ema ? params[L->pb].ema : params[L->pb].value;
+            float *rm = params[L->prm].value, *rv = params[L->prv].value;
+            int batch = train && !s->cfg.frozen_bn;
+            for (int64_t c = 0; c < C; c++) {
+                double mean, var;
+                if (batch) {
+                    double sum = 0, sq = 0;
+                    for (int64_t m = 0; m < M; m++) sum += L->z[m * C + c];
+                    mean = sum / (double)M;
+                    for (int64_t m = 0; m < M; m++) {
+                        double d = L->z[m * C + c] - mean;
+                        sq += d * d;
+                    }
+                    var = sq / (double)M;
+                    if (update) {
+                        double mo = s->cfg.momentum, unb = M > 1 ? sq / (double)(M - 1) : var;
+                        rm[c] = (float)((1 - mo) * rm[c] + mo * mean);
+                        rv[c] = (float)((1 - mo) * rv[c] + mo * unb);
+                    }
+                } else {
+                    mean = rm[c], var = rv[c];
+                }
+                L->mean[c] = mean;
+                L->istd[c] = 1.0 / sqrt(var + BN_EPS);
+            }
+            float *dst = y->act + l->dst_c0;
+            for (int64_t m = 0; m < M; m++) {
+                float *o = dst + m * y->c;
+                const float *z = L->z + m * C;
+                for (int64_t c = 0; c < C; c++) {
+                    double v = (z[c] - L->mean[c]) * L->istd[c] * (gam ? gam[c] : 1.0) + bet[c];
+                    o[c] = v > 0 ? (float)v : 0.0f;
+                }
+            }
+        }
+    }
+}
+
+static void backward(inc_scope *s, inc_param *params) {
+    int64_t n = s->N;
+    for (int32_t i = s->n_layers - 1; i >= 0; i--) {
+        sc_layer *L = &s->layers[i];
+        const inc_layer *l = L->l;
+        sc_tensor *x = &s->tens[L->src], *y = &s->tens[L->dst];
+        int to_input = L->src == s->t_in; /* nothing below the scope needs a gradient */
+        inception_view gy = view_of(y, n, y->grad, l->dst_c0, l->out_c);
+        if (l->op == INC_OP_GAP) {
+            int64_t hw = x->h * x->w;
+            for (int64_t b = 0; b < n; b++)
+                for (int64_t q = 0; q < hw; q++)
+                    for (int64_t c = 0; c < l->in_c; c++)
+                        x->grad[(b * hw + q) * x->c + l->src_c0 + c] += y->grad[b * y->c + l->dst_c0 + c] / (float)hw;
+            continue;
+        }
+        if (l->op == INC_OP_MAXPOOL || l->op == INC_OP_AVGPOOL) {
+            if (to_input) continue;
+            inception_view xv = view_of(x, n, x->act, l->src_c0, l->in_c);
+            inception_view gx = view_of(x, n, x->grad, l->src_c0, l->in_c);
+            if (l->op == INC_OP_MAXPOOL) inc_bp_max_pool_backward(NULL, &l->pool, &xv, &gy, &gx, 1, 0, 1);
+            else inc_bp_avg_pool_backward(NULL, &l->pool, &gy, &gx, 1, 0, 1);
+            continue;
+        }
+        /* ReLU and BatchNorm backward into dz */
+        int64_t C = l->out_c, M = n * L->oh * L->ow;
+        const float *gam = L->pg >= 0 ? params[L->pg].value : NULL;
+        float *gg = L->pg >= 0 ? params[L->pg].grad : NULL, *gb = params[L->pb].grad;
+        const float *ya = y->act + l->dst_c0, *yg = y->grad + l->dst_c0;
+        int batch = !s->cfg.frozen_bn;
+        for (int64_t c = 0; c < C; c++) {
+            double sd = 0, sdx = 0, mu = L->mean[c], is = L->istd[c];
+            for (int64_t m = 0; m < M; m++) {
+                if (ya[m * y->c + c] <= 0) continue;
+                double d = yg[m * y->c + c];
+                sd += d;
+                sdx += d * (L->z[m * C + c] - mu) * is;
+            }
+            if (gg) gg[c] = (float)sdx;
+            gb[c] = (float)sd;
+            double g = (gam ? gam[c] : 1.0) * is;
+            for (int64_t m = 0; m < M; m++) {
+                double d = ya[m * y->c + c] > 0 ? yg[m * y->c + c] : 0.0;
+                if (batch) d -= (sd + (L->z[m * C + c] - mu) * is * sdx) / (double)M;
+                s->dz[m * C + c] = (float)(g * d);
+            }
+        }
+        inception_conv_desc raw = l->conv;
+        raw.relu = 0;
+        inception_view dzv = {s->dz, n, L->oh, L->ow, C, C};
+        inception_view xv = view_of(x, n, x->act, l->src_c0, l->in_c);
+        inc_bp_conv_backward_weights(NULL, &raw, &xv, &dzv, s->wbuf, 0, 1, s->scratch);
+        float *gw = params[L->pw].grad;
+        int64_t ci = l->in_c, kh = raw.kernel_h, kw = raw.kernel_w;
+        for (int64_t o = 0; o < C; o++)
+            for (int64_t a = 0; a < ci; a++)
+                for (int64_t yy = 0; yy < kh; yy++)
+                    for (int64_t xx = 0; xx < kw; xx++)
+                        gw[((o * ci + a) * kh + yy) * kw + xx] = s->wbuf[((o * kh + yy) * kw + xx) * ci + a];
+        if (to_input) continue;
+        /* the data gradient needs the weights in the kernels' layout again */
+        const float *w = params[L->pw].value;
+        for (int64_t o = 0; o < C; o++)
+            for (int64_t a = 0; a < ci; a++)
+                for (int64_t yy = 0; yy < kh; yy++)
+                    for (int64_t xx = 0; xx < kw; xx++)
+                        s->wbuf[((o * kh + yy) * kw + xx) * ci + a] = w[((o * ci + a) * kh + yy) * kw + xx];
+        inception_view gx = view_of(x, n, x->grad, l->src_c0, l->in_c);
+        inc_bp_conv_backward_data(NULL, &raw, s->wbuf, &dzv, &gx, 1, 0, 1, s->scratch);
+    }
+}
+
+static void load_input(inc_scope *s, const float *x) {
+    sc_tensor *t = &s->tens[s->t_in];
+    memcpy(t->act, x, (size_t)(s->N * t->h * t->w * t->c) * sizeof(float));
+}
+
+inception_status inc_scope_train(inc_scope *s, inc_param *params, const float *x,
+                                 const int32_t *labels, int32_t K, double smoothing,
+                                 int64_t step, double *loss_out) {
+    int64_t n = s->N;
+    load_input(s, x);
+    forward(s, params, 1, 1, 0);
+    sc_tensor *f = &s->tens[s->t_feat];
+    double p = s->cfg.dropout;
+    uint64_t key = inc_rng_key(s->cfg.seed, "dropout", (uint64_t)step, 0);
+    for (int64_t i = 0; i < n * 2048; i++) {
+        /* torch's inverted dropout: keep with probability 1 - p, scale by 1 / (1 - p) */
+        s->mask[i] = p > 0 ? (inc_rng_uniform(key, (uint64_t)i) >= p ? (float)(1.0 / (1.0 - p)) : 0.0f) : 1.0f;
+        s->feat[i] = f->act[i] * s->mask[i];
+    }
+    size_t nk = (size_t)n * (size_t)K;
+    float *logits = inc_malloc(2 * nk * sizeof(float));
+    if (!logits) return inc_error(INCEPTION_ERR_OUT_OF_MEMORY, "logits for a batch of %lld", (long long)n);
+    float *dzl = logits + nk;
+    inc_fc_forward(params[0].value, params[1].value, s->feat, n, K, 2048, logits);
+    double loss = inc_loss_smoothed(logits, labels, n, K, smoothing, dzl);
+    if (isfinite(loss)) {
+        inc_fc_backward(s->feat, dzl, n, K, 2048, params[0].grad, params[1].grad);
+        const float *w = params[0].value;
+        for (int64_t b = 0; b < n; b++)
+            for (int64_t j = 0; j < 2048; j++) {
+                double acc = 0;
+                for (int64_t k = 0; k < K; k++) acc += (double)dzl[b * K + k] * w[k * 2048 + j];
+                s->dfeat[b * 2048 + j] = (float)acc * s->mask[b * 2048 + j];
+            }
+        for (int32_t t = 0; t < s->n_tens; t++)
+            if (s->tens[t].grad)
+                memset(s->tens[t].grad, 0, (size_t)(n * s->tens[t].h * s->tens[t].w * s->tens[t].c) * sizeof(float));
+        memcpy(f->grad, s->dfeat, (size_t)n * 2048 * sizeof(float));
+        backward(s, params);
+    }
+    inc_free(logits);
+    *loss_out = loss;
+    return INCEPTION_OK;
+}
+
+inception_status inc_scope_features(inc_scope *s, const inc_param *params, const float *x,
+                                    int use_ema, const float **features) {
+    load_input(s, x);
+    forward(s, params, 0, 0, use_ema);
+    *features = s->tens[s->t_feat].act; /* [n][1][1][2048] */
+    return INCEPTION_OK;
+}
