@@ -1,0 +1,314 @@
+/* Training below the head against PyTorch autograd (float64) on torchvision's Inception3
+ * with the test model's weights: loss, every gradient of the scope, the BN running
+ * statistics after one step and the parameters after ten RMSProp steps, per scope
+ * (tools/gen_scope_ref.py writes the data; no Python here). Tolerance per tensor:
+ * max|delta| / max|ref| <= max(1e-4, 2 x float32 PyTorch's own error on that tensor).
+ * Plus the bad inputs: unknown scope, a batch over MAX_SESSION_MEMORY, too small input. */
+#include <check.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "testmodel.h"
+#include "train/trainer_impl.h"
+
+#define K 3
+#define N 8
+#define SIZE 75
+
+static inc_file_buf ref_buf;
+static inc_safetensors ref;
+static char model_path[300], tmpdir[256];
+static inception_model *model;
+static float *X;
+static const int32_t Y[N] = {0, 1, 2, 0, 1, 2, 0, 1};
+
+static const float *rec(const char *name, size_t *count) {
+    const inc_st_tensor *t = inc_st_find(&ref, name);
+    if (!t) return NULL;
+    if (count) *count = (t->end - t->begin) / (size_t)t->elem_size;
+    return (const float *)(const void *)(ref.data + t->begin);
+}
+
+static inception_trainer *make(const char *scope) {
+    inception_options *o;
+    ck_assert_int_eq(inception_options_create(&o), INCEPTION_OK);
+    ck_assert_int_eq(inception_options_set_int(o, INCEPTION_OPT_TRAIN_CLASSES, K), INCEPTION_OK);
+    ck_assert_int_eq(inception_options_set_string(o, INCEPTION_OPT_TRAIN_SCOPE, scope), INCEPTION_OK);
+    ck_assert_int_eq(inception_options_set_double(o, INCEPTION_OPT_TRAIN_DROPOUT, 0.0), INCEPTION_OK);
+    ck_assert_int_eq(inception_options_set_double(o, INCEPTION_OPT_TRAIN_EMA_DECAY, 0.0), INCEPTION_OK);
+    ck_assert_int_eq(inception_options_set_int(o, INCEPTION_OPT_THREADS, 1), INCEPTION_OK);
+    inception_trainer *t = NULL;
+    inception_status st = inception_trainer_create(model, o, &t);
+    ck_assert_msg(st == INCEPTION_OK, "create %s: %s", scope, inception_last_error());
+    inception_options_free(o);
+    size_t nw, nb;
+    const float *w0 = rec("W0", &nw), *b0 = rec("b0", &nb);
+    ck_assert(w0 && b0 && nw == t->params[0].count && nb == t->params[1].count);
+    memcpy(t->params[0].value, w0, nw * sizeof(float));
+    memcpy(t->params[1].value, b0, nb * sizeof(float));
+    return t;
+}
+
+static inception_tensor input_tensor(void) {
+    inception_tensor in;
+    memset(&in, 0, sizeof in);
+    in.dtype = INCEPTION_DTYPE_F32;
+    in.layout = INCEPTION_LAYOUT_NCHW;
+    in.rank = 4;
+    in.dims[0] = N, in.dims[1] = 3, in.dims[2] = SIZE, in.dims[3] = SIZE;
+    in.data = X;
+    in.bytes = (size_t)N * 3 * SIZE * SIZE * sizeof(float);
+    return in;
+}
+
+/* Worst ratio of error to tolerance over a kind; fails the test past 1. */
+typedef struct tally {
+    double worst_err, worst_ratio, worst_err32;
+    int n, relaxed;
+} tally;
+
+static void compare(const char *scope, const char *kind, const inc_param *p, const float *mine,
+                    tally *ta) {
+    char name[200];
+    snprintf(name, sizeof name, "%s/%s/%s", scope, kind, p->name);
+    size_t n;
+    const float *r = rec(name, &n);
+    ck_assert_msg(r != NULL, "no reference for %s", name);
+    ck_assert_msg((size_t)r[2] == p->count, "%s: count %zu, reference %g", name, p->count, (double)r[2]);
+    double mx = r[0], err32 = r[1], tol = fmax(1e-4, 2 * err32);
+    size_t samples = n - 5;
+    double d = fabs((double)mine[(size_t)r[3]] - r[4]);
+    for (size_t i = 0; i < samples; i++) {
+        size_t pos = (size_t)(((double)i + 0.5) * (double)p->count / (double)samples);
+        d = fmax(d, fabs((double)mine[pos] - r[5 + i]));
+    }
+    double m = 0; /* the full tensor's max |value| is compared too */
+    for (size_t i = 0; i < p->count; i++) m = fmax(m, fabs((double)mine[i]));
+    d = fmax(d, fabs(m - mx));
+    double e = mx > 0 ? d / mx : d;
+    if (getenv("SCOPE_SOFT") && e > tol) printf("FAIL %s %.3g > %.3g\n", name, e, tol);
+    else ck_assert_msg(e <= tol, "%s: max|delta|/max|ref| = %.3g > %.3g (float32 PyTorch: %.3g)", name, e, tol, err32);
+    ta->worst_err = fmax(ta->worst_err, e);
+    ta->worst_ratio = fmax(ta->worst_ratio, e / tol);
+    ta->worst_err32 = fmax(ta->worst_err32, err32);
+    ta->relaxed += tol > 1e-4;
+    ta->n++;
+}
+
+static void report(const char *scope, const char *what, const tally *t) {
+    printf("scope %-8s %-22s %3d tensors: worst max|d|/max|ref| %.2e (float32 PyTorch worst %.2e, %d tensors at 2x its error)\n",
+           scope, what, t->n, t->worst_err, t->worst_err32, t->relaxed);
+}
+
+static void check_scope(const char *scope) {
+    inception_trainer *t = make(scope);
+    inception_tensor in = input_tensor();
+    double loss;
+    if (t->scope) {
+        const float *x;
+        int64_t n, h, w;
+        ck_assert_int_eq(inc_trainer_scope_input(t, &in, &x, &n, &h, &w), INCEPTION_OK);
+        ck_assert_int_eq(inc_scope_plan(t->scope, n, h, w, 0), INCEPTION_OK);
+        ck_assert_int_eq(inc_scope_train(t->scope, t->params, x, Y, K, 0.1, 0, &loss), INCEPTION_OK);
+        double mem;
+        ck_assert_int_eq(inception_trainer_info_double(t, INCEPTION_TRAINER_SCOPE_MEMORY, &mem), INCEPTION_OK);
+        double tr;
+        ck_assert_int_eq(inception_trainer_info_double(t, INCEPTION_TRAINER_TRAINABLE, &tr), INCEPTION_OK);
+        printf("scope %-8s activation+gradient memory %.1f MB for batch %d at %dx%d, %.0f trainable parameters\n",
+               scope, mem / 1e6, N, SIZE, SIZE, tr);
+    } else {
+        const float *f;
+        int64_t n;
+        ck_assert_int_eq(inc_trainer_tensor_features(t, &in, &f, &n), INCEPTION_OK);
+        float logits[N * K], dz[N * K];
+        inc_fc_forward(t->params[0].value, t->params[1].value, f, n, K, 2048, logits);
+        loss = inc_loss_smoothed(logits, Y, n, K, 0.1, dz);
+        inc_fc_backward(f, dz, n, K, 2048, t->params[0].grad, t->params[1].grad);
+    }
+    char name[64];
+    snprintf(name, sizeof name, "%s/loss", scope);
+    const inc_st_tensor *lt = inc_st_find(&ref, name);
+    ck_assert(lt);
+    const double *l = (const double *)(const void *)(ref.data + lt->begin);
+    double le = fabs(loss - l[0]) / l[0];
+    if (!getenv("SCOPE_SOFT")) ck_assert_msg(le <= fmax(1e-5, 2 * l[1]), "%s loss %.8f, reference %.8f", scope, loss, l[0]);
+    printf("scope %-8s loss %.6f reference %.6f (relative %.1e, float32 PyTorch %.1e)\n", scope, loss, l[0], le, l[1]);
+    tally g = {0}, r = {0}, p = {0};
+    for (int32_t i = 0; i < t->n_params; i++) {
+        const inc_param *q = &t->params[i];
+        if (q->buffer) compare(scope, "r", q, q->value, &r);
+        else compare(scope, "g", q, q->grad, &g);
+    }
+    report(scope, "gradients", &g);
+    if (r.n) report(scope, "running stats (1 step)", &r);
+    inception_trainer_free(t);
+
+    /* ten steps of the default recipe from the same start */
+    t = make(scope);
+    for (int s = 0; s < 10; s++) {
+        float lo;
+        inception_status st = inception_trainer_train_batch(t, &in, Y, &lo);
+        ck_assert_msg(st == INCEPTION_OK, "%s step %d: %s", scope, s, inception_trainer_last_error(t));
+    }
+    if (getenv("SCOPE_SOFT"))
+        printf("fc.bias %.8f %.8f %.8f\n", t->params[1].value[0], t->params[1].value[1], t->params[1].value[2]);
+    for (int32_t i = 0; i < t->n_params; i++)
+        if (!t->params[i].buffer) compare(scope, "p", &t->params[i], t->params[i].value, &p);
+    report(scope, "parameters (10 steps)", &p);
+    inception_trainer_free(t);
+}
+
+START_TEST(scope_fc) { check_scope("fc"); }
+END_TEST
+START_TEST(scope_mixed_7c) { check_scope("Mixed_7c"); }
+END_TEST
+START_TEST(scope_mixed_6a) { check_scope("Mixed_6a"); }
+END_TEST
+START_TEST(scope_all) { check_scope("all"); }
+END_TEST
+
+START_TEST(scope_bad_inputs) {
+    inception_options *o;
+    ck_assert_int_eq(inception_options_create(&o), INCEPTION_OK);
+    ck_assert_int_eq(inception_options_set_int(o, INCEPTION_OPT_TRAIN_CLASSES, K), INCEPTION_OK);
+    inception_trainer *t = NULL;
+    /* an unknown scope names the valid ones */
+    ck_assert_int_eq(inception_options_set_string(o, INCEPTION_OPT_TRAIN_SCOPE, "Mixed_9z"), INCEPTION_OK);
+    ck_assert_int_eq(inception_trainer_create(model, o, &t), INCEPTION_ERR_NOT_FOUND);
+    ck_assert_ptr_null(t);
+    ck_assert_ptr_nonnull(strstr(inception_last_error(), "Mixed_7c"));
+    ck_assert_ptr_nonnull(strstr(inception_last_error(), "all"));
+    ck_assert_int_eq(inception_options_set_string(o, INCEPTION_OPT_TRAIN_SCOPE, "last:12"), INCEPTION_OK);
+    ck_assert_int_eq(inception_trainer_create(model, o, &t), INCEPTION_ERR_NOT_FOUND);
+    /* dropout with the head alone is refused (the features are cached) */
+    ck_assert_int_eq(inception_options_set_string(o, INCEPTION_OPT_TRAIN_SCOPE, "fc"), INCEPTION_OK);
+    ck_assert_int_eq(inception_options_set_double(o, INCEPTION_OPT_TRAIN_DROPOUT, 0.5), INCEPTION_OK);
+    ck_assert_int_eq(inception_trainer_create(model, o, &t), INCEPTION_ERR_INVALID_ARGUMENT);
+    ck_assert_int_eq(inception_options_set_double(o, INCEPTION_OPT_TRAIN_DROPOUT, 1.0), INCEPTION_ERR_INVALID_ARGUMENT);
+    ck_assert_int_eq(inception_options_set_double(o, INCEPTION_OPT_TRAIN_BN_MOMENTUM, 1.5), INCEPTION_ERR_INVALID_ARGUMENT);
+    ck_assert_int_eq(inception_options_set_double(o, INCEPTION_OPT_TRAIN_DROPOUT, 0.0), INCEPTION_OK);
+    /* a batch over MAX_SESSION_MEMORY: OUT_OF_MEMORY, and the trainer still works */
+    ck_assert_int_eq(inception_options_set_string(o, INCEPTION_OPT_TRAIN_SCOPE, "all"), INCEPTION_OK);
+    ck_assert_int_eq(inception_options_set_int(o, INCEPTION_OPT_MAX_SESSION_MEMORY, 200 << 20), INCEPTION_OK);
+    ck_assert_int_eq(inception_trainer_create(model, o, &t), INCEPTION_OK);
+    int64_t dims[4] = {64, 3, 299, 299};
+    inception_tensor *big = NULL;
+    ck_assert_int_eq(inception_tensor_create(INCEPTION_DTYPE_F32, INCEPTION_LAYOUT_NCHW, dims, 4, &big), INCEPTION_OK);
+    int32_t labels[64] = {0};
+    float loss;
+    ck_assert_int_eq(inception_trainer_train_batch(t, big, labels, &loss), INCEPTION_ERR_OUT_OF_MEMORY);
+    ck_assert_ptr_nonnull(strstr(inception_trainer_last_error(t), "MAX_SESSION_MEMORY"));
+    inception_tensor_free(big);
+    /* too small for the network */
+    int64_t small[4] = {2, 3, 60, 60};
+    ck_assert_int_eq(inception_tensor_create(INCEPTION_DTYPE_F32, INCEPTION_LAYOUT_NCHW, small, 4, &big), INCEPTION_OK);
+    ck_assert_int_eq(inception_trainer_train_batch(t, big, labels, &loss), INCEPTION_ERR_SHAPE);
+    inception_tensor_free(big);
+    /* features are not an input below the head */
+    int64_t fd[2] = {2, 2048};
+    ck_assert_int_eq(inception_tensor_create(INCEPTION_DTYPE_F32, INCEPTION_LAYOUT_NC, fd, 2, &big), INCEPTION_OK);
+    ck_assert_int_eq(inception_trainer_train_batch(t, big, labels, &loss), INCEPTION_ERR_SHAPE);
+    inception_tensor_free(big);
+    inception_trainer_free(t);
+    inception_options_free(o);
+}
+END_TEST
+
+/* A scoped model saves its trained blocks: the file loads here and differs from the base
+ * only inside the scope; a checkpoint resumes bit-identically. */
+START_TEST(scope_save_and_resume) {
+    inception_trainer *a = make("Mixed_7c"), *b = make("Mixed_7c");
+    inception_tensor in = input_tensor();
+    float la, lb;
+    ck_assert_int_eq(inception_trainer_train_batch(a, &in, Y, &la), INCEPTION_OK);
+    char ck[300], out[300];
+    snprintf(ck, sizeof ck, "%s/scope_ck.safetensors", tmpdir);
+    snprintf(out, sizeof out, "%s/scope_out.safetensors", tmpdir);
+    ck_assert_msg(inception_trainer_checkpoint(a, ck) == INCEPTION_OK, "%s", inception_trainer_last_error(a));
+    ck_assert_int_eq(inception_trainer_train_batch(a, &in, Y, &la), INCEPTION_OK);
+    ck_assert_msg(inception_trainer_resume(b, ck) == INCEPTION_OK, "%s", inception_trainer_last_error(b));
+    ck_assert_int_eq(inception_trainer_train_batch(b, &in, Y, &lb), INCEPTION_OK);
+    ck_assert(memcmp(&la, &lb, sizeof la) == 0);
+    for (int32_t i = 0; i < a->n_params; i++)
+        ck_assert_msg(memcmp(a->params[i].value, b->params[i].value, a->params[i].count * sizeof(float)) == 0,
+                      "%s differs after resume", a->params[i].name);
+    ck_assert_msg(inception_trainer_save(a, out) == INCEPTION_OK, "%s", inception_trainer_last_error(a));
+    inception_model *m = NULL;
+    ck_assert_msg(inception_model_load_file(out, NULL, &m) == INCEPTION_OK, "%s", inception_last_error());
+    inc_file_buf fb;
+    inc_safetensors st;
+    ck_assert_int_eq(inc_file_read(out, &fb), INCEPTION_OK);
+    ck_assert_int_eq(inc_st_parse(fb.data, fb.size, &st), INCEPTION_OK);
+    for (int32_t i = 0; i < a->n_params; i++) {
+        const inc_st_tensor *x = inc_st_find(&st, a->params[i].name);
+        ck_assert_msg(x != NULL, "%s not saved", a->params[i].name);
+        ck_assert(memcmp(st.data + x->begin, a->params[i].value, a->params[i].count * sizeof(float)) == 0);
+    }
+    ck_assert_ptr_nonnull(inc_st_find(&st, "Mixed_7b.branch1x1.conv.weight"));
+    inc_st_free(&st);
+    inc_file_release(&fb);
+    inception_model_free(m);
+    inception_trainer_free(a);
+    inception_trainer_free(b);
+}
+END_TEST
+
+int main(void) {
+    char path[512];
+    const char *data = getenv("INCEPTION_TEST_DATA");
+    snprintf(path, sizeof path, "%s/train/data/scope_ref.safetensors", data ? data : "tests");
+    if (inc_file_read(path, &ref_buf) || inc_st_parse(ref_buf.data, ref_buf.size, &ref)) {
+        fprintf(stderr, "cannot read %s: %s\n", path, inc_error_message());
+        return 1;
+    }
+    snprintf(tmpdir, sizeof tmpdir, "/tmp/inception-scope-XXXXXX");
+    if (!mkdtemp(tmpdir)) return 1;
+    inc_testmodel_opts mo;
+    inc_testmodel_opts_default(&mo);
+    uint8_t *buf;
+    size_t size;
+    if (inc_testmodel_build(&mo, &buf, &size) != 0) return 1;
+    snprintf(model_path, sizeof model_path, "%s/base.safetensors", tmpdir);
+    FILE *fp = fopen(model_path, "wb");
+    if (!fp || fwrite(buf, 1, size, fp) != size || fclose(fp) != 0) return 1;
+    free(buf);
+    inception_options *lo = NULL;
+    if (getenv("SCOPE_BACKEND") && (inception_options_create(&lo) ||
+                                    inception_options_set_string(lo, INCEPTION_OPT_BACKEND, getenv("SCOPE_BACKEND"))))
+        return 1;
+    int bad = inception_model_load_file(model_path, lo, &model);
+    inception_options_free(lo);
+    if (bad) {
+        fprintf(stderr, "load: %s\n", inception_last_error());
+        return 1;
+    }
+    X = malloc((size_t)N * 3 * SIZE * SIZE * sizeof(float));
+    inc_testmodel_uniform("input/scope75", 0, X, (size_t)N * 3 * SIZE * SIZE);
+
+    Suite *s = suite_create("scope");
+    TCase *tc = tcase_create("scope");
+    tcase_set_timeout(tc, 600);
+    tcase_add_test(tc, scope_bad_inputs);
+    tcase_add_test(tc, scope_fc);
+    tcase_add_test(tc, scope_mixed_7c);
+    tcase_add_test(tc, scope_save_and_resume);
+    tcase_add_test(tc, scope_mixed_6a);
+    tcase_add_test(tc, scope_all);
+    suite_add_tcase(s, tc);
+    SRunner *r = srunner_create(s);
+    srunner_set_fork_status(r, CK_NOFORK);
+    srunner_run_all(r, CK_NORMAL);
+    int failed = srunner_ntests_failed(r);
+    srunner_free(r);
+    inception_model_free(model);
+    free(X);
+    inc_st_free(&ref);
+    inc_file_release(&ref_buf);
+    char cmd[400];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
+    if (system(cmd) != 0) fprintf(stderr, "could not remove %s\n", tmpdir);
+    return failed ? 1 : 0;
+}
