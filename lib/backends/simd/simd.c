@@ -586,4 +586,4 @@ static const inception_backend tables[] = {
 
 static const char *simd_isa(void *user) { return inc_simd_level_name(user_level(user)); }
 
-const inc_backend_desc inc_backend_simd = {tables, sizeof tables / sizeof tables[0], simd_isa};
+const inc_backend_desc inc_backend_simd = {tables, sizeof tables / sizeof tables[0], simd_isa, NULL};
