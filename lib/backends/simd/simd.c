@@ -555,6 +555,388 @@ static void simd_global_avg_pool(void *user, const inception_view *in, const inc
     }
 }
 
+/* ---- Backward convolution (training) ----
+ * Both are GEMMs over the same rows the forward pass reads; neither allocates (scratch
+ * holds the packed operands) and each output element is one FMA chain in a fixed order, so
+ * results do not depend on the part split (see docs/simd.md, "Backward kernels"). */
+
+static size_t align64(size_t bytes) { return (bytes + 63) / 64 * 64; }
+
+/* The output index along one axis whose window puts tap k on input index i, or -1. */
+static int64_t window_of(int64_t i, int32_t k, int32_t stride, int32_t pad, int64_t out_size) {
+    int64_t t = i + pad - k;
+    if (t < 0 || t % stride != 0) return -1;
+    return t / stride < out_size ? t / stride : -1;
+}
+
+/* -- data gradient: dx = dy . W^T gathered per dx pixel --
+ * For a dx pixel with (iy + pad_h) % stride_h == py (and likewise px), exactly the taps
+ * with ky % stride_h == py (kx % stride_w == px) reach it, so dx pixels fall into
+ * stride_h * stride_w classes, each a forward-style GEMM over its own taps: K = out
+ * channels, row pointers to dy pixels (a zero row where the window falls outside dy), the
+ * forward microkernels, and weights repacked per class as [tap][co][ci block] (the
+ * transpose of W). Tiles run along a dx row with step stride_w; at stride 1 they run
+ * across rows like the forward's. */
+
+#define BWD_CHUNK_TILES 16
+
+typedef struct bwd_data_plan {
+    const inc_simd_kernels *k;
+    int32_t nb, nblocks, cpad, mr;
+    int32_t classes, ntaps_max;
+    size_t w_floats, zero_floats, table_ptrs, tmp_floats;
+} bwd_data_plan;
+
+static int32_t class_taps(const inception_conv_desc *d, int32_t py, int32_t px) {
+    int32_t ny = py < d->kernel_h ? (d->kernel_h - py + d->stride_h - 1) / d->stride_h : 0;
+    int32_t nx = px < d->kernel_w ? (d->kernel_w - px + d->stride_w - 1) / d->stride_w : 0;
+    return ny * nx;
+}
+
+static void bwd_data_plan_make(const inc_simd_kernels *k, const inception_conv_desc *d,
+                               bwd_data_plan *pl) {
+    pl->k = k;
+    pl->nb = k->nv_main * k->vw;
+    pl->nblocks = (d->in_channels + pl->nb - 1) / pl->nb;
+    pl->cpad = pl->nblocks * pl->nb;
+    /* one tile height for every block width (AVX-512's last block allows more) */
+    pl->mr = k->mr[k->nv_main];
+    for (int nv = 1; nv < k->nv_main; nv++)
+        if (k->mr[nv] < pl->mr) pl->mr = k->mr[nv];
+    pl->classes = d->stride_h * d->stride_w;
+    pl->ntaps_max = 0;
+    for (int32_t py = 0; py < d->stride_h; py++)
+        for (int32_t px = 0; px < d->stride_w; px++)
+            if (class_taps(d, py, px) > pl->ntaps_max) pl->ntaps_max = class_taps(d, py, px);
+    pl->w_floats = (size_t)d->kernel_h * d->kernel_w * (size_t)d->out_channels * (size_t)pl->cpad;
+    size_t z = (size_t)(d->out_channels > pl->cpad ? d->out_channels : pl->cpad);
+    pl->zero_floats = (z + 15) / 16 * 16;
+    pl->table_ptrs = (size_t)BWD_CHUNK_TILES * (size_t)pl->ntaps_max * (size_t)pl->mr;
+    pl->tmp_floats = (size_t)pl->mr * (size_t)pl->nb;
+}
+
+static size_t bwd_data_bytes(const bwd_data_plan *pl) {
+    return align64(pl->w_floats * sizeof(float)) + align64(pl->zero_floats * sizeof(float)) +
+           align64(pl->tmp_floats * sizeof(float)) + pl->table_ptrs * sizeof(const float *);
+}
+
+static size_t simd_conv_backward_data_scratch(void *user, const inception_conv_desc *d,
+                                              const inception_view *dy,
+                                              const inception_view *dx, int32_t parts) {
+    const inc_simd_kernels *k = level_kernels(user_level(user));
+    if (!k)
+        return inc_ref_train.conv_backward_data_scratch(NULL, d, dy, dx, parts);
+    bwd_data_plan pl;
+    bwd_data_plan_make(k, d, &pl);
+    return bwd_data_bytes(&pl);
+}
+
+/* Packed weights of class q start at the sum of the earlier classes' taps * K * cpad;
+ * inside a class, ci block b at b * nb * ntaps_q * K, laid out [tap][co][block width]. */
+static void bwd_data_pack(const bwd_data_plan *pl, const inception_conv_desc *d,
+                          const float *weights, float *w) {
+    const size_t K = (size_t)d->out_channels, cin = (size_t)d->in_channels;
+    const size_t taps = (size_t)d->kernel_h * d->kernel_w;
+    size_t base = 0;
+    for (int32_t py = 0; py < d->stride_h; py++)
+        for (int32_t px = 0; px < d->stride_w; px++) {
+            size_t nq = (size_t)class_taps(d, py, px);
+            for (int32_t b = 0; b < pl->nblocks; b++) {
+                size_t j0 = (size_t)b * (size_t)pl->nb;
+                size_t bw = cin - j0 >= (size_t)pl->nb ? (size_t)pl->nb
+                                                       : (cin - j0 + (size_t)pl->k->vw - 1) /
+                                                             (size_t)pl->k->vw * (size_t)pl->k->vw;
+                float *wb = w + base + j0 * nq * K;
+                size_t t = 0;
+                for (int32_t ky = py; ky < d->kernel_h; ky += d->stride_h)
+                    for (int32_t kx = px; kx < d->kernel_w; kx += d->stride_w, t++) {
+                        size_t tap = (size_t)ky * d->kernel_w + kx;
+                        for (size_t co = 0; co < K; co++) {
+                            const float *src = weights + (co * taps + tap) * cin + j0;
+                            float *dst = wb + (t * K + co) * bw;
+                            size_t j = 0;
+                            for (; j < bw && j0 + j < cin; j++) dst[j] = src[j];
+                            for (; j < bw; j++) dst[j] = 0.0f;
+                        }
+                    }
+            }
+            base += nq * K * (size_t)pl->cpad;
+        }
+}
+
+/* Row pointers of one tile: rows dx pixels (n, iy, ix0 + r * step) (at stride 1 the pixels
+ * continue into the next rows) and the class's taps starting at (py, px). */
+static void bwd_data_rows(const inception_conv_desc *d, const inception_view *dy,
+                          const inception_view *dx, int64_t n, int64_t iy, int64_t ix,
+                          int64_t step, int rows, int32_t py, int32_t px, const float *zeros,
+                          const float **a) {
+    for (int r = 0; r < rows; r++) {
+        if (r > 0) {
+            ix += step;
+            if (ix >= dx->w) { /* only at stride 1 */
+                ix = 0;
+                if (++iy == dx->h) iy = 0, n++;
+            }
+        }
+        int t = 0;
+        for (int32_t ky = py; ky < d->kernel_h; ky += d->stride_h) {
+            int64_t oy = window_of(iy, ky, d->stride_h, d->pad_h, dy->h);
+            for (int32_t kx = px; kx < d->kernel_w; kx += d->stride_w, t++) {
+                int64_t ox = oy < 0 ? -1 : window_of(ix, kx, d->stride_w, d->pad_w, dy->w);
+                a[t * rows + r] = ox < 0 ? zeros
+                                         : dy->data + ((n * dy->h + oy) * dy->w + ox) *
+                                                          dy->pixel_stride;
+            }
+        }
+    }
+}
+
+/* Block b of one tile's GEMM: into dx directly, or through tmp when adding. */
+static void bwd_data_block(const bwd_data_plan *pl, const inception_conv_desc *d, int32_t b,
+                           const float *wq, size_t nq, const float *const *a, int rows,
+                           const float *zeros, float *tmp, float *dst, size_t dst_stride,
+                           int accumulate) {
+    const inc_simd_kernels *k = pl->k;
+    const size_t K = (size_t)d->out_channels, cin = (size_t)d->in_channels;
+    size_t j0 = (size_t)b * (size_t)pl->nb;
+    size_t ncols = cin - j0 < (size_t)pl->nb ? cin - j0 : (size_t)pl->nb;
+    int nv = (int)((ncols + (size_t)k->vw - 1) / (size_t)k->vw);
+    const float *w = wq + j0 * nq * K;
+    if (!accumulate) {
+        k->gemm[nv][rows](nq, K, a, w, zeros, dst + j0, dst_stride, ncols, 0);
+        return;
+    }
+    k->gemm[nv][rows](nq, K, a, w, zeros, tmp, (size_t)pl->nb, ncols, 0);
+    for (int r = 0; r < rows; r++) {
+        float *o = dst + (size_t)r * dst_stride + j0;
+        const float *s = tmp + (size_t)r * (size_t)pl->nb;
+        for (size_t j = 0; j < ncols; j++) o[j] += s[j];
+    }
+}
+
+/* A tile: rows pixels starting at (n, iy, ix), step apart, and where its pointers go. */
+typedef struct bwd_tile {
+    int64_t n, iy, ix;
+    int rows;
+} bwd_tile;
+
+static void simd_conv_backward_data(void *user, const inception_conv_desc *d,
+                                    const float *weights, const inception_view *dy,
+                                    const inception_view *dx, int32_t accumulate,
+                                    int32_t part, int32_t parts, void *scratch) {
+    const inc_simd_kernels *k = level_kernels(user_level(user));
+    if (!k) {
+        inc_ref_train.conv_backward_data(NULL, d, weights, dy, dx, accumulate, part, parts,
+                                         scratch);
+        return;
+    }
+    bwd_data_plan pl;
+    bwd_data_plan_make(k, d, &pl);
+    char *sp = scratch;
+    float *w = (float *)sp;
+    sp += align64(pl.w_floats * sizeof(float));
+    float *zeros = (float *)sp;
+    sp += align64(pl.zero_floats * sizeof(float));
+    float *tmp = (float *)sp;
+    sp += align64(pl.tmp_floats * sizeof(float));
+    const float **table = (const float **)sp;
+
+    /* the part's dx rows (n, iy) */
+    int64_t R = dx->n * dx->h, r0 = R * part / parts, r1 = R * (part + 1) / parts;
+    if (r0 >= r1) return;
+    memset(zeros, 0, pl.zero_floats * sizeof(float));
+    bwd_data_pack(&pl, d, weights, w);
+    const size_t ps = (size_t)dx->pixel_stride;
+    const int64_t mr = pl.mr;
+    bwd_tile tiles[BWD_CHUNK_TILES];
+
+    size_t base = 0;
+    for (int32_t py = 0; py < d->stride_h; py++)
+        for (int32_t px = 0; px < d->stride_w; px++) {
+            size_t nq = (size_t)class_taps(d, py, px);
+            const float *wq = w + base;
+            base += nq * (size_t)d->out_channels * (size_t)pl.cpad;
+            size_t tile_ptrs = (nq ? nq : 1) * (size_t)mr;
+            /* Enumerate the class's tiles in order, BWD_CHUNK_TILES at a time. */
+            int nt = 0;
+            int64_t step = d->stride_w;
+            int64_t flat = d->stride_h == 1 && d->stride_w == 1;
+            int64_t m = r0 * dx->w, m_end = r1 * dx->w; /* flat: pixel index */
+            int64_t row = r0, ix = -1;
+            for (;;) {
+                bwd_tile t;
+                int have = 0;
+                if (flat) {
+                    if (m < m_end) {
+                        t.n = m / (dx->w * dx->h), t.iy = (m / dx->w) % dx->h, t.ix = m % dx->w;
+                        t.rows = (int)(m_end - m < mr ? m_end - m : mr);
+                        m += t.rows;
+                        have = 1;
+                    }
+                } else {
+                    while (row < r1) {
+                        int64_t iy = row % dx->h;
+                        if ((iy + d->pad_h) % d->stride_h != py) {
+                            row++, ix = -1;
+                            continue;
+                        }
+                        if (ix < 0) ix = (((px - d->pad_w) % step) + step) % step;
+                        if (ix >= dx->w) {
+                            row++, ix = -1;
+                            continue;
+                        }
+                        int64_t left = (dx->w - ix + step - 1) / step;
+                        t.n = row / dx->h, t.iy = iy, t.ix = ix;
+                        t.rows = (int)(left < mr ? left : mr);
+                        ix += t.rows * step;
+                        have = 1;
+                        break;
+                    }
+                }
+                if (have) {
+                    bwd_data_rows(d, dy, dx, t.n, t.iy, t.ix, flat ? 1 : step, t.rows, py, px,
+                                  zeros, table + (size_t)nt * tile_ptrs);
+                    tiles[nt++] = t;
+                }
+                if (nt == BWD_CHUNK_TILES || (!have && nt > 0)) {
+                    /* a ci block's weights stay in cache while the chunk's tiles use them */
+                    size_t dstride = (flat ? 1 : (size_t)step) * ps;
+                    for (int32_t b = 0; b < pl.nblocks; b++)
+                        for (int i = 0; i < nt; i++) {
+                            float *dst = dx->data + ((tiles[i].n * dx->h + tiles[i].iy) * dx->w +
+                                                     tiles[i].ix) * (int64_t)ps;
+                            bwd_data_block(&pl, d, b, wq, nq, table + (size_t)i * tile_ptrs,
+                                           tiles[i].rows, zeros, tmp, dst, dstride, accumulate);
+                        }
+                    nt = 0;
+                }
+                if (!have) break;
+            }
+        }
+}
+/* -- weight gradient: dW[co][tap] = dy^T . x_tap over the output pixels --
+ * Parts split the output channels in tile-height units. The output pixels go in chunks:
+ * a chunk's dy columns for the part are packed contiguous ([pixel][co], read by every tap
+ * and input-channel block), and for each tap the chunk's input rows (a zero row where the
+ * tap falls in the padding). Each tile continues its FMA chains from dW, so dW is summed
+ * over the pixels in order 0..M-1 whatever the chunk or part. 1x1 convs are the plain GEMM
+ * dy^T . x. */
+
+static int64_t bww_units(const inc_simd_kernels *k, const inception_conv_desc *d) {
+    return ((int64_t)d->out_channels + k->bww_mr - 1) / k->bww_mr;
+}
+
+/* Output channels of the widest part, and the chunk's pixel count for it: its dy pack
+ * stays within ~128 KiB (L2) next to the x rows of one block (L1). */
+static void bww_sizes(const inc_simd_kernels *k, const inception_conv_desc *d, int32_t parts,
+                      int64_t *width, int64_t *chunk) {
+    int64_t units = bww_units(k, d);
+    int64_t per = (units + parts - 1) / parts;
+    *width = per * k->bww_mr;
+    if (*width > d->out_channels) *width = d->out_channels;
+    int64_t c = 32768 / (*width > 0 ? *width : 1);
+    *chunk = c < 64 ? 64 : c > 512 ? 512 : c;
+}
+
+static size_t bww_zero_floats(const inception_conv_desc *d) {
+    return ((size_t)d->in_channels + 15) / 16 * 16;
+}
+
+static size_t simd_conv_backward_weights_scratch(void *user, const inception_conv_desc *d,
+                                                 const inception_view *x,
+                                                 const inception_view *dy, int32_t parts) {
+    const inc_simd_kernels *k = level_kernels(user_level(user));
+    if (!k) return inc_ref_train.conv_backward_weights_scratch(NULL, d, x, dy, parts);
+    int64_t width, chunk;
+    bww_sizes(k, d, parts, &width, &chunk);
+    return align64((size_t)(width * chunk) * sizeof(float)) +
+           align64(bww_zero_floats(d) * sizeof(float)) + (size_t)chunk * sizeof(const float *);
+}
+
+static void simd_conv_backward_weights(void *user, const inception_conv_desc *d,
+                                       const inception_view *x, const inception_view *dy,
+                                       float *dweights, int32_t part, int32_t parts,
+                                       void *scratch) {
+    const inc_simd_kernels *k = level_kernels(user_level(user));
+    if (!k) {
+        inc_ref_train.conv_backward_weights(NULL, d, x, dy, dweights, part, parts, scratch);
+        return;
+    }
+    int64_t width, chunk;
+    bww_sizes(k, d, parts, &width, &chunk);
+    const int64_t mr = k->bww_mr, units = bww_units(k, d);
+    int64_t c0 = units * part / parts * mr, c1 = units * (part + 1) / parts * mr;
+    if (c1 > d->out_channels) c1 = d->out_channels;
+    if (c0 >= c1) return;
+    const size_t cin = (size_t)d->in_channels, taps = (size_t)d->kernel_h * d->kernel_w;
+    const size_t nc = (size_t)(c1 - c0), nb = (size_t)(k->nv_main * k->vw);
+    char *sp = scratch;
+    float *g = (float *)sp;
+    sp += align64((size_t)(width * chunk) * sizeof(float));
+    float *zeros = (float *)sp;
+    sp += align64(bww_zero_floats(d) * sizeof(float));
+    const float **rows = (const float **)sp;
+    memset(zeros, 0, bww_zero_floats(d) * sizeof(float));
+
+    const int64_t M = dy->n * dy->h * dy->w;
+    if (M == 0) {
+        memset(dweights + (size_t)c0 * taps * cin, 0, nc * taps * cin * sizeof(float));
+        return;
+    }
+    for (int64_t m0 = 0; m0 < M; m0 += chunk) {
+        size_t len = (size_t)(M - m0 < chunk ? M - m0 : chunk);
+        for (size_t i = 0; i < len; i++)
+            memcpy(g + i * nc, dy->data + (m0 + (int64_t)i) * dy->pixel_stride + c0,
+                   nc * sizeof(float));
+        for (int32_t ky = 0; ky < d->kernel_h; ky++)
+            for (int32_t kx = 0; kx < d->kernel_w; kx++) {
+                int64_t m = m0;
+                int64_t ox = m % dy->w, oy = (m / dy->w) % dy->h, n = m / (dy->w * dy->h);
+                for (size_t i = 0; i < len; i++) {
+                    if (i > 0 && ++ox == dy->w) {
+                        ox = 0;
+                        if (++oy == dy->h) oy = 0, n++;
+                    }
+                    int64_t iy = oy * d->stride_h - d->pad_h + ky;
+                    int64_t ix = ox * d->stride_w - d->pad_w + kx;
+                    rows[i] = (iy < 0 || iy >= x->h || ix < 0 || ix >= x->w)
+                                  ? zeros
+                                  : x->data + ((n * x->h + iy) * x->w + ix) * x->pixel_stride;
+                }
+                size_t tap = (size_t)ky * d->kernel_w + kx;
+                for (size_t j0 = 0; j0 < cin; j0 += nb) {
+                    size_t ncols = cin - j0 < nb ? cin - j0 : nb;
+                    int nv = (int)((ncols + (size_t)k->vw - 1) / (size_t)k->vw);
+                    int masked = ncols % (size_t)k->vw != 0;
+                    for (int64_t r0 = c0; r0 < c1; r0 += mr) {
+                        int nr = (int)(c1 - r0 < mr ? c1 - r0 : mr);
+                        k->bww[nr][nv - 1][masked](len, rows, j0, g + (r0 - c0), nc,
+                                                   dweights + ((size_t)r0 * taps + tap) * cin + j0,
+                                                   taps * cin, ncols, m0 == 0);
+                    }
+                }
+            }
+    }
+}
+
+#define SIMD_TRAIN_TABLE(u)                                                                  \
+    {                                                                                        \
+        .abi_version = INCEPTION_BACKEND_TRAIN_ABI_VERSION,                                  \
+        .struct_size = sizeof(inception_backend_train), .user = (void *)(u),                 \
+        .conv_backward_data_scratch = simd_conv_backward_data_scratch,                       \
+        .conv_backward_data = simd_conv_backward_data,                                       \
+        .conv_backward_weights_scratch = simd_conv_backward_weights_scratch,                 \
+        .conv_backward_weights = simd_conv_backward_weights, .max_pool_backward = NULL,      \
+        .avg_pool_backward = NULL,                                                           \
+    }
+
+/* Parallel to tables[] below; the pools' backward passes are ref's. */
+static const inception_backend_train train_tables[] = {
+    SIMD_TRAIN_TABLE(&user_auto),
+    SIMD_TRAIN_TABLE(&user_avx2),
+    SIMD_TRAIN_TABLE(&user_avx512),
+};
+
 static int32_t probe_auto(void *user) {
     switch (inc_simd_auto_level()) {
     case INC_SIMD_AVX512: return 20;
@@ -586,4 +968,4 @@ static const inception_backend tables[] = {
 
 static const char *simd_isa(void *user) { return inc_simd_level_name(user_level(user)); }
 
-const inc_backend_desc inc_backend_simd = {tables, sizeof tables / sizeof tables[0], simd_isa, NULL};
+const inc_backend_desc inc_backend_simd = {tables, sizeof tables / sizeof tables[0], simd_isa, train_tables};
