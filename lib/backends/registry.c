@@ -232,13 +232,17 @@ static inception_status attach_train(const char *name, const inception_backend_t
 }
 
 const inception_backend_train *inc_backend_train_ops(const inception_backend *table) {
+    ensure_init();
+    /* ref is the first entry and has its table: one pointer means "ref's" everywhere */
+    const inception_backend_train *ref = __atomic_load_n(&entries[0].train, __ATOMIC_ACQUIRE);
+    if (!ref) ref = &inc_ref_train;
     int32_t n = count();
     for (int32_t i = 0; i < n; i++)
         if (&entries[i].table == table) {
             const inception_backend_train *t = __atomic_load_n(&entries[i].train, __ATOMIC_ACQUIRE);
-            return t ? t : &inc_ref_train;
+            return t ? t : ref;
         }
-    return &inc_ref_train;
+    return ref;
 }
 
 INCEPTION_API inception_status inception_backend_register_train(const char *name,
