@@ -572,19 +572,18 @@ static int64_t window_of(int64_t i, int32_t k, int32_t stride, int32_t pad, int6
 /* -- data gradient: dx = dy . W^T gathered per dx pixel --
  * For a dx pixel with (iy + pad_h) % stride_h == py (and likewise px), exactly the taps
  * with ky % stride_h == py (kx % stride_w == px) reach it, so dx pixels fall into
- * stride_h * stride_w classes, each a forward-style GEMM over its own taps: K = out
- * channels, row pointers to dy pixels (a zero row where the window falls outside dy), the
- * forward microkernels, and weights repacked per class as [tap][co][ci block] (the
- * transpose of W). Tiles run along a dx row with step stride_w; at stride 1 they run
- * across rows like the forward's. */
+ * stride_h * stride_w classes, each a GEMM over its own taps: K = out channels, row
+ * pointers to dy pixels (a zero row where the window falls outside dy), and the weights
+ * read in place. Tiles run along a dx row with step stride_w (at stride 1 across rows, like
+ * the forward's); a tile drops the taps all of whose rows are zero (the padding taps of a
+ * 1x1 or 2x2 grid), which changes no result. */
 
 #define BWD_CHUNK_TILES 16
 
 typedef struct bwd_data_plan {
     const inc_simd_kernels *k;
-    int32_t nb, nblocks, cpad, mr;
-    int32_t classes, ntaps_max;
-    size_t w_floats, zero_floats, table_ptrs, tmp_floats;
+    int32_t nb, nblocks, mr, ntaps_max;
+    size_t zero_floats, table_ptrs;
 } bwd_data_plan;
 
 static int32_t class_taps(const inception_conv_desc *d, int32_t py, int32_t px) {
@@ -598,26 +597,22 @@ static void bwd_data_plan_make(const inc_simd_kernels *k, const inception_conv_d
     pl->k = k;
     pl->nb = k->nv_main * k->vw;
     pl->nblocks = (d->in_channels + pl->nb - 1) / pl->nb;
-    pl->cpad = pl->nblocks * pl->nb;
-    /* one tile height for every block width (AVX-512's last block allows more) */
-    pl->mr = k->mr[k->nv_main];
-    for (int nv = 1; nv < k->nv_main; nv++)
-        if (k->mr[nv] < pl->mr) pl->mr = k->mr[nv];
-    pl->classes = d->stride_h * d->stride_w;
+    pl->mr = k->bwd_mr;
     pl->ntaps_max = 0;
     for (int32_t py = 0; py < d->stride_h; py++)
         for (int32_t px = 0; px < d->stride_w; px++)
             if (class_taps(d, py, px) > pl->ntaps_max) pl->ntaps_max = class_taps(d, py, px);
-    pl->w_floats = (size_t)d->kernel_h * d->kernel_w * (size_t)d->out_channels * (size_t)pl->cpad;
-    size_t z = (size_t)(d->out_channels > pl->cpad ? d->out_channels : pl->cpad);
-    pl->zero_floats = (z + 15) / 16 * 16;
-    pl->table_ptrs = (size_t)BWD_CHUNK_TILES * (size_t)pl->ntaps_max * (size_t)pl->mr;
-    pl->tmp_floats = (size_t)pl->mr * (size_t)pl->nb;
+    pl->zero_floats = ((size_t)d->out_channels + 15) / 16 * 16;
+    pl->table_ptrs = (size_t)BWD_CHUNK_TILES * (size_t)(pl->ntaps_max ? pl->ntaps_max : 1) *
+                     (size_t)pl->mr;
 }
 
+/* zeros, the chunk's row pointers, its tiles' tap lists, one tile's weight pointers */
 static size_t bwd_data_bytes(const bwd_data_plan *pl) {
-    return align64(pl->w_floats * sizeof(float)) + align64(pl->zero_floats * sizeof(float)) +
-           align64(pl->tmp_floats * sizeof(float)) + pl->table_ptrs * sizeof(const float *);
+    size_t nt = (size_t)(pl->ntaps_max ? pl->ntaps_max : 1);
+    return align64(pl->zero_floats * sizeof(float)) +
+           align64(pl->table_ptrs * sizeof(const float *)) +
+           align64((size_t)BWD_CHUNK_TILES * nt * sizeof(int32_t)) + nt * sizeof(const float *);
 }
 
 static size_t simd_conv_backward_data_scratch(void *user, const inception_conv_desc *d,
@@ -631,94 +626,43 @@ static size_t simd_conv_backward_data_scratch(void *user, const inception_conv_d
     return bwd_data_bytes(&pl);
 }
 
-/* Packed weights of class q start at the sum of the earlier classes' taps * K * cpad;
- * inside a class, ci block b at b * nb * ntaps_q * K, laid out [tap][co][block width]. */
-static void bwd_data_pack(const bwd_data_plan *pl, const inception_conv_desc *d,
-                          const float *weights, float *w) {
-    const size_t K = (size_t)d->out_channels, cin = (size_t)d->in_channels;
-    const size_t taps = (size_t)d->kernel_h * d->kernel_w;
-    size_t base = 0;
-    for (int32_t py = 0; py < d->stride_h; py++)
-        for (int32_t px = 0; px < d->stride_w; px++) {
-            size_t nq = (size_t)class_taps(d, py, px);
-            for (int32_t b = 0; b < pl->nblocks; b++) {
-                size_t j0 = (size_t)b * (size_t)pl->nb;
-                size_t bw = cin - j0 >= (size_t)pl->nb ? (size_t)pl->nb
-                                                       : (cin - j0 + (size_t)pl->k->vw - 1) /
-                                                             (size_t)pl->k->vw * (size_t)pl->k->vw;
-                float *wb = w + base + j0 * nq * K;
-                size_t t = 0;
-                for (int32_t ky = py; ky < d->kernel_h; ky += d->stride_h)
-                    for (int32_t kx = px; kx < d->kernel_w; kx += d->stride_w, t++) {
-                        size_t tap = (size_t)ky * d->kernel_w + kx;
-                        for (size_t co = 0; co < K; co++) {
-                            const float *src = weights + (co * taps + tap) * cin + j0;
-                            float *dst = wb + (t * K + co) * bw;
-                            size_t j = 0;
-                            for (; j < bw && j0 + j < cin; j++) dst[j] = src[j];
-                            for (; j < bw; j++) dst[j] = 0.0f;
-                        }
-                    }
-            }
-            base += nq * K * (size_t)pl->cpad;
-        }
-}
-
-/* Row pointers of one tile: rows dx pixels (n, iy, ix0 + r * step) (at stride 1 the pixels
- * continue into the next rows) and the class's taps starting at (py, px). */
-static void bwd_data_rows(const inception_conv_desc *d, const inception_view *dy,
-                          const inception_view *dx, int64_t n, int64_t iy, int64_t ix,
-                          int64_t step, int rows, int32_t py, int32_t px, const float *zeros,
-                          const float **a) {
-    for (int r = 0; r < rows; r++) {
-        if (r > 0) {
-            ix += step;
-            if (ix >= dx->w) { /* only at stride 1 */
-                ix = 0;
-                if (++iy == dx->h) iy = 0, n++;
-            }
-        }
-        int t = 0;
-        for (int32_t ky = py; ky < d->kernel_h; ky += d->stride_h) {
-            int64_t oy = window_of(iy, ky, d->stride_h, d->pad_h, dy->h);
-            for (int32_t kx = px; kx < d->kernel_w; kx += d->stride_w, t++) {
-                int64_t ox = oy < 0 ? -1 : window_of(ix, kx, d->stride_w, d->pad_w, dy->w);
-                a[t * rows + r] = ox < 0 ? zeros
-                                         : dy->data + ((n * dy->h + oy) * dy->w + ox) *
-                                                          dy->pixel_stride;
-            }
-        }
-    }
-}
-
-/* Block b of one tile's GEMM: into dx directly, or through tmp when adding. */
-static void bwd_data_block(const bwd_data_plan *pl, const inception_conv_desc *d, int32_t b,
-                           const float *wq, size_t nq, const float *const *a, int rows,
-                           const float *zeros, float *tmp, float *dst, size_t dst_stride,
-                           int accumulate) {
-    const inc_simd_kernels *k = pl->k;
-    const size_t K = (size_t)d->out_channels, cin = (size_t)d->in_channels;
-    size_t j0 = (size_t)b * (size_t)pl->nb;
-    size_t ncols = cin - j0 < (size_t)pl->nb ? cin - j0 : (size_t)pl->nb;
-    int nv = (int)((ncols + (size_t)k->vw - 1) / (size_t)k->vw);
-    const float *w = wq + j0 * nq * K;
-    if (!accumulate) {
-        k->gemm[nv][rows](nq, K, a, w, zeros, dst + j0, dst_stride, ncols, 0);
-        return;
-    }
-    k->gemm[nv][rows](nq, K, a, w, zeros, tmp, (size_t)pl->nb, ncols, 0);
-    for (int r = 0; r < rows; r++) {
-        float *o = dst + (size_t)r * dst_stride + j0;
-        const float *s = tmp + (size_t)r * (size_t)pl->nb;
-        for (size_t j = 0; j < ncols; j++) o[j] += s[j];
-    }
-}
-
-/* A tile: rows pixels starting at (n, iy, ix), step apart, and where its pointers go. */
+/* A tile: `rows` dx pixels from (n, iy, ix), `step` apart (at stride 1 continuing into the
+ * next rows); its active taps and their row pointers ([tap][rows]). */
 typedef struct bwd_tile {
     int64_t n, iy, ix;
-    int rows;
+    int rows, ntaps;
 } bwd_tile;
+
+/* Fills the tile's row pointers and tap list for class (py, px); returns the active taps. */
+static int bwd_data_rows(const inception_conv_desc *d, const inception_view *dy,
+                         const inception_view *dx, const bwd_tile *t, int64_t step, int32_t py,
+                         int32_t px, const float *zeros, const float **a, int32_t *taps) {
+    int na = 0;
+    const int rows = t->rows;
+    for (int32_t ky = py; ky < d->kernel_h; ky += d->stride_h)
+        for (int32_t kx = px; kx < d->kernel_w; kx += d->stride_w) {
+            int64_t n = t->n, iy = t->iy, ix = t->ix;
+            int live = 0;
+            for (int r = 0; r < rows; r++) {
+                if (r > 0) {
+                    ix += step;
+                    if (ix >= dx->w) { /* only at stride 1 */
+                        ix = 0;
+                        if (++iy == dx->h) iy = 0, n++;
+                    }
+                }
+                int64_t oy = window_of(iy, ky, d->stride_h, d->pad_h, dy->h);
+                int64_t ox = oy < 0 ? -1 : window_of(ix, kx, d->stride_w, d->pad_w, dy->w);
+                const float *p = ox < 0 ? zeros
+                                        : dy->data + ((n * dy->h + oy) * dy->w + ox) *
+                                                         dy->pixel_stride;
+                a[na * rows + r] = p;
+                live |= p != zeros;
+            }
+            if (live) taps[na++] = ky * d->kernel_w + kx;
+        }
+    return na;
+}
 
 static void simd_conv_backward_data(void *user, const inception_conv_desc *d,
                                     const float *weights, const inception_view *dy,
@@ -732,35 +676,30 @@ static void simd_conv_backward_data(void *user, const inception_conv_desc *d,
     }
     bwd_data_plan pl;
     bwd_data_plan_make(k, d, &pl);
+    const size_t nt_max = (size_t)(pl.ntaps_max ? pl.ntaps_max : 1);
     char *sp = scratch;
-    float *w = (float *)sp;
-    sp += align64(pl.w_floats * sizeof(float));
     float *zeros = (float *)sp;
     sp += align64(pl.zero_floats * sizeof(float));
-    float *tmp = (float *)sp;
-    sp += align64(pl.tmp_floats * sizeof(float));
     const float **table = (const float **)sp;
+    sp += align64(pl.table_ptrs * sizeof(const float *));
+    int32_t *tap_lists = (int32_t *)sp;
+    sp += align64((size_t)BWD_CHUNK_TILES * nt_max * sizeof(int32_t));
+    const float **wt = (const float **)sp;
 
     /* the part's dx rows (n, iy) */
     int64_t R = dx->n * dx->h, r0 = R * part / parts, r1 = R * (part + 1) / parts;
     if (r0 >= r1) return;
     memset(zeros, 0, pl.zero_floats * sizeof(float));
-    bwd_data_pack(&pl, d, weights, w);
-    const size_t ps = (size_t)dx->pixel_stride;
-    const int64_t mr = pl.mr;
+    const size_t ps = (size_t)dx->pixel_stride, K = (size_t)d->out_channels;
+    const size_t cin = (size_t)d->in_channels, taps = (size_t)d->kernel_h * d->kernel_w;
+    const int64_t mr = pl.mr, step = d->stride_w;
+    const int flat = d->stride_h == 1 && d->stride_w == 1;
+    const size_t tile_ptrs = nt_max * (size_t)mr;
     bwd_tile tiles[BWD_CHUNK_TILES];
 
-    size_t base = 0;
     for (int32_t py = 0; py < d->stride_h; py++)
         for (int32_t px = 0; px < d->stride_w; px++) {
-            size_t nq = (size_t)class_taps(d, py, px);
-            const float *wq = w + base;
-            base += nq * (size_t)d->out_channels * (size_t)pl.cpad;
-            size_t tile_ptrs = (nq ? nq : 1) * (size_t)mr;
-            /* Enumerate the class's tiles in order, BWD_CHUNK_TILES at a time. */
             int nt = 0;
-            int64_t step = d->stride_w;
-            int64_t flat = d->stride_h == 1 && d->stride_w == 1;
             int64_t m = r0 * dx->w, m_end = r1 * dx->w; /* flat: pixel index */
             int64_t row = r0, ix = -1;
             for (;;) {
@@ -794,26 +733,37 @@ static void simd_conv_backward_data(void *user, const inception_conv_desc *d,
                     }
                 }
                 if (have) {
-                    bwd_data_rows(d, dy, dx, t.n, t.iy, t.ix, flat ? 1 : step, t.rows, py, px,
-                                  zeros, table + (size_t)nt * tile_ptrs);
+                    t.ntaps = bwd_data_rows(d, dy, dx, &t, flat ? 1 : step, py, px, zeros,
+                                            table + (size_t)nt * tile_ptrs,
+                                            tap_lists + (size_t)nt * nt_max);
                     tiles[nt++] = t;
                 }
                 if (nt == BWD_CHUNK_TILES || (!have && nt > 0)) {
                     /* a ci block's weights stay in cache while the chunk's tiles use them */
                     size_t dstride = (flat ? 1 : (size_t)step) * ps;
-                    for (int32_t b = 0; b < pl.nblocks; b++)
+                    for (int32_t b = 0; b < pl.nblocks; b++) {
+                        size_t j0 = (size_t)b * (size_t)pl.nb;
+                        size_t ncols = cin - j0 < (size_t)pl.nb ? cin - j0 : (size_t)pl.nb;
+                        int nv = (int)((ncols + (size_t)k->vw - 1) / (size_t)k->vw);
+                        int masked = ncols % (size_t)k->vw != 0;
                         for (int i = 0; i < nt; i++) {
+                            const int32_t *tl = tap_lists + (size_t)i * nt_max;
+                            for (int j = 0; j < tiles[i].ntaps; j++)
+                                wt[j] = weights + (size_t)tl[j] * cin + j0;
                             float *dst = dx->data + ((tiles[i].n * dx->h + tiles[i].iy) * dx->w +
                                                      tiles[i].ix) * (int64_t)ps;
-                            bwd_data_block(&pl, d, b, wq, nq, table + (size_t)i * tile_ptrs,
-                                           tiles[i].rows, zeros, tmp, dst, dstride, accumulate);
+                            k->bwd[tiles[i].rows][nv - 1][masked](
+                                (size_t)tiles[i].ntaps, K, table + (size_t)i * tile_ptrs, wt,
+                                taps * cin, dst + j0, dstride, ncols, accumulate);
                         }
+                    }
                     nt = 0;
                 }
                 if (!have) break;
             }
         }
 }
+
 /* -- weight gradient: dW[co][tap] = dy^T . x_tap over the output pixels --
  * Parts split the output channels in tile-height units. The output pixels go in chunks:
  * a chunk's dy columns for the part are packed contiguous ([pixel][co], read by every tap
