@@ -842,6 +842,7 @@ static void simd_conv_backward_weights(void *user, const inception_conv_desc *d,
             for (int32_t kx = 0; kx < d->kernel_w; kx++) {
                 int64_t m = m0;
                 int64_t ox = m % dy->w, oy = (m / dy->w) % dy->h, n = m / (dy->w * dy->h);
+                int live = 0;
                 for (size_t i = 0; i < len; i++) {
                     if (i > 0 && ++ox == dy->w) {
                         ox = 0;
@@ -852,8 +853,16 @@ static void simd_conv_backward_weights(void *user, const inception_conv_desc *d,
                     rows[i] = (iy < 0 || iy >= x->h || ix < 0 || ix >= x->w)
                                   ? zeros
                                   : x->data + ((n * x->h + iy) * x->w + ix) * x->pixel_stride;
+                    live |= rows[i] != zeros;
                 }
                 size_t tap = (size_t)ky * d->kernel_w + kx;
+                if (!live) { /* the tap is in the padding for the whole chunk: adds nothing */
+                    if (m0 == 0)
+                        for (int64_t co = c0; co < c1; co++)
+                            memset(dweights + ((size_t)co * taps + tap) * cin, 0,
+                                   cin * sizeof(float));
+                    continue;
+                }
                 for (size_t j0 = 0; j0 < cin; j0 += nb) {
                     size_t ncols = cin - j0 < nb ? cin - j0 : nb;
                     int nv = (int)((ncols + (size_t)k->vw - 1) / (size_t)k->vw);
