@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "backends/registry.h"
 #include "train/scope.h"
 
 #define BN_EPS 0.001 /* the models' BatchNorm eps (lib/model/weights.c) */
@@ -51,6 +52,7 @@ typedef struct sc_layer {
 
 struct inc_scope {
     const inception_backend *be;
+    const inception_backend_train *bt; /* its backward ops (ref's where it has none) */
     const inc_net *net;
     inc_scope_cfg cfg;
     const char *input_name;
@@ -165,6 +167,7 @@ inception_status inc_scope_create(const inception_model *model, const inc_safete
     inc_scope *s = inc_calloc(1, sizeof *s);
     if (!s) return inc_error(INCEPTION_ERR_OUT_OF_MEMORY, "training scope");
     s->be = model->backend, s->net = net, s->cfg = *cfg;
+    s->bt = inc_backend_train_ops(model->backend);
     for (int32_t i = 0; i < INC_MAX_TENSORS; i++) s->map[i] = -1;
     int32_t first = 0;
     if (cfg->first_block >= 0) {
@@ -269,9 +272,11 @@ inception_status inc_scope_plan(inc_scope *s, int64_t n, int64_t h, int64_t w, i
             raw.relu = 0;
             inception_view iv = {NULL, n, x->h, x->w, l->in_c, x->c}, ov = {NULL, n, oh, ow, l->out_c, l->out_c};
             size_t a = s->be->conv_scratch ? s->be->conv_scratch(s->be->user, &raw, L->packed, &iv, &ov, 1) : 0;
-            size_t b = inc_bp_conv_backward_weights_scratch(&raw);
+            size_t b = s->bt->conv_backward_weights_scratch(s->bt->user, &raw, &iv, &ov, 1);
+            size_t c = s->bt->conv_backward_data_scratch(s->bt->user, &raw, &ov, &iv, 1);
             if (a > scratch) scratch = a;
             if (b > scratch) scratch = b;
+            if (c > scratch) scratch = c;
             size_t zn = (size_t)(n * oh * ow) * (size_t)l->out_c;
             if (zn > zmax) zmax = zn;
         }
@@ -418,8 +423,8 @@ static void backward(inc_scope *s, inc_param *params) {
             if (to_input) continue;
             inception_view xv = view_of(x, n, x->act, l->src_c0, l->in_c);
             inception_view gx = view_of(x, n, x->grad, l->src_c0, l->in_c);
-            if (l->op == INC_OP_MAXPOOL) inc_bp_max_pool_backward(NULL, &l->pool, &xv, &gy, &gx, 1, 0, 1);
-            else inc_bp_avg_pool_backward(NULL, &l->pool, &gy, &gx, 1, 0, 1);
+            if (l->op == INC_OP_MAXPOOL) s->bt->max_pool_backward(s->bt->user, &l->pool, &xv, &gy, &gx, 1, 0, 1);
+            else s->bt->avg_pool_backward(s->bt->user, &l->pool, &gy, &gx, 1, 0, 1);
             continue;
         }
         /* ReLU and BatchNorm backward into dz */
@@ -449,7 +454,7 @@ static void backward(inc_scope *s, inc_param *params) {
         raw.relu = 0;
         inception_view dzv = {s->dz, n, L->oh, L->ow, C, C};
         inception_view xv = view_of(x, n, x->act, l->src_c0, l->in_c);
-        inc_bp_conv_backward_weights(NULL, &raw, &xv, &dzv, s->wbuf, 0, 1, s->scratch);
+        s->bt->conv_backward_weights(s->bt->user, &raw, &xv, &dzv, s->wbuf, 0, 1, s->scratch);
         float *gw = params[L->pw].grad;
         int64_t ci = l->in_c, kh = raw.kernel_h, kw = raw.kernel_w;
         for (int64_t o = 0; o < C; o++)
@@ -466,7 +471,7 @@ static void backward(inc_scope *s, inc_param *params) {
                     for (int64_t xx = 0; xx < kw; xx++)
                         s->wbuf[((o * kh + yy) * kw + xx) * ci + a] = w[((o * ci + a) * kh + yy) * kw + xx];
         inception_view gx = view_of(x, n, x->grad, l->src_c0, l->in_c);
-        inc_bp_conv_backward_data(NULL, &raw, s->wbuf, &dzv, &gx, 1, 0, 1, s->scratch);
+        s->bt->conv_backward_data(s->bt->user, &raw, s->wbuf, &dzv, &gx, 1, 0, 1, s->scratch);
     }
 }
 

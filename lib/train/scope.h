@@ -58,19 +58,4 @@ inception_status inc_scope_repack(inc_scope *s, const inc_param *params, int ema
 inception_status inc_scope_features(inc_scope *s, const inc_param *params, const float *x,
                                     int use_ema, const float **features);
 
-/* Temporary plain kernels (bp_tmp.c) until the backends' training table lands. */
-void inc_bp_conv_backward_data(void *user, const inception_conv_desc *d, const float *w,
-                               const inception_view *dy, const inception_view *dx,
-                               int32_t accumulate, int32_t part, int32_t parts, void *scratch);
-void inc_bp_conv_backward_weights(void *user, const inception_conv_desc *d,
-                                  const inception_view *x, const inception_view *dy, float *dw,
-                                  int32_t part, int32_t parts, void *scratch);
-size_t inc_bp_conv_backward_weights_scratch(const inception_conv_desc *d);
-void inc_bp_max_pool_backward(void *user, const inception_pool_desc *d, const inception_view *x,
-                              const inception_view *dy, const inception_view *dx,
-                              int32_t accumulate, int32_t part, int32_t parts);
-void inc_bp_avg_pool_backward(void *user, const inception_pool_desc *d, const inception_view *dy,
-                              const inception_view *dx, int32_t accumulate, int32_t part,
-                              int32_t parts);
-
 #endif
