@@ -99,6 +99,40 @@ INCEPTION_API inception_status inception_trainer_train_batch(inception_trainer *
     FAIL(t, train_core(t, f, labels, n, loss));
 }
 
+/* Below the head: one step on the readable ones of n files (all unreadable: *m = 0). */
+static inception_status scope_files(inception_trainer *t, const char *const *paths,
+                                    const int32_t *labels, int64_t n, int32_t view,
+                                    int64_t *m_out, float *loss) {
+    size_t px = (size_t)t->in_h * t->in_w * 3;
+    int64_t dims[4] = {n, t->in_h, t->in_w, 3};
+    inception_tensor *batch = NULL;
+    inception_status st = inception_tensor_create(INCEPTION_DTYPE_F32, INCEPTION_LAYOUT_NHWC, dims, 4, &batch);
+    if (st) return st;
+    int32_t *lab = inc_malloc((size_t)n * sizeof *lab), *views = inc_malloc((size_t)n * sizeof *views);
+    uint8_t *ok = inc_malloc((size_t)n);
+    if (!lab || !views || !ok) st = inc_error(INCEPTION_ERR_OUT_OF_MEMORY, "a batch of %lld files", (long long)n);
+    for (int64_t i = 0; !st && i < n; i++) views[i] = view;
+    if (!st) st = inc_trainer_file_images(t, paths, views, n, batch->data, ok);
+    int64_t m = 0;
+    float *d = batch ? batch->data : NULL;
+    for (int64_t i = 0; !st && i < n; i++) {
+        if (!ok[i]) continue;
+        if (m != i) memmove(d + (size_t)m * px, d + (size_t)i * px, px * sizeof(float));
+        lab[m++] = labels[i];
+    }
+    *m_out = m;
+    if (!st && m > 0) {
+        batch->dims[0] = m;
+        batch->bytes = (size_t)m * px * sizeof(float);
+        st = scope_core(t, batch, lab, loss);
+    }
+    inc_free(lab);
+    inc_free(views);
+    inc_free(ok);
+    inception_tensor_free(batch);
+    return st;
+}
+
 /* Features of files, compacted to the readable ones: *m rows in *f, labels in *lab. */
 static inception_status files_compact(inception_trainer *t, const char *const *paths,
                                       const int32_t *labels, int64_t n, int32_t view,
@@ -141,6 +175,14 @@ INCEPTION_API inception_status inception_trainer_train_files(inception_trainer *
     inception_status st = check_labels(t, labels, n);
     if (st) FAIL(t, st);
     int32_t view = t->augmenting ? 1 + (int32_t)(t->step % t->o.views) : 0;
+    if (t->scope) {
+        for (int64_t i = 0; i < n; i++)
+            if (!paths[i]) FAIL(t, inc_error(INCEPTION_ERR_INVALID_ARGUMENT, "path %lld is NULL", (long long)i));
+        int64_t m;
+        st = scope_files(t, paths, labels, n, view, &m, loss);
+        if (!st && m == 0) st = inc_error(INCEPTION_ERR_IMAGE, "none of the %lld images could be read (see inception_trainer_skipped)", (long long)n);
+        FAIL(t, st);
+    }
     float *f;
     int32_t *lab;
     int64_t m;
@@ -205,6 +247,21 @@ INCEPTION_API inception_status inception_trainer_step(inception_trainer *t, floa
             continue;
         }
         int32_t view = t->augmenting ? 1 + (int32_t)(t->data_epoch % t->o.views) : 0;
+        if (t->scope) {
+            int64_t before = t->skip_events, got;
+            st = scope_files(t, paths, labels, m, view, &got, loss);
+            if (t->skip_events != before)
+                for (int64_t i = 0; i < m; i++)
+                    for (int64_t k = 0; k < t->n_skipped; k++)
+                        if (strcmp(t->skipped[k].path, paths[i]) == 0) t->bad[idx[i]] = 1;
+            if (st) {
+                t->data_epoch = save_epoch, t->data_pos = save_pos;
+                break;
+            }
+            t->data_pos = pos;
+            if (got == 0) continue;
+            break;
+        }
         float *f;
         int32_t *lab;
         int64_t got;

@@ -391,12 +391,87 @@ static void note_skipped(inception_trainer *t, const char *path, const char *why
     t->n_skipped++;
 }
 
+inception_status inc_trainer_file_images(inception_trainer *t, const char *const *paths,
+                                         const int32_t *views, int64_t n, float *dst, uint8_t *ok) {
+    const inc_config *cfg = &t->model->cfg;
+    size_t px = (size_t)t->in_h * t->in_w * 3;
+    float *unit = inc_malloc(px * sizeof(float));
+    if (!unit) return inc_error(INCEPTION_ERR_OUT_OF_MEMORY, "image batch");
+    inception_status st = INCEPTION_OK;
+    for (int64_t i = 0; i < n && st == INCEPTION_OK; i++) {
+        ok[i] = 0;
+        inc_file_buf fb;
+        inception_status rs = inc_file_read(paths[i], &fb);
+        if (rs) {
+            note_skipped(t, paths[i], inc_error_message());
+            t->skip_events++;
+            continue;
+        }
+        int32_t view = views ? views[i] : 0;
+        uint64_t h = inc_fnv1a64(fb.data, fb.size, INC_FNV_OFFSET);
+        inception_image *img = NULL;
+        rs = inc_decode_memory(fb.data, fb.size, &t->decode, &img);
+        inc_file_release(&fb);
+        if (rs == INCEPTION_OK)
+            rs = inc_augment_view(img, &t->aug, cfg->preset, inc_rng_key(h, "augment", (uint64_t)t->o.seed, (uint64_t)view),
+                                  view, t->in_h, t->in_w, unit);
+        inc_image_destroy(img);
+        if (rs == INCEPTION_ERR_OUT_OF_MEMORY) {
+            st = rs;
+        } else if (rs) {
+            char why[INC_ERROR_MAX];
+            snprintf(why, sizeof why, "%s: %s", inception_status_string(rs), inc_error_message());
+            note_skipped(t, paths[i], why);
+            t->skip_events++;
+        } else {
+            float *d = dst + (size_t)i * px;
+            for (size_t p = 0; p < px; p++) d[p] = (unit[p] - cfg->mean[p % 3]) / cfg->std[p % 3];
+            ok[i] = 1;
+        }
+    }
+    inc_free(unit);
+    return st;
+}
+
+/* Below the head the features change with every step: no cache, the scope in inference
+ * mode, at most `batch` images at a time. */
+static inception_status scope_file_features(inception_trainer *t, const char *const *paths,
+                                            const int32_t *views, int64_t n, float *f, uint8_t *ok) {
+    int64_t cap = t->o.batch > 0 ? t->o.batch : 32;
+    int64_t dims[4] = {cap, t->in_h, t->in_w, 3};
+    inception_tensor *batch = NULL;
+    inception_status st = inception_tensor_create(INCEPTION_DTYPE_F32, INCEPTION_LAYOUT_NHWC, dims, 4, &batch);
+    if (st) return st;
+    size_t px = (size_t)t->in_h * t->in_w * 3;
+    for (int64_t i0 = 0; i0 < n && st == INCEPTION_OK; i0 += cap) {
+        int64_t m = n - i0 < cap ? n - i0 : cap, k = 0;
+        if ((st = inc_trainer_file_images(t, paths + i0, views ? views + i0 : NULL, m, batch->data, ok + i0))) break;
+        float *d = batch->data;
+        for (int64_t j = 0; j < m; j++)
+            if (ok[i0 + j]) {
+                if (k != j) memmove(d + (size_t)k * px, d + (size_t)j * px, px * sizeof(float));
+                k++;
+            }
+        if (k == 0) continue;
+        inception_tensor v = *batch;
+        v.dims[0] = k, v.bytes = (size_t)k * px * sizeof(float), v.owns = 0;
+        const float *feat;
+        int64_t got;
+        if ((st = inc_trainer_tensor_features(t, &v, &feat, &got))) break;
+        for (int64_t j = 0, r = 0; j < m; j++)
+            if (ok[i0 + j]) memcpy(f + (i0 + j) * INC_FEATURES_DIM, feat + (r++) * INC_FEATURES_DIM, INC_FEATURES_DIM * sizeof(float));
+    }
+    inception_tensor_free(batch);
+    return st;
+}
+
 /* Features of image files for the given views into f (n x 2048); ok[i] = 0 for an image
  * that could not be read or decoded (recorded in the skipped list). Misses are batched
  * through the trunk, at most `batch` at a time. */
 inception_status inc_trainer_file_features(inception_trainer *t, const char *const *paths,
                                            const int32_t *views, int64_t n, float *f,
                                            uint8_t *ok) {
+    if (t->scope) return scope_file_features(t, paths, views, n, f, ok);
     int64_t cap = t->o.batch > 0 ? t->o.batch : 32;
     size_t px = (size_t)t->in_h * t->in_w * 3;
     inception_tensor *batch = NULL;

@@ -70,6 +70,10 @@ inception_status inc_trainer_tensor_features(inception_trainer *t, const incepti
  * output of the block below the scope from the session. */
 inception_status inc_trainer_scope_input(inception_trainer *t, const inception_tensor *in,
                                          const float **x, int64_t *n, int64_t *h, int64_t *w);
+/* Decoded, augmented and normalised images (NHWC in_h x in_w x 3 each) into dst; ok as
+ * inc_trainer_file_features. */
+inception_status inc_trainer_file_images(inception_trainer *t, const char *const *paths,
+                                         const int32_t *views, int64_t n, float *dst, uint8_t *ok);
 inception_status inc_trainer_file_features(inception_trainer *t, const char *const *paths,
                                            const int32_t *views, int64_t n, float *f,
                                            uint8_t *ok);

@@ -65,4 +65,11 @@ grep -q 'resumed from' "$TMP/r.err" && grep -q '"epoch": 3' "$TMP/r.json" && ! g
 mkdir -p "$TMP/one/only" && cp "$TMP/data/red/img000.png" "$TMP/one/only/"
 if "$CLI" train "$TMP/one" $OPTS -o "$TMP/x.safetensors" 2>"$TMP/one.err"; then echo "FAIL: one class accepted"; exit 1; fi
 grep -q 'at least 2' "$TMP/one.err" || { cat "$TMP/one.err"; exit 1; }
+# --scope: Mixed_7c and the head trained end to end from the folder (no feature cache)
+"$CLI" train "$TMP/data" $OPTS --scope Mixed_7c -o "$TMP/scope.safetensors" --epochs 1 \
+    >"$TMP/scope.json" 2>"$TMP/scope.err" || { cat "$TMP/scope.err"; exit 1; }
+[ "$(grep -c '"epoch"' "$TMP/scope.json")" -eq 1 ] || { echo "FAIL: --scope: expected 1 epoch line"; exit 1; }
+head -c 100000 "$TMP/scope.safetensors" | grep -q '"inception.train.scope":"Mixed_7c"' || { echo "FAIL: --scope not recorded"; exit 1; }
+if "$CLI" train "$TMP/data" $OPTS --scope Mixed_9 -o "$TMP/x.safetensors" 2>"$TMP/scope_bad.err"; then echo "FAIL: bad scope accepted"; exit 1; fi
+grep -q 'valid scopes' "$TMP/scope_bad.err" || { cat "$TMP/scope_bad.err"; exit 1; }
 echo OK

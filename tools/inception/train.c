@@ -146,6 +146,8 @@ static int run(const cli_args *a) {
         !set_number(o, INCEPTION_OPT_TRAIN_VAL_FRACTION, "--val", a->val) ||
         !set_string(o, INCEPTION_OPT_TRAIN_AUGMENT, "--augment", a->augment) ||
         !set_string(o, INCEPTION_OPT_TRAIN_OPTIMIZER, "--optimizer", a->optimizer) ||
+        !set_string(o, INCEPTION_OPT_TRAIN_SCOPE, "--scope", a->scope) ||
+        !set_number(o, INCEPTION_OPT_TRAIN_DROPOUT, "--dropout", a->dropout) ||
         !set_string(o, INCEPTION_OPT_TRAIN_CACHE_DIR, "--cache", a->cache ? a->cache : cache) ||
         (a->backend && !set_string(o, INCEPTION_OPT_BACKEND, "--backend", a->backend)))
         goto done;
