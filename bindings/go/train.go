@@ -41,6 +41,13 @@ type TrainerOptions struct {
 	InputSize        int      // default: the model's
 	Threads          int
 	BaseModel        string // the model's file, for a model loaded from memory
+	// Below the head (issue 13): "fc" (default), "Mixed_5b" ... "Mixed_7c" (that block
+	// onward), "all", or "last:N".
+	Scope      string
+	Dropout    *float64 // before the fc; default 0.5 below the head, 0 for fc
+	FrozenBN   bool     // BatchNorm inside the scope on running statistics
+	BNMomentum *float64 // default 0.1 (PyTorch's convention)
+	AuxWeight  *float64 // default 0.4
 }
 
 // EvalResult is what Evaluate and EvaluateValidation return.
@@ -91,7 +98,7 @@ func NewTrainer(m *Model, o *TrainerOptions) (*Trainer, error) {
 	}{{C.INCEPTION_OPT_TRAIN_CLASSES, int64(o.Classes)}, {C.INCEPTION_OPT_TRAIN_SEED, o.Seed},
 		{C.INCEPTION_OPT_TRAIN_BATCH, int64(o.Batch)}, {C.INCEPTION_OPT_TRAIN_EPOCH_SIZE, o.EpochSize},
 		{C.INCEPTION_OPT_TRAIN_VIEWS, int64(o.Views)}, {C.INCEPTION_OPT_TRAIN_INPUT_SIZE, int64(o.InputSize)},
-		{C.INCEPTION_OPT_THREADS, int64(o.Threads)}}
+		{C.INCEPTION_OPT_THREADS, int64(o.Threads)}, {C.INCEPTION_OPT_TRAIN_FROZEN_BN, map[bool]int64{false: 0, true: 1}[o.FrozenBN]}}
 	for _, kv := range ints {
 		if kv.v == 0 && kv.key != C.INCEPTION_OPT_TRAIN_SEED {
 			continue
@@ -110,7 +117,8 @@ func NewTrainer(m *Model, o *TrainerOptions) (*Trainer, error) {
 	}{{C.INCEPTION_OPT_TRAIN_LR, lr}, {C.INCEPTION_OPT_TRAIN_MOMENTUM, o.Momentum},
 		{C.INCEPTION_OPT_TRAIN_WEIGHT_DECAY, o.WeightDecay}, {C.INCEPTION_OPT_TRAIN_CLIP_NORM, o.ClipNorm},
 		{C.INCEPTION_OPT_TRAIN_EMA_DECAY, o.EMADecay}, {C.INCEPTION_OPT_TRAIN_LABEL_SMOOTHING, o.LabelSmoothing},
-		{C.INCEPTION_OPT_TRAIN_VAL_FRACTION, o.ValFraction}}
+		{C.INCEPTION_OPT_TRAIN_VAL_FRACTION, o.ValFraction}, {C.INCEPTION_OPT_TRAIN_DROPOUT, o.Dropout},
+		{C.INCEPTION_OPT_TRAIN_BN_MOMENTUM, o.BNMomentum}, {C.INCEPTION_OPT_TRAIN_AUX_WEIGHT, o.AuxWeight}}
 	for _, kv := range nums {
 		if kv.v == nil {
 			continue
@@ -126,7 +134,7 @@ func NewTrainer(m *Model, o *TrainerOptions) (*Trainer, error) {
 		{C.INCEPTION_OPT_TRAIN_VAL_DATA, o.ValData}, {C.INCEPTION_OPT_TRAIN_CACHE_DIR, o.CacheDir},
 		{C.INCEPTION_OPT_TRAIN_OPTIMIZER, o.Optimizer}, {C.INCEPTION_OPT_TRAIN_LR_SCHEDULE, o.Schedule},
 		{C.INCEPTION_OPT_TRAIN_EPSILON_PLACEMENT, o.EpsilonPlacement}, {C.INCEPTION_OPT_TRAIN_AUGMENT, o.Augment},
-		{C.INCEPTION_OPT_TRAIN_BASE_MODEL, o.BaseModel}}
+		{C.INCEPTION_OPT_TRAIN_BASE_MODEL, o.BaseModel}, {C.INCEPTION_OPT_TRAIN_SCOPE, o.Scope}}
 	for _, kv := range strs {
 		if kv.v == "" {
 			continue
@@ -363,6 +371,26 @@ func (t *Trainer) Resume(path string) error {
 
 // Classes is the number of classes of the head.
 func (t *Trainer) Classes() int { return t.classes }
+
+// ScopeMemory is the bytes of the scope's activation and gradient buffers for the last batch
+// shape (0 for scope fc); Trainable the trainable parameter count.
+func (t *Trainer) ScopeMemory() int64 {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.ptr == nil {
+		return 0
+	}
+	return int64(t.info(C.INCEPTION_TRAINER_SCOPE_MEMORY))
+}
+
+func (t *Trainer) Trainable() int64 {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.ptr == nil {
+		return 0
+	}
+	return int64(t.info(C.INCEPTION_TRAINER_TRAINABLE))
+}
 
 // StepsDone, StepsPerEpoch and LR report the trainer's counters.
 func (t *Trainer) StepsDone() int64 {

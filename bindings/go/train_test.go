@@ -85,3 +85,21 @@ func TestTrainer(t *testing.T) {
 		t.Fatalf("saved label 2 = %q, %v", l, err)
 	}
 }
+
+func TestTrainerScope(t *testing.T) {
+	m := model(t)
+	if _, err := inception.NewTrainer(m, &inception.TrainerOptions{Classes: 3, Scope: "Mixed_9"}); !errors.Is(err, inception.ErrNotFound) {
+		t.Fatalf("unknown scope: %v", err)
+	}
+	tr, err := inception.NewTrainer(m, &inception.TrainerOptions{Classes: 3, Scope: "Mixed_7c", InputSize: 75})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tr.Close()
+	if n := tr.Trainable(); n < 6000000 {
+		t.Fatalf("Mixed_7c and the head: %d trainable parameters", n)
+	}
+	if _, err := tr.TrainFeatures(make([]float32, 2048), []int32{0}); err == nil {
+		t.Fatal("features accepted below the head")
+	}
+}

@@ -61,14 +61,17 @@ SETTINGS = {
     "crop_scale_min": (320, "d"), "crop_scale_max": (321, "d"), "crop_ratio_min": (322, "d"),
     "crop_ratio_max": (323, "d"), "views": (324, "i"), "val_fraction": (325, "d"),
     "cache_dir": (326, "s"), "data": (327, "s"), "val_data": (328, "s"), "input_size": (329, "i"),
-    "threads": (2, "i"),
+    "scope": (330, "s"), "aux_weight": (331, "d"), "frozen_bn": (332, "i"), "bn_momentum": (333, "d"),
+    "dropout": (334, "d"), "threads": (2, "i"),
 }
 _INFO = {"classes": 1, "steps_done": 2, "examples": 3, "epoch": 4, "lr": 5, "epoch_size": 6,
          "steps_per_epoch": 7, "train_size": 8, "val_size": 9, "skipped_count": 10,
          "eval_count": 11, "eval_loss": 12, "eval_top1": 13, "eval_top5": 14,
-         "cache_hits": 15, "cache_misses": 16, "last_loss": 17, "grad_norm": 18}
+         "cache_hits": 15, "cache_misses": 16, "last_loss": 17, "grad_norm": 18,
+         "scope_memory": 30, "trainable": 31}
 _INTEGRAL = {"classes", "steps_done", "examples", "epoch_size", "steps_per_epoch", "train_size",
-             "val_size", "skipped_count", "eval_count", "cache_hits", "cache_misses"}
+             "val_size", "skipped_count", "eval_count", "cache_hits", "cache_misses", "scope_memory",
+             "trainable"}
 _declared = set()
 
 
@@ -90,7 +93,9 @@ class Trainer(_Closable):
     """A new fc head on a loaded Model's frozen trunk (see the module docstring). Keyword
     settings are the TRAIN_* options of the C API in lower case (classes, labels, seed,
     batch, optimizer, lr, schedule, label_smoothing, clip_norm, ema_decay, augment, data,
-    cache_dir, input_size, ...; `labels` may be a list). Use from one thread at a time."""
+    cache_dir, input_size, scope ("fc", "Mixed_7b", "all", "last:2": what is trained below
+    the head), dropout, frozen_bn, bn_momentum, ...; `labels` may be a list). Use from one
+    thread at a time."""
 
     def __init__(self, model, **settings):
         lib = _lib_with_trainer(model._lib)

@@ -50,6 +50,23 @@ class TrainerTest(unittest.TestCase):
                     self.assertEqual(saved.classes, 3)
                     self.assertEqual(saved.label(1), "b")
 
+    def test_scope_trains_blocks(self):
+        model = shared_model()
+        rng = random.Random(1)
+        n = 4
+        images = array.array("f", (rng.uniform(-1, 1) for _ in range(n * 75 * 75 * 3)))
+        x = inception.Tensor.wrap(images, (n, 75, 75, 3), "nhwc")
+        with inception.Trainer(model, classes=3, scope="Mixed_7c", dropout=0.0, ema_decay=0,
+                               base_model=MODEL_PATH) as tr:
+            before = tr.logits(x)
+            self.assertGreater(tr.train(x, [0, 1, 2, 0]), 0)
+            self.assertEqual(tr.steps_done, 1)
+            self.assertGreater(tr.scope_memory, 0)
+            self.assertGreater(tr.trainable, 6_000_000)  # Mixed_7c and the head
+            self.assertNotEqual(tr.logits(x), before)
+        with self.assertRaises(inception.NotFound):
+            inception.Trainer(model, classes=3, scope="Mixed_9")
+
     def test_bad_settings(self):
         with self.assertRaises(inception.InvalidArgument):
             inception.Trainer(shared_model(), classes=1)
