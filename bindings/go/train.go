@@ -47,7 +47,6 @@ type TrainerOptions struct {
 	Dropout    *float64 // before the fc; default 0.5 below the head, 0 for fc
 	FrozenBN   bool     // BatchNorm inside the scope on running statistics
 	BNMomentum *float64 // default 0.1 (PyTorch's convention)
-	AuxWeight  *float64 // default 0.4
 }
 
 // EvalResult is what Evaluate and EvaluateValidation return.
@@ -118,7 +117,7 @@ func NewTrainer(m *Model, o *TrainerOptions) (*Trainer, error) {
 		{C.INCEPTION_OPT_TRAIN_WEIGHT_DECAY, o.WeightDecay}, {C.INCEPTION_OPT_TRAIN_CLIP_NORM, o.ClipNorm},
 		{C.INCEPTION_OPT_TRAIN_EMA_DECAY, o.EMADecay}, {C.INCEPTION_OPT_TRAIN_LABEL_SMOOTHING, o.LabelSmoothing},
 		{C.INCEPTION_OPT_TRAIN_VAL_FRACTION, o.ValFraction}, {C.INCEPTION_OPT_TRAIN_DROPOUT, o.Dropout},
-		{C.INCEPTION_OPT_TRAIN_BN_MOMENTUM, o.BNMomentum}, {C.INCEPTION_OPT_TRAIN_AUX_WEIGHT, o.AuxWeight}}
+		{C.INCEPTION_OPT_TRAIN_BN_MOMENTUM, o.BNMomentum}}
 	for _, kv := range nums {
 		if kv.v == nil {
 			continue

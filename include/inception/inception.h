@@ -300,8 +300,6 @@ typedef enum inception_option {
      * and the last N of the 11 Mixed blocks). Below the scope the network is frozen and
      * runs in inference mode; inside it BatchNorm runs in train mode. */
     INCEPTION_OPT_TRAIN_SCOPE = 330,
-    /* Double >= 0: weight of the auxiliary head's loss (default 0.4, torchvision's). */
-    INCEPTION_OPT_TRAIN_AUX_WEIGHT = 331,
     /* Int 0/1: 1 = BatchNorm inside the scope uses its running statistics and does not
      * update them (gamma and beta still train). Default 0: batch statistics. */
     INCEPTION_OPT_TRAIN_FROZEN_BN = 332,

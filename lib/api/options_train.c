@@ -50,7 +50,6 @@ static double *double_slot(inc_train_opts *t, inception_option k) {
     case INCEPTION_OPT_TRAIN_CROP_RATIO_MIN: return &t->crop_ratio[0];
     case INCEPTION_OPT_TRAIN_CROP_RATIO_MAX: return &t->crop_ratio[1];
     case INCEPTION_OPT_TRAIN_VAL_FRACTION: return &t->val_fraction;
-    case INCEPTION_OPT_TRAIN_AUX_WEIGHT: return &t->aux_weight;
     case INCEPTION_OPT_TRAIN_BN_MOMENTUM: return &t->bn_momentum;
     case INCEPTION_OPT_TRAIN_DROPOUT: return &t->dropout;
     default: return NULL;

@@ -13,7 +13,7 @@ typedef struct inc_train_opts {
     int64_t classes, seed, batch, epoch_size, views, input_size, frozen_bn;
     double lr, lr_decay, lr_decay_epochs, momentum, rms_decay, epsilon, weight_decay;
     double clip_norm, ema_decay, smoothing, crop_scale[2], crop_ratio[2], val_fraction;
-    double aux_weight, bn_momentum, dropout; /* dropout -1: the scope's default */
+    double bn_momentum, dropout; /* dropout -1: the scope's default */
     char *labels, *optimizer, *schedule, *eps_placement, *base_model, *augment;
     char *cache_dir, *data, *val_data, *scope;
 } inc_train_opts;

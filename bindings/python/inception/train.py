@@ -61,7 +61,7 @@ SETTINGS = {
     "crop_scale_min": (320, "d"), "crop_scale_max": (321, "d"), "crop_ratio_min": (322, "d"),
     "crop_ratio_max": (323, "d"), "views": (324, "i"), "val_fraction": (325, "d"),
     "cache_dir": (326, "s"), "data": (327, "s"), "val_data": (328, "s"), "input_size": (329, "i"),
-    "scope": (330, "s"), "aux_weight": (331, "d"), "frozen_bn": (332, "i"), "bn_momentum": (333, "d"),
+    "scope": (330, "s"), "frozen_bn": (332, "i"), "bn_momentum": (333, "d"),
     "dropout": (334, "d"), "threads": (2, "i"),
 }
 _INFO = {"classes": 1, "steps_done": 2, "examples": 3, "epoch": 4, "lr": 5, "epoch_size": 6,
