@@ -13,6 +13,12 @@ feature pass). A new head is then trained on the features with inception.Trainer
 epoch: the head pass) and evaluated on the validation images; a scikit-learn
 LogisticRegression on the same features is the yardstick (they should agree within a
 point). Prints figures; asserts nothing. --workdir keeps the features between runs.
+
+--scope Mixed_7b (or all, last:N, ...; issue 13) trains below the head on the images
+themselves (no feature cache) for --epochs, reports validation top-1, and times training
+steps against Debian's PyTorch on torchvision's Inception3 loaded from the same file with the
+same scope, batch and thread count, alternating library and PyTorch steps on the same
+batches (--compare-steps of each), as a time-per-step-per-image ratio.
 """
 import argparse
 import gzip
@@ -76,9 +82,13 @@ def main():
     ap.add_argument("--lr-iter", type=int, default=1000, help="LogisticRegression's max_iter")
     ap.add_argument("--threads", type=int, default=0)
     ap.add_argument("--workdir", default=None)
+    ap.add_argument("--scope", default="fc", help="fc, Mixed_5b..Mixed_7c, all, last:N")
+    ap.add_argument("--compare-steps", type=int, default=5, help="timed steps each vs PyTorch")
     args = ap.parse_args()
 
     model = inception.Model(args.model)
+    if args.scope != "fc":
+        return scope_bench(args, model)
     norm = dict(kv.split("=") for kv in model.info()["normalization"].split())
     mean = [float(v) for v in norm["mean"].split(",")]
     std = [float(v) for v in norm["std"].split(",")]
@@ -138,6 +148,93 @@ def main():
     print("confusion (rows true, columns predicted):")
     for row, name in zip(r["confusion"], LABELS):
         print("  %-12s %s" % (name, " ".join("%4d" % v for v in row)))
+    return 0
+
+
+SCOPE_BLOCKS = ["Mixed_5b", "Mixed_5c", "Mixed_5d", "Mixed_6a", "Mixed_6b", "Mixed_6c", "Mixed_6d",
+                "Mixed_6e", "Mixed_7a", "Mixed_7b", "Mixed_7c"]
+
+
+def torch_model(path, scope, threads):
+    """torchvision's Inception3 from the model file, the scope in train mode, RMSProp as
+    the library's (TF placement written out) over the scope's parameters."""
+    import torch
+    import torchvision
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    from check_train_torch import read_safetensors
+    torch.set_num_threads(threads or os.cpu_count())
+    tensors, _ = read_safetensors(path)
+    m = torchvision.models.inception_v3(weights=None, aux_logits=True, transform_input=False,
+                                        init_weights=False, num_classes=tensors["fc.weight"].shape[0])
+    state = m.state_dict()
+    for k in state:
+        if k in tensors:
+            state[k] = tensors[k].float() if tensors[k].dtype != torch.int64 else tensors[k]
+    m.load_state_dict(state)
+    m.fc = torch.nn.Linear(2048, 10)
+    if scope == "all":
+        blocks = None
+    elif scope.startswith("last:"):
+        blocks = SCOPE_BLOCKS[11 - int(scope[5:]):]
+    else:
+        blocks = SCOPE_BLOCKS[SCOPE_BLOCKS.index(scope):]
+    m.eval()
+    keep = lambda n: not n.startswith("AuxLogits") and (blocks is None or n.split(".")[0] in blocks + ["fc", "dropout"])
+    for name, mod in m.named_children():
+        if keep(name):
+            mod.train()
+    params = []
+    for name, p in m.named_parameters():
+        p.requires_grad_(keep(name))
+        if keep(name):
+            params.append(p)
+    opt = torch.optim.RMSprop(params, lr=0.045, alpha=0.9, eps=1.0)  # timing only
+    return m, opt
+
+
+def scope_bench(args, model):
+    import torch
+    import torch.nn.functional as F
+    norm = dict(kv.split("=") for kv in model.info()["normalization"].split())
+    mean = [float(v) for v in norm["mean"].split(",")]
+    std = [float(v) for v in norm["std"].split(",")]
+    xtr = idx(DATA + "/train-images-idx3-ubyte.gz")[:args.train]
+    ytr = idx(DATA + "/train-labels-idx1-ubyte.gz")[:args.train].astype(np.int32)
+    xva = idx(DATA + "/t10k-images-idx3-ubyte.gz")[:args.val]
+    yva = idx(DATA + "/t10k-labels-idx1-ubyte.gz")[:args.val].astype(np.int32)
+    ptr, pva = prepare(xtr, args.size, mean, std), prepare(xva, args.size, mean, std)
+    tr = inception.Trainer(model, classes=10, labels=LABELS, scope=args.scope, batch=args.batch,
+                           epoch_size=len(ptr), input_size=args.size, lr=args.lr, ema_decay=args.ema,
+                           label_smoothing=args.smoothing, threads=args.threads)
+    tm, opt = torch_model(args.model, args.scope, args.threads)
+    rng = np.random.default_rng(0)
+    ours, theirs = [], []
+    for s in range(args.compare_steps):
+        sel = rng.choice(len(ptr), args.batch, replace=False)
+        x = np.ascontiguousarray(ptr[sel])
+        t0 = time.perf_counter()
+        tr.train(x, ytr[sel])
+        ours.append(time.perf_counter() - t0)
+        xt = torch.from_numpy(x).permute(0, 3, 1, 2).contiguous()
+        t0 = time.perf_counter()
+        opt.zero_grad()
+        F.cross_entropy(tm(xt), torch.from_numpy(ytr[sel]).long(), label_smoothing=args.smoothing).backward()
+        opt.step()
+        theirs.append(time.perf_counter() - t0)
+    a, b = np.median(ours) / args.batch, np.median(theirs) / args.batch
+    print("scope %s, batch %d, %dx%d, threads %s: library %.1f ms/image/step, PyTorch %s %.1f ms/image/step, "
+          "ratio %.2f (median of %d alternating steps; < 1: faster than PyTorch)"
+          % (args.scope, args.batch, args.size, args.size, args.threads or os.cpu_count(), 1e3 * a,
+             torch.__version__, 1e3 * b, a / b, args.compare_steps))
+    print("scope memory %.1f MB, %d trainable parameters" % (tr.scope_memory / 1e6, tr.trainable))
+    for e in range(args.epochs):
+        order = rng.permutation(len(ptr))
+        t0 = time.time()
+        losses = [tr.train(np.ascontiguousarray(ptr[order[i:i + args.batch]]), ytr[order[i:i + args.batch]])
+                  for i in range(0, len(order), args.batch)]
+        r = tr.evaluate(np.ascontiguousarray(pva), yva)
+        print("epoch %2d: train loss %.4f  val loss %.4f  top-1 %.4f  %.1f s"
+              % (e + 1, np.mean(losses), r["loss"], r["top1"], time.time() - t0))
     return 0
 
 
