@@ -408,7 +408,24 @@ static void wino_run(const packed_conv *p, const inception_view *in, const incep
     int64_t th = p->wino == WINO_ROW ? out->h : (out->h + tile - 1) / tile;
     int64_t tw = p->wino == WINO_COL ? out->w : (out->w + tile - 1) / tile, T = out->n * th * tw;
     int axis = p->wino == WINO_COL;
+    /* Small grids (17x17 and 8x8 at batch 1) go by channel blocks like the direct path: each
+     * part transforms every tile's input (a few % of the GEMMs' work) but reads only its
+     * share of the transformed weights, which come from memory on every run. */
     int64_t t0 = T * part / parts, t1 = T * (part + 1) / parts;
+    int32_t b0 = 0, b1 = p->nblocks;
+    if (parts > 1 && out->n * out->h * out->w <= SPLIT_BLOCKS_MAX_PIXELS &&
+        p->nblocks >= 2 * parts) {
+        t0 = 0, t1 = T;
+        b0 = (int32_t)((int64_t)p->nblocks * part / parts);
+        b1 = (int32_t)((int64_t)p->nblocks * (part + 1) / parts);
+    }
+    /* the output transform's share: channels [j0, j1), as a view of just those */
+    size_t j0 = (size_t)b0 * (size_t)p->nb, j1 = (size_t)b1 * (size_t)p->nb;
+    if (j1 > (size_t)out->c) j1 = (size_t)out->c;
+    inception_view oview = *out;
+    oview.data += j0;
+    oview.c = (int64_t)(j1 - j0);
+    const float *bias = p->bias + j0;
     for (int64_t c0 = t0; c0 < t1; c0 += (int64_t)tc) {
         int64_t nt = t1 - c0 < (int64_t)tc ? t1 - c0 : (int64_t)tc;
         if (p->wino == WINO_2D)
@@ -421,24 +438,25 @@ static void wino_run(const packed_conv *p, const inception_view *in, const incep
         for (size_t xi = 0; xi < np; xi++) {
             const float *Vx = V + xi * tc * cs;
             float *Mx = Mb + xi * tc * cpad;
-            for (int32_t b = 0; b < p->nblocks; b++) {
+            for (int32_t b = b0; b < b1; b++) {
                 int32_t bw = block_width(p, b), nv = bw / k->vw, mr = k->mr[nv];
-                size_t j0 = (size_t)b * (size_t)p->nb;
-                const float *w = p->w + xi * cpad * cin + j0 * cin;
+                size_t jb = (size_t)b * (size_t)p->nb;
+                const float *w = p->w + xi * cpad * cin + jb * cin;
                 for (int64_t m = 0; m < nt; m += mr) {
                     int rows = nt - m < mr ? (int)(nt - m) : mr;
                     for (int r = 0; r < rows; r++) a[r] = Vx + (size_t)(m + r) * cs;
-                    k->gemm[nv][rows](1, cin, a, w, p->zeros, Mx + (size_t)m * cpad + j0, cpad,
+                    k->gemm[nv][rows](1, cin, a, w, p->zeros, Mx + (size_t)m * cpad + jb, cpad,
                                       (size_t)bw, 0);
                 }
             }
         }
+        const float *Mj = Mb + j0;
         if (p->wino == WINO_2D)
-            k->wino_out(Mb, tc * cpad, cpad, p->bias, out, th, tw, c0, nt, p->d.relu);
+            k->wino_out(Mj, tc * cpad, cpad, bias, &oview, th, tw, c0, nt, p->d.relu);
         else if (p->wino == WINO_2D2)
-            k->wino2_out(Mb, tc * cpad, cpad, p->bias, out, th, tw, c0, nt, p->d.relu);
+            k->wino2_out(Mj, tc * cpad, cpad, bias, &oview, th, tw, c0, nt, p->d.relu);
         else
-            k->wino7_out(Mb, tc * cpad, cpad, p->bias, out, axis, th, tw, c0, nt, p->d.relu);
+            k->wino7_out(Mj, tc * cpad, cpad, bias, &oview, axis, th, tw, c0, nt, p->d.relu);
     }
 }
 
