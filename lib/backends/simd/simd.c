@@ -56,11 +56,18 @@ static int32_t block_width(const packed_conv *p, int32_t b) {
     return (rem + vw - 1) / vw * vw;
 }
 
-enum { WINO_NONE = 0, WINO_2D = 1, WINO_ROW = 2, WINO_COL = 3, WINO_2D2 = 4 };
+enum { WINO_NONE = 0, WINO_2D = 1, WINO_ROW = 2, WINO_COL = 3, WINO_2D2 = 4, WINO_ROW3 = 5,
+       WINO_COL3 = 6 };
 
-/* Transformed positions: 36 for F(4x4, 3x3), 16 for F(2x2, 3x3), 8 for F(2, 7). */
+/* Transformed positions: 36 for F(4x4, 3x3), 16 for F(2x2, 3x3), 8 for F(2, 7), 4 for
+ * F(2, 3). */
 static size_t positions(const packed_conv *p) {
-    return p->wino == WINO_2D ? 36 : p->wino == WINO_2D2 ? 16 : 8;
+    switch (p->wino) {
+    case WINO_2D: return 36;
+    case WINO_2D2: return 16;
+    case WINO_ROW3: case WINO_COL3: return 4;
+    default: return 8;
+    }
 }
 
 /* Winograd for the 3x3 stride-1 convs with few channels, which in Inception are the ones on
@@ -79,6 +86,19 @@ static int use_winograd7(const inception_conv_desc *d) {
     if (d->stride_h != 1 || d->stride_w != 1) return WINO_NONE;
     if (d->kernel_h == 1 && d->kernel_w == 7 && d->pad_h == 0 && d->pad_w == 3) return WINO_ROW;
     if (d->kernel_h == 7 && d->kernel_w == 1 && d->pad_h == 3 && d->pad_w == 0) return WINO_COL;
+    return WINO_NONE;
+}
+
+/* F(2, 3) along one axis: 4 multiplies per 2 outputs instead of 6, for the 1x3 and 3x1
+ * convolutions of the 8x8 blocks; its transforms only add, so the error stays near direct.
+ * INCEPTION_SIMD_WINO13 (internal, for measuring; read at every pack) = "direct" keeps them
+ * direct, "f2" (or unset) uses F(2, 3); returns -1 for any other value. */
+static int use_winograd13(const inception_conv_desc *d) {
+    const char *v = getenv("INCEPTION_SIMD_WINO13");
+    if (v && strcmp(v, "f2") && strcmp(v, "direct")) return -1;
+    if ((v && !strcmp(v, "direct")) || d->stride_h != 1 || d->stride_w != 1) return WINO_NONE;
+    if (d->kernel_h == 1 && d->kernel_w == 3 && d->pad_h == 0 && d->pad_w <= 2) return WINO_ROW3;
+    if (d->kernel_h == 3 && d->kernel_w == 1 && d->pad_w == 0 && d->pad_h <= 2) return WINO_COL3;
     return WINO_NONE;
 }
 
@@ -139,6 +159,22 @@ static void pack_winograd7(packed_conv *p, const float *weights) {
             }
         }
     }
+}
+
+/* F(2, 3)'s U = G g for the 3 taps of every (out, in) pair, stored like pack_winograd's. */
+static void pack_winograd13(packed_conv *p, const float *weights) {
+    static const double G[4][3] = {{1, 0, 0}, {0.5, 0.5, 0.5}, {0.5, -0.5, 0.5}, {0, 0, 1}};
+    size_t cin = (size_t)p->d.in_channels, cout = (size_t)p->d.out_channels;
+    size_t cpad = (size_t)p->nblocks * (size_t)p->nb;
+    memset(p->w, 0, 4 * cpad * cin * sizeof(float));
+    for (size_t o = 0; o < cout; o++)
+        for (size_t c = 0; c < cin; c++) {
+            double g[3]; /* [kh][kw][cin] with one of kh, kw equal to 1: tap k at k * cin */
+            for (int k = 0; k < 3; k++) g[k] = weights[(o * 3 + (size_t)k) * cin + c];
+            for (int j = 0; j < 4; j++)
+                *winograd_slot(p, (size_t)j, o, c) =
+                    (float)(G[j][0] * g[0] + G[j][1] * g[1] + G[j][2] * g[2]);
+        }
 }
 
 /* F(2x2, 3x3)'s U = G g G^T, in double, stored as 16 sets like pack_winograd's. */
@@ -202,6 +238,11 @@ static inception_status simd_conv_pack(void *user, const inception_conv_desc *d,
         return inc_error(INCEPTION_ERR_BACKEND,
                          "INCEPTION_SIMD_WINO3='%s': use f4, f2, mixed or direct (or unset it)",
                          getenv("INCEPTION_SIMD_WINO3"));
+    int w13 = d ? use_winograd13(d) : WINO_NONE;
+    if (w13 < 0)
+        return inc_error(INCEPTION_ERR_BACKEND,
+                         "INCEPTION_SIMD_WINO13='%s': use f2 or direct (or unset it)",
+                         getenv("INCEPTION_SIMD_WINO13"));
     const inc_simd_kernels *k = level_kernels(user_level(user));
     if (!k) return inc_error(INCEPTION_ERR_BACKEND, "simd backend: this CPU lacks its ISA level");
     if (!d || !weights || !bias || !packed || d->in_channels < 1 || d->out_channels < 1 ||
@@ -220,6 +261,7 @@ static inception_status simd_conv_pack(void *user, const inception_conv_desc *d,
         if (k->mr[nv] > p->mr_max) p->mr_max = k->mr[nv];
 
     p->wino = winograd_shape(d) ? use_winograd(d, forced) : use_winograd7(d);
+    if (!p->wino) p->wino = w13;
     size_t cin = (size_t)d->in_channels, ntaps = p->wino ? positions(p) : (size_t)p->ntaps;
     size_t cpad = (size_t)p->nblocks * (size_t)p->nb, nw, nwb, total;
     size_t zrow = cin * (size_t)d->kernel_w; /* a merged tap's zero row (simd_conv_run) */
@@ -256,6 +298,8 @@ static inception_status simd_conv_pack(void *user, const inception_conv_desc *d,
             pack_winograd(p, weights);
         else if (p->wino == WINO_2D2)
             pack_winograd2(p, weights);
+        else if (p->wino == WINO_ROW3 || p->wino == WINO_COL3)
+            pack_winograd13(p, weights);
         else
             pack_winograd7(p, weights);
         *packed = p;
@@ -405,9 +449,10 @@ static void wino_run(const packed_conv *p, const inception_view *in, const incep
     float *V = (float *)((char *)scratch + ptr_bytes), *Mb = V + np * tc * cs;
     /* output tiles: 4x4, 2x2, or 2 along the transformed axis */
     int64_t tile = p->wino == WINO_2D ? 4 : 2;
-    int64_t th = p->wino == WINO_ROW ? out->h : (out->h + tile - 1) / tile;
-    int64_t tw = p->wino == WINO_COL ? out->w : (out->w + tile - 1) / tile, T = out->n * th * tw;
-    int axis = p->wino == WINO_COL;
+    int row = p->wino == WINO_ROW || p->wino == WINO_ROW3;
+    int axis = p->wino == WINO_COL || p->wino == WINO_COL3;
+    int64_t th = row ? out->h : (out->h + tile - 1) / tile;
+    int64_t tw = axis ? out->w : (out->w + tile - 1) / tile, T = out->n * th * tw;
     /* Small grids (17x17 and 8x8 at batch 1) go by channel blocks like the direct path: each
      * part transforms every tile's input (a few % of the GEMMs' work) but reads only its
      * share of the transformed weights, which come from memory on every run. */
@@ -432,6 +477,9 @@ static void wino_run(const packed_conv *p, const inception_view *in, const incep
             k->wino_in(in, th, tw, p->d.pad_h, p->d.pad_w, c0, nt, p->zeros, V, tc * cs, cs);
         else if (p->wino == WINO_2D2)
             k->wino2_in(in, th, tw, p->d.pad_h, p->d.pad_w, c0, nt, p->zeros, V, tc * cs, cs);
+        else if (p->wino == WINO_ROW3 || p->wino == WINO_COL3)
+            k->wino13_in(in, axis, th, tw, axis ? p->d.pad_h : p->d.pad_w, c0, nt, p->zeros, V,
+                         tc * cs, cs);
         else
             k->wino7_in(in, axis, th, tw, axis ? p->d.pad_h : p->d.pad_w, c0, nt, p->zeros, V,
                         tc * cs, cs);
@@ -455,6 +503,8 @@ static void wino_run(const packed_conv *p, const inception_view *in, const incep
             k->wino_out(Mj, tc * cpad, cpad, bias, &oview, th, tw, c0, nt, p->d.relu);
         else if (p->wino == WINO_2D2)
             k->wino2_out(Mj, tc * cpad, cpad, bias, &oview, th, tw, c0, nt, p->d.relu);
+        else if (p->wino == WINO_ROW3 || p->wino == WINO_COL3)
+            k->wino13_out(Mj, tc * cpad, cpad, bias, &oview, axis, th, tw, c0, nt, p->d.relu);
         else
             k->wino7_out(Mj, tc * cpad, cpad, bias, &oview, axis, th, tw, c0, nt, p->d.relu);
     }
