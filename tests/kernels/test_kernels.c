@@ -242,8 +242,9 @@ static const conv_case conv_cases[] = {
     {1, 5, 5, 128, 768, 5, 5, 1, 1, 0, 0, 1, 0, 0, 0, 0},  /* aux 5x5 on 5x5 -> 1x1 */
     {1, 4, 3, 3, 1, 3, 3, 2, 1, 1, 1, 0, 0, 0, 0, 0},      /* mixed strides, no ReLU */
     {1, 6, 7, 5, 17, 5, 3, 2, 1, 2, 0, 1, 0, 0, 0, 0},     /* rows of taps over padding rows */
-    /* 3x3 stride 1 runs as Winograd when cin * cout is small, direct otherwise */
-    {1, 5, 6, 200, 180, 3, 3, 1, 1, 1, 1, 1, 0, 0, 0, 0},  /* direct */
+    /* 3x3 stride 1 runs as Winograd: F(4x4) when 32 < cin and cin * cout <= 32768, else F(2x2) */
+    {1, 5, 6, 200, 180, 3, 3, 1, 1, 1, 1, 1, 0, 0, 0, 0},  /* wide: F(2x2) */
+    {1, 8, 8, 448, 384, 3, 3, 1, 1, 1, 1, 1, 0, 0, 320, 1344}, /* Mixed_7b/c 3x3dbl_2 */
     {3, 11, 8, 19, 21, 3, 3, 1, 1, 1, 1, 0, 0, 3, 2, 0},   /* odd tiles, batch 3 */
     {1, 12, 9, 1, 80, 3, 3, 1, 1, 0, 0, 1, 0, 0, 0, 0},    /* valid, odd width */
     {1, 2, 2, 17, 9, 3, 3, 1, 1, 2, 2, 1, 0, 0, 0, 0},     /* more padding than input */

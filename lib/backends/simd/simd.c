@@ -70,13 +70,13 @@ static size_t positions(const packed_conv *p) {
     }
 }
 
-/* Winograd for the 3x3 stride-1 convs with few channels, which in Inception are the ones on
- * big maps (the stem, the 35x35 blocks); the wide 8x8 ones would read 4x as many weights
- * for 4 tiles. F(4x4, 3x3) does 36 multiplies per 16 outputs, F(2x2, 3x3) 64, direct 144. */
+/* Winograd for every 3x3 stride-1 conv: the ones with few channels are on big maps (the
+ * stem, the 35x35 blocks); the wide ones (the 8x8 blocks' 448->384) get F(2x2) only, since
+ * F(4x4) would read 4x the weights for 4 tiles per image. F(4x4, 3x3) does 36 multiplies
+ * per 16 outputs, F(2x2, 3x3) 64, direct 144. */
 static int winograd_shape(const inception_conv_desc *d) {
     return d->kernel_h == 3 && d->kernel_w == 3 && d->stride_h == 1 && d->stride_w == 1 &&
-           d->pad_h <= 2 && d->pad_w <= 2 &&
-           (int64_t)d->in_channels * d->out_channels <= 32768;
+           d->pad_h <= 2 && d->pad_w <= 2;
 }
 
 /* F(2, 7) along one axis does 8 multiplies per 2 outputs instead of 14: for the 1x7 and
@@ -116,15 +116,17 @@ static int wino3_forced(void) {
     return WINO3_BAD;
 }
 
-/* Default: F(2x2) where cin <= 32 (the stem's Conv2d_2a/2b on 147x147), F(4x4) on the
- * wider ones (the 35x35 blocks). F(4x4)'s transforms amplify rounding (coefficients up to
+/* Default: F(2x2) where cin <= 32 (the stem's Conv2d_2a/2b on 147x147) and where
+ * cin * cout > 32768 (the 8x8 blocks), F(4x4) in between (the 35x35 blocks). F(4x4)'s transforms amplify rounding (coefficients up to
  * 25 in, 64 out); on models with calibrated BatchNorm the stem's share of that took the
  * network to 1.8e-4 of max|expected|, over the promised 1e-4 (docs/simd.md has the
  * figures). "mixed" is this default, for comparing. */
 static int use_winograd(const inception_conv_desc *d, int forced) {
     if (!winograd_shape(d)) return WINO_NONE;
     if (forced != WINO3_DEFAULT && forced != WINO3_MIXED) return forced;
-    return d->in_channels <= 32 ? WINO_2D2 : WINO_2D;
+    if (d->in_channels <= 32 || (int64_t)d->in_channels * d->out_channels > 32768)
+        return WINO_2D2;
+    return WINO_2D;
 }
 
 /* Where the transformed weight of position `set`, output o, input c goes: set `set` starts
