@@ -213,6 +213,7 @@ static const conv_case fd_cases[] = {
     {2, 3, 3, 5, 17, 1, 1, 1, 1, 0, 0}, /* 1x1 */
     {1, 5, 5, 3, 2, 5, 5, 1, 1, 0, 0},  /* 5x5 valid (the aux head's) */
     {1, 8, 7, 2, 2, 3, 3, 2, 2, 1, 1},  /* 3x3 stride 2 pad 1 */
+    {1, 5, 6, 3, 2, 1, 1, 2, 2, 0, 0},  /* 1x1 stride 2: dx pixels no tap reaches */
 };
 
 /* Central differences of the loss, which is linear in each variable, so h = 1 and the
@@ -280,6 +281,7 @@ static const pool_case pool_cases[] = {
     {1, 8, 8, 2, 5, 5, 3, 3, 0, 0, 1}, /* the aux head's 5x5 stride 3 */
     {1, 7, 6, 3, 3, 3, 2, 2, 1, 1, 0}, /* padding with stride 2 */
     {1, 5, 4, 2, 2, 3, 2, 1, 1, 1, 1}, /* asymmetric window */
+    {1, 5, 5, 70, 3, 3, 2, 2, 0, 0, 0}, /* more channels than ref's max pool pass */
 };
 
 static void pool_forward(const pool_case *p, int is_max, const inception_view *x,

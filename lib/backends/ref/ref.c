@@ -295,24 +295,28 @@ static int64_t avg_divisor(const inception_pool_desc *d, const inception_view *i
     return (y1 - y0) * (x1 - x0);
 }
 
-/* Whether input pixel (iy, ix) wins channel c of window (oy, ox): the first maximum in
- * (ky, kx) order, a NaN taking over as in the forward pass; with every value -inf the first
- * real pixel wins (PyTorch's rule). */
-static int max_winner(const inception_pool_desc *d, const inception_view *x, int64_t n,
-                      int64_t oy, int64_t ox, int64_t c, int64_t iy, int64_t ix) {
-    int64_t by = -1, bx = -1;
-    float best = -INFINITY;
+/* Channels per pass of the max pool's backward (stack arrays; kernels never allocate). */
+#define MAXPOOL_CHUNK 64
+
+/* For channels [c0, c0 + nc) of window (oy, ox): the tap index ky * kernel_w + kx of the
+ * winner, the first maximum in (ky, kx) order, a NaN taking over as in the forward pass;
+ * with every value -inf the first real pixel wins (PyTorch's rule). -1: no real pixel. */
+static void max_winners(const inception_pool_desc *d, const inception_view *x, int64_t n,
+                        int64_t oy, int64_t ox, int64_t c0, int64_t nc, int32_t *win) {
+    float best[MAXPOOL_CHUNK];
+    for (int64_t c = 0; c < nc; c++) win[c] = -1, best[c] = -INFINITY;
     for (int32_t ky = 0; ky < d->kernel_h; ky++) {
         int64_t y = oy * d->stride_h - d->pad_h + ky;
         if (y < 0 || y >= x->h) continue;
         for (int32_t kx = 0; kx < d->kernel_w; kx++) {
             int64_t xx = ox * d->stride_w - d->pad_w + kx;
             if (xx < 0 || xx >= x->w) continue;
-            float v = x->data[((n * x->h + y) * x->w + xx) * x->pixel_stride + c];
-            if (by < 0 || v > best || isnan(v)) by = y, bx = xx, best = v;
+            const float *px = x->data + ((n * x->h + y) * x->w + xx) * x->pixel_stride + c0;
+            int32_t tap = ky * d->kernel_w + kx;
+            for (int64_t c = 0; c < nc; c++)
+                if (win[c] < 0 || px[c] > best[c] || isnan(px[c])) win[c] = tap, best[c] = px[c];
         }
     }
-    return by == iy && bx == ix;
 }
 
 /* dx[n, iy, ix, c] = sum over the windows (in (ky, kx) order of the tap that reaches the
@@ -323,21 +327,30 @@ static void ref_max_pool_backward(void *user, const inception_pool_desc *d,
                                   int32_t parts) {
     int64_t begin, end;
     part_range(dx->n * dx->h * dx->w, part, parts, &begin, &end);
+    float acc[MAXPOOL_CHUNK];
+    int32_t win[MAXPOOL_CHUNK];
     for (int64_t m = begin; m < end; m++) {
         int64_t ix = m % dx->w, iy = (m / dx->w) % dx->h, n = m / (dx->w * dx->h);
         float *dst = dx->data + m * dx->pixel_stride;
-        for (int64_t c = 0; c < dx->c; c++) {
-            float acc = 0.0f;
+        for (int64_t c0 = 0; c0 < dx->c; c0 += MAXPOOL_CHUNK) {
+            int64_t nc = dx->c - c0 < MAXPOOL_CHUNK ? dx->c - c0 : MAXPOOL_CHUNK;
+            for (int64_t c = 0; c < nc; c++) acc[c] = 0.0f;
             for (int32_t ky = 0; ky < d->kernel_h; ky++) {
                 int64_t oy = window_of(iy, ky, d->stride_h, d->pad_h, dy->h);
                 if (oy < 0) continue;
                 for (int32_t kx = 0; kx < d->kernel_w; kx++) {
                     int64_t ox = window_of(ix, kx, d->stride_w, d->pad_w, dy->w);
-                    if (ox < 0 || !max_winner(d, x, n, oy, ox, c, iy, ix)) continue;
-                    acc += dy->data[((n * dy->h + oy) * dy->w + ox) * dy->pixel_stride + c];
+                    if (ox < 0) continue;
+                    /* this pixel is tap (ky, kx) of window (oy, ox) */
+                    max_winners(d, x, n, oy, ox, c0, nc, win);
+                    const float *g = dy->data + ((n * dy->h + oy) * dy->w + ox) * dy->pixel_stride + c0;
+                    int32_t me = ky * d->kernel_w + kx;
+                    for (int64_t c = 0; c < nc; c++)
+                        if (win[c] == me) acc[c] += g[c];
                 }
             }
-            dst[c] = accumulate ? dst[c] + acc : acc;
+            for (int64_t c = 0; c < nc; c++)
+                dst[c0 + c] = accumulate ? dst[c0 + c] + acc[c] : acc[c];
         }
     }
 }

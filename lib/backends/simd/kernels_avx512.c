@@ -61,6 +61,8 @@ const inc_simd_kernels inc_simd_kernels_avx512 = {
     .wino2_out = wino2_out_k,
     .wino7_in = wino7_in_k,
     .wino7_out = wino7_out_k,
+    .wino13_in = wino13_in_k,
+    .wino13_out = wino13_out_k,
     /* 12 channels x 32: 24 accumulators, 2 input vectors, broadcasts from memory */
     .bww_mr = 12,
     .bww = {[1] = BWW_ROW(1), [2] = BWW_ROW(2), [3] = BWW_ROW(3), [4] = BWW_ROW(4),
