@@ -158,9 +158,9 @@ int main(int argc, char **argv) {
         job jq7 = jq;
         jq7.pk = pq7;
         job jf = {1, pf, be, &d, &qin, &qout, &fin, &fout, 0, 1, NULL};
-        size_t sq = inc_q8_conv_scratch(pq, &qin, n_threads);
+        size_t sq = inc_q8_conv_scratch(pq, &qin, n_threads), sq7 = inc_q8_conv_scratch(pq7, &qin, n_threads);
         size_t sf = be->conv_scratch ? be->conv_scratch(be->user, &d, pf, &fin, &fout, n_threads) : 0;
-        double tq = time_conv(&jq, sq, runs), tq7 = time_conv(&jq7, sq, runs);
+        double tq = time_conv(&jq, sq, runs), tq7 = time_conv(&jq7, sq7, runs);
         double tf = time_conv(&jf, sf, runs);
         double ops = 2.0 * (double)oh * ow * s->cout * s->kh * s->kw * s->cin;
         printf("%-22s %-11s %8.1f %-11s %8.1f %8.1f %8.2f %8.2f\n", s->name,
