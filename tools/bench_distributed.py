@@ -111,10 +111,13 @@ def run_cli(cli, model, listfile, tmp, shards):
 
 
 def dask_pids(client):
-    pids = []
+    """Worker processes and their nannies' (a LocalCluster's nannies live in this process,
+    whose CPU time is counted once, by process_time)."""
+    pids = set()
     for pid, ppid in client.run(lambda: (os.getpid(), os.getppid())).values():
-        pids += [pid, ppid]  # the worker and its nanny
-    return pids
+        pids |= {pid, ppid}
+    pids.discard(os.getpid())
+    return sorted(pids)
 
 
 def run_dask(client, model, paths, out):
