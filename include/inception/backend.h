@@ -104,6 +104,70 @@ INCEPTION_API inception_status inception_backend_register(const inception_backen
 INCEPTION_API inception_status inception_backend_get(const char *name,
                                                      const inception_backend **out);
 
+/* ---- Training ops (library 1.1) ----
+ *
+ * Backward kernels live in a second table, attached to a registered backend by name, so the
+ * inference table above keeps its 1.0 layout. A backend without one (every 1.0 plug-in) still
+ * loads and runs inference; training then uses ref's op for every member that is NULL or
+ * beyond struct_size. The same rules as above hold: kernels never allocate or fail, views are
+ * NHWC with a pixel stride, and an op runs as `parts` calls that together write every output
+ * element exactly once (each call only its share, which must be a pure function of the
+ * arguments). Versioning follows the inference table: abi_version in
+ * [INCEPTION_BACKEND_TRAIN_ABI_MIN, INCEPTION_BACKEND_TRAIN_ABI_VERSION], members appended
+ * only. */
+#define INCEPTION_BACKEND_TRAIN_ABI_VERSION 1
+#define INCEPTION_BACKEND_TRAIN_ABI_MIN 1
+
+typedef struct inception_backend_train {
+    uint32_t abi_version; /* INCEPTION_BACKEND_TRAIN_ABI_VERSION */
+    uint32_t struct_size; /* sizeof(inception_backend_train) the backend was built with */
+    void *user;           /* passed back as the first argument */
+
+    /* Weights are the unpacked layout [out][kh][kw][in] float32 (no BN folded). dy is the
+     * gradient of the convolution's raw output (BN/ReLU backward is the caller's); desc->relu
+     * is ignored. dy has the convolution's output shape, dx its input shape. */
+
+    /* dx (+)= transposed convolution of dy with W. accumulate = 0 overwrites dx, 1 adds
+     * (a tensor read by several branches sums their gradients). Parts split dx. Scratch as
+     * for conv_run: 64-byte aligned, private to the call; NULL means 0 bytes. */
+    size_t (*conv_backward_data_scratch)(void *user, const inception_conv_desc *desc,
+                                         const inception_view *dy, const inception_view *dx,
+                                         int32_t parts);
+    void (*conv_backward_data)(void *user, const inception_conv_desc *desc, const float *weights,
+                               const inception_view *dy, const inception_view *dx,
+                               int32_t accumulate, int32_t part, int32_t parts, void *scratch);
+
+    /* dW[out][kh][kw][in] = sum over n, y, x of x * dy (overwrites). Parts split the output
+     * channels, so every sum runs over all pixels in one fixed order: results do not depend
+     * on the thread count. */
+    size_t (*conv_backward_weights_scratch)(void *user, const inception_conv_desc *desc,
+                                            const inception_view *x, const inception_view *dy,
+                                            int32_t parts);
+    void (*conv_backward_weights)(void *user, const inception_conv_desc *desc,
+                                  const inception_view *x, const inception_view *dy,
+                                  float *dweights, int32_t part, int32_t parts, void *scratch);
+
+    /* Pools: dx (+)= ...; max routes each dy to the first maximum of its window in (ky, kx)
+     * order (PyTorch's rule; padding never wins); avg honours count_include_pad. Parts
+     * split dx. */
+    void (*max_pool_backward)(void *user, const inception_pool_desc *desc,
+                              const inception_view *x, const inception_view *dy,
+                              const inception_view *dx, int32_t accumulate, int32_t part,
+                              int32_t parts);
+    void (*avg_pool_backward)(void *user, const inception_pool_desc *desc,
+                              const inception_view *dy, const inception_view *dx,
+                              int32_t accumulate, int32_t part, int32_t parts);
+} inception_backend_train;
+
+/* Attach training ops to the registered backend `name` (copied, NULL members and members
+ * beyond struct_size use ref's; the pointers and `user` must stay valid until exit). A
+ * backend has at most one training table: the built-ins come with theirs. Errors:
+ * INVALID_ARGUMENT (NULL name or ops), NOT_FOUND (no such backend), BACKEND (ABI version
+ * outside the accepted range, struct_size smaller than the header, already attached).
+ * Thread-safe. */
+INCEPTION_API inception_status inception_backend_register_train(const char *name,
+                                                                const inception_backend_train *ops);
+
 #ifdef __cplusplus
 }
 #endif

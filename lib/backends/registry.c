@@ -17,6 +17,10 @@ typedef struct entry {
     char name[MAX_NAME];
     int32_t score;
     const char *(*isa)(void *user); /* built-ins only; not part of the plug-in ABI */
+    inception_backend_train train_store;
+    /* &train_store once training ops are attached, else NULL; written once under the lock,
+     * read without it. */
+    const inception_backend_train *train;
 } entry;
 
 static entry entries[MAX_BACKENDS];
@@ -34,10 +38,15 @@ static const inc_backend_desc *const builtins[] = {
 
 static const entry *find(const char *name);
 static inception_status add(const inception_backend *b, const char *(*isa)(void *user));
+static inception_status attach_train(const char *name, const inception_backend_train *ops);
 
 static void register_builtins(void) {
     for (size_t i = 0; i < sizeof builtins / sizeof builtins[0]; i++)
-        for (size_t j = 0; j < builtins[i]->count; j++) (void)add(&builtins[i]->tables[j], builtins[i]->isa);
+        for (size_t j = 0; j < builtins[i]->count; j++) {
+            if (add(&builtins[i]->tables[j], builtins[i]->isa) == INCEPTION_OK &&
+                builtins[i]->train)
+                (void)attach_train(builtins[i]->tables[j].name, &builtins[i]->train[j]);
+        }
 }
 
 static void ensure_init(void) { pthread_once(&once, register_builtins); }
@@ -154,6 +163,93 @@ INCEPTION_API inception_status inception_backend_register(const inception_backen
     inc_error_clear();
     ensure_init();
     return add(backend, NULL);
+}
+
+/* A scratch query for a kernel that declared none. */
+static size_t no_scratch_data(void *user, const inception_conv_desc *desc,
+                              const inception_view *dy, const inception_view *dx, int32_t parts) {
+    return 0;
+}
+
+static size_t no_scratch_weights(void *user, const inception_conv_desc *desc,
+                                 const inception_view *x, const inception_view *dy,
+                                 int32_t parts) {
+    return 0;
+}
+
+/* Same checks for built-ins and for inception_backend_register_train(). A kernel and its
+ * scratch query go together: a NULL kernel takes ref's pair (its scratch could be smaller
+ * than ref's kernel needs), a kernel without a query needs no scratch. */
+static inception_status attach_train(const char *name, const inception_backend_train *ops) {
+    if (!name || !ops)
+        return inc_error(INCEPTION_ERR_INVALID_ARGUMENT, "backend name and training ops are required");
+    if (ops->abi_version < INCEPTION_BACKEND_TRAIN_ABI_MIN ||
+        ops->abi_version > INCEPTION_BACKEND_TRAIN_ABI_VERSION)
+        return inc_error(INCEPTION_ERR_BACKEND,
+                         "training ops ABI version %u is outside the supported range %d..%d",
+                         ops->abi_version, INCEPTION_BACKEND_TRAIN_ABI_MIN,
+                         INCEPTION_BACKEND_TRAIN_ABI_VERSION);
+    size_t header = offsetof(inception_backend_train, user) + sizeof(void *);
+    if (ops->struct_size < header)
+        return inc_error(INCEPTION_ERR_BACKEND,
+                         "training ops struct_size %u is smaller than its header (%zu bytes)",
+                         ops->struct_size, header);
+
+    inception_backend_train t;
+    memset(&t, 0, sizeof t);
+    memcpy(&t, ops, ops->struct_size < sizeof t ? ops->struct_size : sizeof t);
+    t.abi_version = INCEPTION_BACKEND_TRAIN_ABI_VERSION;
+    t.struct_size = sizeof t;
+    const inception_backend_train *ref = &inc_ref_train;
+    if (!t.conv_backward_data) {
+        t.conv_backward_data = ref->conv_backward_data;
+        t.conv_backward_data_scratch = ref->conv_backward_data_scratch;
+    } else if (!t.conv_backward_data_scratch) {
+        t.conv_backward_data_scratch = no_scratch_data;
+    }
+    if (!t.conv_backward_weights) {
+        t.conv_backward_weights = ref->conv_backward_weights;
+        t.conv_backward_weights_scratch = ref->conv_backward_weights_scratch;
+    } else if (!t.conv_backward_weights_scratch) {
+        t.conv_backward_weights_scratch = no_scratch_weights;
+    }
+    if (!t.max_pool_backward) t.max_pool_backward = ref->max_pool_backward;
+    if (!t.avg_pool_backward) t.avg_pool_backward = ref->avg_pool_backward;
+
+    pthread_mutex_lock(&lock);
+    inception_status st = INCEPTION_OK;
+    entry *e = (entry *)find(name);
+    if (!e) {
+        st = inc_error(INCEPTION_ERR_NOT_FOUND, "no backend named '%s'", name);
+    } else if (e->train) {
+        st = inc_error(INCEPTION_ERR_BACKEND, "backend '%s' already has training ops", name);
+    } else {
+        e->train_store = t;
+        __atomic_store_n(&e->train, &e->train_store, __ATOMIC_RELEASE);
+    }
+    pthread_mutex_unlock(&lock);
+    return st;
+}
+
+const inception_backend_train *inc_backend_train_ops(const inception_backend *table) {
+    ensure_init();
+    /* ref is the first entry and has its table: one pointer means "ref's" everywhere */
+    const inception_backend_train *ref = __atomic_load_n(&entries[0].train, __ATOMIC_ACQUIRE);
+    if (!ref) ref = &inc_ref_train;
+    int32_t n = count();
+    for (int32_t i = 0; i < n; i++)
+        if (&entries[i].table == table) {
+            const inception_backend_train *t = __atomic_load_n(&entries[i].train, __ATOMIC_ACQUIRE);
+            return t ? t : ref;
+        }
+    return ref;
+}
+
+INCEPTION_API inception_status inception_backend_register_train(const char *name,
+                                                                const inception_backend_train *ops) {
+    inc_error_clear();
+    ensure_init();
+    return attach_train(name, ops);
 }
 
 INCEPTION_API inception_status inception_backend_get(const char *name,

@@ -19,4 +19,10 @@ inception_status inc_backend_select(const char *name, const inception_backend **
  * answer, "unknown" for plug-ins (kept out of the plug-in table so its ABI is unchanged). */
 const char *inc_backend_isa(const inception_backend *table);
 
+/* The complete training table of a registry table (NULL members already filled from ref's;
+ * ref's own table for a backend without training ops or a pointer the registry does not
+ * know); never NULL. Call its members with its own `user` (ref's kernels ignore theirs,
+ * so members filled from ref work with a plug-in's `user`). */
+const inception_backend_train *inc_backend_train_ops(const inception_backend *table);
+
 #endif

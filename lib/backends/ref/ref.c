@@ -190,9 +190,213 @@ const inception_backend inc_ref_table = {
     .softmax = ref_softmax,
 };
 
+/* ---- Backward kernels (training) ----
+ * Plain loops in float with one fixed summation order each, stated per kernel; the tests
+ * check them against double-precision finite differences. Padding taps are skipped, never
+ * multiplied by zero. */
+
+/* The output index o along one axis whose window puts tap k on input index i, or -1:
+ * o * stride - pad + k == i with 0 <= o < out_size. */
+static int64_t window_of(int64_t i, int32_t k, int32_t stride, int32_t pad, int64_t out_size) {
+    int64_t t = i + pad - k;
+    if (t < 0 || t % stride != 0) return -1;
+    return t / stride < out_size ? t / stride : -1;
+}
+
+static size_t ref_conv_backward_data_scratch(void *user, const inception_conv_desc *d,
+                                             const inception_view *dy,
+                                             const inception_view *dx, int32_t parts) {
+    return (size_t)d->in_channels * sizeof(float);
+}
+
+/* dx[n, iy, ix, ci] = sum over taps (ky, kx) in order, then output channels co in order, of
+ * dy[n, oy, ox, co] * W[co][ky][kx][ci], for the taps whose window covers (iy, ix). Parts
+ * split the pixels of dx. */
+static void ref_conv_backward_data(void *user, const inception_conv_desc *d,
+                                   const float *weights, const inception_view *dy,
+                                   const inception_view *dx, int32_t accumulate, int32_t part,
+                                   int32_t parts, void *scratch) {
+    float *acc = scratch;
+    const int64_t cin = d->in_channels, cout = d->out_channels;
+    const size_t taps = (size_t)d->kernel_h * d->kernel_w;
+    int64_t begin, end;
+    part_range(dx->n * dx->h * dx->w, part, parts, &begin, &end);
+    for (int64_t m = begin; m < end; m++) {
+        int64_t ix = m % dx->w, iy = (m / dx->w) % dx->h, n = m / (dx->w * dx->h);
+        for (int64_t i = 0; i < cin; i++) acc[i] = 0.0f;
+        for (int32_t ky = 0; ky < d->kernel_h; ky++) {
+            int64_t oy = window_of(iy, ky, d->stride_h, d->pad_h, dy->h);
+            if (oy < 0) continue;
+            for (int32_t kx = 0; kx < d->kernel_w; kx++) {
+                int64_t ox = window_of(ix, kx, d->stride_w, d->pad_w, dy->w);
+                if (ox < 0) continue;
+                const float *g = dy->data + ((n * dy->h + oy) * dy->w + ox) * dy->pixel_stride;
+                for (int64_t o = 0; o < cout; o++) {
+                    const float go = g[o];
+                    const float *w = weights + ((size_t)o * taps + (size_t)ky * d->kernel_w + kx) * cin;
+                    for (int64_t i = 0; i < cin; i++) acc[i] += go * w[i];
+                }
+            }
+        }
+        float *dst = dx->data + m * dx->pixel_stride;
+        for (int64_t i = 0; i < cin; i++) dst[i] = accumulate ? dst[i] + acc[i] : acc[i];
+    }
+}
+
+static size_t ref_conv_backward_weights_scratch(void *user, const inception_conv_desc *d,
+                                                const inception_view *x,
+                                                const inception_view *dy, int32_t parts) {
+    return 0;
+}
+
+/* dW[co][ky][kx][ci] = sum over the output pixels (n, oy, ox) in order of
+ * x[n, iy, ix, ci] * dy[n, oy, ox, co]. Parts split the output channels co. */
+static void ref_conv_backward_weights(void *user, const inception_conv_desc *d,
+                                      const inception_view *x, const inception_view *dy,
+                                      float *dweights, int32_t part, int32_t parts,
+                                      void *scratch) {
+    const int64_t cin = d->in_channels;
+    const size_t taps = (size_t)d->kernel_h * d->kernel_w;
+    int64_t begin, end;
+    part_range(d->out_channels, part, parts, &begin, &end);
+    for (int64_t o = begin; o < end; o++)
+        for (int32_t ky = 0; ky < d->kernel_h; ky++)
+            for (int32_t kx = 0; kx < d->kernel_w; kx++) {
+                float *dw = dweights + ((size_t)o * taps + (size_t)ky * d->kernel_w + kx) * cin;
+                for (int64_t i = 0; i < cin; i++) dw[i] = 0.0f;
+                for (int64_t n = 0; n < dy->n; n++)
+                    for (int64_t oy = 0; oy < dy->h; oy++) {
+                        int64_t iy = oy * d->stride_h - d->pad_h + ky;
+                        if (iy < 0 || iy >= x->h) continue;
+                        for (int64_t ox = 0; ox < dy->w; ox++) {
+                            int64_t ix = ox * d->stride_w - d->pad_w + kx;
+                            if (ix < 0 || ix >= x->w) continue;
+                            const float g =
+                                dy->data[((n * dy->h + oy) * dy->w + ox) * dy->pixel_stride + o];
+                            const float *px = x->data + ((n * x->h + iy) * x->w + ix) * x->pixel_stride;
+                            for (int64_t i = 0; i < cin; i++) dw[i] += g * px[i];
+                        }
+                    }
+            }
+}
+
+/* The divisor of the average over output window (oy, ox), as in ref_avg_pool. */
+static int64_t avg_divisor(const inception_pool_desc *d, const inception_view *in, int64_t oy,
+                           int64_t ox) {
+    int64_t y0 = oy * d->stride_h - d->pad_h, x0 = ox * d->stride_w - d->pad_w;
+    int64_t y1 = y0 + d->kernel_h, x1 = x0 + d->kernel_w;
+    if (y1 > in->h + d->pad_h) y1 = in->h + d->pad_h;
+    if (x1 > in->w + d->pad_w) x1 = in->w + d->pad_w;
+    if (d->count_include_pad) return (y1 - y0) * (x1 - x0);
+    if (y0 < 0) y0 = 0;
+    if (x0 < 0) x0 = 0;
+    if (y1 > in->h) y1 = in->h;
+    if (x1 > in->w) x1 = in->w;
+    return (y1 - y0) * (x1 - x0);
+}
+
+/* Channels per pass of the max pool's backward (stack arrays; kernels never allocate). */
+#define MAXPOOL_CHUNK 64
+
+/* For channels [c0, c0 + nc) of window (oy, ox): the tap index ky * kernel_w + kx of the
+ * winner, the first maximum in (ky, kx) order, a NaN taking over as in the forward pass;
+ * with every value -inf the first real pixel wins (PyTorch's rule). -1: no real pixel. */
+static void max_winners(const inception_pool_desc *d, const inception_view *x, int64_t n,
+                        int64_t oy, int64_t ox, int64_t c0, int64_t nc, int32_t *win) {
+    float best[MAXPOOL_CHUNK];
+    for (int64_t c = 0; c < nc; c++) win[c] = -1, best[c] = -INFINITY;
+    for (int32_t ky = 0; ky < d->kernel_h; ky++) {
+        int64_t y = oy * d->stride_h - d->pad_h + ky;
+        if (y < 0 || y >= x->h) continue;
+        for (int32_t kx = 0; kx < d->kernel_w; kx++) {
+            int64_t xx = ox * d->stride_w - d->pad_w + kx;
+            if (xx < 0 || xx >= x->w) continue;
+            const float *px = x->data + ((n * x->h + y) * x->w + xx) * x->pixel_stride + c0;
+            int32_t tap = ky * d->kernel_w + kx;
+            for (int64_t c = 0; c < nc; c++)
+                if (win[c] < 0 || px[c] > best[c] || isnan(px[c])) win[c] = tap, best[c] = px[c];
+        }
+    }
+}
+
+/* dx[n, iy, ix, c] = sum over the windows (in (ky, kx) order of the tap that reaches the
+ * pixel) that it wins of dy. Parts split the pixels of dx. */
+static void ref_max_pool_backward(void *user, const inception_pool_desc *d,
+                                  const inception_view *x, const inception_view *dy,
+                                  const inception_view *dx, int32_t accumulate, int32_t part,
+                                  int32_t parts) {
+    int64_t begin, end;
+    part_range(dx->n * dx->h * dx->w, part, parts, &begin, &end);
+    float acc[MAXPOOL_CHUNK];
+    int32_t win[MAXPOOL_CHUNK];
+    for (int64_t m = begin; m < end; m++) {
+        int64_t ix = m % dx->w, iy = (m / dx->w) % dx->h, n = m / (dx->w * dx->h);
+        float *dst = dx->data + m * dx->pixel_stride;
+        for (int64_t c0 = 0; c0 < dx->c; c0 += MAXPOOL_CHUNK) {
+            int64_t nc = dx->c - c0 < MAXPOOL_CHUNK ? dx->c - c0 : MAXPOOL_CHUNK;
+            for (int64_t c = 0; c < nc; c++) acc[c] = 0.0f;
+            for (int32_t ky = 0; ky < d->kernel_h; ky++) {
+                int64_t oy = window_of(iy, ky, d->stride_h, d->pad_h, dy->h);
+                if (oy < 0) continue;
+                for (int32_t kx = 0; kx < d->kernel_w; kx++) {
+                    int64_t ox = window_of(ix, kx, d->stride_w, d->pad_w, dy->w);
+                    if (ox < 0) continue;
+                    /* this pixel is tap (ky, kx) of window (oy, ox) */
+                    max_winners(d, x, n, oy, ox, c0, nc, win);
+                    const float *g = dy->data + ((n * dy->h + oy) * dy->w + ox) * dy->pixel_stride + c0;
+                    int32_t me = ky * d->kernel_w + kx;
+                    for (int64_t c = 0; c < nc; c++)
+                        if (win[c] == me) acc[c] += g[c];
+                }
+            }
+            for (int64_t c = 0; c < nc; c++)
+                dst[c0 + c] = accumulate ? dst[c0 + c] + acc[c] : acc[c];
+        }
+    }
+}
+
+/* dx[n, iy, ix, c] = sum over the windows covering the pixel, in (ky, kx) order of the tap
+ * that reaches it, of dy / the window's divisor. Parts split the pixels of dx. */
+static void ref_avg_pool_backward(void *user, const inception_pool_desc *d,
+                                  const inception_view *dy, const inception_view *dx,
+                                  int32_t accumulate, int32_t part, int32_t parts) {
+    int64_t begin, end;
+    part_range(dx->n * dx->h * dx->w, part, parts, &begin, &end);
+    for (int64_t m = begin; m < end; m++) {
+        int64_t ix = m % dx->w, iy = (m / dx->w) % dx->h, n = m / (dx->w * dx->h);
+        float *dst = dx->data + m * dx->pixel_stride;
+        if (!accumulate)
+            for (int64_t c = 0; c < dx->c; c++) dst[c] = 0.0f;
+        for (int32_t ky = 0; ky < d->kernel_h; ky++) {
+            int64_t oy = window_of(iy, ky, d->stride_h, d->pad_h, dy->h);
+            if (oy < 0) continue;
+            for (int32_t kx = 0; kx < d->kernel_w; kx++) {
+                int64_t ox = window_of(ix, kx, d->stride_w, d->pad_w, dy->w);
+                if (ox < 0) continue;
+                int64_t count = avg_divisor(d, dx, oy, ox);
+                float scale = count > 0 ? 1.0f / (float)count : 0.0f;
+                const float *g = dy->data + ((n * dy->h + oy) * dy->w + ox) * dy->pixel_stride;
+                for (int64_t c = 0; c < dx->c; c++) dst[c] += g[c] * scale;
+            }
+        }
+    }
+}
+
+const inception_backend_train inc_ref_train = {
+    .abi_version = INCEPTION_BACKEND_TRAIN_ABI_VERSION,
+    .struct_size = sizeof(inception_backend_train),
+    .user = NULL,
+    .conv_backward_data_scratch = ref_conv_backward_data_scratch,
+    .conv_backward_data = ref_conv_backward_data,
+    .conv_backward_weights_scratch = ref_conv_backward_weights_scratch,
+    .conv_backward_weights = ref_conv_backward_weights,
+    .max_pool_backward = ref_max_pool_backward,
+    .avg_pool_backward = ref_avg_pool_backward,
+};
+
 static const char *ref_isa(void *user) {
     (void)user;
     return "c";
 }
 
-const inc_backend_desc inc_backend_ref = {&inc_ref_table, 1, ref_isa};
+const inc_backend_desc inc_backend_ref = {&inc_ref_table, 1, ref_isa, &inc_ref_train};

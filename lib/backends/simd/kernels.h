@@ -54,6 +54,22 @@ typedef void (*inc_simd_wino7_out_fn)(const float *M, size_t xi_stride, size_t c
                                       const float *bias, const inception_view *out, int axis,
                                       int64_t th, int64_t tw, int64_t t0, int64_t nt, int relu);
 
+/* Weight-gradient tile (training; see BWW_BODY in kernels_tmpl.h): mr output channels x
+ * ncols input channels (nv vectors, the last one partial when masked) of one tap, over len
+ * output pixels: dw[r][j] (+)= sum_i g[i * g_stride + r] * x[i][off + j]. */
+typedef void (*inc_simd_bww_fn)(size_t len, const float *const *x, size_t off, const float *g,
+                                size_t g_stride, float *dw, size_t dw_stride, size_t ncols,
+                                int first);
+
+#define INC_SIMD_BWW_MR_MAX 12
+
+/* Data-gradient tile (training; BWD_BODY in kernels_tmpl.h): mr dx pixels x ncols input
+ * channels: c[r][j] (+)= sum over taps t, then k < K, of a[t * mr + r][k] *
+ * wt[t][k * w_stride + j] (the weights read in place). */
+typedef void (*inc_simd_bwd_fn)(size_t ntaps, size_t K, const float *const *a,
+                                const float *const *wt, size_t w_stride, float *c,
+                                size_t c_stride, size_t ncols, int accumulate);
+
 typedef struct inc_simd_kernels {
     const char *isa;
     int vw;                         /* floats per vector */
@@ -70,6 +86,10 @@ typedef struct inc_simd_kernels {
     inc_simd_wino7_out_fn wino7_out;
     inc_simd_wino7_in_fn wino13_in; /* F(2, 3) for 1x3/3x1: the F(2, 7) contract, 4 positions */
     inc_simd_wino7_out_fn wino13_out;
+    int bww_mr; /* largest weight-gradient tile height */
+    inc_simd_bww_fn bww[INC_SIMD_BWW_MR_MAX + 1][2][2]; /* [mr][nv - 1][masked] */
+    int bwd_mr; /* largest data-gradient tile height */
+    inc_simd_bwd_fn bwd[INC_SIMD_BWW_MR_MAX + 1][2][2]; /* [mr][nv - 1][masked] */
 } inc_simd_kernels;
 
 extern const inc_simd_kernels inc_simd_kernels_avx2;

@@ -30,6 +30,8 @@ static inline __m256i avx2_mask(int n) {
 
 GEMM_DEF(1, 1) GEMM_DEF(2, 1) GEMM_DEF(3, 1) GEMM_DEF(4, 1) GEMM_DEF(5, 1) GEMM_DEF(6, 1)
 GEMM_DEF(1, 2) GEMM_DEF(2, 2) GEMM_DEF(3, 2) GEMM_DEF(4, 2) GEMM_DEF(5, 2) GEMM_DEF(6, 2)
+BWW_DEF(1) BWW_DEF(2) BWW_DEF(3) BWW_DEF(4) BWW_DEF(5) BWW_DEF(6)
+BWD_DEF(1) BWD_DEF(2) BWD_DEF(3) BWD_DEF(4) BWD_DEF(5) BWD_DEF(6)
 
 const inc_simd_kernels inc_simd_kernels_avx2 = {
     .isa = "avx2",
@@ -53,4 +55,11 @@ const inc_simd_kernels inc_simd_kernels_avx2 = {
     .wino7_out = wino7_out_k,
     .wino13_in = wino13_in_k,
     .wino13_out = wino13_out_k,
+    /* 6 channels x 16: 12 accumulators, 2 input vectors, 1 broadcast */
+    .bww_mr = 6,
+    .bww = {[1] = BWW_ROW(1), [2] = BWW_ROW(2), [3] = BWW_ROW(3), [4] = BWW_ROW(4),
+            [5] = BWW_ROW(5), [6] = BWW_ROW(6)},
+    .bwd_mr = 6,
+    .bwd = {[1] = BWD_ROW(1), [2] = BWD_ROW(2), [3] = BWD_ROW(3), [4] = BWD_ROW(4),
+            [5] = BWD_ROW(5), [6] = BWD_ROW(6)},
 };

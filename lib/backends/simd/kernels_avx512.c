@@ -33,6 +33,10 @@ GEMM_DEF(12, 1) GEMM_DEF(13, 1) GEMM_DEF(14, 1)
 GEMM_DEF(1, 2) GEMM_DEF(2, 2) GEMM_DEF(3, 2) GEMM_DEF(4, 2) GEMM_DEF(5, 2) GEMM_DEF(6, 2)
 GEMM_DEF(7, 2) GEMM_DEF(8, 2) GEMM_DEF(9, 2) GEMM_DEF(10, 2) GEMM_DEF(11, 2)
 GEMM_DEF(12, 2)
+BWW_DEF(1) BWW_DEF(2) BWW_DEF(3) BWW_DEF(4) BWW_DEF(5) BWW_DEF(6) BWW_DEF(7) BWW_DEF(8)
+BWW_DEF(9) BWW_DEF(10) BWW_DEF(11) BWW_DEF(12)
+BWD_DEF(1) BWD_DEF(2) BWD_DEF(3) BWD_DEF(4) BWD_DEF(5) BWD_DEF(6) BWD_DEF(7) BWD_DEF(8)
+BWD_DEF(9) BWD_DEF(10) BWD_DEF(11) BWD_DEF(12)
 
 const inc_simd_kernels inc_simd_kernels_avx512 = {
     .isa = "avx512",
@@ -59,4 +63,13 @@ const inc_simd_kernels inc_simd_kernels_avx512 = {
     .wino7_out = wino7_out_k,
     .wino13_in = wino13_in_k,
     .wino13_out = wino13_out_k,
+    /* 12 channels x 32: 24 accumulators, 2 input vectors, broadcasts from memory */
+    .bww_mr = 12,
+    .bww = {[1] = BWW_ROW(1), [2] = BWW_ROW(2), [3] = BWW_ROW(3), [4] = BWW_ROW(4),
+            [5] = BWW_ROW(5), [6] = BWW_ROW(6), [7] = BWW_ROW(7), [8] = BWW_ROW(8),
+            [9] = BWW_ROW(9), [10] = BWW_ROW(10), [11] = BWW_ROW(11), [12] = BWW_ROW(12)},
+    .bwd_mr = 12,
+    .bwd = {[1] = BWD_ROW(1), [2] = BWD_ROW(2), [3] = BWD_ROW(3), [4] = BWD_ROW(4),
+            [5] = BWD_ROW(5), [6] = BWD_ROW(6), [7] = BWD_ROW(7), [8] = BWD_ROW(8),
+            [9] = BWD_ROW(9), [10] = BWD_ROW(10), [11] = BWD_ROW(11), [12] = BWD_ROW(12)},
 };

@@ -458,3 +458,107 @@ static void wino13_out_k(const float *M, size_t xi_stride, size_t cstride, const
         }
     }
 }
+
+/* ---- Weight gradient tile (training): MR output channels x NV vectors of input channels.
+ * dw[r][j] = (first ? 0 : dw[r][j]) + sum over i < len, in order, of g[i][r] * x[i][off + j],
+ * one FMA chain per element continued across calls, so splitting the pixels into calls does
+ * not change the result. g row i at g + i * g_stride; x[i] is a pixel or a zero row; with
+ * MASK the last vector covers only ncols - (NV - 1) * VW columns (neither read nor written
+ * beyond). */
+#define BWW_BODY                                                                             \
+    const int tail = (int)(ncols - (size_t)(NV - 1) * VW);                                   \
+    VEC acc[MR][NV];                                                                         \
+    _Pragma("GCC unroll 16") for (int r = 0; r < MR; r++)                                    \
+        _Pragma("GCC unroll 4") for (int v = 0; v < NV; v++) {                               \
+        const float *p = dw + (size_t)r * dw_stride + v * VW;                                \
+        acc[r][v] = first ? V_ZERO() : (MASK && v == NV - 1) ? V_LOAD_N(p, tail) : V_LOADU(p); \
+    }                                                                                        \
+    for (size_t i = 0; i < len; i++) {                                                       \
+        const float *xr = x[i] + off;                                                        \
+        const float *gr = g + i * g_stride;                                                  \
+        VEC xv[NV];                                                                          \
+        _Pragma("GCC unroll 4") for (int v = 0; v < NV; v++)                                 \
+            xv[v] = (MASK && v == NV - 1) ? V_LOAD_N(xr + v * VW, tail) : V_LOADU(xr + v * VW); \
+        _Pragma("GCC unroll 16") for (int r = 0; r < MR; r++) {                              \
+            VEC bc = V_BCAST(gr + r);                                                        \
+            _Pragma("GCC unroll 4") for (int v = 0; v < NV; v++)                             \
+                acc[r][v] = V_FMA(bc, xv[v], acc[r][v]);                                     \
+        }                                                                                    \
+    }                                                                                        \
+    _Pragma("GCC unroll 16") for (int r = 0; r < MR; r++)                                    \
+        _Pragma("GCC unroll 4") for (int v = 0; v < NV; v++) {                               \
+        float *p = dw + (size_t)r * dw_stride + v * VW;                                      \
+        if (MASK && v == NV - 1)                                                             \
+            V_STORE_N(p, acc[r][v], tail);                                                   \
+        else                                                                                 \
+            V_STOREU(p, acc[r][v]);                                                          \
+    }
+
+#define BWW_NAME2(mr, nv, m, sfx) bww_##mr##x##nv##m##_##sfx
+#define BWW_NAME(mr, nv, m, sfx) BWW_NAME2(mr, nv, m, sfx)
+#define BWW_DEF1(mr, nv, m)                                                                  \
+    static void BWW_NAME(mr, nv, m, KERNEL_SUFFIX)(size_t len, const float *const *x,       \
+                                                   size_t off, const float *g,              \
+                                                   size_t g_stride, float *dw,              \
+                                                   size_t dw_stride, size_t ncols,          \
+                                                   int first) {                             \
+        enum { MR = mr, NV = nv, MASK = m };                                                 \
+        BWW_BODY                                                                             \
+    }
+#define BWW_DEF(mr) BWW_DEF1(mr, 1, 0) BWW_DEF1(mr, 1, 1) BWW_DEF1(mr, 2, 0) BWW_DEF1(mr, 2, 1)
+#define BWW_ROW(mr) {{BWW_NAME(mr, 1, 0, KERNEL_SUFFIX), BWW_NAME(mr, 1, 1, KERNEL_SUFFIX)}, \
+                     {BWW_NAME(mr, 2, 0, KERNEL_SUFFIX), BWW_NAME(mr, 2, 1, KERNEL_SUFFIX)}}
+
+/* ---- Data gradient tile (training): MR dx pixels x NV vectors of input channels, reading
+ * the weights in place ([co][tap][ci], no repacking: a call per tile costs no more than its
+ * products even on a 1x1 grid). For tap t < ntaps and k < K:
+ * acc[r][j] += a[t * MR + r][k] * wt[t][k * w_stride + j], in the order (t, k); then
+ * c[r][j] = acc (or c[r][j] + acc with accumulate). MASK: the last vector covers
+ * ncols - (NV - 1) * VW columns. */
+#define BWD_BODY                                                                             \
+    const int tail = (int)(ncols - (size_t)(NV - 1) * VW);                                   \
+    VEC acc[MR][NV];                                                                         \
+    _Pragma("GCC unroll 16") for (int r = 0; r < MR; r++)                                    \
+        _Pragma("GCC unroll 4") for (int v = 0; v < NV; v++) acc[r][v] = V_ZERO();           \
+    for (size_t t = 0; t < ntaps; t++) {                                                     \
+        const float *ap[MR];                                                                 \
+        _Pragma("GCC unroll 16") for (int r = 0; r < MR; r++) ap[r] = a[t * MR + r];         \
+        const float *w = wt[t];                                                              \
+        for (size_t k = 0; k < K; k++) {                                                     \
+            VEC wv[NV];                                                                      \
+            _Pragma("GCC unroll 4") for (int v = 0; v < NV; v++)                             \
+                wv[v] = (MASK && v == NV - 1) ? V_LOAD_N(w + v * VW, tail) : V_LOADU(w + v * VW); \
+            _Pragma("GCC unroll 16") for (int r = 0; r < MR; r++) {                          \
+                VEC bc = V_BCAST(ap[r] + k);                                                 \
+                _Pragma("GCC unroll 4") for (int v = 0; v < NV; v++)                         \
+                    acc[r][v] = V_FMA(bc, wv[v], acc[r][v]);                                 \
+            }                                                                                \
+            w += w_stride;                                                                   \
+        }                                                                                    \
+    }                                                                                        \
+    _Pragma("GCC unroll 16") for (int r = 0; r < MR; r++)                                    \
+        _Pragma("GCC unroll 4") for (int v = 0; v < NV; v++) {                               \
+        float *p = c + (size_t)r * c_stride + v * VW;                                        \
+        int part = MASK && v == NV - 1;                                                      \
+        VEC x = acc[r][v];                                                                   \
+        if (accumulate) x = V_ADD(part ? V_LOAD_N(p, tail) : V_LOADU(p), x);                 \
+        if (part)                                                                            \
+            V_STORE_N(p, x, tail);                                                           \
+        else                                                                                 \
+            V_STOREU(p, x);                                                                  \
+    }
+
+#define BWD_NAME2(mr, nv, m, sfx) bwd_##mr##x##nv##m##_##sfx
+#define BWD_NAME(mr, nv, m, sfx) BWD_NAME2(mr, nv, m, sfx)
+#define BWD_DEF1(mr, nv, m)                                                                  \
+    static void BWD_NAME(mr, nv, m, KERNEL_SUFFIX)(size_t ntaps, size_t K,                  \
+                                                   const float *const *a,                   \
+                                                   const float *const *wt, size_t w_stride, \
+                                                   float *c, size_t c_stride, size_t ncols, \
+                                                   int accumulate) {                        \
+        enum { MR = mr, NV = nv, MASK = m };                                                 \
+        BWD_BODY                                                                             \
+    }
+#define BWD_DEF(mr) BWD_DEF1(mr, 1, 0) BWD_DEF1(mr, 1, 1) BWD_DEF1(mr, 2, 0) BWD_DEF1(mr, 2, 1)
+#define BWD_ROW(mr) {{BWD_NAME(mr, 1, 0, KERNEL_SUFFIX), BWD_NAME(mr, 1, 1, KERNEL_SUFFIX)}, \
+                     {BWD_NAME(mr, 2, 0, KERNEL_SUFFIX), BWD_NAME(mr, 2, 1, KERNEL_SUFFIX)}}

@@ -625,6 +625,347 @@ static void simd_global_avg_pool(void *user, const inception_view *in, const inc
     }
 }
 
+/* ---- Backward convolution (training) ----
+ * Both are GEMMs over the same rows the forward pass reads; neither allocates (scratch
+ * holds the packed operands) and each output element is one FMA chain in a fixed order, so
+ * results do not depend on the part split (see docs/simd.md, "Backward kernels"). */
+
+static size_t align64(size_t bytes) { return (bytes + 63) / 64 * 64; }
+
+/* The output index along one axis whose window puts tap k on input index i, or -1. */
+static int64_t window_of(int64_t i, int32_t k, int32_t stride, int32_t pad, int64_t out_size) {
+    int64_t t = i + pad - k;
+    if (t < 0 || t % stride != 0) return -1;
+    return t / stride < out_size ? t / stride : -1;
+}
+
+/* -- data gradient: dx = dy . W^T gathered per dx pixel --
+ * For a dx pixel with (iy + pad_h) % stride_h == py (and likewise px), exactly the taps
+ * with ky % stride_h == py (kx % stride_w == px) reach it, so dx pixels fall into
+ * stride_h * stride_w classes, each a GEMM over its own taps: K = out channels, row
+ * pointers to dy pixels (a zero row where the window falls outside dy), and the weights
+ * read in place. Tiles run along a dx row with step stride_w (at stride 1 across rows, like
+ * the forward's); a tile drops the taps all of whose rows are zero (the padding taps of a
+ * 1x1 or 2x2 grid), which changes no result. */
+
+#define BWD_CHUNK_TILES 16
+
+typedef struct bwd_data_plan {
+    const inc_simd_kernels *k;
+    int32_t nb, nblocks, mr, ntaps_max;
+    size_t zero_floats, table_ptrs;
+} bwd_data_plan;
+
+static int32_t class_taps(const inception_conv_desc *d, int32_t py, int32_t px) {
+    int32_t ny = py < d->kernel_h ? (d->kernel_h - py + d->stride_h - 1) / d->stride_h : 0;
+    int32_t nx = px < d->kernel_w ? (d->kernel_w - px + d->stride_w - 1) / d->stride_w : 0;
+    return ny * nx;
+}
+
+static void bwd_data_plan_make(const inc_simd_kernels *k, const inception_conv_desc *d,
+                               bwd_data_plan *pl) {
+    pl->k = k;
+    pl->nb = k->nv_main * k->vw;
+    pl->nblocks = (d->in_channels + pl->nb - 1) / pl->nb;
+    pl->mr = k->bwd_mr;
+    pl->ntaps_max = 0;
+    for (int32_t py = 0; py < d->stride_h; py++)
+        for (int32_t px = 0; px < d->stride_w; px++)
+            if (class_taps(d, py, px) > pl->ntaps_max) pl->ntaps_max = class_taps(d, py, px);
+    pl->zero_floats = ((size_t)d->out_channels + 15) / 16 * 16;
+    pl->table_ptrs = (size_t)BWD_CHUNK_TILES * (size_t)(pl->ntaps_max ? pl->ntaps_max : 1) *
+                     (size_t)pl->mr;
+}
+
+/* zeros, the chunk's row pointers, its tiles' tap lists, one tile's weight pointers */
+static size_t bwd_data_bytes(const bwd_data_plan *pl) {
+    size_t nt = (size_t)(pl->ntaps_max ? pl->ntaps_max : 1);
+    return align64(pl->zero_floats * sizeof(float)) +
+           align64(pl->table_ptrs * sizeof(const float *)) +
+           align64((size_t)BWD_CHUNK_TILES * nt * sizeof(int32_t)) + nt * sizeof(const float *);
+}
+
+static size_t simd_conv_backward_data_scratch(void *user, const inception_conv_desc *d,
+                                              const inception_view *dy,
+                                              const inception_view *dx, int32_t parts) {
+    const inc_simd_kernels *k = level_kernels(user_level(user));
+    if (!k)
+        return inc_ref_train.conv_backward_data_scratch(NULL, d, dy, dx, parts);
+    bwd_data_plan pl;
+    bwd_data_plan_make(k, d, &pl);
+    return bwd_data_bytes(&pl);
+}
+
+/* A tile: `rows` dx pixels from (n, iy, ix), `step` apart (at stride 1 continuing into the
+ * next rows); its active taps and their row pointers ([tap][rows]). */
+typedef struct bwd_tile {
+    int64_t n, iy, ix;
+    int rows, ntaps;
+} bwd_tile;
+
+/* Fills the tile's row pointers and tap list for class (py, px); returns the active taps. */
+static int bwd_data_rows(const inception_conv_desc *d, const inception_view *dy,
+                         const inception_view *dx, const bwd_tile *t, int64_t step, int32_t py,
+                         int32_t px, const float *zeros, const float **a, int32_t *taps) {
+    int na = 0;
+    const int rows = t->rows;
+    for (int32_t ky = py; ky < d->kernel_h; ky += d->stride_h)
+        for (int32_t kx = px; kx < d->kernel_w; kx += d->stride_w) {
+            int64_t n = t->n, iy = t->iy, ix = t->ix;
+            int live = 0;
+            for (int r = 0; r < rows; r++) {
+                if (r > 0) {
+                    ix += step;
+                    if (ix >= dx->w) { /* only at stride 1 */
+                        ix = 0;
+                        if (++iy == dx->h) iy = 0, n++;
+                    }
+                }
+                int64_t oy = window_of(iy, ky, d->stride_h, d->pad_h, dy->h);
+                int64_t ox = oy < 0 ? -1 : window_of(ix, kx, d->stride_w, d->pad_w, dy->w);
+                const float *p = ox < 0 ? zeros
+                                        : dy->data + ((n * dy->h + oy) * dy->w + ox) *
+                                                         dy->pixel_stride;
+                a[na * rows + r] = p;
+                live |= p != zeros;
+            }
+            if (live) taps[na++] = ky * d->kernel_w + kx;
+        }
+    return na;
+}
+
+static void simd_conv_backward_data(void *user, const inception_conv_desc *d,
+                                    const float *weights, const inception_view *dy,
+                                    const inception_view *dx, int32_t accumulate,
+                                    int32_t part, int32_t parts, void *scratch) {
+    const inc_simd_kernels *k = level_kernels(user_level(user));
+    if (!k) {
+        inc_ref_train.conv_backward_data(NULL, d, weights, dy, dx, accumulate, part, parts,
+                                         scratch);
+        return;
+    }
+    bwd_data_plan pl;
+    bwd_data_plan_make(k, d, &pl);
+    const size_t nt_max = (size_t)(pl.ntaps_max ? pl.ntaps_max : 1);
+    char *sp = scratch;
+    float *zeros = (float *)sp;
+    sp += align64(pl.zero_floats * sizeof(float));
+    const float **table = (const float **)sp;
+    sp += align64(pl.table_ptrs * sizeof(const float *));
+    int32_t *tap_lists = (int32_t *)sp;
+    sp += align64((size_t)BWD_CHUNK_TILES * nt_max * sizeof(int32_t));
+    const float **wt = (const float **)sp;
+
+    /* the part's dx rows (n, iy) */
+    int64_t R = dx->n * dx->h, r0 = R * part / parts, r1 = R * (part + 1) / parts;
+    if (r0 >= r1) return;
+    memset(zeros, 0, pl.zero_floats * sizeof(float));
+    const size_t ps = (size_t)dx->pixel_stride, K = (size_t)d->out_channels;
+    const size_t cin = (size_t)d->in_channels, taps = (size_t)d->kernel_h * d->kernel_w;
+    const int64_t mr = pl.mr, step = d->stride_w;
+    const int flat = d->stride_h == 1 && d->stride_w == 1;
+    const size_t tile_ptrs = nt_max * (size_t)mr;
+    bwd_tile tiles[BWD_CHUNK_TILES];
+
+    for (int32_t py = 0; py < d->stride_h; py++)
+        for (int32_t px = 0; px < d->stride_w; px++) {
+            int nt = 0;
+            int64_t m = r0 * dx->w, m_end = r1 * dx->w; /* flat: pixel index */
+            int64_t row = r0, ix = -1;
+            for (;;) {
+                bwd_tile t;
+                int have = 0;
+                if (flat) {
+                    if (m < m_end) {
+                        t.n = m / (dx->w * dx->h), t.iy = (m / dx->w) % dx->h, t.ix = m % dx->w;
+                        t.rows = (int)(m_end - m < mr ? m_end - m : mr);
+                        m += t.rows;
+                        have = 1;
+                    }
+                } else {
+                    while (row < r1) {
+                        int64_t iy = row % dx->h;
+                        if ((iy + d->pad_h) % d->stride_h != py) {
+                            row++, ix = -1;
+                            continue;
+                        }
+                        if (ix < 0) ix = (((px - d->pad_w) % step) + step) % step;
+                        if (ix >= dx->w) {
+                            row++, ix = -1;
+                            continue;
+                        }
+                        int64_t left = (dx->w - ix + step - 1) / step;
+                        t.n = row / dx->h, t.iy = iy, t.ix = ix;
+                        t.rows = (int)(left < mr ? left : mr);
+                        ix += t.rows * step;
+                        have = 1;
+                        break;
+                    }
+                }
+                if (have) {
+                    t.ntaps = bwd_data_rows(d, dy, dx, &t, flat ? 1 : step, py, px, zeros,
+                                            table + (size_t)nt * tile_ptrs,
+                                            tap_lists + (size_t)nt * nt_max);
+                    tiles[nt++] = t;
+                }
+                if (nt == BWD_CHUNK_TILES || (!have && nt > 0)) {
+                    /* a ci block's weights stay in cache while the chunk's tiles use them */
+                    size_t dstride = (flat ? 1 : (size_t)step) * ps;
+                    for (int32_t b = 0; b < pl.nblocks; b++) {
+                        size_t j0 = (size_t)b * (size_t)pl.nb;
+                        size_t ncols = cin - j0 < (size_t)pl.nb ? cin - j0 : (size_t)pl.nb;
+                        int nv = (int)((ncols + (size_t)k->vw - 1) / (size_t)k->vw);
+                        int masked = ncols % (size_t)k->vw != 0;
+                        for (int i = 0; i < nt; i++) {
+                            const int32_t *tl = tap_lists + (size_t)i * nt_max;
+                            for (int j = 0; j < tiles[i].ntaps; j++)
+                                wt[j] = weights + (size_t)tl[j] * cin + j0;
+                            float *dst = dx->data + ((tiles[i].n * dx->h + tiles[i].iy) * dx->w +
+                                                     tiles[i].ix) * (int64_t)ps;
+                            k->bwd[tiles[i].rows][nv - 1][masked](
+                                (size_t)tiles[i].ntaps, K, table + (size_t)i * tile_ptrs, wt,
+                                taps * cin, dst + j0, dstride, ncols, accumulate);
+                        }
+                    }
+                    nt = 0;
+                }
+                if (!have) break;
+            }
+        }
+}
+
+/* -- weight gradient: dW[co][tap] = dy^T . x_tap over the output pixels --
+ * Parts split the output channels in tile-height units. The output pixels go in chunks:
+ * a chunk's dy columns for the part are packed contiguous ([pixel][co], read by every tap
+ * and input-channel block), and for each tap the chunk's input rows (a zero row where the
+ * tap falls in the padding). Each tile continues its FMA chains from dW, so dW is summed
+ * over the pixels in order 0..M-1 whatever the chunk or part. 1x1 convs are the plain GEMM
+ * dy^T . x. */
+
+static int64_t bww_units(const inc_simd_kernels *k, const inception_conv_desc *d) {
+    return ((int64_t)d->out_channels + k->bww_mr - 1) / k->bww_mr;
+}
+
+/* Output channels of the widest part, and the chunk's pixel count for it: its dy pack
+ * stays within ~128 KiB (L2) next to the x rows of one block (L1). */
+static void bww_sizes(const inc_simd_kernels *k, const inception_conv_desc *d, int32_t parts,
+                      int64_t *width, int64_t *chunk) {
+    int64_t units = bww_units(k, d);
+    int64_t per = (units + parts - 1) / parts;
+    *width = per * k->bww_mr;
+    if (*width > d->out_channels) *width = d->out_channels;
+    int64_t c = 32768 / (*width > 0 ? *width : 1);
+    *chunk = c < 64 ? 64 : c > 512 ? 512 : c;
+}
+
+static size_t bww_zero_floats(const inception_conv_desc *d) {
+    return ((size_t)d->in_channels + 15) / 16 * 16;
+}
+
+static size_t simd_conv_backward_weights_scratch(void *user, const inception_conv_desc *d,
+                                                 const inception_view *x,
+                                                 const inception_view *dy, int32_t parts) {
+    const inc_simd_kernels *k = level_kernels(user_level(user));
+    if (!k) return inc_ref_train.conv_backward_weights_scratch(NULL, d, x, dy, parts);
+    int64_t width, chunk;
+    bww_sizes(k, d, parts, &width, &chunk);
+    return align64((size_t)(width * chunk) * sizeof(float)) +
+           align64(bww_zero_floats(d) * sizeof(float)) + (size_t)chunk * sizeof(const float *);
+}
+
+static void simd_conv_backward_weights(void *user, const inception_conv_desc *d,
+                                       const inception_view *x, const inception_view *dy,
+                                       float *dweights, int32_t part, int32_t parts,
+                                       void *scratch) {
+    const inc_simd_kernels *k = level_kernels(user_level(user));
+    if (!k) {
+        inc_ref_train.conv_backward_weights(NULL, d, x, dy, dweights, part, parts, scratch);
+        return;
+    }
+    int64_t width, chunk;
+    bww_sizes(k, d, parts, &width, &chunk);
+    const int64_t mr = k->bww_mr, units = bww_units(k, d);
+    int64_t c0 = units * part / parts * mr, c1 = units * (part + 1) / parts * mr;
+    if (c1 > d->out_channels) c1 = d->out_channels;
+    if (c0 >= c1) return;
+    const size_t cin = (size_t)d->in_channels, taps = (size_t)d->kernel_h * d->kernel_w;
+    const size_t nc = (size_t)(c1 - c0), nb = (size_t)(k->nv_main * k->vw);
+    char *sp = scratch;
+    float *g = (float *)sp;
+    sp += align64((size_t)(width * chunk) * sizeof(float));
+    float *zeros = (float *)sp;
+    sp += align64(bww_zero_floats(d) * sizeof(float));
+    const float **rows = (const float **)sp;
+    memset(zeros, 0, bww_zero_floats(d) * sizeof(float));
+
+    const int64_t M = dy->n * dy->h * dy->w;
+    if (M == 0) {
+        memset(dweights + (size_t)c0 * taps * cin, 0, nc * taps * cin * sizeof(float));
+        return;
+    }
+    for (int64_t m0 = 0; m0 < M; m0 += chunk) {
+        size_t len = (size_t)(M - m0 < chunk ? M - m0 : chunk);
+        for (size_t i = 0; i < len; i++)
+            memcpy(g + i * nc, dy->data + (m0 + (int64_t)i) * dy->pixel_stride + c0,
+                   nc * sizeof(float));
+        for (int32_t ky = 0; ky < d->kernel_h; ky++)
+            for (int32_t kx = 0; kx < d->kernel_w; kx++) {
+                int64_t m = m0;
+                int64_t ox = m % dy->w, oy = (m / dy->w) % dy->h, n = m / (dy->w * dy->h);
+                int live = 0;
+                for (size_t i = 0; i < len; i++) {
+                    if (i > 0 && ++ox == dy->w) {
+                        ox = 0;
+                        if (++oy == dy->h) oy = 0, n++;
+                    }
+                    int64_t iy = oy * d->stride_h - d->pad_h + ky;
+                    int64_t ix = ox * d->stride_w - d->pad_w + kx;
+                    rows[i] = (iy < 0 || iy >= x->h || ix < 0 || ix >= x->w)
+                                  ? zeros
+                                  : x->data + ((n * x->h + iy) * x->w + ix) * x->pixel_stride;
+                    live |= rows[i] != zeros;
+                }
+                size_t tap = (size_t)ky * d->kernel_w + kx;
+                if (!live) { /* the tap is in the padding for the whole chunk: adds nothing */
+                    if (m0 == 0)
+                        for (int64_t co = c0; co < c1; co++)
+                            memset(dweights + ((size_t)co * taps + tap) * cin, 0,
+                                   cin * sizeof(float));
+                    continue;
+                }
+                for (size_t j0 = 0; j0 < cin; j0 += nb) {
+                    size_t ncols = cin - j0 < nb ? cin - j0 : nb;
+                    int nv = (int)((ncols + (size_t)k->vw - 1) / (size_t)k->vw);
+                    int masked = ncols % (size_t)k->vw != 0;
+                    for (int64_t r0 = c0; r0 < c1; r0 += mr) {
+                        int nr = (int)(c1 - r0 < mr ? c1 - r0 : mr);
+                        k->bww[nr][nv - 1][masked](len, rows, j0, g + (r0 - c0), nc,
+                                                   dweights + ((size_t)r0 * taps + tap) * cin + j0,
+                                                   taps * cin, ncols, m0 == 0);
+                    }
+                }
+            }
+    }
+}
+
+#define SIMD_TRAIN_TABLE(u)                                                                  \
+    {                                                                                        \
+        .abi_version = INCEPTION_BACKEND_TRAIN_ABI_VERSION,                                  \
+        .struct_size = sizeof(inception_backend_train), .user = (void *)(u),                 \
+        .conv_backward_data_scratch = simd_conv_backward_data_scratch,                       \
+        .conv_backward_data = simd_conv_backward_data,                                       \
+        .conv_backward_weights_scratch = simd_conv_backward_weights_scratch,                 \
+        .conv_backward_weights = simd_conv_backward_weights, .max_pool_backward = NULL,      \
+        .avg_pool_backward = NULL,                                                           \
+    }
+
+/* Parallel to tables[] below; the pools' backward passes are ref's. */
+static const inception_backend_train train_tables[] = {
+    SIMD_TRAIN_TABLE(&user_auto),
+    SIMD_TRAIN_TABLE(&user_avx2),
+    SIMD_TRAIN_TABLE(&user_avx512),
+};
+
 static int32_t probe_auto(void *user) {
     switch (inc_simd_auto_level()) {
     case INC_SIMD_AVX512: return 20;
@@ -656,4 +997,4 @@ static const inception_backend tables[] = {
 
 static const char *simd_isa(void *user) { return inc_simd_level_name(user_level(user)); }
 
-const inc_backend_desc inc_backend_simd = {tables, sizeof tables / sizeof tables[0], simd_isa};
+const inc_backend_desc inc_backend_simd = {tables, sizeof tables / sizeof tables[0], simd_isa, train_tables};
