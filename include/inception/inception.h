@@ -647,6 +647,20 @@ INCEPTION_API inception_status inception_calibrate(const inception_model *model,
                                                    const inception_options *options,
                                                    const char *record_path);
 
+/* Calibrate like inception_calibrate and write a quantised model to `out_path`
+ * (safetensors, docs/model-format.md "Quantised files"): the convolutions that run int8
+ * stored as I8 per-output-channel symmetric weights with BatchNorm folded
+ * (<layer>.conv.qweight [out, kh, kw, in], .conv.weight_scale F32 [out], .conv.bias F32
+ * [out]), the rest as in the source, the record in inception.quant.calibration.
+ * inception_model_load_* run it int8 (or float with INCEPTION_OPT_PRECISION "float").
+ * `model` must be a float model loaded with inception_model_load_file (its weights are
+ * read from that file again). Errors as inception_calibrate's; IO when the output cannot
+ * be written (written to out_path.tmp and renamed, so no partial file is left). */
+INCEPTION_API inception_status inception_quantize(const inception_model *model,
+                                                  const char *const *paths, size_t n,
+                                                  const inception_options *options,
+                                                  const char *out_path);
+
 /* ------------------------------------------------------------------------------------ */
 /* Ensembles (paper Table 5; docs/paper.md)                                             */
 

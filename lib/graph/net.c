@@ -278,47 +278,101 @@ typedef struct pack_job {
     char message[INC_ERROR_MAX];
 } pack_job;
 
-/* Per-output-channel symmetric int8 weights (w = s_w * q, |q| <= 127), the bias at the
- * accumulator's scale s_in * s_w, and the requantisation multiplier. */
-static inception_status q8_pack(const builder *b, inc_layer *l, const float *w, const float *bias) {
+/* Pack stored int8 weights: the bias at the accumulator's scale s_in * s_w and the
+ * requantisation multiplier s_in * s_w / s_out (s_in * s_w for a float output). */
+static inception_status q8_pack_stored(const builder *b, inc_layer *l, const int8_t *wq,
+                                       const float *sw, const float *bias) {
     const inc_net *n = b->net;
     int32_t out = l->out_c;
-    size_t per = (size_t)l->in_c * l->conv.kernel_h * l->conv.kernel_w;
-    int8_t *wq = inc_malloc((size_t)out * per);
     int32_t *bq = inc_malloc((size_t)out * sizeof *bq);
     float *m = inc_malloc((size_t)out * sizeof *m);
-    if (!wq || !bq || !m) {
-        inc_free(wq), inc_free(bq), inc_free(m);
+    if (!bq || !m) {
+        inc_free(bq), inc_free(m);
         return inc_error(INCEPTION_ERR_OUT_OF_MEMORY, "quantising %s", l->name);
     }
     float s_in = n->scale[l->src], s_out = n->u8[l->dst] ? n->scale[l->dst] : 1.0f;
     for (int32_t o = 0; o < out; o++) {
+        double q = nearbyint((double)bias[o] / ((double)s_in * sw[o]));
+        bq[o] = (int32_t)(q > 2147483647.0 ? 2147483647.0 : q < -2147483647.0 ? -2147483647.0 : q);
+        m[o] = s_in * sw[o] / s_out;
+    }
+    const char *level = b->q ? b->q->level : NULL;
+    inception_status st = inc_q8_conv_pack(&l->conv, wq, bq, m, level, &l->packed);
+    inc_free(bq), inc_free(m);
+    if (st) {
+        l->packed = NULL;
+        return inc_error(st, "int8 kernels%s%s cannot pack %s", level ? " at level " : "",
+                         level ? level : "", l->name);
+    }
+    return INCEPTION_OK;
+}
+
+/* Per-output-channel symmetric int8 weights of folded float weights [out][kh][kw][in]:
+ * s_w = max|w| / 127, q = nearbyint(w / s_w) in [-127, 127]. Used by the quantiser too. */
+void inc_q8_quantize_weights(const float *w, int32_t out, size_t per, int8_t *wq, float *sw) {
+    for (int32_t o = 0; o < out; o++) {
         const float *wo = w + (size_t)o * per;
         float amax = 0;
         for (size_t i = 0; i < per; i++) amax = fmaxf(amax, fabsf(wo[i]));
-        float sw = amax > 0 ? amax / 127.0f : 1.0f;
+        float s = amax > 0 ? amax / 127.0f : 1.0f;
         for (size_t i = 0; i < per; i++) {
-            float v = nearbyintf(wo[i] / sw);
+            float v = nearbyintf(wo[i] / s);
             wq[(size_t)o * per + i] = (int8_t)(v > 127 ? 127 : v < -127 ? -127 : v);
         }
-        double bqd = nearbyint((double)bias[o] / ((double)s_in * sw));
-        bq[o] = (int32_t)(bqd > 2147483647.0 ? 2147483647.0 : bqd < -2147483647.0 ? -2147483647.0 : bqd);
-        m[o] = s_in * sw / s_out;
+        sw[o] = s;
     }
-    inception_status st = inc_q8_conv_pack(&l->conv, wq, bq, m, b->q->level, &l->packed);
-    inc_free(wq), inc_free(bq), inc_free(m);
-    if (st) {
-        l->packed = NULL;
-        return inc_error(st, "int8 kernels%s%s cannot pack %s", b->q->level ? " at level " : "",
-                         b->q->level ? b->q->level : "", l->name);
+}
+
+static inception_status q8_pack(const builder *b, inc_layer *l, const float *w, const float *bias) {
+    size_t per = (size_t)l->in_c * l->conv.kernel_h * l->conv.kernel_w;
+    int8_t *wq = inc_malloc((size_t)l->out_c * per);
+    float *sw = inc_malloc((size_t)l->out_c * sizeof *sw);
+    inception_status st = INCEPTION_OK;
+    if (!wq || !sw) st = inc_error(INCEPTION_ERR_OUT_OF_MEMORY, "quantising %s", l->name);
+    if (!st) inc_q8_quantize_weights(w, l->out_c, per, wq, sw);
+    if (!st) st = q8_pack_stored(b, l, wq, sw, bias);
+    inc_free(wq), inc_free(sw);
+    return st;
+}
+
+/* A layer stored int8 in a quantised file: pack it int8, or (float precision) as the
+ * float weights it stands for. NOT_FOUND: the file stores this layer float. */
+static inception_status pack_stored_q8(const builder *b, inc_layer *l) {
+    int8_t *wq = NULL;
+    float *sw = NULL, *bias = NULL;
+    inception_status st = inc_load_conv_q8(b->st, l->name, l->in_c, l->out_c, l->conv.kernel_h,
+                                           l->conv.kernel_w, &wq, &sw, &bias);
+    if (st) return st;
+    if (l->q8) {
+        st = q8_pack_stored(b, l, wq, sw, bias);
+    } else {
+        size_t per = (size_t)l->in_c * l->conv.kernel_h * l->conv.kernel_w;
+        float *w = inc_malloc((size_t)l->out_c * per * sizeof *w);
+        if (!w) st = inc_error(INCEPTION_ERR_OUT_OF_MEMORY, "dequantising %s", l->name);
+        for (size_t i = 0; w && i < (size_t)l->out_c * per; i++) w[i] = (float)wq[i] * sw[i / per];
+        if (!st) {
+            inc_error_clear();
+            st = b->be->conv_pack(b->be->user, &l->conv, w, bias, &l->packed);
+            if (st) {
+                l->packed = NULL;
+                if (!inc_error_message()[0])
+                    inc_error(st, "backend '%s' failed to pack %s", b->be->name, l->name);
+            }
+        }
+        inc_free(w);
     }
-    return INCEPTION_OK;
+    inc_free(wq), inc_free(sw), inc_free(bias);
+    return st;
 }
 
 static inception_status pack_layer(const builder *b, inc_layer *l) {
     float *w = NULL, *bias = NULL;
     char bn[sizeof l->name + 4];
     snprintf(bn, sizeof bn, "%s_bn", l->name);
+    if (l->conv.relu) {
+        inception_status qs = pack_stored_q8(b, l);
+        if (qs != INCEPTION_ERR_NOT_FOUND) return qs;
+    }
     inception_status st = l->conv.relu
         ? inc_load_conv(b->st, b->cfg, l->name, l->in_c, l->out_c, l->conv.kernel_h,
                         l->conv.kernel_w, &w, &bias)

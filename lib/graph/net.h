@@ -81,6 +81,9 @@ inception_status inc_net_build(inc_net *net, const inc_safetensors *st, const in
 inception_status inc_net_build_q(inc_net *net, const inc_safetensors *st, const inc_config *cfg,
                                  const inception_backend *backend, const inc_quant *q);
 void inc_net_free(inc_net *net, const inception_backend *backend);
+/* Per-output-channel symmetric int8 weights (docs/int8.md): w [out][per] float ->
+ * wq (|q| <= 127) and scales sw[out]. */
+void inc_q8_quantize_weights(const float *w, int32_t out, size_t per, int8_t *wq, float *sw);
 /* The tensor of named block `name`, or -1. */
 int32_t inc_net_named(const inc_net *net, const char *name);
 

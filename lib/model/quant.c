@@ -99,3 +99,76 @@ inception_status inc_calibration_format(const inc_calibration *c, char **text) {
     *text = s;
     return INCEPTION_OK;
 }
+
+static inception_status check_shape(const inc_st_tensor *t, int32_t rank, const int64_t *shape) {
+    int ok = t->rank == rank;
+    for (int32_t i = 0; ok && i < rank; i++) ok = t->shape[i] == shape[i];
+    if (ok) return INCEPTION_OK;
+    char want[96] = "", got[96] = "";
+    size_t a = 0, b = 0;
+    for (int32_t i = 0; i < rank; i++)
+        a += (size_t)snprintf(want + a, sizeof want - a, "%s%lld", i ? "," : "", (long long)shape[i]);
+    for (int32_t i = 0; i < t->rank && b < sizeof got - 24; i++)
+        b += (size_t)snprintf(got + b, sizeof got - b, "%s%lld", i ? "," : "", (long long)t->shape[i]);
+    return inc_error(INCEPTION_ERR_SHAPE, "tensor '%s' has shape [%s], expected [%s]", t->name, got, want);
+}
+
+/* F32 [cout], each finite (and > 0 when positive). */
+static inception_status load_vec(const inc_safetensors *st, const char *name, int32_t cout,
+                                 int positive, float **out) {
+    const inc_st_tensor *t = inc_st_find(st, name);
+    if (!t) return inc_error(INCEPTION_ERR_MISSING_TENSOR, "quantised file: tensor '%s' is missing", name);
+    if (t->dtype != INC_F32)
+        return inc_error(INCEPTION_ERR_DTYPE, "tensor '%s' must be F32", name);
+    int64_t shape[1] = {cout};
+    inception_status s = check_shape(t, 1, shape);
+    if (s) return s;
+    float *v = inc_malloc((size_t)cout * sizeof *v);
+    if (!v) return inc_error(INCEPTION_ERR_OUT_OF_MEMORY, "reading '%s'", name);
+    memcpy(v, st->data + t->begin, (size_t)cout * sizeof *v);
+    for (int32_t i = 0; i < cout; i++)
+        if (!isfinite(v[i]) || (positive && !(v[i] > 0))) {
+            inc_free(v);
+            return inc_error(INCEPTION_ERR_FORMAT, "tensor '%s' has %s value %g at index %d", name,
+                             positive ? "a non-positive or non-finite" : "a non-finite",
+                             (double)v[i], i);
+        }
+    *out = v;
+    return INCEPTION_OK;
+}
+
+inception_status inc_load_conv_q8(const inc_safetensors *st, const char *prefix, int32_t cin,
+                                  int32_t cout, int32_t kh, int32_t kw, int8_t **weights,
+                                  float **scale, float **bias) {
+    char wn[256], sn[256], bn[256];
+    snprintf(wn, sizeof wn, "%s.conv.qweight", prefix);
+    snprintf(sn, sizeof sn, "%s.conv.weight_scale", prefix);
+    snprintf(bn, sizeof bn, "%s.conv.bias", prefix);
+    const inc_st_tensor *t = inc_st_find(st, wn);
+    if (!t) return INCEPTION_ERR_NOT_FOUND;
+    if (t->dtype != INC_OTHER || t->elem_size != 1 || !t->is_i8)
+        return inc_error(INCEPTION_ERR_DTYPE, "tensor '%s' must be I8", wn);
+    int64_t shape[4] = {cout, kh, kw, cin};
+    inception_status s = check_shape(t, 4, shape);
+    if (s) return s;
+    float *sc = NULL, *b = NULL;
+    if ((s = load_vec(st, sn, cout, 1, &sc)) || (s = load_vec(st, bn, cout, 0, &b))) {
+        inc_free(sc);
+        return s;
+    }
+    size_t n = (size_t)cout * kh * kw * cin;
+    int8_t *w = inc_malloc(n);
+    if (!w) {
+        inc_free(sc), inc_free(b);
+        return inc_error(INCEPTION_ERR_OUT_OF_MEMORY, "reading '%s'", wn);
+    }
+    memcpy(w, st->data + t->begin, n);
+    for (size_t i = 0; i < n; i++)
+        if (w[i] == -128) {
+            inc_free(w), inc_free(sc), inc_free(b);
+            return inc_error(INCEPTION_ERR_FORMAT, "tensor '%s' holds -128 at index %zu (symmetric "
+                             "weights are in [-127, 127])", wn, i);
+        }
+    *weights = w, *scale = sc, *bias = b;
+    return INCEPTION_OK;
+}

@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "common/common.h"
+#include "model/model.h"
 
 #define INC_QUANT_DEFAULT_PERCENTILE 99.99
 #define INC_QUANT_MAX_TENSORS 128
@@ -36,3 +37,12 @@ inception_status inc_calibration_format(const inc_calibration *c, char **text);
 float inc_calibration_range(const inc_calibration *c, const char *name);
 
 #endif
+
+/* A quantised file's conv `prefix` (docs/model-format.md, "Quantised files"):
+ * prefix.conv.qweight I8 [cout, kh, kw, cin] (BN folded), prefix.conv.weight_scale F32
+ * [cout] (finite, > 0), prefix.conv.bias F32 [cout] (finite). Returns NOT_FOUND without
+ * a message when prefix.conv.qweight is absent (a float layer); FORMAT / SHAPE / DTYPE /
+ * MISSING_TENSOR naming the tensor otherwise. Outputs from inc_malloc. */
+inception_status inc_load_conv_q8(const inc_safetensors *st, const char *prefix, int32_t cin,
+                                  int32_t cout, int32_t kh, int32_t kw, int8_t **weights,
+                                  float **scale, float **bias);
