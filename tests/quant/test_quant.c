@@ -260,6 +260,147 @@ START_TEST(named_outputs) {
 }
 END_TEST
 
+static uint8_t *read_all(const char *path, size_t *size) {
+    FILE *f = fopen(path, "rb");
+    ck_assert_ptr_nonnull(f);
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    uint8_t *b = malloc((size_t)n);
+    ck_assert_int_eq(fread(b, 1, (size_t)n, f), (size_t)n);
+    fclose(f);
+    *size = (size_t)n;
+    return b;
+}
+
+/* Replace the first occurrence of `from` in the header by `to` (same length). */
+static void patch_header(uint8_t *b, const char *from, const char *to) {
+    uint64_t hl = 0;
+    for (int k = 0; k < 8; k++) hl |= (uint64_t)b[k] << (8 * k);
+    size_t fl = strlen(from);
+    ck_assert_uint_eq(fl, strlen(to));
+    for (size_t i = 8; i + fl <= 8 + hl; i++)
+        if (memcmp(b + i, from, fl) == 0) {
+            memcpy(b + i, to, fl);
+            return;
+        }
+    ck_abort_msg("'%s' not in the header", from);
+}
+
+/* Data offset of tensor `name`'s first element (parsed from the header text). */
+static size_t data_offset(const uint8_t *b, const char *name) {
+    uint64_t hl = 0;
+    for (int k = 0; k < 8; k++) hl |= (uint64_t)b[k] << (8 * k);
+    char key[200];
+    snprintf(key, sizeof key, "\"%s\":", name);
+    const char *h = (const char *)b + 8;
+    const char *p = NULL;
+    for (size_t i = 0; i + strlen(key) <= hl && !p; i++)
+        if (memcmp(h + i, key, strlen(key)) == 0) p = h + i;
+    ck_assert_ptr_nonnull(p);
+    p = strstr(p, "data_offsets\":[");
+    ck_assert_ptr_nonnull(p);
+    return 8 + hl + (size_t)strtoull(p + 15, NULL, 10);
+}
+
+/* quantise -> save -> load equals quantising at load from the same record, bit for bit;
+ * the file runs float on request; malformed int8 tensors are refused by name. */
+START_TEST(quantized_file) {
+    char src[64], out[64];
+    snprintf(src, sizeof src, "/tmp/inc_quant_src_%d.safetensors", (int)getpid());
+    snprintf(out, sizeof out, "/tmp/inc_quant_out_%d.safetensors", (int)getpid());
+    FILE *f = fopen(src, "wb");
+    ck_assert_uint_eq(fwrite(model_buf, 1, model_size, f), model_size);
+    fclose(f);
+    inception_model *fm;
+    OK(inception_model_load_file(src, NULL, &fm));
+    OK(inception_quantize(fm, photos, 3, NULL, out));
+    ck_assert_int_eq(inception_quantize(fm, photos, 3, NULL, "/nonexistent/q.safetensors"),
+                     INCEPTION_ERR_IO);
+    inception_model *mem;
+    OK(inception_model_load_memory(model_buf, model_size, NULL, &mem));
+    ck_assert_int_eq(inception_quantize(mem, photos, 3, NULL, out), INCEPTION_ERR_INVALID_ARGUMENT);
+    inception_model_free(mem);
+    inception_model *qf, *ql = load("int8", NULL), *qfloat;
+    OK(inception_model_load_file(out, NULL, &qf)); /* auto: int8 */
+    int64_t v, imgs;
+    OK(inception_model_info_int(qf, INCEPTION_INFO_QUANTIZED, &v));
+    OK(inception_model_info_int(qf, INCEPTION_INFO_CALIBRATION_IMAGES, &imgs));
+    ck_assert_int_eq(v, 1);
+    ck_assert_int_eq(imgs, 3);
+    static float f0[2048], l0[10], f1[2048], l1[10], f2[2048], l2[10], f3[2048], l3[10];
+    run(qf, 2, 0, 203, 187, f0, l0);
+    run(ql, 2, 0, 203, 187, f1, l1);
+    ck_assert_msg(memcmp(f0, f1, sizeof f0) == 0 && memcmp(l0, l1, sizeof l0) == 0,
+                  "saved int8 model differs from int8 at load");
+    inception_options *o;
+    OK(inception_options_create(&o));
+    OK(inception_options_set_string(o, INCEPTION_OPT_PRECISION, "float"));
+    OK(inception_model_load_file(out, o, &qfloat));
+    OK(inception_model_info_int(qfloat, INCEPTION_INFO_QUANTIZED, &v));
+    ck_assert_int_eq(v, 0);
+    run(qfloat, 2, 0, 203, 187, f2, l2);
+    run(fm, 2, 0, 203, 187, f3, l3);
+    printf("float run of the int8 weights vs float: feature cosine %.6f\n", cosine(f2, f3, 2048));
+    /* weight rounding alone: measured 0.989598 on this model */
+    ck_assert(cosine(f2, f3, 2048) > 0.985);
+    ck_assert(memcmp(f2, f3, sizeof f2) != 0);
+
+    size_t size;
+    uint8_t *good = read_all(out, &size), *b = malloc(size);
+    OK(inception_options_set_int(o, INCEPTION_OPT_SKIP_CHECKSUM, 1));
+    inception_model *x = NULL;
+    /* header edits keep every length, so only our checks can object */
+    struct { const char *from, *to, *msg; inception_status st; } h[] = {
+        {"\"Mixed_5b.branch1x1.conv.weight_scale\":{\"dtype\":\"F32\"",
+         "\"Mixed_5b.branch1x1.conv.weight_scale\":{\"dtype\":\"I32\"", "must be F32", INCEPTION_ERR_DTYPE},
+        {"\"Mixed_5b.branch1x1.conv.weight_scale\"", "\"Mixed_5b.branch1x1.conv.weight_scalX\"",
+         "Mixed_5b.branch1x1.conv.weight_scale' is missing", INCEPTION_ERR_MISSING_TENSOR},
+        {"\"Mixed_5b.branch1x1.conv.qweight\":{\"dtype\":\"I8\"",
+         "\"Mixed_5b.branch1x1.conv.qweight\":{\"dtype\":\"U8\"", "must be I8", INCEPTION_ERR_DTYPE},
+    };
+    for (size_t i = 0; i < sizeof h / sizeof h[0]; i++) {
+        memcpy(b, good, size);
+        patch_header(b, h[i].from, h[i].to);
+        ck_assert_int_eq(inception_model_load_memory(b, size, o, &x), h[i].st);
+        ck_assert_msg(strstr(inception_last_error(), h[i].msg), "%zu: %s", i, inception_last_error());
+    }
+    /* scale values: zero, negative, NaN, infinity */
+    const float badv[] = {0.0f, -1.0f, NAN, INFINITY};
+    size_t at = data_offset(good, "Mixed_6b.branch7x7_2.conv.weight_scale");
+    for (size_t i = 0; i < 4; i++) {
+        memcpy(b, good, size);
+        memcpy(b + at + 4 * 5, &badv[i], 4);
+        ck_assert_int_eq(inception_model_load_memory(b, size, o, &x), INCEPTION_ERR_FORMAT);
+        ck_assert_msg(strstr(inception_last_error(), "Mixed_6b.branch7x7_2.conv.weight_scale") &&
+                      strstr(inception_last_error(), "index 5"), "%s", inception_last_error());
+    }
+    /* -128 is outside the symmetric range */
+    memcpy(b, good, size);
+    b[data_offset(good, "Mixed_7b.branch1x1.conv.qweight") + 7] = 0x80;
+    ck_assert_int_eq(inception_model_load_memory(b, size, o, &x), INCEPTION_ERR_FORMAT);
+    ck_assert_ptr_nonnull(strstr(inception_last_error(), "-128"));
+    /* a non-finite folded bias */
+    memcpy(b, good, size);
+    memcpy(b + data_offset(good, "Mixed_5c.branch_pool.conv.bias"), &badv[2], 4);
+    ck_assert_int_eq(inception_model_load_memory(b, size, o, &x), INCEPTION_ERR_FORMAT);
+    /* a broken record in the file's metadata */
+    memcpy(b, good, size);
+    patch_header(b, "inception-calibration", "inception-calibratio_");
+    ck_assert_int_eq(inception_model_load_memory(b, size, o, &x), INCEPTION_ERR_FORMAT);
+    ck_assert_ptr_nonnull(strstr(inception_last_error(), "inception.quant.calibration"));
+    free(b);
+    free(good);
+    inception_options_free(o);
+    inception_model_free(qfloat);
+    inception_model_free(qf);
+    inception_model_free(ql);
+    inception_model_free(fm);
+    remove(src);
+    remove(out);
+}
+END_TEST
+
 int main(void) {
     Suite *s = suite_create("int8");
     TCase *tc = tcase_create("net");
@@ -269,6 +410,7 @@ int main(void) {
     tcase_add_test(tc, accuracy_vs_float);
     tcase_add_test(tc, calibration_errors);
     tcase_add_test(tc, named_outputs);
+    tcase_add_test(tc, quantized_file);
     suite_add_tcase(s, tc);
     SRunner *r = srunner_create(s);
     srunner_set_fork_status(r, CK_NOFORK);
