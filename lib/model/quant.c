@@ -128,10 +128,11 @@ static inception_status load_vec(const inc_safetensors *st, const char *name, in
     memcpy(v, st->data + t->begin, (size_t)cout * sizeof *v);
     for (int32_t i = 0; i < cout; i++)
         if (!isfinite(v[i]) || (positive && !(v[i] > 0))) {
+            inception_status e = inc_error(INCEPTION_ERR_FORMAT, "tensor '%s' has %s value %g at index %d",
+                                           name, positive ? "a non-positive or non-finite" : "a non-finite",
+                                           (double)v[i], i);
             inc_free(v);
-            return inc_error(INCEPTION_ERR_FORMAT, "tensor '%s' has %s value %g at index %d", name,
-                             positive ? "a non-positive or non-finite" : "a non-finite",
-                             (double)v[i], i);
+            return e;
         }
     *out = v;
     return INCEPTION_OK;
