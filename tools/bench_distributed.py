@@ -10,6 +10,11 @@ bundled photos at many sizes and crops (deterministic), then times, in alternati
 and prints images/s, plus the distributed path's overhead per image against the session
 rate (2 workers should reach 2x one session; overhead = 1 - rate / (2 x session rate)).
 
+Wall-clock rates need a quiet machine. The CPU figures do not: each path's CPU seconds per
+image (every process it uses: the driver with Dask's scheduler, the workers and their
+nannies; the CLI processes) against the session's, so the overhead is the extra CPU the
+distributed machinery spends per image, whatever else the machine runs.
+
     tools/bench_distributed.py --model build/generated-inception_v3.safetensors \
         --cli build/tools/inception/inception -n 2000 --rounds 2
 Needs INCEPTION_LIBRARY (or an installed library) and PYTHONPATH=bindings/python.
@@ -18,6 +23,7 @@ import argparse
 import glob
 import os
 import platform
+import resource
 import subprocess
 import sys
 import tempfile
@@ -64,19 +70,31 @@ def isa(cli, model):
     return "?"
 
 
+def proc_cpu(pid):
+    """CPU seconds (user + system) of a live process, from /proc."""
+    with open("/proc/%d/stat" % pid) as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def children_cpu():
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
+
+
 def run_session(model, paths):
     with inception.Model(model) as m, m.session(threads=1, outputs=["features"]) as s:
-        t = time.perf_counter()
+        t, c = time.perf_counter(), time.process_time()
         for b in range(0, len(paths), 16):
             tensor = m.preprocess(paths[b:b + 16])
             s.features(tensor)
             tensor.close()
-        return time.perf_counter() - t
+        return time.perf_counter() - t, time.process_time() - c
 
 
 def run_cli(cli, model, listfile, tmp, shards):
     procs = []
-    t = time.perf_counter()
+    t, c = time.perf_counter(), children_cpu()
     for i in range(shards):
         args = [cli, "features", "--model", model, "--threads", "1", "--files-from", listfile,
                 "--format", "npy"]
@@ -89,13 +107,25 @@ def run_cli(cli, model, listfile, tmp, shards):
         _, err = p.communicate()
         if p.returncode not in (0,):
             raise RuntimeError("cli failed: %s" % err.decode()[-500:])
-    return time.perf_counter() - t
+    return time.perf_counter() - t, children_cpu() - c
+
+
+def dask_pids(client):
+    pids = []
+    for pid, ppid in client.run(lambda: (os.getpid(), os.getppid())).values():
+        pids += [pid, ppid]  # the worker and its nanny
+    return pids
 
 
 def run_dask(client, model, paths, out):
+    pids = dask_pids(client)
+    c0 = time.process_time() + sum(proc_cpu(p) for p in pids)
     t = time.perf_counter()
     idist.embed(paths, model, client, out=out, threads=1, overwrite=True)
-    return time.perf_counter() - t
+    t = time.perf_counter() - t
+    if sorted(dask_pids(client)) != sorted(pids):
+        raise RuntimeError("a Dask worker restarted during the run: its CPU time is lost")
+    return t, time.process_time() + sum(proc_cpu(p) for p in pids) - c0
 
 
 def main():
@@ -115,24 +145,33 @@ def main():
         have_shard = b"--shard" in subprocess.run([args.cli, "features", "--help"],
                                                   capture_output=True).stdout
         times = {k: [] for k in ("session", "cli", "shard", "dask")}
+        cpu = {k: [] for k in times}
+        load0 = os.getloadavg()[0]
         with LocalCluster(n_workers=2, threads_per_worker=1, dashboard_address=None,
                           silence_logs=50) as cl, Client(cl) as client:
+            def add(k, tc):
+                times[k].append(tc[0])
+                cpu[k].append(tc[1])
+
+            # the workers load the model before the first timed round
+            run_dask(client, model, paths[:4], os.path.join(tmp, "dask-warm"))
             for r in range(args.rounds):
-                times["session"].append(run_session(model, paths))
-                times["cli"].append(run_cli(args.cli, model, listfile, tmp, 1))
+                add("session", run_session(model, paths))
+                add("cli", run_cli(args.cli, model, listfile, tmp, 1))
                 if have_shard:
-                    times["shard"].append(run_cli(args.cli, model, listfile, tmp, 2))
-                times["dask"].append(run_dask(client, model, paths,
-                                              os.path.join(tmp, "dask-%d" % r)))
-        print("# %d images (bundled photos, sizes 160-640), %s, %s, %d rounds, median" % (
-            args.n, platform.processor() or platform.machine(), isa(args.cli, model),
-            args.rounds))
+                    add("shard", run_cli(args.cli, model, listfile, tmp, 2))
+                add("dask", run_dask(client, model, paths, os.path.join(tmp, "dask-%d" % r)))
+        print("# %d images (bundled photos, sizes 160-640), %s, %s, %d rounds, median; "
+              "load average %.2f before, %.2f after" % (
+                  args.n, platform.processor() or platform.machine(), isa(args.cli, model),
+                  args.rounds, load0, os.getloadavg()[0]))
         rates = {}
         for k, ts in times.items():
             if ts:
                 rates[k] = args.n / float(np.median(ts))
-                print("%-8s %8.1f images/s  (times %s s)" % (
-                    k, rates[k], " ".join("%.1f" % t for t in ts)))
+                print("%-8s %8.1f images/s  (times %s s)  CPU %.1f ms/image" % (
+                    k, rates[k], " ".join("%.1f" % t for t in ts),
+                    1000 * float(np.median(cpu[k])) / args.n))
             else:
                 print("%-8s  (not measured: the CLI has no --shard)" % k)
         ideal = 2 * rates["session"]
@@ -141,6 +180,11 @@ def main():
         if "shard" in rates:
             print("shard 2x1 overhead per image vs 2 x one session: %.1f%%" %
                   (100 * (1 - rates["shard"] / ideal)))
+        base = float(np.median(cpu["session"]))
+        for k in ("cli", "shard", "dask"):
+            if cpu[k]:
+                print("%s CPU per image vs the session's: %+.1f%%" % (
+                    k, 100 * (float(np.median(cpu[k])) / base - 1)))
 
 
 if __name__ == "__main__":

@@ -5,6 +5,9 @@
  * the slice touched), saturation extremes, round-half-even ties and int32 wrap-around;
  * pools, quantize/dequantize and the pack errors. Levels the CPU lacks are reported as
  * skipped by name. */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE /* setenv */
+#endif
 #include <check.h>
 #include <math.h>
 #include <stdint.h>
@@ -216,9 +219,19 @@ START_TEST(test_ref_oracle) {
 }
 END_TEST
 
+static int n_7bit, n_exact; /* avx2 comparisons per variant */
+
 static int compare_level(const char *level, const conv_case *cc, int32_t parts, int f32,
                          const char *what) {
     void *pr = pack(cc, "ref"), *pl = pack(cc, level);
+    if (!strcmp(level, "avx2")) { /* the 7-bit variant exactly when every |w| <= 64 */
+        size_t nw = (size_t)cc->d.out_channels * cc->d.kernel_h * cc->d.kernel_w * cc->d.in_channels;
+        int small = 1;
+        for (size_t i = 0; i < nw; i++) small &= cc->wt[i] >= -64 && cc->wt[i] <= 64;
+        ck_assert_str_eq(inc_q8_conv_kernel(pl), small ? "avx2-7bit" : "avx2-exact");
+        if (small) n_7bit++;
+        else n_exact++;
+    }
     size_t nout = (size_t)(cc->n * cc->oh * cc->ow * cc->out_ps);
     if (!f32) {
         uint8_t *r = run_u8_parts(pr, cc, 1), *l = run_u8_parts(pl, cc, parts);
@@ -295,6 +308,11 @@ START_TEST(test_levels) {
         case_free(&cc);
     }
     printf("%s: %d conv shapes bit-exact against ref\n", level, runs);
+    if (!strcmp(level, "avx2")) {
+        printf("avx2: %d comparisons on the exact variant, %d on the 7-bit one\n", n_exact, n_7bit);
+        ck_assert_int_gt(n_exact, 0);
+        ck_assert_int_gt(n_7bit, 0);
+    }
 }
 END_TEST
 
@@ -449,6 +467,29 @@ START_TEST(test_pack_errors) {
 }
 END_TEST
 
+/* INCEPTION_Q8_AVX2=exact forces the exact AVX2 variant on 7-bit weights (for measuring). */
+START_TEST(test_force_exact) {
+    if (!level_present("avx2")) {
+        printf("avx2: skipped (CPU lacks it)\n");
+        return;
+    }
+    conv_case cc;
+    case_init(&cc, &geoms[3], 21, 19, 1, 6, 7, 1, W_7BIT, 0);
+    setenv("INCEPTION_Q8_AVX2", "exact", 1);
+    void *pk = pack(&cc, "avx2");
+    unsetenv("INCEPTION_Q8_AVX2");
+    ck_assert_str_eq(inc_q8_conv_kernel(pk), "avx2-exact");
+    uint8_t *got = run_u8_parts(pk, &cc, 2);
+    void *pr = pack(&cc, "ref");
+    uint8_t *want = run_u8_parts(pr, &cc, 1);
+    ck_assert(memcmp(got, want, (size_t)(cc.oh * cc.ow * cc.out_ps)) == 0);
+    free(got), free(want);
+    inc_q8_conv_release(pk);
+    inc_q8_conv_release(pr);
+    case_free(&cc);
+}
+END_TEST
+
 int main(void) {
     Suite *s = suite_create("int8-kernels");
     TCase *tc = tcase_create("q8");
@@ -461,6 +502,11 @@ int main(void) {
     tcase_add_test(tc, test_quantize);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
+    if (srunner_fork_status(sr) != CK_NOFORK) { /* it sets an environment variable */
+        TCase *env = tcase_create("env");
+        tcase_add_test(env, test_force_exact);
+        suite_add_tcase(s, env);
+    }
     srunner_run_all(sr, CK_NORMAL);
     int failed = srunner_ntests_failed(sr);
     srunner_free(sr);

@@ -1,6 +1,7 @@
 /* AVX2 int8 kernels (compiled with -mavx2 -mfma only). Two variants, chosen at pack time:
- *  exact: u8 and s8 widened to int16 pairs, vpmaddwd: exact for any int8 weights (each pair
- *         sum is at most 2 * 255 * 128, far inside int32); the default.
+ *  exact: the input rows widened to int16 once per run (q8.c), weights as int16 pairs,
+ *         vpmaddwd: exact for any int8 weights (each pair sum is at most 2 * 255 * 128,
+ *         far inside int32); the default.
  *  7bit:  vpmaddubsw + vpmaddwd(ones): vpmaddubsw saturates its int16 pair sums, which stay
  *         exact only while 2 * 255 * |w| <= 32767, i.e. |w| <= 64; used when every weight
  *         of the conv is in [-64, 64]. */
@@ -51,22 +52,16 @@ static inline void store_f32(float *p, __m256i acc, __m256 m, size_t n, int relu
 #define Q_STORE_U8(p, acc, m, n) store_u8(p, acc, m, n)
 #define Q_STORE_F32(p, acc, m, n, relu) store_f32(p, acc, m, n, relu)
 
-/* ---- exact: x = 4 bytes (b0 b1 b2 b3) per lane; (b0, b2) and (b1, b3) as int16 pairs ---- */
+/* ---- exact: the input widened to int16 (q8.c), 2 channels per 4 bytes, vpmaddwd ---- */
 #define Q_SUFFIX exact
-#define Q_WVECS 2
-#define Q_MAC(acc, x, w)                                                                     \
-    do {                                                                                     \
-        __m256i lo_ = _mm256_and_si256(x, _mm256_set1_epi32(0x00ff00ff));                   \
-        __m256i hi_ = _mm256_srli_epi16(x, 8);                                               \
-        acc = _mm256_add_epi32(acc, _mm256_madd_epi16(lo_, (w)[0]));                        \
-        acc = _mm256_add_epi32(acc, _mm256_madd_epi16(hi_, (w)[1]));                        \
-    } while (0)
+#define Q_WVECS 1
+#define Q_MAC(acc, x, w) acc = _mm256_add_epi32(acc, _mm256_madd_epi16(x, (w)[0]))
 #include "backends/q8/kernels_tmpl.h"
 Q8_GEMM_DEF(1) Q8_GEMM_DEF(2) Q8_GEMM_DEF(3) Q8_GEMM_DEF(4)
 
 const inc_q8_kernels inc_q8_kernels_avx2_exact = {
     .level = "avx2", .kernel = "avx2-exact", .vw = VW, .nv = NV, .mr = 4,
-    .pack = INC_Q8_PACK_PAIR16, .max_abs_w = 0,
+    .pack = INC_Q8_PACK_WIDE16, .max_abs_w = 0,
     .gemm = {NULL, q8_gemm_1_exact, q8_gemm_2_exact, q8_gemm_3_exact, q8_gemm_4_exact},
 };
 

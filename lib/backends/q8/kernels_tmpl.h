@@ -17,6 +17,21 @@
 /* MR is an enum constant inside each instantiated function so the MR x NV accumulators
  * stay in registers. Integer sums are exact (and wrap like the ref's), so the order of
  * the products does not matter for bit-exactness; the float store is one multiply. */
+/* One group of 4 input channels for the whole tile: NV (x Q_WVECS) weight vectors, then
+ * per row one broadcast of its 4 bytes (LOAD_U fills u) and NV multiply-accumulates. */
+#define Q8_GROUP(LOAD_U)                                                                     \
+    VEC wv[NV][Q_WVECS];                                                                     \
+    _Pragma("GCC unroll 4") for (int v = 0; v < NV; v++)                                     \
+        _Pragma("GCC unroll 2") for (int k = 0; k < Q_WVECS; k++)                            \
+            wv[v][k] = Q_LOADI((const int32_t *)(const void *)(wp + (v * Q_WVECS + k) * VW * 4)); \
+    _Pragma("GCC unroll 8") for (int r = 0; r < MR; r++) {                                   \
+        uint32_t u = 0;                                                                      \
+        LOAD_U;                                                                              \
+        VEC x = Q_BCAST4(u);                                                                 \
+        _Pragma("GCC unroll 4") for (int v = 0; v < NV; v++) Q_MAC(acc[r][v], x, wv[v]);     \
+    }                                                                                        \
+    wp += NV * Q_WVECS * VW * 4;
+
 #define Q8_GEMM_BODY                                                                         \
     VEC acc[MR][NV];                                                                         \
     _Pragma("GCC unroll 8") for (int r = 0; r < MR; r++)                                     \
@@ -25,22 +40,11 @@
     for (size_t t = 0; t < ntaps; t++) {                                                     \
         const uint8_t *ap[MR];                                                               \
         _Pragma("GCC unroll 8") for (int r = 0; r < MR; r++) ap[r] = a[t * MR + r];          \
-        for (size_t g = 0; g <= nfull; g++) {                                                \
-            if (g == nfull && tail == 0) break;                                              \
-            VEC wv[NV][Q_WVECS];                                                             \
-            _Pragma("GCC unroll 4") for (int v = 0; v < NV; v++)                             \
-                _Pragma("GCC unroll 2") for (int k = 0; k < Q_WVECS; k++)                    \
-                    wv[v][k] = Q_LOADI((const int32_t *)(wp + (v * Q_WVECS + k) * VW * 4));  \
-            _Pragma("GCC unroll 8") for (int r = 0; r < MR; r++) {                           \
-                uint32_t u = 0;                                                              \
-                if (g < nfull)                                                               \
-                    memcpy(&u, ap[r] + 4 * g, 4);                                            \
-                else                                                                         \
-                    memcpy(&u, ap[r] + 4 * g, tail); /* never past the pixel's channels */   \
-                VEC x = Q_BCAST4(u);                                                         \
-                _Pragma("GCC unroll 4") for (int v = 0; v < NV; v++) Q_MAC(acc[r][v], x, wv[v]); \
-            }                                                                                \
-            wp += NV * Q_WVECS * VW * 4;                                                     \
+        for (size_t g = 0; g < nfull; g++) {                                                 \
+            Q8_GROUP(memcpy(&u, ap[r] + 4 * g, 4))                                           \
+        }                                                                                    \
+        if (tail) { /* the last channels: never read past the pixel's own */                 \
+            Q8_GROUP(memcpy(&u, ap[r] + 4 * nfull, tail))                                    \
         }                                                                                    \
     }                                                                                        \
     _Pragma("GCC unroll 8") for (int r = 0; r < MR; r++) {                                   \

@@ -77,13 +77,14 @@ typedef struct q8_packed {
 #ifdef INC_HAVE_SIMD
     const inc_q8_kernels *k; /* NULL for ref */
 #endif
-    int32_t ntaps, nfull, tail, ngroups; /* groups of 4 input channels: nfull full + tail */
+    int32_t ntaps, nfull, tail, ngroups; /* 4-byte groups of an input row: nfull + tail bytes */
     int32_t nb, nblocks;                 /* block width (nv * vw) and count */
     int8_t *w;        /* ref: [out][tap][in]; simd: block b at b * block_bytes */
     size_t block_bytes;
     int32_t *bias;    /* [nblocks * nb] (ref: [out]), zero-padded */
     float *m;         /* likewise */
-    uint8_t *zeros;   /* ngroups * 4 zero bytes: what every padding tap reads */
+    uint8_t *zeros;   /* zero bytes for a whole input row: what every padding tap reads */
+    int wide;         /* WIDE16: the run widens the input rows to int16 first */
 } q8_packed;
 
 static int level_index(const char *name) {
@@ -153,11 +154,13 @@ static void pack_blocks(q8_packed *p, const int8_t *weights) {
         for (size_t t = 0; t < taps; t++)
             for (size_t c = 0; c < cin; c++) {
                 int8_t wv = weights[(o * taps + t) * cin + c];
-                size_t g = c / 4, j = c % 4;
+                size_t per = k->pack == INC_Q8_PACK_WIDE16 ? 2 : 4, g = c / per, j = c % per;
                 int8_t *grp = blk + (t * G + g) * (size_t)p->nb * 4 *
                                         (k->pack == INC_Q8_PACK_PAIR16 ? 2 : 1);
                 if (k->pack == INC_Q8_PACK_DOT4) {
                     grp[lane * 4 + j] = wv;
+                } else if (k->pack == INC_Q8_PACK_WIDE16) { /* (w0, w1) as int16 per lane */
+                    ((int16_t *)(void *)grp)[lane * 2 + j] = wv;
                 } else { /* A holds (w0, w2), B (w1, w3), as int16 */
                     int16_t *vec = (int16_t *)(void *)(grp + v * 2 * vw * 4 + (j & 1) * vw * 4);
                     vec[l * 2 + (j >> 1)] = wv;
@@ -193,15 +196,21 @@ inception_status inc_q8_conv_pack(const inception_conv_desc *desc, const int8_t 
     p->level = lv;
     size_t cin = (size_t)desc->in_channels, cout = (size_t)desc->out_channels;
     p->ntaps = desc->kernel_h * desc->kernel_w;
-    p->nfull = desc->in_channels / 4;
-    p->tail = desc->in_channels % 4;
-    p->ngroups = p->nfull + (p->tail ? 1 : 0);
-    size_t nw = cout * (size_t)p->ntaps * cin, nchan = cout;
+    size_t nw = cout * (size_t)p->ntaps * cin, nchan = cout, row_bytes = cin;
     p->nb = (int32_t)cout;
     p->nblocks = 1;
 #ifdef INC_HAVE_SIMD
     if (lv != LV_REF) {
         p->k = level_kernels(lv, weights, nw);
+        p->wide = p->k->pack == INC_Q8_PACK_WIDE16;
+        if (p->wide) row_bytes = 2 * cin;
+    }
+#endif
+    p->nfull = (int32_t)(row_bytes / 4);
+    p->tail = (int32_t)(row_bytes % 4);
+    p->ngroups = p->nfull + (p->tail ? 1 : 0);
+#ifdef INC_HAVE_SIMD
+    if (lv != LV_REF) {
         p->nb = p->k->nv * p->k->vw;
         p->nblocks = (int32_t)((cout + (size_t)p->nb - 1) / (size_t)p->nb);
         nchan = (size_t)p->nblocks * (size_t)p->nb;
@@ -335,6 +344,28 @@ static void split(const q8_packed *p, int64_t M, int32_t part, int32_t parts, in
     }
 }
 
+/* Bytes of the pointer area at the start of the scratch (64-byte multiple). */
+static size_t ptr_bytes(const q8_packed *p) {
+    size_t b = (size_t)CHUNK_TILES * (size_t)p->k->mr * (size_t)p->ntaps * sizeof(void *);
+    return (b + 63) / 64 * 64;
+}
+
+/* The input rows (numbered n * h + y) that output pixels [m0, m1) read: the rows of their
+ * output rows' windows within one image, else every row of the images they touch. */
+static void input_rows(const q8_packed *p, const inc_q8_view *in, int64_t oh, int64_t ow,
+                       int64_t m0, int64_t m1, int64_t *r0, int64_t *r1) {
+    int64_t n0 = m0 / (oh * ow), n1 = (m1 - 1) / (oh * ow);
+    if (n0 != n1) {
+        *r0 = n0 * in->h, *r1 = (n1 + 1) * in->h;
+        return;
+    }
+    int64_t oy0 = (m0 / ow) % oh, oy1 = ((m1 - 1) / ow) % oh;
+    int64_t y0 = oy0 * p->d.stride_h - p->d.pad_h, y1 = oy1 * p->d.stride_h - p->d.pad_h + p->d.kernel_h;
+    if (y0 < 0) y0 = 0;
+    if (y1 > in->h) y1 = in->h;
+    *r0 = n0 * in->h + y0, *r1 = n0 * in->h + (y1 > y0 ? y1 : y0);
+}
+
 static void simd_run(const q8_packed *p, const inc_q8_view *in, void *out, size_t esize,
                      int64_t ostride, int64_t oh, int64_t ow, int mode, int32_t part,
                      int32_t parts, void *scratch) {
@@ -345,6 +376,22 @@ static void simd_run(const q8_packed *p, const inc_q8_view *in, void *out, size_
     split(p, M, part, parts, &m0, &m1, &b0, &b1);
     const uint8_t **ptrs = scratch; /* [CHUNK_TILES][ntaps][mr] */
     const int64_t mr = k->mr, chunk = mr * CHUNK_TILES, taps = p->ntaps;
+    const uint8_t *src_data = in->data;
+    int64_t src_stride = in->pixel_stride; /* bytes between pixels of what the rows read */
+    if (p->wide && m0 < m1) {
+        /* int16 copies of the input rows this part reads, after the pointer area */
+        int16_t *wbuf = (int16_t *)(void *)((char *)scratch + ptr_bytes(p));
+        int64_t r0, r1;
+        input_rows(p, in, oh, ow, m0, m1, &r0, &r1);
+        for (int64_t r = r0; r < r1; r++) /* r: a row of n * h rows */
+            for (int64_t x = 0; x < in->w; x++) {
+                const uint8_t *sp = in->data + (r * in->w + x) * in->pixel_stride;
+                int16_t *dp = wbuf + (r * in->w + x) * in->c;
+                for (int64_t c = 0; c < in->c; c++) dp[c] = sp[c];
+            }
+        src_data = (const uint8_t *)wbuf;
+        src_stride = 2 * in->c;
+    }
     for (int64_t mc = m0; mc < m1; mc += chunk) {
         int64_t me = mc + chunk < m1 ? mc + chunk : m1;
         /* Row pointers for every tile of the chunk, [tap][row] per tile (rows = its height). */
@@ -359,7 +406,7 @@ static void simd_run(const q8_packed *p, const inc_q8_view *in, void *out, size_
                         int64_t ix = ox * d->stride_w - d->pad_w + kx;
                         const uint8_t *src = p->zeros;
                         if (iy >= 0 && iy < in->h && ix >= 0 && ix < in->w)
-                            src = in->data + ((n * in->h + iy) * in->w + ix) * in->pixel_stride;
+                            src = src_data + ((n * in->h + iy) * in->w + ix) * src_stride;
                         tp[(ky * d->kernel_w + kx) * rows + r] = src;
                     }
                 }
@@ -384,8 +431,11 @@ static void simd_run(const q8_packed *p, const inc_q8_view *in, void *out, size_
 size_t inc_q8_conv_scratch(const void *packed, const inc_q8_view *in, int32_t parts) {
 #ifdef INC_HAVE_SIMD
     const q8_packed *p = packed;
-    if (p && p->k)
-        return (size_t)CHUNK_TILES * (size_t)p->k->mr * (size_t)p->ntaps * sizeof(void *);
+    if (p && p->k) {
+        size_t b = ptr_bytes(p);
+        if (p->wide) b += (size_t)(in->n * in->h * in->w * in->c) * sizeof(int16_t);
+        return b;
+    }
 #endif
     return 0;
 }
