@@ -11,7 +11,8 @@
  *       softmax), so it is a lower bound for `inception bench`.
  *   bench_kernels model FILE [BACKEND] [THREADS] [BATCH] [RUNS]   the whole library: load
  *       FILE (e.g. from inception-make-model) on BACKEND, run a 299x299 batch; RESULT line
- *   bench_kernels peak                                  FMA peak of one core (AVX2, AVX-512)
+ *   bench_kernels peak                                  FMA peak of one core (AVX2, AVX-512;
+ *                                                       best of 5, thread CPU time)
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
@@ -431,23 +432,31 @@ __attribute__((target("avx512f,fma"))) static float peak_avx512(long iters) {
     PEAK_BODY(__m512, _mm512_set1_ps, _mm512_fmadd_ps, 16)
 }
 
+/* Best of 5 in thread CPU time: on a shared machine, time spent descheduled is not counted, so
+ * the figure stays the core's rate rather than its share. */
+static double peak_run(float (*f)(long), long iters) {
+    double best = 1e30;
+    for (int r = 0; r < 5; r++) {
+        struct timespec a, b;
+        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &a);
+        volatile float s = f(iters);
+        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &b);
+        (void)s;
+        double sec = (double)(b.tv_sec - a.tv_sec) + 1e-9 * (double)(b.tv_nsec - a.tv_nsec);
+        if (sec < best) best = sec;
+    }
+    return best;
+}
+
 static int cmd_peak(void) {
-    long iters = 50000000;
+    long iters = 20000000;
     __builtin_cpu_init();
-    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
-        double t0 = now_s();
-        volatile float s = peak_avx2(iters);
-        double sec = now_s() - t0;
-        (void)s;
-        printf("RESULT peak isa=avx2 threads=1 gflops=%.1f\n", iters * 12.0 * 16 / sec * 1e-9);
-    }
-    if (__builtin_cpu_supports("avx512f")) {
-        double t0 = now_s();
-        volatile float s = peak_avx512(iters);
-        double sec = now_s() - t0;
-        (void)s;
-        printf("RESULT peak isa=avx512 threads=1 gflops=%.1f\n", iters * 12.0 * 32 / sec * 1e-9);
-    }
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
+        printf("RESULT peak isa=avx2 threads=1 gflops=%.1f\n",
+               iters * 12.0 * 16 / peak_run(peak_avx2, iters) * 1e-9);
+    if (__builtin_cpu_supports("avx512f"))
+        printf("RESULT peak isa=avx512 threads=1 gflops=%.1f\n",
+               iters * 12.0 * 32 / peak_run(peak_avx512, iters) * 1e-9);
     return 0;
 }
 

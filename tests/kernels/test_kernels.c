@@ -221,16 +221,30 @@ static const conv_case conv_cases[] = {
     {1, 7, 9, 48, 64, 5, 5, 1, 1, 2, 2, 1, 0, 0, 64, 96},  /* 5x5 */
     {1, 11, 9, 33, 17, 1, 7, 1, 1, 0, 3, 1, 0, 0, 0, 0},   /* 1x7 */
     {3, 9, 11, 17, 33, 7, 1, 1, 1, 3, 0, 1, 8, 8, 0, 0},   /* 7x1 */
+    /* the 17x17 blocks' 1x7/7x1 (F(2, 7)) at batch 1: parts split them by channel blocks */
+    {1, 17, 17, 160, 192, 7, 1, 1, 1, 3, 0, 1, 0, 0, 192, 576},
+    {1, 17, 17, 192, 192, 1, 7, 1, 1, 0, 3, 1, 0, 0, 576, 0},
+    {1, 13, 11, 40, 72, 7, 1, 1, 1, 3, 0, 1, 0, 3, 0, 5},  /* odd grid, 5 or 3 blocks */
     {1, 5, 6, 35, 40, 1, 3, 1, 1, 0, 1, 1, 0, 5, 40, 7},   /* 1x3 */
     {1, 6, 5, 40, 35, 3, 1, 1, 1, 1, 0, 1, 0, 0, 35, 1},   /* 3x1 */
+    /* 1x3/3x1 run as F(2, 3): the 8x8 blocks' shapes into their concat slices, odd sizes,
+     * valid and wider padding, batch 3 */
+    {1, 8, 8, 384, 384, 1, 3, 1, 1, 0, 1, 1, 0, 0, 320, 1344},
+    {1, 8, 8, 384, 384, 3, 1, 1, 1, 1, 0, 1, 0, 0, 704, 960},
+    {3, 7, 9, 19, 37, 1, 3, 1, 1, 0, 2, 0, 2, 1, 0, 3},
+    {3, 9, 7, 37, 19, 3, 1, 1, 1, 2, 0, 1, 0, 0, 1, 0},
+    {1, 5, 4, 9, 48, 1, 3, 1, 1, 0, 0, 1, 0, 0, 0, 0},
+    {1, 4, 5, 48, 9, 3, 1, 1, 1, 0, 0, 1, 0, 0, 0, 0},
+    {1, 1, 1, 16, 33, 1, 3, 1, 1, 0, 1, 1, 0, 0, 0, 0},
     {1, 17, 17, 96, 80, 3, 3, 2, 2, 0, 0, 1, 0, 0, 0, 0},  /* 3x3 s2 valid, odd size */
     {3, 10, 9, 17, 5, 3, 3, 2, 2, 0, 0, 1, 1, 1, 2, 2},    /* 3x3 s2 valid, even/odd */
     {1, 1, 1, 5, 17, 3, 3, 1, 1, 1, 1, 1, 0, 0, 0, 0},     /* 1x1 grid under a 3x3 */
     {1, 5, 5, 128, 768, 5, 5, 1, 1, 0, 0, 1, 0, 0, 0, 0},  /* aux 5x5 on 5x5 -> 1x1 */
     {1, 4, 3, 3, 1, 3, 3, 2, 1, 1, 1, 0, 0, 0, 0, 0},      /* mixed strides, no ReLU */
     {1, 6, 7, 5, 17, 5, 3, 2, 1, 2, 0, 1, 0, 0, 0, 0},     /* rows of taps over padding rows */
-    /* 3x3 stride 1 runs as Winograd when cin * cout is small, direct otherwise */
-    {1, 5, 6, 200, 180, 3, 3, 1, 1, 1, 1, 1, 0, 0, 0, 0},  /* direct */
+    /* 3x3 stride 1 runs as Winograd: F(4x4) when 32 < cin and cin * cout <= 32768, else F(2x2) */
+    {1, 5, 6, 200, 180, 3, 3, 1, 1, 1, 1, 1, 0, 0, 0, 0},  /* wide: F(2x2) */
+    {1, 8, 8, 448, 384, 3, 3, 1, 1, 1, 1, 1, 0, 0, 320, 1344}, /* Mixed_7b/c 3x3dbl_2 */
     {3, 11, 8, 19, 21, 3, 3, 1, 1, 1, 1, 0, 0, 3, 2, 0},   /* odd tiles, batch 3 */
     {1, 12, 9, 1, 80, 3, 3, 1, 1, 0, 0, 1, 0, 0, 0, 0},    /* valid, odd width */
     {1, 2, 2, 17, 9, 3, 3, 1, 1, 2, 2, 1, 0, 0, 0, 0},     /* more padding than input */
@@ -252,6 +266,22 @@ START_TEST(test_conv) {
             if (cc->kh == 3 && cc->kw == 3 && cc->sh == 1 && cc->sw == 1) check_conv(be, cc);
         }
     }
+    /* and the 1x3/3x1 ones direct as well as F(2, 3) */
+    setenv("INCEPTION_SIMD_WINO13", "direct", 1);
+    for (size_t i = 0; i < sizeof conv_cases / sizeof conv_cases[0]; i++) {
+        const conv_case *cc = &conv_cases[i];
+        if (cc->kh * cc->kw == 3 && cc->sh == 1 && cc->sw == 1) check_conv(be, cc);
+    }
+    setenv("INCEPTION_SIMD_WINO13", "f4", 1);
+    {
+        inception_conv_desc d13 = {16, 16, 1, 3, 1, 1, 0, 1, 1};
+        float *w13 = falloc(16 * 16 * 3), *b13 = falloc(16);
+        void *sp13 = NULL;
+        ck_assert_int_eq(be->conv_pack(be->user, &d13, w13, b13, &sp13), INCEPTION_ERR_BACKEND);
+        ck_assert_ptr_null(sp13);
+        free(w13), free(b13);
+    }
+    unsetenv("INCEPTION_SIMD_WINO13");
     /* a misspelt value is an error, not silently the default */
     setenv("INCEPTION_SIMD_WINO3", "f3", 1);
     inception_conv_desc d = {16, 16, 3, 3, 1, 1, 1, 1, 1};

@@ -11,10 +11,9 @@
 
 /* Weight layouts, per output-channel block of nv * vw lanes, [tap][group of 4 inputs]:
  *  DOT4:   [nv * vw lanes][4 int8]            (vpdpbusd, vpmaddubsw)
- *  PAIR16: [nv][A: vw lanes x (w0, w2) int16][B: vw lanes x (w1, w3) int16]  (vpmaddwd)
  *  WIDE16: per group of 2 inputs [nv * vw lanes][2 int16]; the input is widened to int16
  *          first (q8.c), so a "group" is 4 bytes = 2 channels               (vpmaddwd) */
-enum { INC_Q8_PACK_DOT4 = 0, INC_Q8_PACK_PAIR16 = 1, INC_Q8_PACK_WIDE16 = 2 };
+enum { INC_Q8_PACK_DOT4 = 0, INC_Q8_PACK_WIDE16 = 1 };
 
 /* Store modes: uint8 (requantise, clamp 0..255), float with ReLU, float without. */
 enum { INC_Q8_STORE_U8 = 0, INC_Q8_STORE_F32_RELU = 1, INC_Q8_STORE_F32 = 2 };

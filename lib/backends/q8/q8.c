@@ -146,25 +146,20 @@ static const inc_q8_kernels *level_kernels(int level, const int8_t *w, size_t nw
 static void pack_blocks(q8_packed *p, const int8_t *weights) {
     const inc_q8_kernels *k = p->k;
     size_t cin = (size_t)p->d.in_channels, cout = (size_t)p->d.out_channels;
-    size_t taps = (size_t)p->ntaps, G = (size_t)p->ngroups, vw = (size_t)k->vw;
+    size_t taps = (size_t)p->ntaps, G = (size_t)p->ngroups;
     memset(p->w, 0, p->block_bytes * (size_t)p->nblocks);
     for (size_t o = 0; o < cout; o++) {
-        size_t b = o / (size_t)p->nb, lane = o % (size_t)p->nb, v = lane / vw, l = lane % vw;
+        size_t b = o / (size_t)p->nb, lane = o % (size_t)p->nb;
         int8_t *blk = p->w + b * p->block_bytes;
         for (size_t t = 0; t < taps; t++)
             for (size_t c = 0; c < cin; c++) {
                 int8_t wv = weights[(o * taps + t) * cin + c];
                 size_t per = k->pack == INC_Q8_PACK_WIDE16 ? 2 : 4, g = c / per, j = c % per;
-                int8_t *grp = blk + (t * G + g) * (size_t)p->nb * 4 *
-                                        (k->pack == INC_Q8_PACK_PAIR16 ? 2 : 1);
-                if (k->pack == INC_Q8_PACK_DOT4) {
+                int8_t *grp = blk + (t * G + g) * (size_t)p->nb * 4; /* 4 bytes per lane */
+                if (k->pack == INC_Q8_PACK_DOT4)
                     grp[lane * 4 + j] = wv;
-                } else if (k->pack == INC_Q8_PACK_WIDE16) { /* (w0, w1) as int16 per lane */
+                else /* WIDE16: (w0, w1) as int16 per lane */
                     ((int16_t *)(void *)grp)[lane * 2 + j] = wv;
-                } else { /* A holds (w0, w2), B (w1, w3), as int16 */
-                    int16_t *vec = (int16_t *)(void *)(grp + v * 2 * vw * 4 + (j & 1) * vw * 4);
-                    vec[l * 2 + (j >> 1)] = wv;
-                }
             }
     }
 }
@@ -214,8 +209,7 @@ inception_status inc_q8_conv_pack(const inception_conv_desc *desc, const int8_t 
         p->nb = p->k->nv * p->k->vw;
         p->nblocks = (int32_t)((cout + (size_t)p->nb - 1) / (size_t)p->nb);
         nchan = (size_t)p->nblocks * (size_t)p->nb;
-        p->block_bytes = (size_t)p->ntaps * (size_t)p->ngroups * (size_t)p->nb * 4 *
-                         (p->k->pack == INC_Q8_PACK_PAIR16 ? 2 : 1);
+        p->block_bytes = (size_t)p->ntaps * (size_t)p->ngroups * (size_t)p->nb * 4;
         nw = p->block_bytes * (size_t)p->nblocks;
     }
 #endif

@@ -68,6 +68,8 @@ typedef struct inc_simd_kernels {
     inc_simd_wino_out_fn wino2_out;
     inc_simd_wino7_in_fn wino7_in;
     inc_simd_wino7_out_fn wino7_out;
+    inc_simd_wino7_in_fn wino13_in; /* F(2, 3) for 1x3/3x1: the F(2, 7) contract, 4 positions */
+    inc_simd_wino7_out_fn wino13_out;
 } inc_simd_kernels;
 
 extern const inc_simd_kernels inc_simd_kernels_avx2;

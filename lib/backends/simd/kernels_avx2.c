@@ -51,4 +51,6 @@ const inc_simd_kernels inc_simd_kernels_avx2 = {
     .wino2_out = wino2_out_k,
     .wino7_in = wino7_in_k,
     .wino7_out = wino7_out_k,
+    .wino13_in = wino13_in_k,
+    .wino13_out = wino13_out_k,
 };

@@ -395,3 +395,66 @@ static void wino2_out_k(const float *M, size_t xi_stride, size_t cstride, const 
         }
     }
 }
+
+/* ---- Winograd F(2, 3) along one axis, for the 1x3 and 3x1 convolutions ----
+ * 4 products per 2 outputs instead of 6, points 0, +-1 and infinity: B^T and A^T are only
+ * additions, so the rounding stays near the direct convolution's. Same tiles and contract
+ * as F(2, 7) with 4 positions. */
+static void wino13_in_k(const inception_view *in, int axis, int64_t th, int64_t tw, int pad,
+                        int64_t t0, int64_t nt, const float *zeros, float *V,
+                        size_t xi_stride, size_t cstride) {
+    const int64_t C = in->c;
+    for (int64_t i = 0; i < nt; i++) {
+        int64_t t = t0 + i, tx = t % tw, ty = (t / tw) % th, n = t / (tw * th);
+        int64_t y0 = axis ? ty * 2 - pad : ty, x0 = axis ? tx : tx * 2 - pad;
+        const float *src[4];
+        for (int j = 0; j < 4; j++) {
+            int64_t iy = y0 + (axis ? j : 0), ix = x0 + (axis ? 0 : j);
+            src[j] = (iy < 0 || iy >= in->h || ix < 0 || ix >= in->w)
+                         ? zeros
+                         : in->data + ((n * in->h + iy) * in->w + ix) * in->pixel_stride;
+        }
+        float *dst = V + (size_t)i * cstride;
+        for (int64_t c = 0; c < C; c += VW) {
+            int rem = C - c < VW ? (int)(C - c) : VW;
+            VEC d[4];
+            for (int j = 0; j < 4; j++)
+                d[j] = rem == VW ? V_LOADU(src[j] + c) : V_LOAD_N(src[j] + c, rem);
+            V_STOREU(dst + c, V_SUB(d[0], d[2]));
+            V_STOREU(dst + xi_stride + c, V_ADD(d[1], d[2]));
+            V_STOREU(dst + 2 * xi_stride + c, V_SUB(d[2], d[1]));
+            V_STOREU(dst + 3 * xi_stride + c, V_SUB(d[1], d[3]));
+        }
+    }
+}
+
+static void wino13_out_k(const float *M, size_t xi_stride, size_t cstride, const float *bias,
+                         const inception_view *out, int axis, int64_t th, int64_t tw,
+                         int64_t t0, int64_t nt, int relu) {
+    const int64_t C = out->c;
+    const VEC zero = V_ZERO();
+    for (int64_t i = 0; i < nt; i++) {
+        int64_t t = t0 + i, tx = t % tw, ty = (t / tw) % th, n = t / (tw * th);
+        int64_t oy = axis ? ty * 2 : ty, ox = axis ? tx : tx * 2;
+        int two = axis ? oy + 1 < out->h : ox + 1 < out->w;
+        float *dst0 = out->data + ((n * out->h + oy) * out->w + ox) * out->pixel_stride;
+        float *dst1 = dst0 + (axis ? out->w : 1) * out->pixel_stride;
+        const float *src = M + (size_t)i * cstride;
+        for (int64_t c = 0; c < C; c += VW) {
+            int rem = C - c < VW ? (int)(C - c) : VW;
+            VEC m0 = V_LOADU(src + c), m1 = V_LOADU(src + xi_stride + c);
+            VEC m2 = V_LOADU(src + 2 * xi_stride + c), m3 = V_LOADU(src + 3 * xi_stride + c);
+            VEC b = rem == VW ? V_LOADU(bias + c) : V_LOAD_N(bias + c, rem);
+            VEC r0 = V_ADD(V_ADD(V_ADD(m0, m1), m2), b);
+            VEC r1 = V_ADD(V_SUB(V_SUB(m1, m2), m3), b);
+            if (relu) r0 = V_MAX(r0, zero), r1 = V_MAX(r1, zero);
+            if (rem == VW) {
+                V_STOREU(dst0 + c, r0);
+                if (two) V_STOREU(dst1 + c, r1);
+            } else {
+                V_STORE_N(dst0 + c, r0, rem);
+                if (two) V_STORE_N(dst1 + c, r1, rem);
+            }
+        }
+    }
+}

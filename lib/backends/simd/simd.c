@@ -56,20 +56,27 @@ static int32_t block_width(const packed_conv *p, int32_t b) {
     return (rem + vw - 1) / vw * vw;
 }
 
-enum { WINO_NONE = 0, WINO_2D = 1, WINO_ROW = 2, WINO_COL = 3, WINO_2D2 = 4 };
+enum { WINO_NONE = 0, WINO_2D = 1, WINO_ROW = 2, WINO_COL = 3, WINO_2D2 = 4, WINO_ROW3 = 5,
+       WINO_COL3 = 6 };
 
-/* Transformed positions: 36 for F(4x4, 3x3), 16 for F(2x2, 3x3), 8 for F(2, 7). */
+/* Transformed positions: 36 for F(4x4, 3x3), 16 for F(2x2, 3x3), 8 for F(2, 7), 4 for
+ * F(2, 3). */
 static size_t positions(const packed_conv *p) {
-    return p->wino == WINO_2D ? 36 : p->wino == WINO_2D2 ? 16 : 8;
+    switch (p->wino) {
+    case WINO_2D: return 36;
+    case WINO_2D2: return 16;
+    case WINO_ROW3: case WINO_COL3: return 4;
+    default: return 8;
+    }
 }
 
-/* Winograd for the 3x3 stride-1 convs with few channels, which in Inception are the ones on
- * big maps (the stem, the 35x35 blocks); the wide 8x8 ones would read 4x as many weights
- * for 4 tiles. F(4x4, 3x3) does 36 multiplies per 16 outputs, F(2x2, 3x3) 64, direct 144. */
+/* Winograd for every 3x3 stride-1 conv: the ones with few channels are on big maps (the
+ * stem, the 35x35 blocks); the wide ones (the 8x8 blocks' 448->384) get F(2x2) only, since
+ * F(4x4) would read 4x the weights for 4 tiles per image. F(4x4, 3x3) does 36 multiplies
+ * per 16 outputs, F(2x2, 3x3) 64, direct 144. */
 static int winograd_shape(const inception_conv_desc *d) {
     return d->kernel_h == 3 && d->kernel_w == 3 && d->stride_h == 1 && d->stride_w == 1 &&
-           d->pad_h <= 2 && d->pad_w <= 2 &&
-           (int64_t)d->in_channels * d->out_channels <= 32768;
+           d->pad_h <= 2 && d->pad_w <= 2;
 }
 
 /* F(2, 7) along one axis does 8 multiplies per 2 outputs instead of 14: for the 1x7 and
@@ -79,6 +86,19 @@ static int use_winograd7(const inception_conv_desc *d) {
     if (d->stride_h != 1 || d->stride_w != 1) return WINO_NONE;
     if (d->kernel_h == 1 && d->kernel_w == 7 && d->pad_h == 0 && d->pad_w == 3) return WINO_ROW;
     if (d->kernel_h == 7 && d->kernel_w == 1 && d->pad_h == 3 && d->pad_w == 0) return WINO_COL;
+    return WINO_NONE;
+}
+
+/* F(2, 3) along one axis: 4 multiplies per 2 outputs instead of 6, for the 1x3 and 3x1
+ * convolutions of the 8x8 blocks; its transforms only add, so the error stays near direct.
+ * INCEPTION_SIMD_WINO13 (internal, for measuring; read at every pack) = "direct" keeps them
+ * direct, "f2" (or unset) uses F(2, 3); returns -1 for any other value. */
+static int use_winograd13(const inception_conv_desc *d) {
+    const char *v = getenv("INCEPTION_SIMD_WINO13");
+    if (v && strcmp(v, "f2") && strcmp(v, "direct")) return -1;
+    if ((v && !strcmp(v, "direct")) || d->stride_h != 1 || d->stride_w != 1) return WINO_NONE;
+    if (d->kernel_h == 1 && d->kernel_w == 3 && d->pad_h == 0 && d->pad_w <= 2) return WINO_ROW3;
+    if (d->kernel_h == 3 && d->kernel_w == 1 && d->pad_w == 0 && d->pad_h <= 2) return WINO_COL3;
     return WINO_NONE;
 }
 
@@ -96,15 +116,17 @@ static int wino3_forced(void) {
     return WINO3_BAD;
 }
 
-/* Default: F(2x2) where cin <= 32 (the stem's Conv2d_2a/2b on 147x147), F(4x4) on the
- * wider ones (the 35x35 blocks). F(4x4)'s transforms amplify rounding (coefficients up to
+/* Default: F(2x2) where cin <= 32 (the stem's Conv2d_2a/2b on 147x147) and where
+ * cin * cout > 32768 (the 8x8 blocks), F(4x4) in between (the 35x35 blocks). F(4x4)'s transforms amplify rounding (coefficients up to
  * 25 in, 64 out); on models with calibrated BatchNorm the stem's share of that took the
  * network to 1.8e-4 of max|expected|, over the promised 1e-4 (docs/simd.md has the
  * figures). "mixed" is this default, for comparing. */
 static int use_winograd(const inception_conv_desc *d, int forced) {
     if (!winograd_shape(d)) return WINO_NONE;
     if (forced != WINO3_DEFAULT && forced != WINO3_MIXED) return forced;
-    return d->in_channels <= 32 ? WINO_2D2 : WINO_2D;
+    if (d->in_channels <= 32 || (int64_t)d->in_channels * d->out_channels > 32768)
+        return WINO_2D2;
+    return WINO_2D;
 }
 
 /* Where the transformed weight of position `set`, output o, input c goes: set `set` starts
@@ -139,6 +161,22 @@ static void pack_winograd7(packed_conv *p, const float *weights) {
             }
         }
     }
+}
+
+/* F(2, 3)'s U = G g for the 3 taps of every (out, in) pair, stored like pack_winograd's. */
+static void pack_winograd13(packed_conv *p, const float *weights) {
+    static const double G[4][3] = {{1, 0, 0}, {0.5, 0.5, 0.5}, {0.5, -0.5, 0.5}, {0, 0, 1}};
+    size_t cin = (size_t)p->d.in_channels, cout = (size_t)p->d.out_channels;
+    size_t cpad = (size_t)p->nblocks * (size_t)p->nb;
+    memset(p->w, 0, 4 * cpad * cin * sizeof(float));
+    for (size_t o = 0; o < cout; o++)
+        for (size_t c = 0; c < cin; c++) {
+            double g[3]; /* [kh][kw][cin] with one of kh, kw equal to 1: tap k at k * cin */
+            for (int k = 0; k < 3; k++) g[k] = weights[(o * 3 + (size_t)k) * cin + c];
+            for (int j = 0; j < 4; j++)
+                *winograd_slot(p, (size_t)j, o, c) =
+                    (float)(G[j][0] * g[0] + G[j][1] * g[1] + G[j][2] * g[2]);
+        }
 }
 
 /* F(2x2, 3x3)'s U = G g G^T, in double, stored as 16 sets like pack_winograd's. */
@@ -202,6 +240,11 @@ static inception_status simd_conv_pack(void *user, const inception_conv_desc *d,
         return inc_error(INCEPTION_ERR_BACKEND,
                          "INCEPTION_SIMD_WINO3='%s': use f4, f2, mixed or direct (or unset it)",
                          getenv("INCEPTION_SIMD_WINO3"));
+    int w13 = d ? use_winograd13(d) : WINO_NONE;
+    if (w13 < 0)
+        return inc_error(INCEPTION_ERR_BACKEND,
+                         "INCEPTION_SIMD_WINO13='%s': use f2 or direct (or unset it)",
+                         getenv("INCEPTION_SIMD_WINO13"));
     const inc_simd_kernels *k = level_kernels(user_level(user));
     if (!k) return inc_error(INCEPTION_ERR_BACKEND, "simd backend: this CPU lacks its ISA level");
     if (!d || !weights || !bias || !packed || d->in_channels < 1 || d->out_channels < 1 ||
@@ -220,6 +263,7 @@ static inception_status simd_conv_pack(void *user, const inception_conv_desc *d,
         if (k->mr[nv] > p->mr_max) p->mr_max = k->mr[nv];
 
     p->wino = winograd_shape(d) ? use_winograd(d, forced) : use_winograd7(d);
+    if (!p->wino) p->wino = w13;
     size_t cin = (size_t)d->in_channels, ntaps = p->wino ? positions(p) : (size_t)p->ntaps;
     size_t cpad = (size_t)p->nblocks * (size_t)p->nb, nw, nwb, total;
     size_t zrow = cin * (size_t)d->kernel_w; /* a merged tap's zero row (simd_conv_run) */
@@ -256,6 +300,8 @@ static inception_status simd_conv_pack(void *user, const inception_conv_desc *d,
             pack_winograd(p, weights);
         else if (p->wino == WINO_2D2)
             pack_winograd2(p, weights);
+        else if (p->wino == WINO_ROW3 || p->wino == WINO_COL3)
+            pack_winograd13(p, weights);
         else
             pack_winograd7(p, weights);
         *packed = p;
@@ -405,40 +451,64 @@ static void wino_run(const packed_conv *p, const inception_view *in, const incep
     float *V = (float *)((char *)scratch + ptr_bytes), *Mb = V + np * tc * cs;
     /* output tiles: 4x4, 2x2, or 2 along the transformed axis */
     int64_t tile = p->wino == WINO_2D ? 4 : 2;
-    int64_t th = p->wino == WINO_ROW ? out->h : (out->h + tile - 1) / tile;
-    int64_t tw = p->wino == WINO_COL ? out->w : (out->w + tile - 1) / tile, T = out->n * th * tw;
-    int axis = p->wino == WINO_COL;
+    int row = p->wino == WINO_ROW || p->wino == WINO_ROW3;
+    int axis = p->wino == WINO_COL || p->wino == WINO_COL3;
+    int64_t th = row ? out->h : (out->h + tile - 1) / tile;
+    int64_t tw = axis ? out->w : (out->w + tile - 1) / tile, T = out->n * th * tw;
+    /* Small grids (17x17 and 8x8 at batch 1) go by channel blocks like the direct path: each
+     * part transforms every tile's input (a few % of the GEMMs' work) but reads only its
+     * share of the transformed weights, which come from memory on every run. */
     int64_t t0 = T * part / parts, t1 = T * (part + 1) / parts;
+    int32_t b0 = 0, b1 = p->nblocks;
+    if (parts > 1 && out->n * out->h * out->w <= SPLIT_BLOCKS_MAX_PIXELS &&
+        p->nblocks >= 2 * parts) {
+        t0 = 0, t1 = T;
+        b0 = (int32_t)((int64_t)p->nblocks * part / parts);
+        b1 = (int32_t)((int64_t)p->nblocks * (part + 1) / parts);
+    }
+    /* the output transform's share: channels [j0, j1), as a view of just those */
+    size_t j0 = (size_t)b0 * (size_t)p->nb, j1 = (size_t)b1 * (size_t)p->nb;
+    if (j1 > (size_t)out->c) j1 = (size_t)out->c;
+    inception_view oview = *out;
+    oview.data += j0;
+    oview.c = (int64_t)(j1 - j0);
+    const float *bias = p->bias + j0;
     for (int64_t c0 = t0; c0 < t1; c0 += (int64_t)tc) {
         int64_t nt = t1 - c0 < (int64_t)tc ? t1 - c0 : (int64_t)tc;
         if (p->wino == WINO_2D)
             k->wino_in(in, th, tw, p->d.pad_h, p->d.pad_w, c0, nt, p->zeros, V, tc * cs, cs);
         else if (p->wino == WINO_2D2)
             k->wino2_in(in, th, tw, p->d.pad_h, p->d.pad_w, c0, nt, p->zeros, V, tc * cs, cs);
+        else if (p->wino == WINO_ROW3 || p->wino == WINO_COL3)
+            k->wino13_in(in, axis, th, tw, axis ? p->d.pad_h : p->d.pad_w, c0, nt, p->zeros, V,
+                         tc * cs, cs);
         else
             k->wino7_in(in, axis, th, tw, axis ? p->d.pad_h : p->d.pad_w, c0, nt, p->zeros, V,
                         tc * cs, cs);
         for (size_t xi = 0; xi < np; xi++) {
             const float *Vx = V + xi * tc * cs;
             float *Mx = Mb + xi * tc * cpad;
-            for (int32_t b = 0; b < p->nblocks; b++) {
+            for (int32_t b = b0; b < b1; b++) {
                 int32_t bw = block_width(p, b), nv = bw / k->vw, mr = k->mr[nv];
-                size_t j0 = (size_t)b * (size_t)p->nb;
-                const float *w = p->w + xi * cpad * cin + j0 * cin;
+                size_t jb = (size_t)b * (size_t)p->nb;
+                const float *w = p->w + xi * cpad * cin + jb * cin;
                 for (int64_t m = 0; m < nt; m += mr) {
                     int rows = nt - m < mr ? (int)(nt - m) : mr;
                     for (int r = 0; r < rows; r++) a[r] = Vx + (size_t)(m + r) * cs;
-                    k->gemm[nv][rows](1, cin, a, w, p->zeros, Mx + (size_t)m * cpad + j0, cpad,
+                    k->gemm[nv][rows](1, cin, a, w, p->zeros, Mx + (size_t)m * cpad + jb, cpad,
                                       (size_t)bw, 0);
                 }
             }
         }
+        const float *Mj = Mb + j0;
         if (p->wino == WINO_2D)
-            k->wino_out(Mb, tc * cpad, cpad, p->bias, out, th, tw, c0, nt, p->d.relu);
+            k->wino_out(Mj, tc * cpad, cpad, bias, &oview, th, tw, c0, nt, p->d.relu);
         else if (p->wino == WINO_2D2)
-            k->wino2_out(Mb, tc * cpad, cpad, p->bias, out, th, tw, c0, nt, p->d.relu);
+            k->wino2_out(Mj, tc * cpad, cpad, bias, &oview, th, tw, c0, nt, p->d.relu);
+        else if (p->wino == WINO_ROW3 || p->wino == WINO_COL3)
+            k->wino13_out(Mj, tc * cpad, cpad, bias, &oview, axis, th, tw, c0, nt, p->d.relu);
         else
-            k->wino7_out(Mb, tc * cpad, cpad, p->bias, out, axis, th, tw, c0, nt, p->d.relu);
+            k->wino7_out(Mj, tc * cpad, cpad, bias, &oview, axis, th, tw, c0, nt, p->d.relu);
     }
 }
 
