@@ -74,6 +74,7 @@ typedef struct cli_args {
     int epochs;
     const char *lr, *smoothing, *clip, *ema, *val, *seed;
     const char *augment, *resume, *plot, *optimizer, *cache;
+    const char *calibrate; /* quantize: the calibration image directory */
 } cli_args;
 
 /* A subcommand: name, one-line summary, operands, a paragraph, an example, and what runs
