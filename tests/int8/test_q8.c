@@ -414,6 +414,21 @@ START_TEST(test_quantize) {
                           q[p * 20 + i], want[i]);
         for (int64_t i = c; i < 20; i++) ck_assert_int_eq(q[p * 20 + i], 0xee);
     }
+    /* 37 channels: the 16-wide path twice, then the scalar tail, each on every value */
+    {
+        enum { C = 37 };
+        float wide[C];
+        uint8_t qw[C + 3], ww[C];
+        for (int i = 0; i < C; i++) wide[i] = xs[(i * 5) % c], ww[i] = want[(i * 5) % c];
+        memset(qw, 0xee, sizeof qw);
+        inception_view fw = {wide, 1, 1, 1, C, C};
+        inc_q8_view qwv = {qw, 1, 1, 1, C, C};
+        inc_q8_quantize(&fw, 1.0f, &qwv, 0, 1);
+        for (int i = 0; i < C; i++)
+            ck_assert_msg(qw[i] == ww[i], "quantize(%g) at channel %d = %d, want %d", wide[i], i,
+                          qw[i], ww[i]);
+        for (int i = C; i < C + 3; i++) ck_assert_int_eq(qw[i], 0xee);
+    }
     /* scale applies before rounding */
     float half = 1.0f;
     uint8_t one;

@@ -7,6 +7,9 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include "backends/q8.h"
 #include "common/common.h"
@@ -473,6 +476,18 @@ void inc_q8_conv_run_f32(const void *packed, const inc_q8_view *in, const incept
 
 /* ---- pools and the float <-> uint8 boundaries (plain C, identical on every level) ---- */
 
+/* nearbyintf for 0 <= v < 2^23: adding 2^23 leaves no fraction bits, so the sum is rounded
+ * to an integer in the current rounding mode, as nearbyintf would. Written this way the
+ * channel loops below vectorise (nearbyintf does not without SSE4.1). */
+static inline float round_small(float v) {
+    const float two23 = 8388608.0f;
+    return (v + two23) - two23;
+}
+
+#define POOL_CHUNK 256
+
+/* Channels innermost, in chunks on the stack (kernels do not allocate), so every loop over
+ * the window is a contiguous run of bytes that the compiler vectorises. */
 static void pool(const inception_pool_desc *d, const inc_q8_view *in, const inc_q8_view *out,
                  int32_t part, int32_t parts, int is_max) {
     int64_t b, e;
@@ -489,21 +504,34 @@ static void pool(const inception_pool_desc *d, const inc_q8_view *in, const inc_
         int64_t count = d->count_include_pad ? (py1 - y0) * (px1 - x0) : (yb - ya) * (xb - xa);
         const uint8_t *base = in->data + n * in->h * in->w * in->pixel_stride;
         uint8_t *o = out->data + m * out->pixel_stride;
-        for (int64_t c = 0; c < out->c; c++) {
-            uint32_t acc = 0;
+        for (int64_t c0 = 0; c0 < out->c; c0 += POOL_CHUNK) {
+            int64_t nc = out->c - c0 < POOL_CHUNK ? out->c - c0 : POOL_CHUNK;
+            if (is_max) {
+                uint8_t mx[POOL_CHUNK];
+                memset(mx, 0, sizeof mx);
+                for (int64_t y = ya; y < yb; y++)
+                    for (int64_t x = xa; x < xb; x++) {
+                        const uint8_t *v = base + (y * in->w + x) * in->pixel_stride + c0;
+                        for (int64_t c = 0; c < nc; c++) mx[c] = v[c] > mx[c] ? v[c] : mx[c];
+                    }
+                memcpy(o + c0, mx, (size_t)nc);
+                continue;
+            }
+            if (count <= 0) {
+                memset(o + c0, 0, (size_t)nc);
+                continue;
+            }
+            uint32_t acc[POOL_CHUNK];
+            memset(acc, 0, sizeof acc);
             for (int64_t y = ya; y < yb; y++)
                 for (int64_t x = xa; x < xb; x++) {
-                    uint8_t v = base[(y * in->w + x) * in->pixel_stride + c];
-                    if (is_max)
-                        acc = v > acc ? v : acc;
-                    else
-                        acc += v;
+                    const uint8_t *v = base + (y * in->w + x) * in->pixel_stride + c0;
+                    for (int64_t c = 0; c < nc; c++) acc[c] += v[c];
                 }
-            if (is_max || count <= 0) {
-                o[c] = (uint8_t)(is_max ? acc : 0);
-            } else {
-                float q = nearbyintf((float)acc / (float)count);
-                o[c] = (uint8_t)(q > 255.0f ? 255.0f : q);
+            float fc = (float)count;
+            for (int64_t c = 0; c < nc; c++) {
+                float q = round_small((float)acc[c] / fc); /* <= 255 * count / count */
+                o[c0 + c] = (uint8_t)(q > 255.0f ? 255.0f : q);
             }
         }
     }
@@ -526,9 +554,25 @@ void inc_q8_quantize(const inception_view *in, float inv_scale, const inc_q8_vie
     for (int64_t px = b; px < e; px++) {
         const float *x = in->data + px * in->pixel_stride;
         uint8_t *o = out->data + px * out->pixel_stride;
-        for (int64_t c = 0; c < in->c; c++) {
+        int64_t c = 0;
+#if defined(__SSE2__)
+        /* cvtps2dq rounds in the current mode, as round_small; max_ps(v, 0) turns NaN into 0 */
+        const __m128 k = _mm_set1_ps(inv_scale), lo = _mm_setzero_ps(), hi = _mm_set1_ps(255.0f);
+        for (; c + 16 <= in->c; c += 16) {
+            __m128i q[4];
+            for (int j = 0; j < 4; j++) {
+                __m128 v = _mm_mul_ps(_mm_loadu_ps(x + c + 4 * j), k);
+                q[j] = _mm_cvtps_epi32(_mm_min_ps(_mm_max_ps(v, lo), hi));
+            }
+            __m128i w = _mm_packus_epi16(_mm_packs_epi32(q[0], q[1]), _mm_packs_epi32(q[2], q[3]));
+            _mm_storeu_si128((__m128i *)(o + c), w);
+        }
+#endif
+        for (; c < in->c; c++) {
             float v = x[c] * inv_scale;
-            o[c] = !(v > 0.0f) ? 0 : v >= 255.0f ? 255 : (uint8_t)nearbyintf(v);
+            v = v > 0.0f ? v : 0.0f; /* NaN and negatives: 0 */
+            v = v < 255.0f ? v : 255.0f;
+            o[c] = (uint8_t)round_small(v);
         }
     }
 }
