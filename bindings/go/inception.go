@@ -137,6 +137,7 @@ type options struct {
 	backend, preset, labels                            string
 	poolIncludePad, labelOffset, skipChecksum, threads int64
 	outputs, profile, maxPixels, exif, minSide         int64
+	precision, calibration, method                     string // int8 (docs/int8.md)
 }
 
 func unset() options {
@@ -167,6 +168,29 @@ func (o options) build(op string) (*C.inception_options, func(), error) {
 		&msg[0], C.size_t(len(msg)))
 	if st != C.INCEPTION_OK {
 		return nil, nil, newError(op, st, C.GoString(&msg[0]))
+	}
+	for _, v := range []struct {
+		what string
+		key  C.inception_option
+		s    string
+	}{{"Precision", 60, o.precision}, {"Calibration", 61, o.calibration}, {"Method", 62, o.method}} {
+		if v.s == "" {
+			continue
+		}
+		if h == nil {
+			if err := call(op, func() C.inception_status { return C.inception_options_create(&h) }); err != nil {
+				return nil, nil, err
+			}
+		}
+		cs, err := cString(op, v.what, v.s)
+		if err == nil {
+			err = call(op, func() C.inception_status { return C.inception_options_set_string(h, v.key, cs) })
+			C.free(unsafe.Pointer(cs))
+		}
+		if err != nil {
+			C.inception_options_free(h)
+			return nil, nil, err
+		}
 	}
 	return h, func() { C.inception_options_free(h) }, nil
 }

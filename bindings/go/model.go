@@ -21,6 +21,9 @@ type ModelOptions struct {
 	// used instead of the file's labels; needs libinception 1.1. A model without labels
 	// still classifies: its Predictions have Label "".
 	Labels string
+	// Precision: "" or "auto" (int8 iff the file is quantised), "float" or "int8";
+	// Calibration: a calibration record (Calibrate) quantising a float file at load.
+	Precision, Calibration string
 }
 
 func (o *ModelOptions) options() options {
@@ -29,6 +32,7 @@ func (o *ModelOptions) options() options {
 		return op
 	}
 	op.backend, op.preset, op.labels = o.Backend, o.Preset, o.Labels
+	op.precision, op.calibration = o.Precision, o.Calibration
 	op.poolIncludePad = boolInt(o.PoolIncludePad)
 	if o.LabelOffset != nil {
 		op.labelOffset = int64(*o.LabelOffset)

@@ -199,6 +199,21 @@ typedef enum inception_option {
      * The three stems have identical tensors, so only this or the metadata tells them apart. */
     INCEPTION_OPT_STEM = 40,
 
+    /* int8 inference (60-69; docs/int8.md). */
+    /* Model load. String: "float", "int8" or "auto" (default: int8 iff the file is
+     * quantised, i.e. carries inception.quant.calibration). "int8" on a float file needs
+     * INCEPTION_OPT_QUANT_CALIBRATION; "float" on a quantised file runs its float weights. */
+    INCEPTION_OPT_PRECISION = 60,
+    /* Model load. String: path of a calibration record (inception_calibrate) that
+     * quantises a float model at load; it implies PRECISION "int8" unless PRECISION says
+     * "float". */
+    INCEPTION_OPT_QUANT_CALIBRATION = 61,
+    /* inception_calibrate / inception_quantize. String: how activation ranges are taken
+     * from the calibration images: "minmax" (largest value seen) or "percentile" (default:
+     * the 99.99th percentile of each tensor's values per image, the largest over the
+     * images), or "percentile=P" with P in [50, 100]. */
+    INCEPTION_OPT_QUANT_METHOD = 62,
+
     /* Multi-crop evaluation (50-59), read by session create for the session's classify
      * calls and by the ensemble classify calls; docs/paper.md describes every crop. */
     /* Int 1, 10, 12 or 144: crops averaged per image (default 1: the preset's centre crop). */
@@ -421,7 +436,10 @@ typedef enum inception_model_info {
                                           * the file has none) */
     INCEPTION_INFO_STEM = 30,            /* 299, 151 or 79 (see INCEPTION_OPT_STEM) */
     INCEPTION_INFO_STEM_CONV = 31,       /* 3: three 3x3 convs (v3), 7: one 7x7 (v2) */
-    INCEPTION_INFO_AUX_BN = 32           /* 1: the aux head's fc output is batch-normalised */
+    INCEPTION_INFO_AUX_BN = 32,          /* 1: the aux head's fc output is batch-normalised */
+    INCEPTION_INFO_QUANTIZED = 40,       /* 1: the convolutions run int8 (docs/int8.md) */
+    INCEPTION_INFO_QUANTIZED_LAYERS = 41, /* convolutions running int8 (0 for float) */
+    INCEPTION_INFO_CALIBRATION_IMAGES = 42 /* images behind the calibration record, or 0 */
 } inception_model_info;
 
 INCEPTION_API inception_status inception_model_info_int(const inception_model *model,
@@ -435,7 +453,10 @@ typedef enum inception_model_info_str {
     INCEPTION_INFO_NAME = 4,          /* inception.name from the metadata, or "" */
     INCEPTION_INFO_ISA = 5,           /* instruction set the backend runs: "avx512", "avx2"
                                        * (simd), "c" (ref), "unknown" (plug-ins) */
-    INCEPTION_INFO_ARCHITECTURE = 10  /* e.g. "stem=299 stem_conv=3x3 aux=plain" */
+    INCEPTION_INFO_ARCHITECTURE = 10, /* e.g. "stem=299 stem_conv=3x3 aux=plain" */
+    INCEPTION_INFO_PRECISION = 20,    /* "float" or "int8": how the model runs */
+    INCEPTION_INFO_CALIBRATION_METHOD = 21, /* e.g. "percentile=99.99", "minmax", or "" */
+    INCEPTION_INFO_INT8_LEVEL = 22    /* int8 kernel level ("avx2", "avxvnni", ...) or "" */
 } inception_model_info_str;
 
 /* Borrowed string, valid while the model lives. */
@@ -623,6 +644,36 @@ INCEPTION_API inception_status inception_session_classify_image(inception_sessio
 INCEPTION_API inception_status inception_image_crops(const inception_model *model,
                                                      const inception_image *image,
                                                      int32_t crops, inception_tensor **out);
+
+/* ------------------------------------------------------------------------------------ */
+/* int8 (docs/int8.md)                                                                  */
+
+/* Run the float `model` on the calibration images `paths[0, n)` (decoded and preprocessed
+ * like inception_image_preprocess, at the model's input size) and write a calibration
+ * record (JSON, docs/int8.md) holding a range for every activation tensor, measured with
+ * INCEPTION_OPT_QUANT_METHOD of `options` (NULL: defaults). Loading the float model
+ * again with INCEPTION_OPT_QUANT_CALIBRATION = record_path runs it int8.
+ * Errors: INVALID_ARGUMENT (no images, a NULL path, a model that already runs int8),
+ * the decoder's status naming an unreadable image, IO when the record cannot be written
+ * (no partial file is left). */
+INCEPTION_API inception_status inception_calibrate(const inception_model *model,
+                                                   const char *const *paths, size_t n,
+                                                   const inception_options *options,
+                                                   const char *record_path);
+
+/* Calibrate like inception_calibrate and write a quantised model to `out_path`
+ * (safetensors, docs/model-format.md "Quantised files"): the convolutions that run int8
+ * stored as I8 per-output-channel symmetric weights with BatchNorm folded
+ * (<layer>.conv.qweight [out, kh, kw, in], .conv.weight_scale F32 [out], .conv.bias F32
+ * [out]), the rest as in the source, the record in inception.quant.calibration.
+ * inception_model_load_* run it int8 (or float with INCEPTION_OPT_PRECISION "float").
+ * `model` must be a float model loaded with inception_model_load_file (its weights are
+ * read from that file again). Errors as inception_calibrate's; IO when the output cannot
+ * be written (written to out_path.tmp and renamed, so no partial file is left). */
+INCEPTION_API inception_status inception_quantize(const inception_model *model,
+                                                  const char *const *paths, size_t n,
+                                                  const inception_options *options,
+                                                  const char *out_path);
 
 /* ------------------------------------------------------------------------------------ */
 /* Ensembles (paper Table 5; docs/paper.md)                                             */

@@ -27,6 +27,7 @@ struct inception_model {
     const inception_backend *backend;
     inc_net net;
     int32_t synthetic; /* metadata inception.synthetic = "true" */
+    inc_calibration *calib; /* int8 nets: the record the scales came from, else NULL */
     char *source_path; /* absolute path of the file it was loaded from, or NULL (memory):
                         * the trainer copies the unfolded trunk tensors from it on save */
 };

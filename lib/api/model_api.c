@@ -37,6 +37,41 @@ static void *crc_main(void *p) {
     return NULL;
 }
 
+/* PRECISION / QUANT_CALIBRATION / the file's record: NULL *calib = run float. */
+static inception_status choose_precision(const inc_safetensors *file, const inception_options *opts,
+                                         inc_calibration **calib) {
+    *calib = NULL;
+    const char *prec = opts->precision ? opts->precision : "auto";
+    const char *meta = inc_st_meta_get(file, "inception.quant.calibration");
+    if (strcmp(prec, "float") == 0) return INCEPTION_OK;
+    if (!meta && !opts->quant_calibration) {
+        if (strcmp(prec, "int8") == 0)
+            return inc_error(INCEPTION_ERR_INVALID_ARGUMENT,
+                             "PRECISION int8: the file is not quantised (no "
+                             "inception.quant.calibration) and no QUANT_CALIBRATION record was given");
+        return INCEPTION_OK;
+    }
+    inc_calibration *c = inc_malloc(sizeof *c);
+    if (!c) return inc_error(INCEPTION_ERR_OUT_OF_MEMORY, "allocating the calibration record");
+    inception_status st;
+    if (opts->quant_calibration) {
+        inc_file_buf buf;
+        st = inc_file_read(opts->quant_calibration, &buf);
+        if (st == INCEPTION_OK) {
+            st = inc_calibration_parse((const char *)buf.data, buf.size, opts->quant_calibration, c);
+            inc_file_release(&buf);
+        }
+    } else {
+        st = inc_calibration_parse(meta, strlen(meta), "inception.quant.calibration", c);
+    }
+    if (st) {
+        inc_free(c);
+        return st;
+    }
+    *calib = c;
+    return INCEPTION_OK;
+}
+
 static inception_status load(const uint8_t *data, size_t size, const inception_options *opts,
                              inception_model **out) {
     if (!opts) opts = inc_options_default();
@@ -59,7 +94,9 @@ static inception_status load(const uint8_t *data, size_t size, const inception_o
         pthread_t tid;
         int threaded = pthread_create(&tid, NULL, crc_main, &crc) == 0;
         if (!threaded) crc_main(&crc);
-        st = inc_net_build(&m->net, &file, &m->cfg, be);
+        st = choose_precision(&file, opts, &m->calib);
+        inc_quant q = {m->calib, getenv("INCEPTION_Q8_LEVEL")};
+        if (st == INCEPTION_OK) st = inc_net_build_q(&m->net, &file, &m->cfg, be, m->calib ? &q : NULL);
         if (threaded) pthread_join(tid, NULL);
         if (st == INCEPTION_OK) m->backend = be;
         if (st == INCEPTION_OK && ((st = inc_config_check_crc(&m->cfg, crc.crc)) ||
@@ -73,6 +110,7 @@ static inception_status load(const uint8_t *data, size_t size, const inception_o
     }
     inc_st_free(&file);
     if (st) {
+        inc_free(m->calib);
         inc_free(m);
         return st;
     }
@@ -123,6 +161,7 @@ void inc_model_release(const inception_model *cm) {
     inc_net_free(&m->net, m->backend);
     inc_config_free(&m->cfg);
     inc_free(m->source_path);
+    inc_free(m->calib);
     inc_free(m);
 }
 
@@ -154,6 +193,9 @@ INCEPTION_API inception_status inception_model_info_int(const inception_model *m
     case INCEPTION_INFO_STEM: v = m->cfg.arch.stem; break;
     case INCEPTION_INFO_STEM_CONV: v = m->cfg.arch.stem_conv; break;
     case INCEPTION_INFO_AUX_BN: v = m->cfg.arch.aux == INC_AUX_BN; break;
+    case INCEPTION_INFO_QUANTIZED: v = m->net.quantized; break;
+    case INCEPTION_INFO_QUANTIZED_LAYERS: v = m->net.q8_layers; break;
+    case INCEPTION_INFO_CALIBRATION_IMAGES: v = m->calib ? m->calib->images : 0; break;
     default: return inc_error(INCEPTION_ERR_NOT_FOUND, "unknown model info key %d", (int)key);
     }
     *out = v;
@@ -172,6 +214,9 @@ INCEPTION_API inception_status inception_model_info_string(const inception_model
     case INCEPTION_INFO_NORMALIZATION: *out = m->cfg.normalization ? m->cfg.normalization : ""; break;
     case INCEPTION_INFO_NAME: *out = m->cfg.name ? m->cfg.name : ""; break;
     case INCEPTION_INFO_ARCHITECTURE: *out = m->cfg.arch.description; break;
+    case INCEPTION_INFO_PRECISION: *out = m->net.quantized ? "int8" : "float"; break;
+    case INCEPTION_INFO_CALIBRATION_METHOD: *out = m->calib ? m->calib->method : ""; break;
+    case INCEPTION_INFO_INT8_LEVEL: *out = m->net.q8_level; break;
     default: return inc_error(INCEPTION_ERR_NOT_FOUND, "unknown model info key %d", (int)key);
     }
     return INCEPTION_OK;

@@ -3,6 +3,7 @@
 #include "api/options.h"
 #include "common/common.h"
 #include "model/model.h"
+#include "model/quant.h"
 
 static const inception_options defaults = {
     .backend = NULL,
@@ -62,6 +63,9 @@ INCEPTION_API void inception_options_free(inception_options *o) {
     inc_free(o->mean);
     inc_free(o->std);
     inc_free(o->extra_outputs);
+    inc_free(o->precision);
+    inc_free(o->quant_calibration);
+    inc_free(o->quant_method);
     inc_train_opts_free(&o->train);
     inc_free(o);
 }
@@ -126,6 +130,9 @@ INCEPTION_API inception_status inception_options_set_int(inception_options *o,
     case INCEPTION_OPT_MEAN:
     case INCEPTION_OPT_STD:
     case INCEPTION_OPT_EXTRA_OUTPUTS:
+    case INCEPTION_OPT_PRECISION:
+    case INCEPTION_OPT_QUANT_CALIBRATION:
+    case INCEPTION_OPT_QUANT_METHOD:
         return inc_error(INCEPTION_ERR_INVALID_ARGUMENT, "option %d takes a string", (int)key);
     default:
         if (key >= 300 && key <= 399) return inc_train_opt_set_int(&o->train, key, v);
@@ -163,6 +170,22 @@ INCEPTION_API inception_status inception_options_set_string(inception_options *o
         break;
     }
     case INCEPTION_OPT_EXTRA_OUTPUTS: slot = &o->extra_outputs; break;
+    case INCEPTION_OPT_PRECISION:
+        if (strcmp(value, "float") && strcmp(value, "int8") && strcmp(value, "auto"))
+            return inc_error(INCEPTION_ERR_INVALID_ARGUMENT,
+                             "PRECISION must be float, int8 or auto, got '%.64s'", value);
+        slot = &o->precision;
+        break;
+    case INCEPTION_OPT_QUANT_CALIBRATION: slot = &o->quant_calibration; break;
+    case INCEPTION_OPT_QUANT_METHOD: {
+        double p;
+        if (inc_quant_method_parse(value, &p) != 0)
+            return inc_error(INCEPTION_ERR_INVALID_ARGUMENT,
+                             "QUANT_METHOD must be minmax, percentile or percentile=P with P in "
+                             "[50, 100], got '%.64s'", value);
+        slot = &o->quant_method;
+        break;
+    }
     case INCEPTION_OPT_THREADS: case INCEPTION_OPT_OUTPUTS: case INCEPTION_OPT_POOL_INCLUDE_PAD:
     case INCEPTION_OPT_LABEL_OFFSET: case INCEPTION_OPT_SKIP_CHECKSUM: case INCEPTION_OPT_PROFILE:
     case INCEPTION_OPT_MAX_IMAGE_PIXELS: case INCEPTION_OPT_EXIF_ORIENTATION:

@@ -40,6 +40,8 @@ struct inception_session {
     const char *named_name[INC_MAX_NAMED];
     int32_t named_tensor[INC_MAX_NAMED];
     inception_tensor named_out[INC_MAX_NAMED];
+    float *named_f32[INC_MAX_NAMED]; /* int8 nets: uint8 block outputs, dequantised */
+    size_t named_f32_bytes;
     uint8_t keep[INC_MAX_TENSORS];
     char error[INC_ERROR_MAX];
 };
@@ -213,6 +215,11 @@ static void drop_plan(inception_session *s) {
     inc_free_aligned(s->scratch);
     inc_free_aligned(s->probs);
     inc_free(s->ms);
+    for (int32_t i = 0; i < INC_MAX_NAMED; i++) {
+        inc_free_aligned(s->named_f32[i]);
+        s->named_f32[i] = NULL;
+    }
+    s->named_f32_bytes = 0;
     if (s->planned) inc_plan_free(&s->plan);
     s->arena = NULL, s->scratch = NULL, s->probs = NULL, s->ms = NULL;
     s->planned = 0;
@@ -260,8 +267,17 @@ static inception_status replan(inception_session *s, int64_t n, int64_t h, int64
                          "input %lldx%lld batch %lld needs more memory than can be addressed",
                          (long long)h, (long long)w, (long long)n);
     }
+    /* an int8 net hands its uint8 block outputs out as float copies */
+    size_t named = 0;
+    for (int32_t i = 0; i < s->n_named; i++) {
+        int32_t t = s->named_tensor[i];
+        if (!m->net.u8[t]) continue;
+        named += (size_t)(n * s->plan.th[t] * s->plan.tw[t] * m->net.channels[t]) * sizeof(float);
+    }
+    s->named_f32_bytes = named;
     size_t total = 0;
     if (!inc_add_size(s->plan.arena_bytes, scratch, &total) || !inc_add_size(total, probs, &total) ||
+        !inc_add_size(total, named, &total) ||
         (s->max_memory > 0 && total > (uint64_t)s->max_memory)) {
         drop_plan(s);
         return inc_error(INCEPTION_ERR_INPUT_SIZE,
@@ -274,7 +290,15 @@ static inception_status replan(inception_session *s, int64_t n, int64_t h, int64
     s->probs = probs ? inc_malloc_aligned(probs) : NULL;
     s->probs_bytes = probs;
     if (s->profile) s->ms = inc_calloc((size_t)s->plan.n_nodes, sizeof *s->ms);
-    if (!s->arena || !s->scratch || (probs && !s->probs) || (s->profile && !s->ms)) {
+    int named_ok = 1;
+    for (int32_t i = 0; i < s->n_named; i++) {
+        int32_t t = s->named_tensor[i];
+        if (!m->net.u8[t]) continue;
+        s->named_f32[i] = inc_malloc_aligned((size_t)(n * s->plan.th[t] * s->plan.tw[t] *
+                                                      m->net.channels[t]) * sizeof(float));
+        named_ok &= s->named_f32[i] != NULL;
+    }
+    if (!s->arena || !s->scratch || (probs && !s->probs) || (s->profile && !s->ms) || !named_ok) {
         drop_plan(s);
         return inc_error(INCEPTION_ERR_OUT_OF_MEMORY,
                          "allocating %zu bytes of activation memory for %lldx%lldx%lld",
@@ -407,6 +431,13 @@ static inception_status run_entered(inception_session *s, const inception_tensor
         o->dims[0] = n, o->dims[1] = s->plan.th[t], o->dims[2] = s->plan.tw[t];
         o->dims[3] = net->channels[t];
         o->data = (char *)s->arena + s->plan.offset[t];
+        if (net->u8[t]) {
+            size_t count = (size_t)(n * o->dims[1] * o->dims[2] * o->dims[3]);
+            const uint8_t *q = o->data;
+            float sc = net->scale[t];
+            for (size_t k = 0; k < count; k++) s->named_f32[i][k] = (float)q[k] * sc;
+            o->data = s->named_f32[i];
+        }
         o->bytes = (size_t)(n * o->dims[1] * o->dims[2] * o->dims[3]) * sizeof(float);
         o->borrowed = 1;
     }
@@ -490,7 +521,7 @@ INCEPTION_API inception_status inception_session_memory(const inception_session 
     inception_status busy = check_idle(s);
     if (busy) return busy;
     *bytes = s->planned ? (int64_t)(s->plan.arena_bytes + s->plan.scratch_bytes * (size_t)s->threads +
-                                    s->probs_bytes)
+                                    s->probs_bytes + s->named_f32_bytes)
                         : 0;
     return INCEPTION_OK;
 }
@@ -500,6 +531,8 @@ static const char *kind_of(const inc_layer *l) {
     case INC_OP_MAXPOOL: return "maxpool";
     case INC_OP_AVGPOOL: return "avgpool";
     case INC_OP_GAP: return "gap";
+    case INC_OP_QUANT: return "quantize";
+    case INC_OP_DEQUANT: return "dequantize";
     case INC_OP_CONV: break;
     }
     const inception_conv_desc *d = &l->conv;

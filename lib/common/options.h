@@ -41,6 +41,9 @@ struct inception_options {
     int64_t crop_batch;   /* crops per run */
     inc_train_opts train;
     int64_t stem;             /* 0 = from the file, else 299, 151 or 79 */
+    char *precision;          /* NULL = "auto": "float", "int8" */
+    char *quant_calibration;  /* NULL, or a calibration record's path */
+    char *quant_method;       /* NULL = "percentile" (99.99) */
 };
 
 #endif

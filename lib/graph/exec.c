@@ -6,6 +6,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "backends/q8.h"
 #include "graph/plan.h"
 
 typedef struct task {
@@ -47,6 +48,22 @@ static void run_task(exec_state *s, task t, void *scratch) {
     const inc_layer *l = &s->net->layers[nd->layer];
     const inception_backend *be = s->be;
     const inception_view *in = &s->in[t.node], *out = &s->out[t.node];
+    if (l->q8 || l->op == INC_OP_QUANT || l->op == INC_OP_DEQUANT) {
+        inc_q8_view qi = {(uint8_t *)in->data, in->n, in->h, in->w, in->c, in->pixel_stride};
+        inc_q8_view qo = {(uint8_t *)out->data, out->n, out->h, out->w, out->c, out->pixel_stride};
+        switch (l->op) {
+        case INC_OP_CONV:
+            if (s->net->u8[l->dst]) inc_q8_conv_run(l->packed, &qi, &qo, t.part, nd->parts, scratch);
+            else inc_q8_conv_run_f32(l->packed, &qi, out, t.part, nd->parts, scratch);
+            break;
+        case INC_OP_MAXPOOL: inc_q8_max_pool(&l->pool, &qi, &qo, t.part, nd->parts); break;
+        case INC_OP_AVGPOOL: inc_q8_avg_pool(&l->pool, &qi, &qo, t.part, nd->parts); break;
+        case INC_OP_QUANT: inc_q8_quantize(in, l->qscale, &qo, t.part, nd->parts); break;
+        case INC_OP_DEQUANT: inc_q8_dequantize(&qi, l->qscale, out, t.part, nd->parts); break;
+        case INC_OP_GAP: break;
+        }
+        return;
+    }
     switch (l->op) {
     case INC_OP_CONV:
         be->conv_run(be->user, &l->conv, l->packed, in, out, t.part, nd->parts, scratch);
@@ -54,6 +71,7 @@ static void run_task(exec_state *s, task t, void *scratch) {
     case INC_OP_MAXPOOL: be->max_pool(be->user, &l->pool, in, out, t.part, nd->parts); break;
     case INC_OP_AVGPOOL: be->avg_pool(be->user, &l->pool, in, out, t.part, nd->parts); break;
     case INC_OP_GAP: be->global_avg_pool(be->user, in, out, t.part, nd->parts); break;
+    case INC_OP_QUANT: case INC_OP_DEQUANT: break; /* handled above */
     }
 }
 
@@ -105,14 +123,15 @@ void inc_plan_execute(const inc_plan *plan, const inc_net *net, const inception_
     s->plan = plan, s->net = net, s->be = be, s->scratch = scratch, s->ms = ms;
     for (int32_t v = 0; v < plan->n_nodes; v++) {
         const inc_layer *l = &net->layers[plan->nodes[v].layer];
-        float *src = (l->src == net->t_input && plan->input_external)
-                         ? (float *)input
-                         : (float *)((char *)arena + plan->offset[l->src]);
-        float *dst = (float *)((char *)arena + plan->offset[l->dst]);
+        char *src = (l->src == net->t_input && plan->input_external)
+                        ? (char *)input
+                        : (char *)arena + plan->offset[l->src];
+        char *dst = (char *)arena + plan->offset[l->dst];
+        /* uint8 tensors of an int8 net travel in the same views, as byte pointers */
         s->in[v] = plan->nodes[v].in;
-        s->in[v].data = src + l->src_c0;
+        s->in[v].data = (float *)(src + (size_t)l->src_c0 * (net->u8[l->src] ? 1 : sizeof(float)));
         s->out[v] = plan->nodes[v].out;
-        s->out[v].data = dst + l->dst_c0;
+        s->out[v].data = (float *)(dst + (size_t)l->dst_c0 * (net->u8[l->dst] ? 1 : sizeof(float)));
         s->deps_left[v] = plan->nodes[v].n_pred;
         if (ms) ms[v] = 0;
     }

@@ -8,6 +8,10 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <math.h>
+#include <stdlib.h>
+
+#include "backends/q8.h"
 #include "graph/net.h"
 #include "graph/pool.h"
 
@@ -19,6 +23,7 @@ typedef struct builder {
     const inception_backend *be;
     inception_status status;
     int32_t aux; /* layers added now belong to the aux head */
+    const inc_quant *q;
 } builder;
 
 static int32_t tensor(builder *b, int32_t channels) {
@@ -273,10 +278,101 @@ typedef struct pack_job {
     char message[INC_ERROR_MAX];
 } pack_job;
 
+/* Pack stored int8 weights: the bias at the accumulator's scale s_in * s_w and the
+ * requantisation multiplier s_in * s_w / s_out (s_in * s_w for a float output). */
+static inception_status q8_pack_stored(const builder *b, inc_layer *l, const int8_t *wq,
+                                       const float *sw, const float *bias) {
+    const inc_net *n = b->net;
+    int32_t out = l->out_c;
+    int32_t *bq = inc_malloc((size_t)out * sizeof *bq);
+    float *m = inc_malloc((size_t)out * sizeof *m);
+    if (!bq || !m) {
+        inc_free(bq), inc_free(m);
+        return inc_error(INCEPTION_ERR_OUT_OF_MEMORY, "quantising %s", l->name);
+    }
+    float s_in = n->scale[l->src], s_out = n->u8[l->dst] ? n->scale[l->dst] : 1.0f;
+    for (int32_t o = 0; o < out; o++) {
+        double q = nearbyint((double)bias[o] / ((double)s_in * sw[o]));
+        bq[o] = (int32_t)(q > 2147483647.0 ? 2147483647.0 : q < -2147483647.0 ? -2147483647.0 : q);
+        m[o] = s_in * sw[o] / s_out;
+    }
+    const char *level = b->q ? b->q->level : NULL;
+    inception_status st = inc_q8_conv_pack(&l->conv, wq, bq, m, level, &l->packed);
+    inc_free(bq), inc_free(m);
+    if (st) {
+        l->packed = NULL;
+        return inc_error(st, "int8 kernels%s%s cannot pack %s", level ? " at level " : "",
+                         level ? level : "", l->name);
+    }
+    return INCEPTION_OK;
+}
+
+/* Per-output-channel symmetric int8 weights of folded float weights [out][kh][kw][in]:
+ * s_w = max|w| / 127, q = nearbyint(w / s_w) in [-127, 127]. Used by the quantiser too. */
+void inc_q8_quantize_weights(const float *w, int32_t out, size_t per, int8_t *wq, float *sw) {
+    for (int32_t o = 0; o < out; o++) {
+        const float *wo = w + (size_t)o * per;
+        float amax = 0;
+        for (size_t i = 0; i < per; i++) amax = fmaxf(amax, fabsf(wo[i]));
+        float s = amax > 0 ? amax / 127.0f : 1.0f;
+        for (size_t i = 0; i < per; i++) {
+            float v = nearbyintf(wo[i] / s);
+            wq[(size_t)o * per + i] = (int8_t)(v > 127 ? 127 : v < -127 ? -127 : v);
+        }
+        sw[o] = s;
+    }
+}
+
+static inception_status q8_pack(const builder *b, inc_layer *l, const float *w, const float *bias) {
+    size_t per = (size_t)l->in_c * l->conv.kernel_h * l->conv.kernel_w;
+    int8_t *wq = inc_malloc((size_t)l->out_c * per);
+    float *sw = inc_malloc((size_t)l->out_c * sizeof *sw);
+    inception_status st = INCEPTION_OK;
+    if (!wq || !sw) st = inc_error(INCEPTION_ERR_OUT_OF_MEMORY, "quantising %s", l->name);
+    if (!st) inc_q8_quantize_weights(w, l->out_c, per, wq, sw);
+    if (!st) st = q8_pack_stored(b, l, wq, sw, bias);
+    inc_free(wq), inc_free(sw);
+    return st;
+}
+
+/* A layer stored int8 in a quantised file: pack it int8, or (float precision) as the
+ * float weights it stands for. NOT_FOUND: the file stores this layer float. */
+static inception_status pack_stored_q8(const builder *b, inc_layer *l) {
+    int8_t *wq = NULL;
+    float *sw = NULL, *bias = NULL;
+    inception_status st = inc_load_conv_q8(b->st, l->name, l->in_c, l->out_c, l->conv.kernel_h,
+                                           l->conv.kernel_w, &wq, &sw, &bias);
+    if (st) return st;
+    if (l->q8) {
+        st = q8_pack_stored(b, l, wq, sw, bias);
+    } else {
+        size_t per = (size_t)l->in_c * l->conv.kernel_h * l->conv.kernel_w;
+        float *w = inc_malloc((size_t)l->out_c * per * sizeof *w);
+        if (!w) st = inc_error(INCEPTION_ERR_OUT_OF_MEMORY, "dequantising %s", l->name);
+        for (size_t i = 0; w && i < (size_t)l->out_c * per; i++) w[i] = (float)wq[i] * sw[i / per];
+        if (!st) {
+            inc_error_clear();
+            st = b->be->conv_pack(b->be->user, &l->conv, w, bias, &l->packed);
+            if (st) {
+                l->packed = NULL;
+                if (!inc_error_message()[0])
+                    inc_error(st, "backend '%s' failed to pack %s", b->be->name, l->name);
+            }
+        }
+        inc_free(w);
+    }
+    inc_free(wq), inc_free(sw), inc_free(bias);
+    return st;
+}
+
 static inception_status pack_layer(const builder *b, inc_layer *l) {
     float *w = NULL, *bias = NULL;
     char bn[sizeof l->name + 4];
     snprintf(bn, sizeof bn, "%s_bn", l->name);
+    if (l->conv.relu) {
+        inception_status qs = pack_stored_q8(b, l);
+        if (qs != INCEPTION_ERR_NOT_FOUND) return qs;
+    }
     inception_status st = l->conv.relu
         ? inc_load_conv(b->st, b->cfg, l->name, l->in_c, l->out_c, l->conv.kernel_h,
                         l->conv.kernel_w, &w, &bias)
@@ -284,6 +380,12 @@ static inception_status pack_layer(const builder *b, inc_layer *l) {
                    : inc_load_fc(b->st, l->name, l->in_c, l->out_c, &w, &bias);
     if (st) return st;
     inc_error_clear();
+    if (l->q8) {
+        st = q8_pack(b, l, w, bias);
+        inc_free(w);
+        inc_free(bias);
+        return st;
+    }
     st = b->be->conv_pack(b->be->user, &l->conv, w, bias, &l->packed);
     if (st) {
         l->packed = NULL;
@@ -340,9 +442,142 @@ static inception_status pack_all(const builder *b) {
 
 inception_status inc_net_build(inc_net *net, const inc_safetensors *st, const inc_config *cfg,
                                const inception_backend *be) {
+    return inc_net_build_q(net, st, cfg, be, NULL);
+}
+
+/* Tensor names, the calibration record's keys: a named block's name, else the layer that
+ * writes it (every unnamed tensor has exactly one writer). */
+static void name_tensors(inc_net *n) {
+    snprintf(n->names[n->t_input], sizeof n->names[0], "input");
+    for (int32_t i = n->n_layers - 1; i >= 0; i--)
+        snprintf(n->names[n->layers[i].dst], sizeof n->names[0], "%s", n->layers[i].name);
+    for (int32_t i = 0; i < n->n_named; i++)
+        snprintf(n->names[n->named[i].tensor], sizeof n->names[0], "%s", n->named[i].name);
+    for (int32_t t = 0; t < n->n_tensors; t++) n->orig[t] = t;
+    n->n_float_tensors = n->n_tensors;
+}
+
+static int32_t uf_find(int32_t *parent, int32_t t) {
+    while (parent[t] != t) t = parent[t] = parent[parent[t]];
+    return t;
+}
+
+/* Insert layer `l` at position `at` of the layer list. */
+static inc_layer *insert_layer(builder *b, int32_t at, inc_op op, const char *name) {
+    if (!layer(b, op, name)) return NULL;
+    inc_net *n = b->net;
+    inc_layer tmp = n->layers[n->n_layers - 1];
+    memmove(&n->layers[at + 1], &n->layers[at], (size_t)(n->n_layers - 1 - at) * sizeof tmp);
+    n->layers[at] = tmp;
+    return &n->layers[at];
+}
+
+/* Turn the float graph into the int8 one (docs/int8.md): every tensor between the first
+ * conv and the last block is uint8; the first conv, the last block's output, GAP, fc and
+ * the aux head stay float, with QUANT / DEQUANT layers at the boundaries. Pools run on
+ * uint8 and keep their input's scale, so a pool and its input (and a block whose slice a
+ * pool writes) share one scale: the largest range of the group. */
+static void quantise_graph(builder *b) {
+    inc_net *n = b->net;
+    if (b->status) return;
+    int32_t t_last = -1; /* the block feeding GAP */
+    for (int32_t i = 0; i < n->n_layers; i++)
+        if (n->layers[i].op == INC_OP_GAP && !n->layers[i].aux) t_last = n->layers[i].src;
+    for (int32_t t = 0; t < n->n_tensors; t++) n->u8[t] = 1;
+    n->u8[n->t_input] = 0;
+    if (t_last >= 0) n->u8[t_last] = 0;
+    for (int32_t i = 0; i < n->n_layers; i++) {
+        const inc_layer *l = &n->layers[i];
+        int first = l->op == INC_OP_CONV && l->src == n->t_input;
+        if (l->aux || l->op == INC_OP_GAP || first || (!l->conv.relu && l->op == INC_OP_CONV))
+            n->u8[l->dst] = 0;
+        /* a pool reading a float tensor stays float (the v2 stem's maxpool1) */
+        if ((l->op == INC_OP_MAXPOOL || l->op == INC_OP_AVGPOOL) && !n->u8[l->src])
+            n->u8[l->dst] = 0;
+    }
+    int32_t quant_of[INC_MAX_TENSORS], dequant_of[INC_MAX_TENSORS];
+    for (int32_t t = 0; t < INC_MAX_TENSORS; t++) quant_of[t] = dequant_of[t] = -1;
+    for (int32_t i = 0; i < n->n_layers && !b->status; i++) {
+        inc_layer *l = &n->layers[i];
+        int conv_q = l->op == INC_OP_CONV && !l->aux && l->conv.relu && l->src != n->t_input;
+        int pool = (l->op == INC_OP_MAXPOOL || l->op == INC_OP_AVGPOOL) && !l->aux;
+        if (conv_q && !n->u8[l->src]) { /* float -> uint8 boundary */
+            int32_t src = l->src;
+            if (quant_of[src] < 0) {
+                int32_t t = tensor(b, n->channels[src]);
+                if (b->status) return;
+                n->u8[t] = 1, n->orig[t] = n->orig[src];
+                char nm[64];
+                snprintf(nm, sizeof nm, "%s.quantize", n->names[src]);
+                inc_layer *ql = insert_layer(b, i, INC_OP_QUANT, nm);
+                if (!ql) return;
+                ql->src = src, ql->in_c = ql->out_c = n->channels[src], ql->dst = t;
+                quant_of[src] = t;
+                i++;
+                l = &n->layers[i];
+            }
+            l->src = quant_of[src];
+        }
+        if (!conv_q && !pool && l->op != INC_OP_QUANT && n->u8[l->src]) { /* uint8 -> float */
+            int32_t src = l->src;
+            if (dequant_of[src] < 0) {
+                int32_t t = tensor(b, n->channels[src]);
+                if (b->status) return;
+                n->u8[t] = 0, n->orig[t] = n->orig[src];
+                char nm[64];
+                snprintf(nm, sizeof nm, "%s.dequantize", n->names[src]);
+                int32_t aux = l->aux;
+                inc_layer *dl = insert_layer(b, i, INC_OP_DEQUANT, nm);
+                if (!dl) return;
+                dl->src = src, dl->in_c = dl->out_c = n->channels[src], dl->dst = t;
+                dl->aux = aux;
+                dequant_of[src] = t;
+                i++;
+                l = &n->layers[i];
+            }
+            l->src = dequant_of[src];
+        }
+        if (conv_q) l->q8 = 1, n->q8_layers++;
+        if (pool && n->u8[l->src]) l->q8 = 1;
+    }
+    if (b->status) return;
+    /* scales: union of pool inputs and outputs, range = the group's largest */
+    int32_t parent[INC_MAX_TENSORS];
+    float range[INC_MAX_TENSORS];
+    for (int32_t t = 0; t < n->n_tensors; t++) parent[t] = t, range[t] = 0;
+    for (int32_t i = 0; i < n->n_layers; i++) {
+        const inc_layer *l = &n->layers[i];
+        if (l->q8 && l->op != INC_OP_CONV) parent[uf_find(parent, l->dst)] = uf_find(parent, l->src);
+    }
+    for (int32_t t = 0; t < n->n_tensors; t++) {
+        if (!n->u8[t]) continue;
+        int32_t r = uf_find(parent, t);
+        float v = inc_calibration_range(b->q->calib, n->names[n->orig[t]]);
+        if (v < 0) {
+            b->status = inc_error(INCEPTION_ERR_FORMAT,
+                                  "calibration record: no range for tensor '%s'",
+                                  n->names[n->orig[t]]);
+            return;
+        }
+        if (v > range[r]) range[r] = v;
+    }
+    for (int32_t t = 0; t < n->n_tensors; t++) {
+        float r = range[uf_find(parent, t)];
+        n->scale[t] = n->u8[t] ? (r > 1e-30f ? r / 255.0f : 1.0f) : 1.0f;
+    }
+    for (int32_t i = 0; i < n->n_layers; i++) {
+        inc_layer *l = &n->layers[i];
+        if (l->op == INC_OP_QUANT) l->qscale = 1.0f / n->scale[l->dst];
+        if (l->op == INC_OP_DEQUANT) l->qscale = n->scale[l->src];
+    }
+    n->quantized = 1;
+}
+
+inception_status inc_net_build_q(inc_net *net, const inc_safetensors *st, const inc_config *cfg,
+                                 const inception_backend *be, const inc_quant *q) {
     memset(net, 0, sizeof *net);
     net->t_aux_logits = -1;
-    builder b = {.net = net, .st = st, .cfg = cfg, .be = be};
+    builder b = {.net = net, .st = st, .cfg = cfg, .be = be, .q = q};
     int32_t x = net->t_input = tensor(&b, 3);
     x = stem(&b, x);
     x = named(&b, "Mixed_5b", inception_a(&b, "Mixed_5b", x, 192, 32));
@@ -365,7 +600,15 @@ inception_status inc_net_build(inc_net *net, const inc_safetensors *st, const in
         fc(&b, "fc", net->t_features, 2048, net->t_logits, (int32_t)cfg->classes);
     }
     if (!b.status) net->min_input = min_input(net);
+    if (!b.status) name_tensors(net);
+    if (!b.status && q) quantise_graph(&b);
     if (!b.status) b.status = pack_all(&b);
+    for (int32_t i = 0; !b.status && i < net->n_layers; i++)
+        if (net->layers[i].q8 && net->layers[i].op == INC_OP_CONV) {
+            snprintf(net->q8_level, sizeof net->q8_level, "%s",
+                     inc_q8_conv_level(net->layers[i].packed));
+            break;
+        }
     if (b.status) {
         inc_net_free(net, be);
         return b.status;
@@ -374,8 +617,11 @@ inception_status inc_net_build(inc_net *net, const inc_safetensors *st, const in
 }
 
 void inc_net_free(inc_net *net, const inception_backend *be) {
-    for (int32_t i = 0; i < net->n_layers; i++)
-        if (net->layers[i].packed) be->conv_release(be->user, net->layers[i].packed);
+    for (int32_t i = 0; i < net->n_layers; i++) {
+        if (!net->layers[i].packed) continue;
+        if (net->layers[i].q8) inc_q8_conv_release(net->layers[i].packed);
+        else be->conv_release(be->user, net->layers[i].packed);
+    }
     inc_free(net->layers);
     net->layers = NULL;
     net->n_layers = 0;

@@ -7,12 +7,15 @@
 
 #include "inception/backend.h"
 #include "model/model.h"
+#include "model/quant.h"
 
 typedef enum inc_op {
     INC_OP_CONV = 1,
     INC_OP_MAXPOOL = 2,
     INC_OP_AVGPOOL = 3,
-    INC_OP_GAP = 4
+    INC_OP_GAP = 4,
+    INC_OP_QUANT = 5,  /* float -> uint8 at the tensor's scale (int8 nets only) */
+    INC_OP_DEQUANT = 6 /* uint8 -> float */
 } inc_op;
 
 typedef struct inc_layer {
@@ -26,6 +29,8 @@ typedef struct inc_layer {
     int32_t in_c, out_c;     /* channels read / written */
     int32_t aux;             /* 1: part of the aux head (skipped unless aux is requested) */
     int32_t fc_bn;           /* fc only: a BatchNorm1d `<module>_bn` on its output, folded */
+    int32_t q8;              /* conv: packed is an inc_q8 pack; pools: run on uint8 */
+    float qscale;            /* QUANT: 1 / scale; DEQUANT: scale */
 } inc_layer;
 
 #define INC_MAX_TENSORS 128
@@ -49,12 +54,36 @@ typedef struct inc_net {
         int32_t tensor;
     } named[INC_MAX_NAMED];
     int32_t min_input;                 /* smallest square input every non-aux layer accepts */
+    /* int8 execution (docs/int8.md): tensors held as uint8 at scale[t]; orig[t] is the
+     * tensor of the float graph whose values t carries (t itself unless added by the
+     * quantiser). names[t]: the calibration record's key of float-graph tensor t. */
+    int32_t quantized;
+    int32_t n_float_tensors;           /* tensors of the float graph (the first ones) */
+    uint8_t u8[INC_MAX_TENSORS];
+    float scale[INC_MAX_TENSORS];
+    int32_t orig[INC_MAX_TENSORS];
+    char names[INC_MAX_TENSORS][48];
+    int32_t q8_layers;                 /* convs running int8 */
+    char q8_level[16];                 /* kernel level of the int8 convs ("avx2", ...) */
 } inc_net;
+
+/* Building an int8 net: the activation ranges by tensor name; level NULL = the best
+ * kernels (INCEPTION_Q8_LEVEL in the environment forces one: tests). */
+typedef struct inc_quant {
+    const inc_calibration *calib;
+    const char *level;
+} inc_quant;
 
 /* Build the graph and pack every weight with `backend`. Errors name the tensor. */
 inception_status inc_net_build(inc_net *net, const inc_safetensors *st, const inc_config *cfg,
                                const inception_backend *backend);
+/* The same, quantised with q (NULL: float). */
+inception_status inc_net_build_q(inc_net *net, const inc_safetensors *st, const inc_config *cfg,
+                                 const inception_backend *backend, const inc_quant *q);
 void inc_net_free(inc_net *net, const inception_backend *backend);
+/* Per-output-channel symmetric int8 weights (docs/int8.md): w [out][per] float ->
+ * wq (|q| <= 127) and scales sw[out]. */
+void inc_q8_quantize_weights(const float *w, int32_t out, size_t per, int8_t *wq, float *sw);
 /* The tensor of named block `name`, or -1. */
 int32_t inc_net_named(const inc_net *net, const char *name);
 

@@ -1,6 +1,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "backends/q8.h"
 #include "graph/plan.h"
 
 typedef struct bits {
@@ -102,6 +103,8 @@ static inception_status build(inc_plan *p, const inc_net *net, const inception_b
             ow = out_size(iw, l->conv.kernel_w, l->conv.stride_w, l->conv.pad_w);
         } else if (l->op == INC_OP_GAP) {
             oh = ow = 1;
+        } else if (l->op == INC_OP_QUANT || l->op == INC_OP_DEQUANT) {
+            oh = ih, ow = iw;
         } else {
             oh = out_size(ih, l->pool.kernel_h, l->pool.stride_h, l->pool.pad_h);
             ow = out_size(iw, l->pool.kernel_w, l->pool.stride_w, l->pool.pad_w);
@@ -130,7 +133,7 @@ static inception_status build(inc_plan *p, const inc_net *net, const inception_b
         int64_t opix = n * oh * ow;
         if (l->op == INC_OP_CONV)
             nd->macs = opix * l->out_c * (int64_t)l->in_c * l->conv.kernel_h * l->conv.kernel_w;
-        else if (l->op == INC_OP_GAP)
+        else if (l->op == INC_OP_GAP || l->op == INC_OP_QUANT || l->op == INC_OP_DEQUANT)
             nd->macs = n * ih * iw * l->in_c;
         else
             nd->macs = opix * l->out_c * (int64_t)l->pool.kernel_h * l->pool.kernel_w;
@@ -171,7 +174,7 @@ static inception_status build(inc_plan *p, const inc_net *net, const inception_b
         if (used[t]) {
             if (!inc_mul_size((size_t)n, (size_t)p->th[t], &s) ||
                 !inc_mul_size(s, (size_t)p->tw[t], &s) ||
-                !inc_mul_size(s, (size_t)net->channels[t] * sizeof(float), &s) ||
+                !inc_mul_size(s, (size_t)net->channels[t] * (net->u8[t] ? 1 : sizeof(float)), &s) ||
                 !inc_add_size(s, 63, &s)) {
                 inc_plan_free(p);
                 return inc_error(INCEPTION_ERR_INPUT_SIZE, "input %lldx%lld batch %lld is too large",
@@ -229,9 +232,17 @@ static inception_status build(inc_plan *p, const inc_net *net, const inception_b
     /* Scratch: the largest any conv asks for. */
     for (int32_t v = 0; v < count; v++) {
         const inc_layer *l = &net->layers[p->nodes[v].layer];
-        if (l->op != INC_OP_CONV || !be->conv_scratch) continue;
-        size_t s = be->conv_scratch(be->user, &l->conv, l->packed, &p->nodes[v].in,
-                                    &p->nodes[v].out, p->nodes[v].parts);
+        if (l->op != INC_OP_CONV) continue;
+        size_t s;
+        if (l->q8) {
+            const inception_view *iv = &p->nodes[v].in;
+            inc_q8_view q = {NULL, iv->n, iv->h, iv->w, iv->c, iv->pixel_stride};
+            s = inc_q8_conv_scratch(l->packed, &q, p->nodes[v].parts);
+        } else {
+            if (!be->conv_scratch) continue;
+            s = be->conv_scratch(be->user, &l->conv, l->packed, &p->nodes[v].in,
+                                 &p->nodes[v].out, p->nodes[v].parts);
+        }
         s = (s + 63) & ~(size_t)63;
         if (s > p->scratch_bytes) p->scratch_bytes = s;
     }

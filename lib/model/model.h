@@ -21,6 +21,8 @@ typedef struct inc_st_tensor {
     char *name;
     inc_dtype dtype;      /* INC_OTHER: a dtype we parse but cannot convert (I64, U8, ...) */
     int32_t elem_size;    /* bytes per element of the stored dtype */
+    int32_t is_i8;        /* 1: stored as I8 (quantised weights; dtype INC_OTHER) */
+    const char *dtype_name; /* "F32", "I8", ... (static) */
     int32_t rank;
     int64_t shape[INC_MAX_RANK];
     size_t begin, end;    /* byte range inside the data section, checked */

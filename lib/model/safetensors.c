@@ -111,6 +111,8 @@ static inception_status read_tensor(const char *name, const inc_json *v, size_t 
         return inc_error(INCEPTION_ERR_DTYPE, "tensor '%s': unknown dtype '%s'", name, jd->str);
     t->dtype = di->dtype;
     t->elem_size = di->size;
+    t->is_i8 = strcmp(di->name, "I8") == 0;
+    t->dtype_name = di->name;
 
     if (js->type != INC_JSON_ARRAY)
         return inc_error(INCEPTION_ERR_FORMAT, "tensor '%s': shape is %s, expected an array",

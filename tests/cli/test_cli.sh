@@ -287,5 +287,24 @@ check "classify --crops reports images/s" 0 "$I" classify --no-progress --model 
     --crops 10 "$PNG"
 has "--crops: images/s" "$TMP/err" "images/s"
 
+# quantize (docs/int8.md)
+mkdir "$TMP/cal" "$TMP/nocal"
+cp "$JPG" "$PNG" "$TMP/cal/"
+check "quantize" 0 "$I" quantize "$M" --calibrate "$TMP/cal" -o "$TMP/q.safetensors" --method minmax
+has "quantize: summary" "$TMP/err" "calibrated on 2 images"
+check "info of a quantised model" 0 "$I" info "$TMP/q.safetensors"
+has "info: precision int8" "$TMP/out" "precision: *int8 (93 convolutions"
+check "info --precision float" 0 "$I" info --precision float "$TMP/q.safetensors"
+has "info: precision float" "$TMP/out" "precision: *float"
+check "classify a quantised model" 0 "$I" classify -q --model "$TMP/q.safetensors" "$PNG"
+has "classify int8: answers" "$TMP/out" "skimage_chelsea_cat.png:"
+check "quantize without images" 2 "$I" quantize "$M" --calibrate "$TMP/nocal" -o "$TMP/q2.safetensors"
+has "quantize without images: says why" "$TMP/err" "no .jpg"
+check "quantize without -o" 2 "$I" quantize "$M" --calibrate "$TMP/cal"
+check "quantize --method bad" 2 "$I" quantize "$M" --calibrate "$TMP/cal" -o "$TMP/q3.safetensors" --method mean
+check "quantize to an unwritable path" 4 "$I" quantize "$M" --calibrate "$TMP/cal" -o /nonexistent/q.safetensors
+check "quantize --help" 0 "$I" quantize --help
+has "quantize --help: --calibrate" "$TMP/out" "--calibrate DIR"
+
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -75,6 +75,7 @@ typedef struct cli_args {
     const char *lr, *smoothing, *clip, *ema, *val, *seed;
     const char *augment, *resume, *plot, *optimizer, *cache;
     const char *scope, *dropout; /* issue 13: trainable blocks */
+    const char *calibrate; /* quantize: the calibration image directory */
 } cli_args;
 
 /* A subcommand: name, one-line summary, operands, a paragraph, an example, and what runs

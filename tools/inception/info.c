@@ -63,6 +63,18 @@ static int run(const cli_args *a) {
     printf("synthetic:         %s\n", v[INCEPTION_INFO_SYNTHETIC]
                                           ? "yes (generated weights: labels are meaningless)"
                                           : "no");
+    int64_t q = 0, ql = 0, qi = 0;
+    const char *method = "", *level = "";
+    inception_model_info_int(m, INCEPTION_INFO_QUANTIZED, &q);
+    inception_model_info_int(m, INCEPTION_INFO_QUANTIZED_LAYERS, &ql);
+    inception_model_info_int(m, INCEPTION_INFO_CALIBRATION_IMAGES, &qi);
+    inception_model_info_string(m, INCEPTION_INFO_CALIBRATION_METHOD, &method);
+    inception_model_info_string(m, INCEPTION_INFO_INT8_LEVEL, &level);
+    if (q)
+        printf("precision:         int8 (%" PRId64 " convolutions on %s kernels; calibrated "
+               "with %s on %" PRId64 " images)\n", ql, level, method, qi);
+    else
+        printf("precision:         float\n");
     inception_model_free(m);
     return ferror(stdout) ? EXIT_OUTPUT : EXIT_OK;
 }

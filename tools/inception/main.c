@@ -17,7 +17,7 @@
 
 /* The subcommands, in the order usage lists them. Adding one: X(name) here, a file
  * name.c defining `const cli_command cli_cmd_name`, and that file in meson.build. */
-#define CLI_COMMANDS(X) X(classify) X(features) X(info) X(bench) X(train) X(explain)
+#define CLI_COMMANDS(X) X(classify) X(features) X(info) X(bench) X(train) X(explain) X(quantize)
 
 #define CLI_DECLARE(name) extern const cli_command cli_cmd_##name;
 CLI_COMMANDS(CLI_DECLARE)

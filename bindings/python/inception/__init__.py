@@ -51,3 +51,5 @@ _load_at_import()
 
 from .train import Trainer  # noqa: E402  (1.1: head training, bindings/python/inception/train.py)
 __all__.append("Trainer")
+from .quant import quantize, calibrate  # noqa: E402  (1.1: int8, docs/int8.md)
+__all__ += ["quantize", "calibrate"]

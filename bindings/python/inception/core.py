@@ -53,6 +53,7 @@ _OPT_PROFILE = 8
 _OPT_LABELS_FILE = 20  # INCEPTION_OPT_LABELS_FILE (string path), libinception 1.1
 _OPT_MAX_IMAGE_PIXELS, _OPT_EXIF_ORIENTATION, _OPT_DECODE_MIN_SIDE = 100, 101, 102
 _OPT_STEM = 40
+_OPT_PRECISION, _OPT_QUANT_CALIBRATION, _OPT_QUANT_METHOD = 60, 61, 62  # 1.1, docs/int8.md
 # Python argument names of the option keys, for messages.
 _OPTION_NAMES = {
     _OPT_BACKEND: "backend", _OPT_THREADS: "threads", _OPT_OUTPUTS: "outputs",
@@ -60,7 +61,8 @@ _OPTION_NAMES = {
     _OPT_PRESET: "preset", _OPT_SKIP_CHECKSUM: "skip_checksum", _OPT_PROFILE: "profile",
     _OPT_LABELS_FILE: "labels", _OPT_MAX_IMAGE_PIXELS: "max_pixels",
     _OPT_EXIF_ORIENTATION: "exif_orientation", _OPT_DECODE_MIN_SIDE: "min_side",
-    _OPT_STEM: "stem",
+    _OPT_STEM: "stem", _OPT_PRECISION: "precision", _OPT_QUANT_CALIBRATION: "calibration",
+    _OPT_QUANT_METHOD: "method",
 }
 
 _INFO_INT = {
@@ -68,9 +70,12 @@ _INFO_INT = {
     "has_aux": 6, "features": 7, "pool_include_pad": 8, "bn_has_gamma": 9, "crc32": 10,
     "has_labels": 11, "min_input_size": 12, "synthetic": 13,
     "stem": 30, "stem_conv": 31, "aux_bn": 32,
+    "quantized": 40, "quantized_layers": 41, "calibration_images": 42,
 }
-_INFO_BOOL = {"has_aux", "pool_include_pad", "bn_has_gamma", "has_labels", "synthetic", "aux_bn"}
-_INFO_STR = {"backend": 1, "preset": 2, "normalization": 3, "name": 4, "architecture": 10}
+_INFO_BOOL = {"has_aux", "pool_include_pad", "bn_has_gamma", "has_labels", "synthetic", "aux_bn",
+              "quantized"}
+_INFO_STR = {"backend": 1, "preset": 2, "normalization": 3, "name": 4, "architecture": 10,
+             "precision": 20, "calibration_method": 21, "int8_level": 22}
 
 Prediction = collections.namedtuple("Prediction", "index label probability")
 Prediction.__doc__ = ("One of the top-k classes: class index, label (None for a model "
@@ -661,17 +666,22 @@ class Model(_Closable):
                  backend: Optional[str] = None, preset: Optional[str] = None,
                  pool_include_pad: Optional[bool] = None, label_offset: Optional[int] = None,
                  skip_checksum: Optional[bool] = None, labels: Optional[PathLike] = None,
-                 stem: Optional[int] = None, library: Any = None) -> None:
+                 stem: Optional[int] = None, precision: Optional[str] = None,
+                 calibration: Optional[PathLike] = None, library: Any = None) -> None:
         """Load a safetensors model from a path (str or os.PathLike) or from bytes-like data.
         backend: "auto" (default), "ref", "simd" or another registered name. preset
         ("torchvision", "timm", "tf"), pool_include_pad, label_offset, skip_checksum and
         stem (299, 151 or 79: the paper's Table 2 stems) override what the file says.
         labels: path of a labels file (one label per line, or a JSON list of strings) used
         instead of the file's labels (needs libinception 1.1).
+        precision: "float", "int8" or "auto" (default: int8 iff the file is quantised);
+        calibration: path of a calibration record (inception.calibrate) that quantises a
+        float model at load (docs/int8.md).
         A model without labels still classifies: its Predictions have label None."""
         lib = library or _native.lib()
         opts = _options(lib, strings=[(_OPT_BACKEND, backend), (_OPT_PRESET, preset),
-                                      (_OPT_LABELS_FILE, labels)], ints=[
+                                      (_OPT_LABELS_FILE, labels), (_OPT_PRECISION, precision),
+                                      (_OPT_QUANT_CALIBRATION, calibration)], ints=[
             (_OPT_POOL_INCLUDE_PAD, None if pool_include_pad is None else int(pool_include_pad)),
             (_OPT_LABEL_OFFSET, label_offset),
             (_OPT_SKIP_CHECKSUM, None if skip_checksum is None else int(skip_checksum)),
@@ -736,6 +746,11 @@ class Model(_Closable):
                               doc="Smallest input side a run accepts (75).")
     synthetic = property(lambda self: self._int("synthetic"),
                          doc="True for generated weights, whose labels mean nothing.")
+    quantized = property(lambda self: self._int("quantized"),
+                         doc="True when the convolutions run int8 (docs/int8.md).")
+    precision = property(lambda self: self._str("precision"), doc='"float" or "int8".')
+    calibration_method = property(lambda self: self._str("calibration_method"),
+                                  doc='e.g. "percentile=99.99"; "" for a float model.')
     stem = property(lambda self: self._int("stem"),
                     doc="Receptive-field stem: 299, 151 or 79 (docs/paper.md, Table 2).")
     stem_conv = property(lambda self: self._int("stem_conv"),

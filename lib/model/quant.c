@@ -1,0 +1,175 @@
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "model/json.h"
+#include "model/quant.h"
+
+int inc_quant_method_parse(const char *m, double *p) {
+    if (!m || strcmp(m, "percentile") == 0) {
+        *p = INC_QUANT_DEFAULT_PERCENTILE;
+        return 0;
+    }
+    if (strcmp(m, "minmax") == 0) {
+        *p = 100;
+        return 0;
+    }
+    if (strncmp(m, "percentile=", 11) != 0) return -1;
+    char *end;
+    double v = strtod(m + 11, &end);
+    if (end == m + 11 || *end || !(v >= 50 && v <= 100)) return -1;
+    *p = v;
+    return 0;
+}
+
+static inception_status bad(const char *what, const char *msg) {
+    return inc_error(INCEPTION_ERR_FORMAT, "calibration record %s: %s", what, msg);
+}
+
+inception_status inc_calibration_parse(const char *text, size_t size, const char *what,
+                                       inc_calibration *out) {
+    memset(out, 0, sizeof *out);
+    inc_json doc;
+    inception_status st = inc_json_parse(text, size, &doc);
+    if (st) return inc_error(INCEPTION_ERR_FORMAT, "calibration record %s: %s", what,
+                             inc_error_message());
+    const inc_json *f = inc_json_get(&doc, "format"), *v = inc_json_get(&doc, "version");
+    const inc_json *me = inc_json_get(&doc, "method"), *im = inc_json_get(&doc, "images");
+    const inc_json *r = inc_json_get(&doc, "ranges");
+    double p;
+    if (doc.type != INC_JSON_OBJECT || !f || f->type != INC_JSON_STRING ||
+        strcmp(f->str, "inception-calibration") != 0)
+        st = bad(what, "not an inception calibration record (\"format\" must be "
+                       "\"inception-calibration\")");
+    else if (!v || v->type != INC_JSON_INT || v->integer != 1)
+        st = bad(what, "\"version\" must be 1");
+    else if (!me || me->type != INC_JSON_STRING || inc_quant_method_parse(me->str, &p) ||
+             strlen(me->str) >= sizeof out->method)
+        st = bad(what, "\"method\" must be \"minmax\" or \"percentile=P\"");
+    else if (!im || im->type != INC_JSON_INT || im->integer < 1)
+        st = bad(what, "\"images\" must be a positive integer");
+    else if (!r || r->type != INC_JSON_OBJECT || r->len == 0 || r->len > INC_QUANT_MAX_TENSORS)
+        st = bad(what, "\"ranges\" must be an object of 1 to 128 tensor ranges");
+    if (!st) {
+        snprintf(out->method, sizeof out->method, "%s", me->str);
+        out->images = im->integer;
+        for (size_t i = 0; i < r->len && !st; i++) {
+            const inc_json *x = &r->items[i];
+            char *end = NULL;
+            float val = x->type == INC_JSON_STRING ? strtof(x->str, &end) : NAN;
+            if (strlen(r->keys[i]) >= sizeof out->names[0])
+                st = inc_error(INCEPTION_ERR_FORMAT, "calibration record %s: tensor name '%.48s...' too long",
+                               what, r->keys[i]);
+            else if (!end || end == x->str || *end || !isfinite(val) || val < 0)
+                st = inc_error(INCEPTION_ERR_FORMAT,
+                               "calibration record %s: range of '%s' must be a string holding a "
+                               "finite number >= 0", what, r->keys[i]);
+            else if (inc_calibration_range(out, r->keys[i]) >= 0)
+                st = inc_error(INCEPTION_ERR_FORMAT, "calibration record %s: '%s' appears twice",
+                               what, r->keys[i]);
+            else {
+                snprintf(out->names[out->n], sizeof out->names[0], "%s", r->keys[i]);
+                out->range[out->n++] = val;
+            }
+        }
+    }
+    inc_json_free(&doc);
+    return st;
+}
+
+float inc_calibration_range(const inc_calibration *c, const char *name) {
+    for (int32_t i = 0; i < c->n; i++)
+        if (strcmp(c->names[i], name) == 0) return c->range[i];
+    return -1;
+}
+
+inception_status inc_calibration_format(const inc_calibration *c, char **text) {
+    size_t cap = 256 + (size_t)c->n * 80, len = 0;
+    char *s = inc_malloc(cap);
+    if (!s) return inc_error(INCEPTION_ERR_OUT_OF_MEMORY, "formatting a calibration record");
+    len += (size_t)snprintf(s + len, cap - len,
+                            "{\"format\": \"inception-calibration\", \"version\": 1, "
+                            "\"method\": \"%s\", \"images\": %lld, \"ranges\": {",
+                            c->method, (long long)c->images);
+    for (int32_t i = 0; i < c->n; i++)
+        len += (size_t)snprintf(s + len, cap - len, "%s\"%s\": \"%.9g\"", i ? ", " : "",
+                                c->names[i], (double)c->range[i]);
+    snprintf(s + len, cap - len, "}}");
+    *text = s;
+    return INCEPTION_OK;
+}
+
+static inception_status check_shape(const inc_st_tensor *t, int32_t rank, const int64_t *shape) {
+    int ok = t->rank == rank;
+    for (int32_t i = 0; ok && i < rank; i++) ok = t->shape[i] == shape[i];
+    if (ok) return INCEPTION_OK;
+    char want[96] = "", got[96] = "";
+    size_t a = 0, b = 0;
+    for (int32_t i = 0; i < rank; i++)
+        a += (size_t)snprintf(want + a, sizeof want - a, "%s%lld", i ? "," : "", (long long)shape[i]);
+    for (int32_t i = 0; i < t->rank && b < sizeof got - 24; i++)
+        b += (size_t)snprintf(got + b, sizeof got - b, "%s%lld", i ? "," : "", (long long)t->shape[i]);
+    return inc_error(INCEPTION_ERR_SHAPE, "tensor '%s' has shape [%s], expected [%s]", t->name, got, want);
+}
+
+/* F32 [cout], each finite (and > 0 when positive). */
+static inception_status load_vec(const inc_safetensors *st, const char *name, int32_t cout,
+                                 int positive, float **out) {
+    const inc_st_tensor *t = inc_st_find(st, name);
+    if (!t) return inc_error(INCEPTION_ERR_MISSING_TENSOR, "quantised file: tensor '%s' is missing", name);
+    if (t->dtype != INC_F32)
+        return inc_error(INCEPTION_ERR_DTYPE, "tensor '%s' must be F32", name);
+    int64_t shape[1] = {cout};
+    inception_status s = check_shape(t, 1, shape);
+    if (s) return s;
+    float *v = inc_malloc((size_t)cout * sizeof *v);
+    if (!v) return inc_error(INCEPTION_ERR_OUT_OF_MEMORY, "reading '%s'", name);
+    memcpy(v, st->data + t->begin, (size_t)cout * sizeof *v);
+    for (int32_t i = 0; i < cout; i++)
+        if (!isfinite(v[i]) || (positive && !(v[i] > 0))) {
+            inception_status e = inc_error(INCEPTION_ERR_FORMAT, "tensor '%s' has %s value %g at index %d",
+                                           name, positive ? "a non-positive or non-finite" : "a non-finite",
+                                           (double)v[i], i);
+            inc_free(v);
+            return e;
+        }
+    *out = v;
+    return INCEPTION_OK;
+}
+
+inception_status inc_load_conv_q8(const inc_safetensors *st, const char *prefix, int32_t cin,
+                                  int32_t cout, int32_t kh, int32_t kw, int8_t **weights,
+                                  float **scale, float **bias) {
+    char wn[256], sn[256], bn[256];
+    snprintf(wn, sizeof wn, "%s.conv.qweight", prefix);
+    snprintf(sn, sizeof sn, "%s.conv.weight_scale", prefix);
+    snprintf(bn, sizeof bn, "%s.conv.bias", prefix);
+    const inc_st_tensor *t = inc_st_find(st, wn);
+    if (!t) return INCEPTION_ERR_NOT_FOUND;
+    if (t->dtype != INC_OTHER || t->elem_size != 1 || !t->is_i8)
+        return inc_error(INCEPTION_ERR_DTYPE, "tensor '%s' must be I8", wn);
+    int64_t shape[4] = {cout, kh, kw, cin};
+    inception_status s = check_shape(t, 4, shape);
+    if (s) return s;
+    float *sc = NULL, *b = NULL;
+    if ((s = load_vec(st, sn, cout, 1, &sc)) || (s = load_vec(st, bn, cout, 0, &b))) {
+        inc_free(sc);
+        return s;
+    }
+    size_t n = (size_t)cout * kh * kw * cin;
+    int8_t *w = inc_malloc(n);
+    if (!w) {
+        inc_free(sc), inc_free(b);
+        return inc_error(INCEPTION_ERR_OUT_OF_MEMORY, "reading '%s'", wn);
+    }
+    memcpy(w, st->data + t->begin, n);
+    for (size_t i = 0; i < n; i++)
+        if (w[i] == -128) {
+            inc_free(w), inc_free(sc), inc_free(b);
+            return inc_error(INCEPTION_ERR_FORMAT, "tensor '%s' holds -128 at index %zu (symmetric "
+                             "weights are in [-127, 127])", wn, i);
+        }
+    *weights = w, *scale = sc, *bias = b;
+    return INCEPTION_OK;
+}

@@ -1,0 +1,48 @@
+/* int8 calibration records (docs/int8.md): per-tensor activation ranges measured on
+ * calibration images, keyed by the float graph's tensor names, as JSON text:
+ *   {"format": "inception-calibration", "version": 1, "method": "percentile=99.99",
+ *    "images": 8, "ranges": {"Conv2d_1a_3x3": "3.91752", ...}}
+ * Ranges are strings (exact float32 round trip with %.9g) because the JSON reader keeps
+ * no fractional numbers. */
+#ifndef INC_MODEL_QUANT_H
+#define INC_MODEL_QUANT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/common.h"
+#include "model/model.h"
+
+#define INC_QUANT_DEFAULT_PERCENTILE 99.99
+#define INC_QUANT_MAX_TENSORS 128
+
+/* "minmax" -> *p = 100; "percentile" -> the default; "percentile=P" (P in [50, 100]).
+ * 0 on success, -1 otherwise. NULL = the default. */
+int inc_quant_method_parse(const char *method, double *p);
+
+typedef struct inc_calibration {
+    char method[32];   /* "minmax" or "percentile=P" */
+    int64_t images;
+    int32_t n;
+    char names[INC_QUANT_MAX_TENSORS][48];
+    float range[INC_QUANT_MAX_TENSORS];
+} inc_calibration;
+
+/* Parse a record; FORMAT errors name the field (`what` names the source in messages). */
+inception_status inc_calibration_parse(const char *text, size_t size, const char *what,
+                                       inc_calibration *out);
+/* Serialise (inc_malloc'd NUL-terminated text). */
+inception_status inc_calibration_format(const inc_calibration *c, char **text);
+/* The range recorded for `name`, or -1 when absent. */
+float inc_calibration_range(const inc_calibration *c, const char *name);
+
+#endif
+
+/* A quantised file's conv `prefix` (docs/model-format.md, "Quantised files"):
+ * prefix.conv.qweight I8 [cout, kh, kw, cin] (BN folded), prefix.conv.weight_scale F32
+ * [cout] (finite, > 0), prefix.conv.bias F32 [cout] (finite). Returns NOT_FOUND without
+ * a message when prefix.conv.qweight is absent (a float layer); FORMAT / SHAPE / DTYPE /
+ * MISSING_TENSOR naming the tensor otherwise. Outputs from inc_malloc. */
+inception_status inc_load_conv_q8(const inc_safetensors *st, const char *prefix, int32_t cin,
+                                  int32_t cout, int32_t kh, int32_t kw, int8_t **weights,
+                                  float **scale, float **bias);

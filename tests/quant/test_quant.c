@@ -1,0 +1,424 @@
+/* int8 execution of the whole network (docs/int8.md). */
+#include <check.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <inception/inception.h>
+
+#include "backends/q8.h"
+#include "testmodel.h"
+
+static char data_dir[1024];
+static uint8_t *model_buf;
+static size_t model_size;
+static char record[64];
+static const char *photos[3];
+static char photo_paths[3][1200];
+
+#define OK(x) ck_assert_msg((x) == INCEPTION_OK, "%s: %s", #x, inception_last_error())
+
+/* The golden generator's realistic-BN model (BN statistics calibrated on photos and
+ * noise, tests/golden/data/v3_bnaux.bnstats), 10 classes. */
+static void setup(void) {
+    const char *d = getenv("INCEPTION_TEST_DATA");
+    snprintf(data_dir, sizeof data_dir, "%s", d ? d : "tests");
+    if (model_buf) return;
+    char stats[1200];
+    snprintf(stats, sizeof stats, "%s/golden/data/v3_bnaux.bnstats", data_dir);
+    inc_testmodel_opts o;
+    inc_testmodel_opts_default(&o);
+    o.classes = 10, o.aux_bn = 1, o.bn_stats = stats;
+    ck_assert_int_eq(inc_testmodel_build(&o, &model_buf, &model_size), 0);
+    const char *names[3] = {"matplotlib_grace_hopper.jpg", "skimage_chelsea_cat.png",
+                            "skimage_rocket_falcon9.jpg"};
+    for (int i = 0; i < 3; i++) {
+        snprintf(photo_paths[i], sizeof photo_paths[i], "%s/image/data/%s", data_dir, names[i]);
+        photos[i] = photo_paths[i];
+    }
+    snprintf(record, sizeof record, "/tmp/inc_quant_%d.json", (int)getpid());
+    inception_model *m;
+    OK(inception_model_load_memory(model_buf, model_size, NULL, &m));
+    OK(inception_calibrate(m, photos, 3, NULL, record));
+    inception_model_free(m);
+}
+
+static inception_model *load(const char *precision, const char *level) {
+    if (level) setenv("INCEPTION_Q8_LEVEL", level, 1);
+    else unsetenv("INCEPTION_Q8_LEVEL");
+    inception_options *o;
+    OK(inception_options_create(&o));
+    if (precision) OK(inception_options_set_string(o, INCEPTION_OPT_PRECISION, precision));
+    OK(inception_options_set_string(o, INCEPTION_OPT_QUANT_CALIBRATION, record));
+    inception_model *m;
+    OK(inception_model_load_memory(model_buf, model_size, o, &m));
+    inception_options_free(o);
+    unsetenv("INCEPTION_Q8_LEVEL");
+    return m;
+}
+
+/* features (2048) and logits (10) of one preprocessed photo at h x w */
+static void run(inception_model *m, int photo, int mirror, int64_t h, int64_t w, float *feat,
+                float *logits) {
+    inception_options *o;
+    OK(inception_options_create(&o));
+    OK(inception_options_set_int(o, INCEPTION_OPT_THREADS, 2));
+    OK(inception_options_set_int(o, INCEPTION_OPT_OUTPUTS,
+                                 INCEPTION_OUTPUT_FEATURES | INCEPTION_OUTPUT_LOGITS));
+    inception_session *s;
+    OK(inception_session_create(m, o, &s));
+    inception_image *img;
+    OK(inception_image_decode_file(photos[photo], NULL, &img));
+    int64_t dims[4] = {1, 3, h, w};
+    inception_tensor *in;
+    OK(inception_tensor_create(INCEPTION_DTYPE_F32, INCEPTION_LAYOUT_NCHW, dims, 4, &in));
+    OK(inception_image_preprocess(m, img, in, 0));
+    if (mirror) {
+        float *p = inception_tensor_data(in);
+        for (int64_t r = 0; r < 3 * h; r++)
+            for (int64_t x = 0; x < w / 2; x++) {
+                float t = p[r * w + x];
+                p[r * w + x] = p[r * w + w - 1 - x];
+                p[r * w + w - 1 - x] = t;
+            }
+    }
+    OK(inception_session_run(s, in));
+    const inception_tensor *f, *l;
+    OK(inception_session_output(s, INCEPTION_OUTPUT_FEATURES, &f));
+    OK(inception_session_output(s, INCEPTION_OUTPUT_LOGITS, &l));
+    memcpy(feat, inception_tensor_data(f), 2048 * sizeof(float));
+    memcpy(logits, inception_tensor_data(l), 10 * sizeof(float));
+    inception_tensor_free(in);
+    inception_image_free(img);
+    inception_session_free(s);
+    inception_options_free(o);
+}
+
+/* The whole network in int8 is integer arithmetic up to the float boundaries, so every
+ * SIMD level gives exactly ref's outputs. */
+START_TEST(levels_bitexact) {
+    int32_t n;
+    const char *const *levels = inc_q8_levels(&n);
+    static float f0[2048], l0[10], f1[2048], l1[10];
+    inception_model *ref = load("int8", "ref");
+    const char *lv;
+    OK(inception_model_info_string(ref, INCEPTION_INFO_INT8_LEVEL, &lv));
+    ck_assert_str_eq(lv, "ref");
+    run(ref, 0, 0, 139, 147, f0, l0);
+    inception_model_free(ref);
+    const char *all[] = {"avx2", "avxvnni", "avx512vnni"};
+    for (int k = 0; k < 3; k++) {
+        int present = 0;
+        for (int32_t i = 0; i < n; i++) present |= strcmp(levels[i], all[k]) == 0;
+        if (!present) {
+            printf("int8 level %s: skipped (not on this CPU)\n", all[k]);
+            continue;
+        }
+        inception_model *m = load("int8", all[k]);
+        OK(inception_model_info_string(m, INCEPTION_INFO_INT8_LEVEL, &lv));
+        ck_assert_str_eq(lv, all[k]);
+        run(m, 0, 0, 139, 147, f1, l1);
+        ck_assert_msg(memcmp(f0, f1, sizeof f0) == 0, "%s features differ from ref", all[k]);
+        ck_assert_msg(memcmp(l0, l1, sizeof l0) == 0, "%s logits differ from ref", all[k]);
+        printf("int8 level %s: bit-exact against ref\n", all[k]);
+        inception_model_free(m);
+    }
+}
+END_TEST
+
+static double cosine(const float *a, const float *b, int n) {
+    double ab = 0, aa = 0, bb = 0;
+    for (int i = 0; i < n; i++) ab += (double)a[i] * b[i], aa += (double)a[i] * a[i], bb += (double)b[i] * b[i];
+    return ab / sqrt(aa * bb);
+}
+
+static int argmax(const float *v, int n) {
+    int b = 0;
+    for (int i = 1; i < n; i++) b = v[i] > v[b] ? i : b;
+    return b;
+}
+
+/* Bounds: what this model measured (docs/int8.md, "Accuracy") minus a small margin, so a
+ * regression in the quantiser or the graph glue fails. */
+#define MIN_FEATURE_COSINE 0.975
+#define MIN_LOGIT_COSINE 0.93
+START_TEST(accuracy_vs_float) {
+    inception_model *f = load("float", NULL), *q = load(NULL, NULL);
+    int64_t v;
+    OK(inception_model_info_int(f, INCEPTION_INFO_QUANTIZED, &v));
+    ck_assert_int_eq(v, 0);
+    OK(inception_model_info_int(q, INCEPTION_INFO_QUANTIZED, &v));
+    ck_assert_int_eq(v, 1);
+    OK(inception_model_info_int(q, INCEPTION_INFO_QUANTIZED_LAYERS, &v));
+    ck_assert_int_eq(v, 93); /* every BasicConv2d but the first and the aux head's */
+    static float ff[2048], fl[10], qf[2048], ql[10];
+    int agree = 0, total = 0;
+    double min_fc = 1, min_lc = 1;
+    for (int p = 0; p < 3; p++)
+        for (int mirror = 0; mirror < 2; mirror++) {
+            run(f, p, mirror, 299, 299, ff, fl);
+            run(q, p, mirror, 299, 299, qf, ql);
+            double fc = cosine(ff, qf, 2048), lc = cosine(fl, ql, 10);
+            min_fc = fc < min_fc ? fc : min_fc;
+            min_lc = lc < min_lc ? lc : min_lc;
+            agree += argmax(fl, 10) == argmax(ql, 10);
+            total++;
+        }
+    printf("int8 vs float: top-1 %d/%d, min feature cosine %.6f, min logit cosine %.6f\n",
+           agree, total, min_fc, min_lc);
+    ck_assert_int_eq(agree, total);
+    ck_assert_msg(min_fc >= MIN_FEATURE_COSINE, "feature cosine %.6f", min_fc);
+    ck_assert_msg(min_lc >= MIN_LOGIT_COSINE, "logit cosine %.6f", min_lc);
+    inception_model_free(f);
+    inception_model_free(q);
+}
+END_TEST
+
+START_TEST(calibration_errors) {
+    inception_model *m, *q;
+    OK(inception_model_load_memory(model_buf, model_size, NULL, &m));
+    ck_assert_int_eq(inception_calibrate(m, photos, 0, NULL, "/tmp/x.json"), INCEPTION_ERR_INVALID_ARGUMENT);
+    ck_assert_ptr_nonnull(strstr(inception_last_error(), "at least one image"));
+    const char *missing[] = {"/nonexistent/no.jpg"};
+    ck_assert_int_eq(inception_calibrate(m, missing, 1, NULL, "/tmp/x.json"), INCEPTION_ERR_IO);
+    ck_assert_ptr_nonnull(strstr(inception_last_error(), "/nonexistent/no.jpg"));
+    ck_assert_int_eq(inception_calibrate(m, photos, 1, NULL, "/nonexistent/dir/r.json"), INCEPTION_ERR_IO);
+    ck_assert_int_eq(access("/nonexistent/dir/r.json", F_OK), -1);
+    q = load("int8", NULL);
+    ck_assert_int_eq(inception_calibrate(q, photos, 1, NULL, "/tmp/x.json"), INCEPTION_ERR_INVALID_ARGUMENT);
+    ck_assert_ptr_nonnull(strstr(inception_last_error(), "float model"));
+    /* int8 asked for without a record */
+    inception_options *o;
+    OK(inception_options_create(&o));
+    OK(inception_options_set_string(o, INCEPTION_OPT_PRECISION, "int8"));
+    inception_model *x = NULL;
+    ck_assert_int_eq(inception_model_load_memory(model_buf, model_size, o, &x), INCEPTION_ERR_INVALID_ARGUMENT);
+    ck_assert_int_eq(inception_options_set_string(o, INCEPTION_OPT_PRECISION, "int4"), INCEPTION_ERR_INVALID_ARGUMENT);
+    ck_assert_int_eq(inception_options_set_string(o, INCEPTION_OPT_QUANT_METHOD, "percentile=20"), INCEPTION_ERR_INVALID_ARGUMENT);
+    OK(inception_options_set_string(o, INCEPTION_OPT_QUANT_METHOD, "percentile=99.9"));
+    /* malformed records: each a FORMAT error naming the problem */
+    const char *bad[][2] = {
+        {"{\"format\": \"x\"}", "not an inception calibration record"},
+        {"{\"format\": \"inception-calibration\", \"version\": 1, \"method\": \"minmax\", \"images\": 1, "
+         "\"ranges\": {\"Conv2d_1a_3x3\": \"-1\"}}", "finite number"},
+        {"{\"format\": \"inception-calibration\", \"version\": 1, \"method\": \"minmax\", \"images\": 1, "
+         "\"ranges\": {\"Conv2d_1a_3x3\": \"1\"}}", "no range for tensor"},
+        {"{\"format\": \"inception-calibration\", \"version\": 1, \"method\": \"minmax\", \"images\": 0, "
+         "\"ranges\": {\"Conv2d_1a_3x3\": \"1\"}}", "images"},
+        {"{\"format\": \"inception-calibration\", \"version\": 2}", "version"},
+        {"{", "calibration record"},
+    };
+    char path[64];
+    snprintf(path, sizeof path, "/tmp/inc_quant_bad_%d.json", (int)getpid());
+    OK(inception_options_set_string(o, INCEPTION_OPT_QUANT_CALIBRATION, path));
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        FILE *fp = fopen(path, "w");
+        fputs(bad[i][0], fp);
+        fclose(fp);
+        ck_assert_int_eq(inception_model_load_memory(model_buf, model_size, o, &x), INCEPTION_ERR_FORMAT);
+        ck_assert_msg(strstr(inception_last_error(), bad[i][1]), "case %zu: %s", i, inception_last_error());
+    }
+    remove(path);
+    inception_options_free(o);
+    inception_model_free(q);
+    inception_model_free(m);
+}
+END_TEST
+
+/* Block outputs of an int8 net come out as float, like the float net's, and the profile
+ * names the boundary layers. */
+START_TEST(named_outputs) {
+    inception_model *q = load("int8", NULL);
+    inception_options *o;
+    OK(inception_options_create(&o));
+    OK(inception_options_set_string(o, INCEPTION_OPT_EXTRA_OUTPUTS, "Mixed_5b,Conv2d_1a_3x3"));
+    inception_session *s;
+    OK(inception_session_create(q, o, &s));
+    inception_tensor *in;
+    OK(inception_model_create_input(q, 1, INCEPTION_LAYOUT_NCHW, &in));
+    inception_image *img;
+    OK(inception_image_decode_file(photos[1], NULL, &img));
+    OK(inception_image_preprocess(q, img, in, 0));
+    OK(inception_session_run(s, in));
+    const inception_tensor *t;
+    OK(inception_session_output_named(s, "Mixed_5b", &t));
+    ck_assert_int_eq(inception_tensor_dtype(t), INCEPTION_DTYPE_F32);
+    const float *v = inception_tensor_data(t);
+    size_t count = 35 * 35 * 256, pos = 0;
+    for (size_t i = 0; i < count; i++) {
+        ck_assert(v[i] >= 0 && isfinite(v[i]));
+        pos += v[i] > 0;
+    }
+    ck_assert(pos > count / 10);
+    inception_image_free(img);
+    inception_tensor_free(in);
+    inception_session_free(s);
+    inception_options_free(o);
+    inception_model_free(q);
+}
+END_TEST
+
+static uint8_t *read_all(const char *path, size_t *size) {
+    FILE *f = fopen(path, "rb");
+    ck_assert_ptr_nonnull(f);
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    uint8_t *b = malloc((size_t)n);
+    ck_assert_int_eq(fread(b, 1, (size_t)n, f), (size_t)n);
+    fclose(f);
+    *size = (size_t)n;
+    return b;
+}
+
+/* Replace the first occurrence of `from` in the header by `to` (same length). */
+static void patch_header(uint8_t *b, const char *from, const char *to) {
+    uint64_t hl = 0;
+    for (int k = 0; k < 8; k++) hl |= (uint64_t)b[k] << (8 * k);
+    size_t fl = strlen(from);
+    ck_assert_uint_eq(fl, strlen(to));
+    for (size_t i = 8; i + fl <= 8 + hl; i++)
+        if (memcmp(b + i, from, fl) == 0) {
+            memcpy(b + i, to, fl);
+            return;
+        }
+    ck_abort_msg("'%s' not in the header", from);
+}
+
+/* Data offset of tensor `name`'s first element (parsed from the header text). */
+static size_t data_offset(const uint8_t *b, const char *name) {
+    uint64_t hl = 0;
+    for (int k = 0; k < 8; k++) hl |= (uint64_t)b[k] << (8 * k);
+    char key[200];
+    snprintf(key, sizeof key, "\"%s\":", name);
+    const char *h = (const char *)b + 8;
+    const char *p = NULL;
+    for (size_t i = 0; i + strlen(key) <= hl && !p; i++)
+        if (memcmp(h + i, key, strlen(key)) == 0) p = h + i;
+    ck_assert_ptr_nonnull(p);
+    p = strstr(p, "data_offsets\":[");
+    ck_assert_ptr_nonnull(p);
+    return 8 + hl + (size_t)strtoull(p + 15, NULL, 10);
+}
+
+/* quantise -> save -> load equals quantising at load from the same record, bit for bit;
+ * the file runs float on request; malformed int8 tensors are refused by name. */
+START_TEST(quantized_file) {
+    char src[64], out[64];
+    snprintf(src, sizeof src, "/tmp/inc_quant_src_%d.safetensors", (int)getpid());
+    snprintf(out, sizeof out, "/tmp/inc_quant_out_%d.safetensors", (int)getpid());
+    FILE *f = fopen(src, "wb");
+    ck_assert_uint_eq(fwrite(model_buf, 1, model_size, f), model_size);
+    fclose(f);
+    inception_model *fm;
+    OK(inception_model_load_file(src, NULL, &fm));
+    OK(inception_quantize(fm, photos, 3, NULL, out));
+    ck_assert_int_eq(inception_quantize(fm, photos, 3, NULL, "/nonexistent/q.safetensors"),
+                     INCEPTION_ERR_IO);
+    inception_model *mem;
+    OK(inception_model_load_memory(model_buf, model_size, NULL, &mem));
+    ck_assert_int_eq(inception_quantize(mem, photos, 3, NULL, out), INCEPTION_ERR_INVALID_ARGUMENT);
+    inception_model_free(mem);
+    inception_model *qf, *ql = load("int8", NULL), *qfloat;
+    OK(inception_model_load_file(out, NULL, &qf)); /* auto: int8 */
+    int64_t v, imgs;
+    OK(inception_model_info_int(qf, INCEPTION_INFO_QUANTIZED, &v));
+    OK(inception_model_info_int(qf, INCEPTION_INFO_CALIBRATION_IMAGES, &imgs));
+    ck_assert_int_eq(v, 1);
+    ck_assert_int_eq(imgs, 3);
+    static float f0[2048], l0[10], f1[2048], l1[10], f2[2048], l2[10], f3[2048], l3[10];
+    run(qf, 2, 0, 203, 187, f0, l0);
+    run(ql, 2, 0, 203, 187, f1, l1);
+    ck_assert_msg(memcmp(f0, f1, sizeof f0) == 0 && memcmp(l0, l1, sizeof l0) == 0,
+                  "saved int8 model differs from int8 at load");
+    inception_options *o;
+    OK(inception_options_create(&o));
+    OK(inception_options_set_string(o, INCEPTION_OPT_PRECISION, "float"));
+    OK(inception_model_load_file(out, o, &qfloat));
+    OK(inception_model_info_int(qfloat, INCEPTION_INFO_QUANTIZED, &v));
+    ck_assert_int_eq(v, 0);
+    run(qfloat, 2, 0, 203, 187, f2, l2);
+    run(fm, 2, 0, 203, 187, f3, l3);
+    printf("float run of the int8 weights vs float: feature cosine %.6f\n", cosine(f2, f3, 2048));
+    /* weight rounding alone: measured 0.989598 on this model */
+    ck_assert(cosine(f2, f3, 2048) > 0.985);
+    ck_assert(memcmp(f2, f3, sizeof f2) != 0);
+
+    size_t size;
+    uint8_t *good = read_all(out, &size), *b = malloc(size);
+    OK(inception_options_set_int(o, INCEPTION_OPT_SKIP_CHECKSUM, 1));
+    inception_model *x = NULL;
+    /* header edits keep every length, so only our checks can object */
+    struct { const char *from, *to, *msg; inception_status st; } h[] = {
+        {"\"Mixed_5b.branch1x1.conv.weight_scale\":{\"dtype\":\"F32\"",
+         "\"Mixed_5b.branch1x1.conv.weight_scale\":{\"dtype\":\"I32\"", "must be F32", INCEPTION_ERR_DTYPE},
+        {"\"Mixed_5b.branch1x1.conv.weight_scale\"", "\"Mixed_5b.branch1x1.conv.weight_scalX\"",
+         "Mixed_5b.branch1x1.conv.weight_scale' is missing", INCEPTION_ERR_MISSING_TENSOR},
+        {"\"Mixed_5b.branch1x1.conv.qweight\":{\"dtype\":\"I8\"",
+         "\"Mixed_5b.branch1x1.conv.qweight\":{\"dtype\":\"U8\"", "must be I8", INCEPTION_ERR_DTYPE},
+    };
+    for (size_t i = 0; i < sizeof h / sizeof h[0]; i++) {
+        memcpy(b, good, size);
+        patch_header(b, h[i].from, h[i].to);
+        ck_assert_int_eq(inception_model_load_memory(b, size, o, &x), h[i].st);
+        ck_assert_msg(strstr(inception_last_error(), h[i].msg), "%zu: %s", i, inception_last_error());
+    }
+    /* scale values: zero, negative, NaN, infinity */
+    const float badv[] = {0.0f, -1.0f, NAN, INFINITY};
+    size_t at = data_offset(good, "Mixed_6b.branch7x7_2.conv.weight_scale");
+    for (size_t i = 0; i < 4; i++) {
+        memcpy(b, good, size);
+        memcpy(b + at + 4 * 5, &badv[i], 4);
+        ck_assert_int_eq(inception_model_load_memory(b, size, o, &x), INCEPTION_ERR_FORMAT);
+        ck_assert_msg(strstr(inception_last_error(), "Mixed_6b.branch7x7_2.conv.weight_scale") &&
+                      strstr(inception_last_error(), "index 5"), "%s", inception_last_error());
+    }
+    /* -128 is outside the symmetric range */
+    memcpy(b, good, size);
+    b[data_offset(good, "Mixed_7b.branch1x1.conv.qweight") + 7] = 0x80;
+    ck_assert_int_eq(inception_model_load_memory(b, size, o, &x), INCEPTION_ERR_FORMAT);
+    ck_assert_ptr_nonnull(strstr(inception_last_error(), "-128"));
+    /* a non-finite folded bias */
+    memcpy(b, good, size);
+    memcpy(b + data_offset(good, "Mixed_5c.branch_pool.conv.bias"), &badv[2], 4);
+    ck_assert_int_eq(inception_model_load_memory(b, size, o, &x), INCEPTION_ERR_FORMAT);
+    /* a broken record in the file's metadata (PRECISION auto reads it; float ignores it) */
+    memcpy(b, good, size);
+    patch_header(b, "inception-calibration", "inception-calibratio_");
+    OK(inception_options_set_string(o, INCEPTION_OPT_PRECISION, "auto"));
+    ck_assert_int_eq(inception_model_load_memory(b, size, o, &x), INCEPTION_ERR_FORMAT);
+    ck_assert_ptr_nonnull(strstr(inception_last_error(), "inception.quant.calibration"));
+    free(b);
+    free(good);
+    inception_options_free(o);
+    inception_model_free(qfloat);
+    inception_model_free(qf);
+    inception_model_free(ql);
+    inception_model_free(fm);
+    remove(src);
+    remove(out);
+}
+END_TEST
+
+int main(void) {
+    Suite *s = suite_create("int8");
+    TCase *tc = tcase_create("net");
+    tcase_add_unchecked_fixture(tc, setup, NULL);
+    tcase_set_timeout(tc, 600);
+    tcase_add_test(tc, levels_bitexact);
+    tcase_add_test(tc, accuracy_vs_float);
+    tcase_add_test(tc, calibration_errors);
+    tcase_add_test(tc, named_outputs);
+    tcase_add_test(tc, quantized_file);
+    suite_add_tcase(s, tc);
+    SRunner *r = srunner_create(s);
+    srunner_set_fork_status(r, CK_NOFORK);
+    srunner_run_all(r, CK_NORMAL);
+    int failed = srunner_ntests_failed(r);
+    srunner_free(r);
+    if (record[0]) remove(record);
+    free(model_buf);
+    return failed ? 1 : 0;
+}
