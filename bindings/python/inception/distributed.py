@@ -328,7 +328,12 @@ def _job(kind, paths, model, client, out, k, batch_size, task_size, threads, mod
     elif todo:
         from distributed import as_completed
         plugin = _ModelPlugin(spec0)
-        client.register_worker_plugin(plugin, name=plugin.name)
+        # Registering again replaces the plugin: teardown then setup, a model reload on every
+        # worker for each call. The scheduler keeps a registered plugin for workers that join
+        # later, so register only when a worker lacks it.
+        have = client.run(lambda dask_worker, name=plugin.name: name in dask_worker.plugins)
+        if not have or not all(have.values()):
+            client.register_worker_plugin(plugin, name=plugin.name)
         futures = {}
         for name, spec in todo:
             fut = client.submit(_run_shard, spec, key="inception-%s-%s-%s" % (
