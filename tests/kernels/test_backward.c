@@ -18,39 +18,11 @@
 
 #include "backends/registry.h"
 #include "inception/backend.h"
+#define KT_SEED 0x9e3779b97f4a7c15ull
+#include "kernel_test.h"
 
 static const char *const backends[] = {"ref", "simd-avx2", "simd-avx512", "simd"};
 #define N_BACKENDS 4
-
-/* A NaN with a payload no kernel produces from finite inputs: marks unwritten floats. */
-static const uint32_t GUARD_BITS = 0x7fc0beefu;
-
-static float guard(void) {
-    float f;
-    memcpy(&f, &GUARD_BITS, sizeof f);
-    return f;
-}
-
-static int is_guard(float f) {
-    uint32_t u;
-    memcpy(&u, &f, sizeof u);
-    return u == GUARD_BITS;
-}
-
-static uint64_t rng = 0x9e3779b97f4a7c15ull;
-
-static float frand(void) {
-    rng ^= rng << 13;
-    rng ^= rng >> 7;
-    rng ^= rng << 17;
-    return (float)((rng >> 40) & 0xffffff) / (float)0x800000 - 1.0f; /* [-1, 1) */
-}
-
-static float *falloc(size_t n) {
-    float *p = aligned_alloc(64, ((n ? n : 1) * sizeof(float) + 63) / 64 * 64);
-    ck_assert_ptr_nonnull(p);
-    return p;
-}
 
 static void *scratch_alloc(size_t bytes) {
     if (!bytes) return NULL;

@@ -15,41 +15,13 @@
 #include <string.h>
 
 #include "inception/backend.h"
+#define KT_SEED 88172645463325252ull
+#include "kernel_test.h"
 
 static const char *const levels[] = {"simd-avx2", "simd-avx512", "simd"};
 #define N_LEVELS 3
 
 static const int32_t part_counts[] = {2, 3, 7};
-
-/* A NaN with a payload no kernel produces from finite inputs: marks unwritten floats. */
-static const uint32_t GUARD_BITS = 0x7fc0beefu;
-
-static float guard(void) {
-    float f;
-    memcpy(&f, &GUARD_BITS, sizeof f);
-    return f;
-}
-
-static int is_guard(float f) {
-    uint32_t u;
-    memcpy(&u, &f, sizeof u);
-    return u == GUARD_BITS;
-}
-
-static uint64_t rng = 88172645463325252ull;
-
-static float frand(void) {
-    rng ^= rng << 13;
-    rng ^= rng >> 7;
-    rng ^= rng << 17;
-    return (float)((rng >> 40) & 0xffffff) / (float)0x800000 - 1.0f; /* [-1, 1) */
-}
-
-static float *falloc(size_t n) {
-    float *p = aligned_alloc(64, ((n ? n : 1) * sizeof(float) + 63) / 64 * 64);
-    ck_assert_ptr_nonnull(p);
-    return p;
-}
 
 static void fill_guard(float *p, size_t n) {
     for (size_t i = 0; i < n; i++) p[i] = guard();
