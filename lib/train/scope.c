@@ -15,6 +15,7 @@
 #include "train/scope.h"
 
 #define BN_EPS 0.001 /* the models' BatchNorm eps (lib/model/weights.c) */
+#define INC_MAX_THREADS_SCOPE 256 /* the sessions' thread limit */
 
 static const char *const blocks[11] = {"Mixed_5b", "Mixed_5c", "Mixed_5d", "Mixed_6a",
                                        "Mixed_6b", "Mixed_6c", "Mixed_6d", "Mixed_6e",
@@ -49,6 +50,7 @@ typedef struct sc_layer {
     int64_t oh, ow;
     float *z;                         /* conv output before BN, [M][out_c] */
     double *mean, *istd;              /* per channel, of the last forward */
+    size_t wn;                        /* weight count (conv) */
 } sc_layer;
 
 struct inc_scope {
@@ -115,14 +117,22 @@ static void row_range(int64_t M, int32_t part, int32_t parts, int64_t *m0, int64
     *m0 = M * part / parts, *m1 = M * (part + 1) / parts;
 }
 
-void inc_scope_set_pool(inc_scope *s, inc_pool *pool) {
+inception_status inc_scope_set_pool(inc_scope *s, inc_pool *pool) {
     int32_t parts = pool ? inc_pool_threads(pool) : 1;
+    if (parts > INC_MAX_THREADS_SCOPE) parts = INC_MAX_THREADS_SCOPE;
+    if (parts != s->parts) { /* a weight buffer per part for repacking */
+        float *w = inc_malloc((s->wmax ? s->wmax : 1) * (size_t)parts * sizeof(float));
+        if (!w) return inc_error(INCEPTION_ERR_OUT_OF_MEMORY, "training scope: weight buffers for %d threads", (int)parts);
+        inc_free(s->wbuf);
+        s->wbuf = w;
+    }
     if (parts != s->parts && s->block) { /* the scratch is planned per part */
         inc_free(s->block);
         if (s->scratch) inc_free_aligned(s->scratch);
         s->block = NULL, s->scratch = NULL, s->bytes = 0, s->N = 0;
     }
     s->pool = pool, s->parts = parts;
+    return INCEPTION_OK;
 }
 
 const char *inc_scope_input_name(const inc_scope *s) { return s->input_name; }
@@ -163,7 +173,7 @@ static int32_t add_param(inc_param *params, int32_t *n, int32_t cap, const char 
     return (*n)++;
 }
 
-static inception_status pack_one(const inception_backend *be, const sc_layer *L,
+static inception_status pack_one(const inception_backend *be, const inception_backend_train *bt, const sc_layer *L,
                                  const inc_param *params, int ema, float *wbuf,
                                  const float *zero, void **out) {
     const inception_conv_desc *d = &L->l->conv;
@@ -177,6 +187,7 @@ static inception_status pack_one(const inception_backend *be, const sc_layer *L,
                     wbuf[((o * kh + y) * kw + x) * ci + i] = w[((o * ci + i) * kh + y) * kw + x];
     inception_conv_desc raw = *d;
     raw.relu = 0;
+    if (*out && bt->conv_repack) return bt->conv_repack(bt->user, &raw, wbuf, zero, *out);
     void *p = NULL;
     inc_error_clear();
     inception_status st = be->conv_pack(be->user, &raw, wbuf, zero, &p);
@@ -189,11 +200,47 @@ static inception_status pack_one(const inception_backend *be, const sc_layer *L,
     return INCEPTION_OK;
 }
 
+/* Repacking spreads the layers over the parts by weight count, each part with its own
+ * slice of wbuf; a failure is redone on the calling thread for its message. */
+typedef struct sc_repack {
+    inc_scope *s;
+    const inc_param *params;
+    int ema;
+    inception_status st[INC_MAX_THREADS_SCOPE];
+} sc_repack;
+
+static void job_repack(void *ctx, int32_t part, int32_t parts) {
+    sc_repack *r = ctx;
+    inc_scope *s = r->s;
+    size_t total = 0, before = 0;
+    for (int32_t i = 0; i < s->n_layers; i++) total += s->layers[i].wn;
+    r->st[part] = INCEPTION_OK;
+    for (int32_t i = 0; i < s->n_layers; i++) {
+        sc_layer *L = &s->layers[i];
+        int32_t owner = total ? (int32_t)((double)before / (double)total * parts) : 0;
+        before += L->wn;
+        if (L->l->op != INC_OP_CONV || owner != part || r->st[part]) continue;
+        r->st[part] = pack_one(s->be, s->bt, L, r->params, r->ema, s->wbuf + (size_t)part * s->wmax, s->zero,
+                               r->ema ? &L->packed_ema : &L->packed);
+    }
+}
+
 inception_status inc_scope_repack(inc_scope *s, const inc_param *params, int ema) {
+    sc_repack r = {s, params, ema, {0}};
+    /* the first pack allocates (and may fail with a message): on this thread */
+    int first = 0;
+    for (int32_t i = 0; i < s->n_layers; i++)
+        if (s->layers[i].l->op == INC_OP_CONV && !(ema ? s->layers[i].packed_ema : s->layers[i].packed)) first = 1;
+    if (!first && s->bt->conv_repack && s->parts <= INC_MAX_THREADS_SCOPE) {
+        par(s, job_repack, &r);
+        int failed = 0;
+        for (int32_t p = 0; p < s->parts; p++) failed |= r.st[p] != INCEPTION_OK;
+        if (!failed) return INCEPTION_OK;
+    }
     for (int32_t i = 0; i < s->n_layers; i++) {
         sc_layer *L = &s->layers[i];
         if (L->l->op != INC_OP_CONV) continue;
-        inception_status st = pack_one(s->be, L, params, ema, s->wbuf, s->zero, ema ? &L->packed_ema : &L->packed);
+        inception_status st = pack_one(s->be, s->bt, L, params, ema, s->wbuf, s->zero, ema ? &L->packed_ema : &L->packed);
         if (st) return st;
     }
     return INCEPTION_OK;
@@ -273,6 +320,7 @@ inception_status inc_scope_create(const inception_model *model, const inc_safete
         L->prv = add_param(params, n_params, cap, bn, "running_var", 1, c, 0, 1, ocfg, st, &status);
         size_t wn = (size_t)d->out_channels * d->in_channels * d->kernel_h * d->kernel_w;
         if (wn > s->wmax) s->wmax = wn;
+        L->wn = wn;
     }
     s->end_param = *n_params;
     if (!status) s->t_feat = s->map[net->t_features];

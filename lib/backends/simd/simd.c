@@ -228,6 +228,40 @@ static void pack_winograd(packed_conv *p, const float *weights) {
     }
 }
 
+/* The weights (and bias) into p's layout, chosen by simd_conv_pack. */
+static void fill_packed(packed_conv *p, const float *weights, const float *bias) {
+    const inception_conv_desc *d = &p->d;
+    size_t cin = (size_t)d->in_channels, ntaps = p->wino ? positions(p) : (size_t)p->ntaps;
+    memcpy(p->bias, bias, (size_t)d->out_channels * sizeof(float));
+    if (p->wino) {
+        if (p->wino == WINO_2D)
+            pack_winograd(p, weights);
+        else if (p->wino == WINO_2D2)
+            pack_winograd2(p, weights);
+        else if (p->wino == WINO_ROW3 || p->wino == WINO_COL3)
+            pack_winograd13(p, weights);
+        else
+            pack_winograd7(p, weights);
+        return;
+    }
+    for (int32_t b = 0; b < p->nblocks; b++) {
+        size_t j0 = (size_t)b * (size_t)p->nb, bw = (size_t)block_width(p, b);
+        float *dst = p->w + j0 * ntaps * cin;
+        /* One output channel at a time: contiguous reads, writes bw floats apart within
+         * a block that stays in L2 (reading across channels instead strides by a whole
+         * filter per element and made packing a fifth of the model load). */
+        const size_t k = ntaps * cin;
+        for (size_t j = 0; j < bw; j++) {
+            size_t o = j0 + j;
+            const float *src = weights + o * k;
+            if (o < (size_t)d->out_channels)
+                for (size_t i = 0; i < k; i++) dst[i * bw + j] = src[i];
+            else
+                for (size_t i = 0; i < k; i++) dst[i * bw + j] = 0.0f;
+        }
+    }
+}
+
 static inception_status simd_conv_pack(void *user, const inception_conv_desc *d,
                                        const float *weights, const float *bias, void **packed) {
     const char *bad = inc_simd_env_invalid();
@@ -293,37 +327,19 @@ static inception_status simd_conv_pack(void *user, const inception_conv_desc *d,
     p->bias = p->w + nw;
     p->zeros = p->bias + cpad;
     memset(p->bias, 0, (cpad + zpad) * sizeof(float));
-    memcpy(p->bias, bias, (size_t)d->out_channels * sizeof(float));
-
-    if (p->wino) {
-        if (p->wino == WINO_2D)
-            pack_winograd(p, weights);
-        else if (p->wino == WINO_2D2)
-            pack_winograd2(p, weights);
-        else if (p->wino == WINO_ROW3 || p->wino == WINO_COL3)
-            pack_winograd13(p, weights);
-        else
-            pack_winograd7(p, weights);
-        *packed = p;
-        return INCEPTION_OK;
-    }
-    for (int32_t b = 0; b < p->nblocks; b++) {
-        size_t j0 = (size_t)b * (size_t)p->nb, bw = (size_t)block_width(p, b);
-        float *dst = p->w + j0 * ntaps * cin;
-        /* One output channel at a time: contiguous reads, writes bw floats apart within
-         * a block that stays in L2 (reading across channels instead strides by a whole
-         * filter per element and made packing a fifth of the model load). */
-        const size_t k = ntaps * cin;
-        for (size_t j = 0; j < bw; j++) {
-            size_t o = j0 + j;
-            const float *src = weights + o * k;
-            if (o < (size_t)d->out_channels)
-                for (size_t i = 0; i < k; i++) dst[i * bw + j] = src[i];
-            else
-                for (size_t i = 0; i < k; i++) dst[i * bw + j] = 0.0f;
-        }
-    }
+    fill_packed(p, weights, bias);
     *packed = p;
+    return INCEPTION_OK;
+}
+
+/* Training: new weights into the same layout (the Winograd choice made at pack time). */
+static inception_status simd_conv_repack(void *user, const inception_conv_desc *d,
+                                         const float *weights, const float *bias, void *packed) {
+    (void)user;
+    packed_conv *p = packed;
+    if (!d || !weights || !bias || !p || memcmp(d, &p->d, sizeof *d) != 0)
+        return inc_error(INCEPTION_ERR_INVALID_ARGUMENT, "simd conv_repack: not the descriptor it was packed for");
+    fill_packed(p, weights, bias);
     return INCEPTION_OK;
 }
 
@@ -956,7 +972,7 @@ static void simd_conv_backward_weights(void *user, const inception_conv_desc *d,
         .conv_backward_data = simd_conv_backward_data,                                       \
         .conv_backward_weights_scratch = simd_conv_backward_weights_scratch,                 \
         .conv_backward_weights = simd_conv_backward_weights, .max_pool_backward = NULL,      \
-        .avg_pool_backward = NULL,                                                           \
+        .avg_pool_backward = NULL, .conv_repack = simd_conv_repack,                          \
     }
 
 /* Parallel to tables[] below; the pools' backward passes are ref's. */
