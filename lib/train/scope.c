@@ -50,6 +50,7 @@ typedef struct sc_layer {
     int64_t oh, ow;
     float *z;                         /* conv output before BN, [M][out_c] */
     double *mean, *istd;              /* per channel, of the last forward */
+    double *uvar;                     /* its unbiased batch variance (the running update) */
     size_t wn;                        /* weight count (conv) */
 } sc_layer;
 
@@ -397,7 +398,7 @@ inception_status inc_scope_plan(inc_scope *s, int64_t n, int64_t h, int64_t w, i
     for (int32_t i = 0; i < s->n_layers; i++)
         if (s->layers[i].l->op == INC_OP_CONV)
             floats += (size_t)(n * s->layers[i].oh * s->layers[i].ow) * (size_t)s->layers[i].l->out_c +
-                      4 * (size_t)s->layers[i].l->out_c; /* z, mean and istd (doubles) */
+                      6 * (size_t)s->layers[i].l->out_c; /* z, mean, istd and uvar (doubles) */
     floats += zmax + 3 * (size_t)n * 2048 + 6 * s->cmax; /* acc: 3 doubles per channel */
     size_t bytes = floats * sizeof(float) + scratch * (size_t)s->parts;
     if (max_bytes > 0 && bytes > (size_t)max_bytes)
@@ -427,6 +428,7 @@ inception_status inc_scope_plan(inc_scope *s, int64_t n, int64_t h, int64_t w, i
         L->z = p, p += (size_t)(n * L->oh * L->ow) * (size_t)L->l->out_c;
         L->mean = (double *)(void *)p, p += 2 * (size_t)L->l->out_c;
         L->istd = (double *)(void *)p, p += 2 * (size_t)L->l->out_c;
+        L->uvar = (double *)(void *)p, p += 2 * (size_t)L->l->out_c;
     }
     s->dz = p, p += zmax;
     s->feat = p, p += (size_t)n * 2048;
@@ -447,7 +449,7 @@ typedef struct sc_job {
     inc_scope *s;
     sc_layer *L;
     inc_param *params;
-    int train, update, use_ema;
+    int train, use_ema;
     inception_view iv, ov, gy, gx, dzv;
 } sc_job;
 
@@ -491,7 +493,7 @@ static void job_gap(void *ctx, int32_t part, int32_t parts) {
 
 /* BatchNorm (train mode: batch statistics in double, each channel summed over the rows in
  * order; else running statistics) and ReLU over channels [c0, c1) of one conv layer. */
-static void bn_forward(inc_scope *s, sc_layer *L, const inc_param *params, int train, int update,
+static void bn_forward(inc_scope *s, sc_layer *L, const inc_param *params, int train,
                        int use_ema, const inception_view *ov, int64_t c0, int64_t c1) {
     int64_t C = L->l->out_c, M = s->N * L->oh * L->ow;
     const float *gam = L->pg >= 0 ? (use_ema ? params[L->pg].ema : params[L->pg].value) : NULL;
@@ -514,11 +516,7 @@ static void bn_forward(inc_scope *s, sc_layer *L, const inc_param *params, int t
         }
         for (int64_t c = c0; c < c1; c++) {
             double sq = istd[c], var = sq / (double)M;
-            if (update) {
-                double mo = s->cfg.momentum, unb = M > 1 ? sq / (double)(M - 1) : var;
-                rm[c] = (float)((1 - mo) * rm[c] + mo * mean[c]);
-                rv[c] = (float)((1 - mo) * rv[c] + mo * unb);
-            }
+            L->uvar[c] = M > 1 ? sq / (double)(M - 1) : var;
             istd[c] = 1.0 / sqrt(var + BN_EPS);
         }
     } else {
@@ -540,18 +538,33 @@ static void job_bn_forward(void *ctx, int32_t part, int32_t parts) {
     sc_job *j = ctx;
     int64_t c0, c1;
     chan_range(j->L->l->out_c, part, parts, &c0, &c1);
-    bn_forward(j->s, j->L, j->params, j->train, j->update, j->use_ema, &j->ov, c0, c1);
+    bn_forward(j->s, j->L, j->params, j->train, j->use_ema, &j->ov, c0, c1);
 }
 
-/* Forward through the scope. train: batch statistics (and the running update when
- * `update`); else running statistics. */
-static void forward(inc_scope *s, const inc_param *params, int train, int update, int use_ema) {
+/* The running statistics from the last forward's batch statistics: only once the loss is
+ * known to be finite, so a diverged step leaves them as they were. */
+static void update_running(inc_scope *s, inc_param *params) {
+    if (s->cfg.frozen_bn) return;
+    double mo = s->cfg.momentum;
+    for (int32_t i = 0; i < s->n_layers; i++) {
+        const sc_layer *L = &s->layers[i];
+        if (L->l->op != INC_OP_CONV) continue;
+        float *rm = params[L->prm].value, *rv = params[L->prv].value;
+        for (int64_t c = 0; c < L->l->out_c; c++) {
+            rm[c] = (float)((1 - mo) * rm[c] + mo * L->mean[c]);
+            rv[c] = (float)((1 - mo) * rv[c] + mo * L->uvar[c]);
+        }
+    }
+}
+
+/* Forward through the scope. train: batch statistics; else running statistics. */
+static void forward(inc_scope *s, const inc_param *params, int train, int use_ema) {
     int64_t n = s->N;
     for (int32_t i = 0; i < s->n_layers; i++) {
         sc_layer *L = &s->layers[i];
         const inc_layer *l = L->l;
         sc_tensor *x = &s->tens[L->src], *y = &s->tens[L->dst];
-        sc_job j = {s, L, (inc_param *)params, train, update, use_ema, {0}, {0}, {0}, {0}, {0}};
+        sc_job j = {s, L, (inc_param *)params, train, use_ema, {0}, {0}, {0}, {0}, {0}};
         j.iv = view_of(x, n, x->act, l->src_c0, l->in_c);
         j.ov = view_of(y, n, y->act, l->dst_c0, l->out_c);
         if (l->op == INC_OP_MAXPOOL) {
@@ -674,7 +687,7 @@ static void backward(inc_scope *s, inc_param *params) {
         const inc_layer *l = L->l;
         sc_tensor *x = &s->tens[L->src], *y = &s->tens[L->dst];
         int to_input = L->src == s->t_in; /* nothing below the scope needs a gradient */
-        sc_job j = {s, L, params, 0, 0, 0, {0}, {0}, {0}, {0}, {0}};
+        sc_job j = {s, L, params, 0, 0, {0}, {0}, {0}, {0}, {0}};
         j.gy = view_of(y, n, y->grad, l->dst_c0, l->out_c);
         j.iv = view_of(x, n, x->act, l->src_c0, l->in_c);
         j.ov = view_of(y, n, y->act, l->dst_c0, l->out_c);
@@ -707,7 +720,7 @@ inception_status inc_scope_train(inc_scope *s, inc_param *params, const float *x
                                  int64_t step, double *loss_out) {
     int64_t n = s->N;
     load_input(s, x);
-    forward(s, params, 1, 1, 0);
+    forward(s, params, 1, 0);
     sc_tensor *f = &s->tens[s->t_feat];
     double p = s->cfg.dropout;
     uint64_t key = inc_rng_key(s->cfg.seed, "dropout", (uint64_t)step, 0);
@@ -723,6 +736,7 @@ inception_status inc_scope_train(inc_scope *s, inc_param *params, const float *x
     inc_fc_forward(params[0].value, params[1].value, s->feat, n, K, 2048, logits);
     double loss = inc_loss_smoothed(logits, labels, n, K, smoothing, dzl);
     if (isfinite(loss)) {
+        update_running(s, params);
         inc_fc_backward(s->feat, dzl, n, K, 2048, params[0].grad, params[1].grad);
         const float *w = params[0].value;
         for (int64_t b = 0; b < n; b++)
@@ -745,7 +759,7 @@ inception_status inc_scope_train(inc_scope *s, inc_param *params, const float *x
 inception_status inc_scope_features(inc_scope *s, const inc_param *params, const float *x,
                                     int use_ema, const float **features) {
     load_input(s, x);
-    forward(s, params, 0, 0, use_ema);
+    forward(s, params, 0, use_ema);
     *features = s->tens[s->t_feat].act; /* [n][1][1][2048] */
     return INCEPTION_OK;
 }

@@ -51,7 +51,8 @@ int64_t inc_scope_trainable(const inc_scope *s, const inc_param *params);
 
 /* One forward + backward: x is the scope input [n][h][w][c] (NHWC, planned shape), the fc
  * is params[0], params[1]. Fills every parameter's grad, updates the running statistics
- * (train mode, not frozen), returns the loss in *loss. step selects the dropout mask. */
+ * (train mode, not frozen; only when the loss is finite), returns the loss in *loss. step
+ * selects the dropout mask. */
 inception_status inc_scope_train(inc_scope *s, inc_param *params, const float *x,
                                  const int32_t *labels, int32_t K, double smoothing,
                                  int64_t step, double *loss);
