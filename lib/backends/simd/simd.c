@@ -1050,15 +1050,16 @@ static void simd_max_pool_backward(void *user, const inception_pool_desc *d, con
     }
 }
 
-#define SIMD_TRAIN_TABLE(u)                                                                  \
-    {                                                                                        \
-        .abi_version = INCEPTION_BACKEND_TRAIN_ABI_VERSION,                                  \
-        .struct_size = sizeof(inception_backend_train), .user = (void *)(u),                 \
-        .conv_backward_data_scratch = simd_conv_backward_data_scratch,                       \
-        .conv_backward_data = simd_conv_backward_data,                                       \
-        .conv_backward_weights_scratch = simd_conv_backward_weights_scratch,                 \
-        .conv_backward_weights = simd_conv_backward_weights, .max_pool_backward = simd_max_pool_backward,      \
-        .avg_pool_backward = NULL, .conv_repack = simd_conv_repack,                          \
+#define SIMD_TRAIN_TABLE(u)                                                              \
+    {                                                                                    \
+        .abi_version = INCEPTION_BACKEND_TRAIN_ABI_VERSION,                              \
+        .struct_size = sizeof(inception_backend_train), .user = (void *)(u),             \
+        .conv_backward_data_scratch = simd_conv_backward_data_scratch,                   \
+        .conv_backward_data = simd_conv_backward_data,                                   \
+        .conv_backward_weights_scratch = simd_conv_backward_weights_scratch,             \
+        .conv_backward_weights = simd_conv_backward_weights,                             \
+        .max_pool_backward = simd_max_pool_backward, .avg_pool_backward = NULL,          \
+        .conv_repack = simd_conv_repack,                                                 \
     }
 
 /* Parallel to tables[] below; the average pool's backward pass is ref's. */
