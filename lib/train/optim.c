@@ -88,7 +88,7 @@ double inc_grad_finish(inc_param *params, int32_t n_params, const inc_optim_cfg 
     double sq = 0.0;
     for (int32_t p = 0; p < n_params; p++) {
         inc_param *q = &params[p];
-        if (q->buffer) continue;
+        if (q->buffer || q->idle) continue;
         if (q->decay && cfg->weight_decay > 0) {
             float wd = (float)cfg->weight_decay;
             for (size_t i = 0; i < q->count; i++) q->grad[i] += wd * q->value[i];
@@ -100,7 +100,7 @@ double inc_grad_finish(inc_param *params, int32_t n_params, const inc_optim_cfg 
         /* TF's clip_by_global_norm: g * clip / max(norm, clip) */
         float scale = (float)(cfg->clip_norm / norm);
         for (int32_t p = 0; p < n_params; p++)
-            if (!params[p].buffer)
+            if (!params[p].buffer && !params[p].idle)
                 for (size_t i = 0; i < params[p].count; i++) params[p].grad[i] *= scale;
     }
     return norm;
@@ -116,6 +116,7 @@ void inc_optim_step(inc_param *params, int32_t n_params, const inc_optim_cfg *cf
     double mu = cfg->momentum;
     for (int32_t p = 0; p < n_params; p++) {
         inc_param *q = &params[p];
+        if (q->idle) continue;
         if (q->buffer) { /* BN running statistics: updated by the forward pass, not averaged */
             memcpy(q->ema, q->value, q->count * sizeof(float));
             continue;
