@@ -61,6 +61,7 @@ static inception_trainer *make(const char *scope) {
         if (!nm) continue;
         size_t na;
         const float *a = rec(nm, &na);
+        if (!a && SIZE == 75) continue; /* the head sits out at 75x75 */
         ck_assert_msg(a && na == t->params[i].count, "no reference %s", nm);
         memcpy(t->params[i].value, a, na * sizeof(float));
     }
