@@ -38,6 +38,8 @@ void inc_model_release(const inception_model *model);
 
 /* Sessions: defined in api/session_api.c, used by lib/tasks for classify. */
 const inception_model *inc_session_model(const inception_session *session);
+/* The session's thread pool (lib/train runs its training work over it between runs). */
+struct inc_pool *inc_session_pool(const inception_session *session);
 /* The options the session was created with (string keys cleared): classify decodes with
  * their image limits. */
 const inception_options *inc_session_options(const inception_session *session);

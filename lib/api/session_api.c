@@ -57,6 +57,7 @@ inception_status inc_session_fail(inception_session *s, inception_status st) {
 }
 
 const inception_model *inc_session_model(const inception_session *s) { return s->model; }
+inc_pool *inc_session_pool(const inception_session *s) { return s->pool; }
 
 const inception_options *inc_session_options(const inception_session *s) { return &s->opts; }
 

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "backends/registry.h"
+#include "graph/pool.h"
 #include "train/scope.h"
 
 #define BN_EPS 0.001 /* the models' BatchNorm eps (lib/model/weights.c) */
@@ -73,9 +74,62 @@ struct inc_scope {
     size_t bytes;
     float *block;                     /* every planned buffer, one allocation */
     float *dz, *wbuf, *zero, *feat, *dfeat, *mask;
-    void *scratch;
-    size_t scratch_bytes, wmax, zmax;
+    double *acc;                      /* [3 * widest layer]: BN and GAP per-channel work */
+    void *scratch;                    /* parts x scratch_bytes */
+    size_t scratch_bytes, wmax, zmax, cmax;
+    inc_pool *pool;                   /* the session's, NULL: one thread */
+    int32_t parts;
 };
+
+/* Work split over the pool: fn(ctx, part, parts). Every split below is by output pixels
+ * (elementwise or kernels whose parts split their output) or by channels, so each sum
+ * runs in one fixed order whatever the thread count. */
+typedef void (*sc_fn)(void *ctx, int32_t part, int32_t parts);
+typedef struct sc_par {
+    sc_fn fn;
+    void *ctx;
+    int32_t parts;
+} sc_par;
+
+static void par_worker(void *ctx, int32_t w) {
+    sc_par *p = ctx;
+    p->fn(p->ctx, w, p->parts);
+}
+
+static void par(const inc_scope *s, sc_fn fn, void *ctx) {
+    if (s->parts <= 1 || !s->pool) {
+        fn(ctx, 0, 1);
+        return;
+    }
+    sc_par p = {fn, ctx, s->parts};
+    inc_pool_run(s->pool, par_worker, &p);
+}
+
+static void *part_scratch(const inc_scope *s, int32_t part) {
+    return s->scratch ? (char *)s->scratch + (size_t)part * s->scratch_bytes : NULL;
+}
+
+/* [c0, c1) of C channels for a part, in blocks of 8 (whole vectors for the BN loops). */
+static void chan_range(int64_t C, int32_t part, int32_t parts, int64_t *c0, int64_t *c1) {
+    int64_t blocks = (C + 7) / 8;
+    *c0 = blocks * part / parts * 8, *c1 = blocks * (part + 1) / parts * 8;
+    if (*c0 > C) *c0 = C;
+    if (*c1 > C) *c1 = C;
+}
+
+static void row_range(int64_t M, int32_t part, int32_t parts, int64_t *m0, int64_t *m1) {
+    *m0 = M * part / parts, *m1 = M * (part + 1) / parts;
+}
+
+void inc_scope_set_pool(inc_scope *s, inc_pool *pool) {
+    int32_t parts = pool ? inc_pool_threads(pool) : 1;
+    if (parts != s->parts && s->block) { /* the scratch is planned per part */
+        inc_free(s->block);
+        if (s->scratch) inc_free_aligned(s->scratch);
+        s->block = NULL, s->scratch = NULL, s->bytes = 0, s->N = 0;
+    }
+    s->pool = pool, s->parts = parts;
+}
 
 const char *inc_scope_input_name(const inc_scope *s) { return s->input_name; }
 int inc_scope_has_aux(const inc_scope *s) { return s->has_aux; }
@@ -227,6 +281,7 @@ inception_status inc_scope_create(const inception_model *model, const inc_safete
     if (!status && !(s->layers = inc_calloc((size_t)net->n_layers, sizeof *s->layers)))
         status = inc_error(INCEPTION_ERR_OUT_OF_MEMORY, "training scope");
     s->first_param = *n_params;
+    s->parts = 1;
     if (!status) {
         s->map[in_net] = s->n_tens++;
         s->tens[0].c = net->channels[in_net];
@@ -330,16 +385,19 @@ inception_status inc_scope_plan(inc_scope *s, int64_t n, int64_t h, int64_t w, i
             inception_conv_desc raw = l->conv;
             raw.relu = 0;
             inception_view iv = {NULL, n, x->h, x->w, l->in_c, x->c}, ov = {NULL, n, oh, ow, l->out_c, l->out_c};
-            size_t a = s->be->conv_scratch ? s->be->conv_scratch(s->be->user, &raw, L->packed, &iv, &ov, 1) : 0;
-            size_t b = s->bt->conv_backward_weights_scratch(s->bt->user, &raw, &iv, &ov, 1);
-            size_t c = s->bt->conv_backward_data_scratch(s->bt->user, &raw, &ov, &iv, 1);
+            int32_t P = s->parts;
+            size_t a = s->be->conv_scratch ? s->be->conv_scratch(s->be->user, &raw, L->packed, &iv, &ov, P) : 0;
+            size_t b = s->bt->conv_backward_weights_scratch(s->bt->user, &raw, &iv, &ov, P);
+            size_t c = s->bt->conv_backward_data_scratch(s->bt->user, &raw, &ov, &iv, P);
             if (a > scratch) scratch = a;
             if (b > scratch) scratch = b;
             if (c > scratch) scratch = c;
             size_t zn = (size_t)(n * oh * ow) * (size_t)l->out_c;
             if (zn > zmax) zmax = zn;
         }
+        if ((size_t)l->out_c > s->cmax) s->cmax = (size_t)l->out_c;
     }
+    scratch = (scratch + 63) / 64 * 64;
     /* one block: activations and gradients of every scope tensor, each conv's raw output
      * and BN statistics, the shared dz, features, their gradient and the dropout mask */
     size_t floats = 0;
@@ -351,15 +409,15 @@ inception_status inc_scope_plan(inc_scope *s, int64_t n, int64_t h, int64_t w, i
         if (s->layers[i].l->op == INC_OP_CONV)
             floats += (size_t)(n * s->layers[i].oh * s->layers[i].ow) * (size_t)s->layers[i].l->out_c +
                       4 * (size_t)s->layers[i].l->out_c; /* z, mean and istd (doubles) */
-    floats += zmax + 3 * (size_t)n * 2048;
-    size_t bytes = floats * sizeof(float) + scratch;
+    floats += zmax + 3 * (size_t)n * 2048 + 6 * s->cmax; /* acc: 3 doubles per channel */
+    size_t bytes = floats * sizeof(float) + scratch * (size_t)s->parts;
     if (max_bytes > 0 && bytes > (size_t)max_bytes)
         return inc_error(INCEPTION_ERR_OUT_OF_MEMORY,
                          "training a batch of %lld at this scope needs %zu bytes of activations and gradients, "
                          "over MAX_SESSION_MEMORY (%lld); use a smaller TRAIN_BATCH or scope",
                          (long long)n, bytes, (long long)max_bytes);
     float *blk = inc_malloc(floats * sizeof(float));
-    void *scr = scratch ? inc_malloc_aligned(scratch) : NULL;
+    void *scr = scratch ? inc_malloc_aligned(scratch * (size_t)s->parts) : NULL;
     if (!blk || (scratch && !scr)) {
         inc_free(blk);
         if (scr) inc_free_aligned(scr);
@@ -384,7 +442,8 @@ inception_status inc_scope_plan(inc_scope *s, int64_t n, int64_t h, int64_t w, i
     s->dz = p, p += zmax;
     s->feat = p, p += (size_t)n * 2048;
     s->dfeat = p, p += (size_t)n * 2048;
-    s->mask = p;
+    s->mask = p, p += (size_t)n * 2048;
+    s->acc = (double *)(void *)p;
     s->block = blk, s->scratch = scr, s->scratch_bytes = scratch, s->zmax = zmax;
     s->N = n, s->H = h, s->W = w, s->bytes = bytes;
     return INCEPTION_OK;
@@ -394,73 +453,230 @@ static inception_view view_of(const sc_tensor *t, int64_t n, float *base, int32_
     return (inception_view){base + c0, n, t->h, t->w, c, t->c};
 }
 
+/* One layer's work, handed to the parts. */
+typedef struct sc_job {
+    inc_scope *s;
+    sc_layer *L;
+    inc_param *params;
+    int train, update, use_ema;
+    inception_view iv, ov, gy, gx, dzv;
+} sc_job;
+
+static void job_conv(void *ctx, int32_t part, int32_t parts) {
+    sc_job *j = ctx;
+    inception_conv_desc raw = j->L->l->conv;
+    raw.relu = 0;
+    inception_view zv = {j->L->z, j->s->N, j->L->oh, j->L->ow, raw.out_channels, raw.out_channels};
+    j->s->be->conv_run(j->s->be->user, &raw, j->use_ema ? j->L->packed_ema : j->L->packed, &j->iv, &zv,
+                       part, parts, part_scratch(j->s, part));
+}
+
+static void job_maxpool(void *ctx, int32_t part, int32_t parts) {
+    sc_job *j = ctx;
+    j->s->be->max_pool(j->s->be->user, &j->L->l->pool, &j->iv, &j->ov, part, parts);
+}
+
+static void job_avgpool(void *ctx, int32_t part, int32_t parts) {
+    sc_job *j = ctx;
+    j->s->be->avg_pool(j->s->be->user, &j->L->l->pool, &j->iv, &j->ov, part, parts);
+}
+
+/* Global average pool over channels [c0, c1): per-channel double sums over the pixels in
+ * order, row by row (contiguous channels). */
+static void job_gap(void *ctx, int32_t part, int32_t parts) {
+    sc_job *j = ctx;
+    const inception_view *x = &j->iv, *y = &j->ov;
+    int64_t c0, c1, hw = x->h * x->w;
+    chan_range(x->c, part, parts, &c0, &c1);
+    double *acc = j->s->acc;
+    for (int64_t b = 0; b < x->n; b++) {
+        for (int64_t c = c0; c < c1; c++) acc[c] = 0;
+        for (int64_t q = 0; q < hw; q++) {
+            const float *r = x->data + (b * hw + q) * x->pixel_stride;
+            for (int64_t c = c0; c < c1; c++) acc[c] += r[c];
+        }
+        float *o = y->data + b * y->pixel_stride;
+        for (int64_t c = c0; c < c1; c++) o[c] = (float)(acc[c] / (double)hw);
+    }
+}
+
+/* BatchNorm (train mode: batch statistics in double, each channel summed over the rows in
+ * order; else running statistics) and ReLU over channels [c0, c1) of one conv layer. */
+static void bn_forward(inc_scope *s, sc_layer *L, const inc_param *params, int train, int update,
+                       int use_ema, const inception_view *ov, int64_t c0, int64_t c1) {
+    int64_t C = L->l->out_c, M = s->N * L->oh * L->ow;
+    const float *gam = L->pg >= 0 ? (use_ema ? params[L->pg].ema : params[L->pg].value) : NULL;
+    const float *bet = use_ema ? params[L->pb].ema : params[L->pb].value;
+    float *rm = params[L->prm].value, *rv = params[L->prv].value;
+    double *mean = L->mean, *istd = L->istd;
+    if (train && !s->cfg.frozen_bn) {
+        for (int64_t c = c0; c < c1; c++) mean[c] = 0, istd[c] = 0;
+        for (int64_t m = 0; m < M; m++) {
+            const float *z = L->z + m * C;
+            for (int64_t c = c0; c < c1; c++) mean[c] += z[c];
+        }
+        for (int64_t c = c0; c < c1; c++) mean[c] /= (double)M;
+        for (int64_t m = 0; m < M; m++) {
+            const float *z = L->z + m * C;
+            for (int64_t c = c0; c < c1; c++) {
+                double d = z[c] - mean[c];
+                istd[c] += d * d; /* the sum of squares until below */
+            }
+        }
+        for (int64_t c = c0; c < c1; c++) {
+            double sq = istd[c], var = sq / (double)M;
+            if (update) {
+                double mo = s->cfg.momentum, unb = M > 1 ? sq / (double)(M - 1) : var;
+                rm[c] = (float)((1 - mo) * rm[c] + mo * mean[c]);
+                rv[c] = (float)((1 - mo) * rv[c] + mo * unb);
+            }
+            istd[c] = 1.0 / sqrt(var + BN_EPS);
+        }
+    } else {
+        for (int64_t c = c0; c < c1; c++) mean[c] = rm[c], istd[c] = 1.0 / sqrt((double)rv[c] + BN_EPS);
+    }
+    double *g = s->acc; /* gamma, or 1 */
+    for (int64_t c = c0; c < c1; c++) g[c] = gam ? gam[c] : 1.0;
+    for (int64_t m = 0; m < M; m++) {
+        float *o = ov->data + m * ov->pixel_stride;
+        const float *z = L->z + m * C;
+        for (int64_t c = c0; c < c1; c++) {
+            double v = (z[c] - mean[c]) * istd[c] * g[c] + bet[c];
+            o[c] = v > 0 ? (float)v : 0.0f;
+        }
+    }
+}
+
+static void job_bn_forward(void *ctx, int32_t part, int32_t parts) {
+    sc_job *j = ctx;
+    int64_t c0, c1;
+    chan_range(j->L->l->out_c, part, parts, &c0, &c1);
+    bn_forward(j->s, j->L, j->params, j->train, j->update, j->use_ema, &j->ov, c0, c1);
+}
+
 /* Forward through the scope. train: batch statistics (and the running update when
  * `update`); else running statistics. */
 static void forward(inc_scope *s, const inc_param *params, int train, int update, int use_ema) {
-    const inception_backend *be = s->be;
     int64_t n = s->N;
     for (int32_t i = 0; i < s->n_layers; i++) {
         sc_layer *L = &s->layers[i];
         if (L->aux && !(train && s->aux_on)) continue;
         const inc_layer *l = L->l;
         sc_tensor *x = &s->tens[L->src], *y = &s->tens[L->dst];
-        inception_view iv = view_of(x, n, x->act, l->src_c0, l->in_c);
-        inception_view ov = view_of(y, n, y->act, l->dst_c0, l->out_c);
+        sc_job j = {s, L, (inc_param *)params, train, update, use_ema, {0}, {0}, {0}, {0}, {0}};
+        j.iv = view_of(x, n, x->act, l->src_c0, l->in_c);
+        j.ov = view_of(y, n, y->act, l->dst_c0, l->out_c);
         if (l->op == INC_OP_MAXPOOL) {
-            be->max_pool(be->user, &l->pool, &iv, &ov, 0, 1);
+            par(s, job_maxpool, &j);
         } else if (l->op == INC_OP_AVGPOOL) {
-            be->avg_pool(be->user, &l->pool, &iv, &ov, 0, 1);
+            par(s, job_avgpool, &j);
         } else if (l->op == INC_OP_GAP) {
-            int64_t hw = x->h * x->w;
-            for (int64_t b = 0; b < n; b++)
-                for (int64_t c = 0; c < l->in_c; c++) {
-                    double acc = 0;
-                    for (int64_t q = 0; q < hw; q++) acc += x->act[(b * hw + q) * x->c + l->src_c0 + c];
-                    y->act[b * y->c + l->dst_c0 + c] = (float)(acc / (double)hw);
-                }
+            par(s, job_gap, &j);
         } else {
-            inception_conv_desc raw = l->conv;
-            raw.relu = 0;
-            int64_t C = l->out_c, M = n * L->oh * L->ow;
-            inception_view zv = {L->z, n, L->oh, L->ow, C, C};
-            be->conv_run(be->user, &raw, use_ema ? L->packed_ema : L->packed, &iv, &zv, 0, 1, s->scratch);
-            const float *gam = L->pg >= 0 ? (use_ema ? params[L->pg].ema : params[L->pg].value) : NULL;
-            const float *bet = use_ema ? params[L->pb].ema : params[L->pb].value;
-            float *rm = params[L->prm].value, *rv = params[L->prv].value;
-            int batch = train && !s->cfg.frozen_bn;
-            for (int64_t c = 0; c < C; c++) {
-                double mean, var;
-                if (batch) {
-                    double sum = 0, sq = 0;
-                    for (int64_t m = 0; m < M; m++) sum += L->z[m * C + c];
-                    mean = sum / (double)M;
-                    for (int64_t m = 0; m < M; m++) {
-                        double d = L->z[m * C + c] - mean;
-                        sq += d * d;
-                    }
-                    var = sq / (double)M;
-                    if (update) {
-                        double mo = s->cfg.momentum, unb = M > 1 ? sq / (double)(M - 1) : var;
-                        rm[c] = (float)((1 - mo) * rm[c] + mo * mean);
-                        rv[c] = (float)((1 - mo) * rv[c] + mo * unb);
-                    }
-                } else {
-                    mean = rm[c], var = rv[c];
-                }
-                L->mean[c] = mean;
-                L->istd[c] = 1.0 / sqrt(var + BN_EPS);
-            }
-            float *dst = y->act + l->dst_c0;
-            for (int64_t m = 0; m < M; m++) {
-                float *o = dst + m * y->c;
-                const float *z = L->z + m * C;
-                for (int64_t c = 0; c < C; c++) {
-                    double v = (z[c] - L->mean[c]) * L->istd[c] * (gam ? gam[c] : 1.0) + bet[c];
-                    o[c] = v > 0 ? (float)v : 0.0f;
-                }
-            }
+            par(s, job_conv, &j);
+            par(s, job_bn_forward, &j);
         }
     }
+}
+
+static void job_gap_backward(void *ctx, int32_t part, int32_t parts) {
+    sc_job *j = ctx;
+    const inception_view *gy = &j->gy, *gx = &j->gx;
+    int64_t c0, c1, hw = gx->h * gx->w;
+    chan_range(gx->c, part, parts, &c0, &c1);
+    for (int64_t b = 0; b < gx->n; b++) {
+        const float *g = gy->data + b * gy->pixel_stride;
+        for (int64_t q = 0; q < hw; q++) {
+            float *r = gx->data + (b * hw + q) * gx->pixel_stride;
+            for (int64_t c = c0; c < c1; c++) r[c] += g[c] / (float)hw;
+        }
+    }
+}
+
+static void job_pool_backward(void *ctx, int32_t part, int32_t parts) {
+    sc_job *j = ctx;
+    const inc_layer *l = j->L->l;
+    const inception_backend_train *bt = j->s->bt;
+    if (l->op == INC_OP_MAXPOOL) bt->max_pool_backward(bt->user, &l->pool, &j->iv, &j->gy, &j->gx, 1, part, parts);
+    else bt->avg_pool_backward(bt->user, &l->pool, &j->gy, &j->gx, 1, part, parts);
+}
+
+/* ReLU and BatchNorm backward of one conv layer over channels [c0, c1): the gamma and beta
+ * gradients (per-channel double sums over the rows in order) and dz. */
+static void bn_backward(inc_scope *s, sc_layer *L, inc_param *params, const inception_view *y,
+                        const inception_view *dy, float *dz, int64_t c0, int64_t c1) {
+    int64_t C = L->l->out_c, M = s->N * L->oh * L->ow;
+    const float *gam = L->pg >= 0 ? params[L->pg].value : NULL;
+    float *gg = L->pg >= 0 ? params[L->pg].grad : NULL, *gb = params[L->pb].grad;
+    const double *mu = L->mean, *is = L->istd;
+    double *sd = s->acc, *sdx = s->acc + s->cmax, *g = s->acc + 2 * s->cmax;
+    int batch = !s->cfg.frozen_bn;
+    for (int64_t c = c0; c < c1; c++) sd[c] = 0, sdx[c] = 0, g[c] = (gam ? gam[c] : 1.0) * is[c];
+    for (int64_t m = 0; m < M; m++) {
+        const float *ya = y->data + m * y->pixel_stride, *yg = dy->data + m * dy->pixel_stride;
+        const float *z = L->z + m * C;
+        for (int64_t c = c0; c < c1; c++) {
+            double d = ya[c] > 0 ? yg[c] : 0.0; /* adding 0 for a dead unit changes no sum */
+            sd[c] += d;
+            sdx[c] += d * (z[c] - mu[c]) * is[c];
+        }
+    }
+    for (int64_t c = c0; c < c1; c++) {
+        if (gg) gg[c] = (float)sdx[c];
+        gb[c] = (float)sd[c];
+    }
+    for (int64_t m = 0; m < M; m++) {
+        const float *ya = y->data + m * y->pixel_stride, *yg = dy->data + m * dy->pixel_stride;
+        const float *z = L->z + m * C;
+        float *o = dz + m * C;
+        for (int64_t c = c0; c < c1; c++) {
+            double d = ya[c] > 0 ? yg[c] : 0.0;
+            if (batch) d -= (sd[c] + (z[c] - mu[c]) * is[c] * sdx[c]) / (double)M;
+            o[c] = (float)(g[c] * d);
+        }
+    }
+}
+
+static void job_bn_backward(void *ctx, int32_t part, int32_t parts) {
+    sc_job *j = ctx;
+    int64_t c0, c1;
+    chan_range(j->L->l->out_c, part, parts, &c0, &c1);
+    bn_backward(j->s, j->L, j->params, &j->ov, &j->gy, j->s->dz, c0, c1);
+}
+
+static void job_dweights(void *ctx, int32_t part, int32_t parts) {
+    sc_job *j = ctx;
+    inception_conv_desc raw = j->L->l->conv;
+    raw.relu = 0;
+    j->s->bt->conv_backward_weights(j->s->bt->user, &raw, &j->iv, &j->dzv, j->s->wbuf, part, parts,
+                                    part_scratch(j->s, part));
+}
+
+/* The weight gradient to torchvision's layout, then (for the data gradient) the weights
+ * into wbuf in the kernels' layout, for output channels of this part. */
+static void job_transpose(void *ctx, int32_t part, int32_t parts) {
+    sc_job *j = ctx;
+    const inc_layer *l = j->L->l;
+    int64_t C = l->out_c, ci = l->in_c, kh = l->conv.kernel_h, kw = l->conv.kernel_w, o0, o1;
+    row_range(C, part, parts, &o0, &o1);
+    float *gw = j->params[j->L->pw].grad, *wb = j->s->wbuf;
+    const float *w = j->params[j->L->pw].value;
+    int back = j->train; /* 1: the data gradient follows */
+    for (int64_t o = o0; o < o1; o++)
+        for (int64_t a = 0; a < ci; a++)
+            for (int64_t t = 0; t < kh * kw; t++) {
+                size_t k = (size_t)((o * kh * kw + t) * ci + a), v = (size_t)((o * ci + a) * kh * kw + t);
+                gw[v] = wb[k];
+                if (back) wb[k] = w[v];
+            }
+}
+
+static void job_ddata(void *ctx, int32_t part, int32_t parts) {
+    sc_job *j = ctx;
+    inception_conv_desc raw = j->L->l->conv;
+    raw.relu = 0;
+    j->s->bt->conv_backward_data(j->s->bt->user, &raw, j->s->wbuf, &j->dzv, &j->gx, 1, part, parts,
+                                 part_scratch(j->s, part));
 }
 
 static void backward(inc_scope *s, inc_param *params) {
@@ -471,68 +687,26 @@ static void backward(inc_scope *s, inc_param *params) {
         const inc_layer *l = L->l;
         sc_tensor *x = &s->tens[L->src], *y = &s->tens[L->dst];
         int to_input = L->src == s->t_in; /* nothing below the scope needs a gradient */
-        inception_view gy = view_of(y, n, y->grad, l->dst_c0, l->out_c);
+        sc_job j = {s, L, params, 0, 0, 0, {0}, {0}, {0}, {0}, {0}};
+        j.gy = view_of(y, n, y->grad, l->dst_c0, l->out_c);
+        j.iv = view_of(x, n, x->act, l->src_c0, l->in_c);
+        j.ov = view_of(y, n, y->act, l->dst_c0, l->out_c);
+        j.gx = to_input ? j.iv : view_of(x, n, x->grad, l->src_c0, l->in_c);
         if (l->op == INC_OP_GAP) {
-            int64_t hw = x->h * x->w;
-            for (int64_t b = 0; b < n; b++)
-                for (int64_t q = 0; q < hw; q++)
-                    for (int64_t c = 0; c < l->in_c; c++)
-                        x->grad[(b * hw + q) * x->c + l->src_c0 + c] += y->grad[b * y->c + l->dst_c0 + c] / (float)hw;
+            if (!to_input) par(s, job_gap_backward, &j);
             continue;
         }
         if (l->op == INC_OP_MAXPOOL || l->op == INC_OP_AVGPOOL) {
-            if (to_input) continue;
-            inception_view xv = view_of(x, n, x->act, l->src_c0, l->in_c);
-            inception_view gx = view_of(x, n, x->grad, l->src_c0, l->in_c);
-            if (l->op == INC_OP_MAXPOOL) s->bt->max_pool_backward(s->bt->user, &l->pool, &xv, &gy, &gx, 1, 0, 1);
-            else s->bt->avg_pool_backward(s->bt->user, &l->pool, &gy, &gx, 1, 0, 1);
+            if (!to_input) par(s, job_pool_backward, &j);
             continue;
         }
-        /* ReLU and BatchNorm backward into dz */
-        int64_t C = l->out_c, M = n * L->oh * L->ow;
-        const float *gam = L->pg >= 0 ? params[L->pg].value : NULL;
-        float *gg = L->pg >= 0 ? params[L->pg].grad : NULL, *gb = params[L->pb].grad;
-        const float *ya = y->act + l->dst_c0, *yg = y->grad + l->dst_c0;
-        int batch = !s->cfg.frozen_bn;
-        for (int64_t c = 0; c < C; c++) {
-            double sd = 0, sdx = 0, mu = L->mean[c], is = L->istd[c];
-            for (int64_t m = 0; m < M; m++) {
-                if (ya[m * y->c + c] <= 0) continue;
-                double d = yg[m * y->c + c];
-                sd += d;
-                sdx += d * (L->z[m * C + c] - mu) * is;
-            }
-            if (gg) gg[c] = (float)sdx;
-            gb[c] = (float)sd;
-            double g = (gam ? gam[c] : 1.0) * is;
-            for (int64_t m = 0; m < M; m++) {
-                double d = ya[m * y->c + c] > 0 ? yg[m * y->c + c] : 0.0;
-                if (batch) d -= (sd + (L->z[m * C + c] - mu) * is * sdx) / (double)M;
-                s->dz[m * C + c] = (float)(g * d);
-            }
-        }
-        inception_conv_desc raw = l->conv;
-        raw.relu = 0;
-        inception_view dzv = {s->dz, n, L->oh, L->ow, C, C};
-        inception_view xv = view_of(x, n, x->act, l->src_c0, l->in_c);
-        s->bt->conv_backward_weights(s->bt->user, &raw, &xv, &dzv, s->wbuf, 0, 1, s->scratch);
-        float *gw = params[L->pw].grad;
-        int64_t ci = l->in_c, kh = raw.kernel_h, kw = raw.kernel_w;
-        for (int64_t o = 0; o < C; o++)
-            for (int64_t a = 0; a < ci; a++)
-                for (int64_t yy = 0; yy < kh; yy++)
-                    for (int64_t xx = 0; xx < kw; xx++)
-                        gw[((o * ci + a) * kh + yy) * kw + xx] = s->wbuf[((o * kh + yy) * kw + xx) * ci + a];
-        if (to_input) continue;
-        /* the data gradient needs the weights in the kernels' layout again */
-        const float *w = params[L->pw].value;
-        for (int64_t o = 0; o < C; o++)
-            for (int64_t a = 0; a < ci; a++)
-                for (int64_t yy = 0; yy < kh; yy++)
-                    for (int64_t xx = 0; xx < kw; xx++)
-                        s->wbuf[((o * kh + yy) * kw + xx) * ci + a] = w[((o * ci + a) * kh + yy) * kw + xx];
-        inception_view gx = view_of(x, n, x->grad, l->src_c0, l->in_c);
-        s->bt->conv_backward_data(s->bt->user, &raw, s->wbuf, &dzv, &gx, 1, 0, 1, s->scratch);
+        int64_t C = l->out_c;
+        j.dzv = (inception_view){s->dz, n, L->oh, L->ow, C, C};
+        j.train = !to_input;
+        par(s, job_bn_backward, &j);
+        par(s, job_dweights, &j);
+        par(s, job_transpose, &j);
+        if (!to_input) par(s, job_ddata, &j);
     }
 }
 

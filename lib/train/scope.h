@@ -38,6 +38,10 @@ inception_status inc_scope_create(const inception_model *model, const inc_safete
                                   inc_param *params, int32_t *n_params, int32_t cap,
                                   inc_scope **out);
 void inc_scope_free(inc_scope *s);
+/* Run the scope's work over `pool` (the trainer's session's; NULL: one thread). Results
+ * are the same for every thread count. Drops the plan when the thread count changes. */
+struct inc_pool;
+void inc_scope_set_pool(inc_scope *s, struct inc_pool *pool);
 /* The block whose output the scope reads ("Mixed_6e"), or NULL when it reads the image. */
 const char *inc_scope_input_name(const inc_scope *s);
 /* Plan buffers for a batch of n inputs of h x w (the scope input's grid); kept while the
