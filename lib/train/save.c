@@ -270,6 +270,18 @@ static inception_status read_array(const inc_safetensors *st, const char *name, 
     return INCEPTION_OK;
 }
 
+/* Checkpoints from before TRAIN_AUX_WEIGHT have one setting less: they never trained the
+ * aux head (weight 0). */
+static inception_status read_settings(const inc_safetensors *in, double *set) {
+    const inc_st_tensor *x = inc_st_find(in, "train.settings");
+    if (x && x->elem_size == 8 && x->end - x->begin == (N_SETTINGS - 1) * sizeof(double)) {
+        memcpy(set, in->data + x->begin, (N_SETTINGS - 1) * sizeof(double));
+        set[N_SETTINGS - 1] = 0;
+        return INCEPTION_OK;
+    }
+    return read_array(in, "train.settings", 8, N_SETTINGS, set);
+}
+
 INCEPTION_API inception_status inception_trainer_resume(inception_trainer *t, const char *path) {
     inc_error_clear();
     if (!t || !path) return inc_error(INCEPTION_ERR_INVALID_ARGUMENT, "trainer and path are required");
@@ -297,7 +309,7 @@ INCEPTION_API inception_status inception_trainer_resume(inception_trainer *t, co
     } else if (!mcrc || strcmp(mcrc, want) != 0) {
         st = inc_error(INCEPTION_ERR_MODEL_MISMATCH, "checkpoint '%s' was made with another model (CRC-32 %s, this one %s)",
                        path, mcrc ? mcrc : "?", want);
-    } else if (!(st = read_array(&in, "train.settings", 8, N_SETTINGS, set))) {
+    } else if (!(st = read_settings(&in, set))) {
         settings(t, mine);
         for (int i = 0; i < N_SETTINGS && !st; i++)
             if (memcmp(&set[i], &mine[i], sizeof set[i]) != 0)
