@@ -85,7 +85,7 @@ static inception_tensor input_tensor(void) {
 /* Worst ratio of error to tolerance over a kind; fails the test past 1. */
 typedef struct tally {
     double worst_err, worst_ratio, worst_err32;
-    int n, relaxed;
+    int n, relaxed, failed;
 } tally;
 
 static void compare(const char *scope, const char *kind, const inc_param *p, const float *mine,
@@ -111,7 +111,12 @@ static void compare(const char *scope, const char *kind, const inc_param *p, con
     for (size_t i = 0; i < p->count; i++) m = fmax(m, fabs((double)mine[i]));
     d = fmax(d, fabs(m - mx));
     double e = mx > 0 ? d / mx : d;
-    ck_assert_msg(e <= tol, "%s: max|delta|/max|ref| = %.3g > %.3g (float32 PyTorch: %.3g)", name, e, tol, err32);
+    /* every tensor past its tolerance is listed (the scope fails after its report), and
+     * those beyond 2x float32 PyTorch's error */
+    if (e > fmax(1e-4, 2 * err32))
+        printf("  %s: max|delta|/max|ref| = %.3g, tolerance %.3g (float32 PyTorch: %.3g)%s\n", name, e, tol, err32,
+               e > tol ? "  FAIL" : "");
+    ta->failed += e > tol;
     ta->worst_err = fmax(ta->worst_err, e);
     ta->worst_ratio = fmax(ta->worst_ratio, e / tol);
     ta->worst_err32 = fmax(ta->worst_err32, err32);
@@ -181,6 +186,7 @@ static void check_scope(const char *scope) {
     }
     report(scope, "gradients", &g);
     if (r.n) report(scope, "running stats (1 step)", &r);
+    ck_assert_msg(g.failed + r.failed == 0, "%s: %d tensors past their tolerance (listed above)", scope, g.failed + r.failed);
     if (SIZE != 75) { /* ten steps at 299 in float64 are too slow to generate */
         inception_trainer_free(t);
         return;
@@ -198,6 +204,7 @@ static void check_scope(const char *scope) {
         if (!t->params[i].buffer && strncmp(t->params[i].name, "AuxLogits.", 10) != 0)
             compare(scope, "p", &t->params[i], t->params[i].value, &p);
     report(scope, "parameters (10 steps)", &p);
+    ck_assert_msg(p.failed == 0, "%s: %d parameters past their tolerance after ten steps (listed above)", scope, p.failed);
     inception_trainer_free(t);
 }
 
