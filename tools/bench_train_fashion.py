@@ -208,24 +208,29 @@ def scope_bench(args, model):
                            label_smoothing=args.smoothing, threads=args.threads)
     tm, opt = torch_model(args.model, args.scope, args.threads)
     rng = np.random.default_rng(0)
-    ours, theirs = [], []
+    ours, theirs, ours_cpu, theirs_cpu = [], [], [], []
     for s in range(args.compare_steps):
         sel = rng.choice(len(ptr), args.batch, replace=False)
         x = np.ascontiguousarray(ptr[sel])
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         tr.train(x, ytr[sel])
         ours.append(time.perf_counter() - t0)
+        ours_cpu.append(time.process_time() - c0)
         xt = torch.from_numpy(x) if x.shape[1] == 3 else torch.from_numpy(x).permute(0, 3, 1, 2).contiguous()
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         opt.zero_grad()
         F.cross_entropy(tm(xt), torch.from_numpy(ytr[sel]).long(), label_smoothing=args.smoothing).backward()
         opt.step()
         theirs.append(time.perf_counter() - t0)
+        theirs_cpu.append(time.process_time() - c0)
     a, b = np.median(ours) / args.batch, np.median(theirs) / args.batch
     print("scope %s, batch %d, %dx%d, threads %s: library %.1f ms/image/step, PyTorch %s %.1f ms/image/step, "
           "ratio %.2f (median of %d alternating steps; < 1: faster than PyTorch)"
           % (args.scope, args.batch, args.size, args.size, args.threads or os.cpu_count(), 1e3 * a,
              torch.__version__, 1e3 * b, a / b, args.compare_steps))
+    print("CPU time (all threads): library %.1f ms/image/step, PyTorch %.1f ms/image/step, ratio %.2f; "
+          "load average %.2f" % (1e3 * np.median(ours_cpu) / args.batch, 1e3 * np.median(theirs_cpu) / args.batch,
+                                 np.median(ours_cpu) / np.median(theirs_cpu), os.getloadavg()[0]))
     print("scope memory %.1f MB, %d trainable parameters" % (tr.scope_memory / 1e6, tr.trainable))
     for e in range(args.epochs):
         order = rng.permutation(len(ptr))

@@ -157,6 +157,14 @@ typedef struct inception_backend_train {
     void (*avg_pool_backward)(void *user, const inception_pool_desc *desc,
                               const inception_view *dy, const inception_view *dx,
                               int32_t accumulate, int32_t part, int32_t parts);
+
+    /* Optional (NULL: the trainer calls conv_pack and conv_release after every optimizer
+     * step): writes new weights and bias into `packed`, made by this backend's conv_pack
+     * for the same descriptor, in place and without allocating. Never filled from ref's
+     * (a backend's packed weights are its own). Errors: INVALID_ARGUMENT (another
+     * descriptor). */
+    inception_status (*conv_repack)(void *user, const inception_conv_desc *desc,
+                                    const float *weights, const float *bias, void *packed);
 } inception_backend_train;
 
 /* Attach training ops to the registered backend `name` (copied, NULL members and members

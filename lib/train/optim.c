@@ -4,6 +4,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "graph/pool.h"
 #include "train/train.h"
 
 inception_status inc_param_alloc(inc_param *p, const inc_optim_cfg *cfg) {
@@ -84,24 +85,84 @@ double inc_loss_smoothed(const float *logits, const int32_t *labels, int64_t n, 
     return total / (double)n;
 }
 
-double inc_grad_finish(inc_param *params, int32_t n_params, const inc_optim_cfg *cfg) {
-    double sq = 0.0;
-    for (int32_t p = 0; p < n_params; p++) {
-        inc_param *q = &params[p];
-        if (q->buffer || q->idle) continue;
-        if (q->decay && cfg->weight_decay > 0) {
-            float wd = (float)cfg->weight_decay;
-            for (size_t i = 0; i < q->count; i++) q->grad[i] += wd * q->value[i];
+/* The optimizer's elementwise work over the pool: each part takes the same slice of every
+ * tensor, so no result depends on the thread count. */
+typedef struct opt_job {
+    inc_param *params;
+    int32_t n_params;
+    const inc_optim_cfg *cfg;
+    int32_t parts;
+    double lr;
+    int64_t step;
+    float scale;       /* grad_finish's clipping, 0 = none */
+    double *sq;        /* grad_finish: per tensor sum of squares */
+} opt_job;
+
+static void elem_range(size_t count, int32_t part, int32_t parts, size_t *i0, size_t *i1) {
+    /* in whole cache lines, so parts never share one */
+    size_t lines = (count + 15) / 16;
+    *i0 = lines * (size_t)part / (size_t)parts * 16, *i1 = lines * (size_t)(part + 1) / (size_t)parts * 16;
+    if (*i0 > count) *i0 = count;
+    if (*i1 > count) *i1 = count;
+}
+
+static void run(inc_pool *pool, inc_pool_fn fn, opt_job *j) {
+    if (j->parts > 1) inc_pool_run(pool, fn, j);
+    else fn(j, 0);
+}
+
+/* Weight decay into the gradient, then each tensor's sum of squares, by tensors (a tensor's
+ * sum in one fixed order: four interleaved double accumulators), tensors spread over the
+ * parts by size. */
+static void finish_part(void *ctx, int32_t part) {
+    const opt_job *j = ctx;
+    size_t total = 0, before = 0;
+    for (int32_t p = 0; p < j->n_params; p++)
+        if (!j->params[p].buffer) total += j->params[p].count;
+    for (int32_t p = 0; p < j->n_params; p++) {
+        inc_param *q = &j->params[p];
+        if (q->buffer) continue;
+        int32_t owner = (int32_t)((double)before / (double)total * j->parts);
+        before += q->count;
+        if (owner != part || q->idle) continue;
+        float *restrict g = q->grad;
+        const float *restrict v = q->value;
+        if (q->decay && j->cfg->weight_decay > 0) {
+            float wd = (float)j->cfg->weight_decay;
+            for (size_t i = 0; i < q->count; i++) g[i] += wd * v[i];
         }
-        for (size_t i = 0; i < q->count; i++) sq += (double)q->grad[i] * (double)q->grad[i];
+        double a[4] = {0, 0, 0, 0};
+        size_t i = 0;
+        for (; i + 4 <= q->count; i += 4)
+            for (int k = 0; k < 4; k++) a[k] += (double)g[i + k] * (double)g[i + k];
+        for (; i < q->count; i++) a[0] += (double)g[i] * (double)g[i];
+        j->sq[p] = (a[0] + a[1]) + (a[2] + a[3]);
     }
-    double norm = sqrt(sq);
+}
+
+static void clip_part(void *ctx, int32_t part) {
+    const opt_job *j = ctx;
+    for (int32_t p = 0; p < j->n_params; p++) {
+        inc_param *q = &j->params[p];
+        size_t i0, i1;
+        elem_range(q->count, part, j->parts, &i0, &i1);
+        if (!q->buffer && !q->idle)
+            for (size_t i = i0; i < i1; i++) q->grad[i] *= j->scale;
+    }
+}
+
+double inc_grad_finish(inc_param *params, int32_t n_params, const inc_optim_cfg *cfg, inc_pool *pool) {
+    double sq[INC_GRAD_MAX_TENSORS] = {0};
+    if (n_params > INC_GRAD_MAX_TENSORS) n_params = INC_GRAD_MAX_TENSORS; /* callers stay below */
+    opt_job j = {params, n_params, cfg, pool ? inc_pool_threads(pool) : 1, 0, 0, 0, sq};
+    run(pool, finish_part, &j);
+    double total = 0.0;
+    for (int32_t p = 0; p < n_params; p++) total += sq[p];
+    double norm = sqrt(total);
     if (cfg->clip_norm > 0 && norm > cfg->clip_norm && isfinite(norm)) {
         /* TF's clip_by_global_norm: g * clip / max(norm, clip) */
-        float scale = (float)(cfg->clip_norm / norm);
-        for (int32_t p = 0; p < n_params; p++)
-            if (!params[p].buffer && !params[p].idle)
-                for (size_t i = 0; i < params[p].count; i++) params[p].grad[i] *= scale;
+        j.scale = (float)(cfg->clip_norm / norm);
+        run(pool, clip_part, &j);
     }
     return norm;
 }
@@ -111,26 +172,32 @@ double inc_ema_decay_at(double decay, int64_t step) {
     return decay < warm ? decay : warm;
 }
 
-void inc_optim_step(inc_param *params, int32_t n_params, const inc_optim_cfg *cfg, double lr,
-                    int64_t step) {
-    double mu = cfg->momentum;
-    for (int32_t p = 0; p < n_params; p++) {
+static void optim_part(void *ctx, int32_t part) {
+    const opt_job *j = ctx;
+    inc_param *params = j->params;
+    const inc_optim_cfg *cfg = j->cfg;
+    double mu = cfg->momentum, lr = j->lr;
+    for (int32_t p = 0; p < j->n_params; p++) {
         inc_param *q = &params[p];
-        if (q->idle) continue;
+        size_t i0, i1;
+        elem_range(q->count, part, j->parts, &i0, &i1);
+        if (i0 == i1 || q->idle) continue;
         if (q->buffer) { /* BN running statistics: updated by the forward pass, not averaged */
-            memcpy(q->ema, q->value, q->count * sizeof(float));
+            memcpy(q->ema + i0, q->value + i0, (i1 - i0) * sizeof(float));
             continue;
         }
-        float *w = q->value, *g = q->grad, *ms = q->slot[0], *mom = q->slot[1];
+        float *restrict w = q->value + i0, *restrict g = q->grad + i0, *restrict ms = q->slot[0] + i0,
+                        *restrict mom = q->slot[1] + i0, *restrict ema = q->ema + i0;
+        size_t count = i1 - i0;
         if (cfg->kind == INC_OPT_SGD) {
-            for (size_t i = 0; i < q->count; i++) {
+            for (size_t i = 0; i < count; i++) {
                 /* torch.optim.SGD (dampening 0) and TF's MomentumOptimizer */
                 float b = (float)(mu * (double)ms[i] + (double)g[i]);
                 ms[i] = b;
                 w[i] = (float)((double)w[i] - lr * (double)b);
             }
         } else if (cfg->tf_epsilon) {
-            for (size_t i = 0; i < q->count; i++) {
+            for (size_t i = 0; i < count; i++) {
                 /* TF ApplyRMSProp: ms += (g^2 - ms)(1 - rho); mom = mu mom + lr g / sqrt(ms + eps) */
                 double gi = g[i];
                 float m = (float)((double)ms[i] + (gi * gi - (double)ms[i]) * (1.0 - cfg->rms_decay));
@@ -140,7 +207,7 @@ void inc_optim_step(inc_param *params, int32_t n_params, const inc_optim_cfg *cf
                 w[i] = (float)((double)w[i] - (double)v);
             }
         } else {
-            for (size_t i = 0; i < q->count; i++) {
+            for (size_t i = 0; i < count; i++) {
                 /* torch.optim.RMSprop: avg = sqrt(ms) + eps; buf = mu buf + g / avg; w -= lr buf */
                 double gi = g[i];
                 float m = (float)(cfg->rms_decay * (double)ms[i] + (1.0 - cfg->rms_decay) * gi * gi);
@@ -155,10 +222,16 @@ void inc_optim_step(inc_param *params, int32_t n_params, const inc_optim_cfg *cf
             }
         }
         if (cfg->ema_decay > 0) {
-            double d = inc_ema_decay_at(cfg->ema_decay, step);
+            double d = inc_ema_decay_at(cfg->ema_decay, j->step);
             /* TF: shadow -= (1 - decay) * (shadow - value) */
-            for (size_t i = 0; i < q->count; i++)
-                q->ema[i] = (float)((double)q->ema[i] - (1.0 - d) * ((double)q->ema[i] - (double)w[i]));
+            for (size_t i = 0; i < count; i++)
+                ema[i] = (float)((double)ema[i] - (1.0 - d) * ((double)ema[i] - (double)w[i]));
         }
     }
+}
+
+void inc_optim_step(inc_param *params, int32_t n_params, const inc_optim_cfg *cfg, double lr,
+                    int64_t step, inc_pool *pool) {
+    opt_job j = {params, n_params, cfg, pool ? inc_pool_threads(pool) : 1, lr, step, 0, NULL};
+    run(pool, optim_part, &j);
 }

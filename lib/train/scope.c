@@ -18,6 +18,7 @@
 #include "train/scope.h"
 
 #define BN_EPS 0.001 /* the models' BatchNorm eps (lib/model/weights.c) */
+#define INC_MAX_THREADS_SCOPE 256 /* the sessions' thread limit */
 
 static const char *const blocks[11] = {"Mixed_5b", "Mixed_5c", "Mixed_5d", "Mixed_6a",
                                        "Mixed_6b", "Mixed_6c", "Mixed_6d", "Mixed_6e",
@@ -53,6 +54,8 @@ typedef struct sc_layer {
     int64_t oh, ow;
     float *z;                         /* conv output before BN, [M][out_c] */
     double *mean, *istd;              /* per channel, of the last forward */
+    double *uvar;                     /* its unbiased batch variance (the running update) */
+    size_t wn;                        /* weight count (conv) */
 } sc_layer;
 
 struct inc_scope {
@@ -121,14 +124,22 @@ static void row_range(int64_t M, int32_t part, int32_t parts, int64_t *m0, int64
     *m0 = M * part / parts, *m1 = M * (part + 1) / parts;
 }
 
-void inc_scope_set_pool(inc_scope *s, inc_pool *pool) {
+inception_status inc_scope_set_pool(inc_scope *s, inc_pool *pool) {
     int32_t parts = pool ? inc_pool_threads(pool) : 1;
+    if (parts > INC_MAX_THREADS_SCOPE) parts = INC_MAX_THREADS_SCOPE;
+    if (parts != s->parts) { /* a weight buffer per part for repacking */
+        float *w = inc_malloc((s->wmax ? s->wmax : 1) * (size_t)parts * sizeof(float));
+        if (!w) return inc_error(INCEPTION_ERR_OUT_OF_MEMORY, "training scope: weight buffers for %d threads", (int)parts);
+        inc_free(s->wbuf);
+        s->wbuf = w;
+    }
     if (parts != s->parts && s->block) { /* the scratch is planned per part */
         inc_free(s->block);
         if (s->scratch) inc_free_aligned(s->scratch);
         s->block = NULL, s->scratch = NULL, s->bytes = 0, s->N = 0;
     }
     s->pool = pool, s->parts = parts;
+    return INCEPTION_OK;
 }
 
 const char *inc_scope_input_name(const inc_scope *s) { return s->input_name; }
@@ -205,7 +216,7 @@ static int32_t new_aux_fc(inc_param *params, int32_t *n, int32_t cap, int32_t K,
     return (*n)++;
 }
 
-static inception_status pack_one(const inception_backend *be, const sc_layer *L,
+static inception_status pack_one(const inception_backend *be, const inception_backend_train *bt, const sc_layer *L,
                                  const inc_param *params, int ema, float *wbuf,
                                  const float *zero, void **out) {
     const inception_conv_desc *d = &L->l->conv;
@@ -219,6 +230,7 @@ static inception_status pack_one(const inception_backend *be, const sc_layer *L,
                     wbuf[((o * kh + y) * kw + x) * ci + i] = w[((o * ci + i) * kh + y) * kw + x];
     inception_conv_desc raw = *d;
     raw.relu = 0;
+    if (*out && bt->conv_repack) return bt->conv_repack(bt->user, &raw, wbuf, zero, *out);
     void *p = NULL;
     inc_error_clear();
     inception_status st = be->conv_pack(be->user, &raw, wbuf, zero, &p);
@@ -231,11 +243,47 @@ static inception_status pack_one(const inception_backend *be, const sc_layer *L,
     return INCEPTION_OK;
 }
 
+/* Repacking spreads the layers over the parts by weight count, each part with its own
+ * slice of wbuf; a failure is redone on the calling thread for its message. */
+typedef struct sc_repack {
+    inc_scope *s;
+    const inc_param *params;
+    int ema;
+    inception_status st[INC_MAX_THREADS_SCOPE];
+} sc_repack;
+
+static void job_repack(void *ctx, int32_t part, int32_t parts) {
+    sc_repack *r = ctx;
+    inc_scope *s = r->s;
+    size_t total = 0, before = 0;
+    for (int32_t i = 0; i < s->n_layers; i++) total += s->layers[i].wn;
+    r->st[part] = INCEPTION_OK;
+    for (int32_t i = 0; i < s->n_layers; i++) {
+        sc_layer *L = &s->layers[i];
+        int32_t owner = total ? (int32_t)((double)before / (double)total * parts) : 0;
+        before += L->wn;
+        if (L->l->op != INC_OP_CONV || owner != part || r->st[part]) continue;
+        r->st[part] = pack_one(s->be, s->bt, L, r->params, r->ema, s->wbuf + (size_t)part * s->wmax, s->zero,
+                               r->ema ? &L->packed_ema : &L->packed);
+    }
+}
+
 inception_status inc_scope_repack(inc_scope *s, const inc_param *params, int ema) {
+    sc_repack r = {s, params, ema, {0}};
+    /* the first pack allocates (and may fail with a message): on this thread */
+    int first = 0;
+    for (int32_t i = 0; i < s->n_layers; i++)
+        if (s->layers[i].l->op == INC_OP_CONV && !(ema ? s->layers[i].packed_ema : s->layers[i].packed)) first = 1;
+    if (!first && s->bt->conv_repack && s->parts <= INC_MAX_THREADS_SCOPE) {
+        par(s, job_repack, &r);
+        int failed = 0;
+        for (int32_t p = 0; p < s->parts; p++) failed |= r.st[p] != INCEPTION_OK;
+        if (!failed) return INCEPTION_OK;
+    }
     for (int32_t i = 0; i < s->n_layers; i++) {
         sc_layer *L = &s->layers[i];
         if (L->l->op != INC_OP_CONV) continue;
-        inception_status st = pack_one(s->be, L, params, ema, s->wbuf, s->zero, ema ? &L->packed_ema : &L->packed);
+        inception_status st = pack_one(s->be, s->bt, L, params, ema, s->wbuf, s->zero, ema ? &L->packed_ema : &L->packed);
         if (st) return st;
     }
     return INCEPTION_OK;
@@ -320,6 +368,7 @@ inception_status inc_scope_create(const inception_model *model, const inc_safete
         L->prv = add_param(params, n_params, cap, bn, "running_var", 1, c, 0, 1, ocfg, st, &status);
         size_t wn = (size_t)d->out_channels * d->in_channels * d->kernel_h * d->kernel_w;
         if (wn > s->wmax) s->wmax = wn;
+        L->wn = wn;
     }
     if (!status && aux && (!s->has_aux || s->t_aux <= 0))
         status = inc_error(INCEPTION_ERR_INTERNAL, "scope: the model's aux head is not in the scope");
@@ -408,7 +457,7 @@ inception_status inc_scope_plan(inc_scope *s, int64_t n, int64_t h, int64_t w, i
     for (int32_t i = 0; i < s->n_layers; i++)
         if (s->layers[i].l->op == INC_OP_CONV)
             floats += (size_t)(n * s->layers[i].oh * s->layers[i].ow) * (size_t)s->layers[i].l->out_c +
-                      4 * (size_t)s->layers[i].l->out_c; /* z, mean and istd (doubles) */
+                      6 * (size_t)s->layers[i].l->out_c; /* z, mean, istd and uvar (doubles) */
     floats += zmax + 3 * (size_t)n * 2048 + 6 * s->cmax; /* acc: 3 doubles per channel */
     size_t bytes = floats * sizeof(float) + scratch * (size_t)s->parts;
     if (max_bytes > 0 && bytes > (size_t)max_bytes)
@@ -438,6 +487,7 @@ inception_status inc_scope_plan(inc_scope *s, int64_t n, int64_t h, int64_t w, i
         L->z = p, p += (size_t)(n * L->oh * L->ow) * (size_t)L->l->out_c;
         L->mean = (double *)(void *)p, p += 2 * (size_t)L->l->out_c;
         L->istd = (double *)(void *)p, p += 2 * (size_t)L->l->out_c;
+        L->uvar = (double *)(void *)p, p += 2 * (size_t)L->l->out_c;
     }
     s->dz = p, p += zmax;
     s->feat = p, p += (size_t)n * 2048;
@@ -458,7 +508,7 @@ typedef struct sc_job {
     inc_scope *s;
     sc_layer *L;
     inc_param *params;
-    int train, update, use_ema;
+    int train, use_ema;
     inception_view iv, ov, gy, gx, dzv;
 } sc_job;
 
@@ -502,7 +552,7 @@ static void job_gap(void *ctx, int32_t part, int32_t parts) {
 
 /* BatchNorm (train mode: batch statistics in double, each channel summed over the rows in
  * order; else running statistics) and ReLU over channels [c0, c1) of one conv layer. */
-static void bn_forward(inc_scope *s, sc_layer *L, const inc_param *params, int train, int update,
+static void bn_forward(inc_scope *s, sc_layer *L, const inc_param *params, int train,
                        int use_ema, const inception_view *ov, int64_t c0, int64_t c1) {
     int64_t C = L->l->out_c, M = s->N * L->oh * L->ow;
     const float *gam = L->pg >= 0 ? (use_ema ? params[L->pg].ema : params[L->pg].value) : NULL;
@@ -525,11 +575,7 @@ static void bn_forward(inc_scope *s, sc_layer *L, const inc_param *params, int t
         }
         for (int64_t c = c0; c < c1; c++) {
             double sq = istd[c], var = sq / (double)M;
-            if (update) {
-                double mo = s->cfg.momentum, unb = M > 1 ? sq / (double)(M - 1) : var;
-                rm[c] = (float)((1 - mo) * rm[c] + mo * mean[c]);
-                rv[c] = (float)((1 - mo) * rv[c] + mo * unb);
-            }
+            L->uvar[c] = M > 1 ? sq / (double)(M - 1) : var;
             istd[c] = 1.0 / sqrt(var + BN_EPS);
         }
     } else {
@@ -551,19 +597,34 @@ static void job_bn_forward(void *ctx, int32_t part, int32_t parts) {
     sc_job *j = ctx;
     int64_t c0, c1;
     chan_range(j->L->l->out_c, part, parts, &c0, &c1);
-    bn_forward(j->s, j->L, j->params, j->train, j->update, j->use_ema, &j->ov, c0, c1);
+    bn_forward(j->s, j->L, j->params, j->train, j->use_ema, &j->ov, c0, c1);
 }
 
-/* Forward through the scope. train: batch statistics (and the running update when
- * `update`); else running statistics. */
-static void forward(inc_scope *s, const inc_param *params, int train, int update, int use_ema) {
+/* The running statistics from the last forward's batch statistics: only once the loss is
+ * known to be finite, so a diverged step leaves them as they were. */
+static void update_running(inc_scope *s, inc_param *params) {
+    if (s->cfg.frozen_bn) return;
+    double mo = s->cfg.momentum;
+    for (int32_t i = 0; i < s->n_layers; i++) {
+        const sc_layer *L = &s->layers[i];
+        if (L->l->op != INC_OP_CONV || (L->aux && !s->aux_on)) continue; /* a head that sat out */
+        float *rm = params[L->prm].value, *rv = params[L->prv].value;
+        for (int64_t c = 0; c < L->l->out_c; c++) {
+            rm[c] = (float)((1 - mo) * rm[c] + mo * L->mean[c]);
+            rv[c] = (float)((1 - mo) * rv[c] + mo * L->uvar[c]);
+        }
+    }
+}
+
+/* Forward through the scope. train: batch statistics; else running statistics. */
+static void forward(inc_scope *s, const inc_param *params, int train, int use_ema) {
     int64_t n = s->N;
     for (int32_t i = 0; i < s->n_layers; i++) {
         sc_layer *L = &s->layers[i];
         if (L->aux && !(train && s->aux_on)) continue;
         const inc_layer *l = L->l;
         sc_tensor *x = &s->tens[L->src], *y = &s->tens[L->dst];
-        sc_job j = {s, L, (inc_param *)params, train, update, use_ema, {0}, {0}, {0}, {0}, {0}};
+        sc_job j = {s, L, (inc_param *)params, train, use_ema, {0}, {0}, {0}, {0}, {0}};
         j.iv = view_of(x, n, x->act, l->src_c0, l->in_c);
         j.ov = view_of(y, n, y->act, l->dst_c0, l->out_c);
         if (l->op == INC_OP_MAXPOOL) {
@@ -687,7 +748,7 @@ static void backward(inc_scope *s, inc_param *params) {
         const inc_layer *l = L->l;
         sc_tensor *x = &s->tens[L->src], *y = &s->tens[L->dst];
         int to_input = L->src == s->t_in; /* nothing below the scope needs a gradient */
-        sc_job j = {s, L, params, 0, 0, 0, {0}, {0}, {0}, {0}, {0}};
+        sc_job j = {s, L, params, 0, 0, {0}, {0}, {0}, {0}, {0}};
         j.gy = view_of(y, n, y->grad, l->dst_c0, l->out_c);
         j.iv = view_of(x, n, x->act, l->src_c0, l->in_c);
         j.ov = view_of(y, n, y->act, l->dst_c0, l->out_c);
@@ -726,7 +787,7 @@ inception_status inc_scope_train(inc_scope *s, inc_param *params, const float *x
     int64_t n = s->N;
     s->aux_on = s->has_aux && s->aux_fits;
     load_input(s, x);
-    forward(s, params, 1, 1, 0);
+    forward(s, params, 1, 0);
     sc_tensor *f = &s->tens[s->t_feat];
     double p = s->cfg.dropout;
     uint64_t key = inc_rng_key(s->cfg.seed, "dropout", (uint64_t)step, 0);
@@ -750,6 +811,7 @@ inception_status inc_scope_train(inc_scope *s, inc_param *params, const float *x
         for (size_t i = 0; i < nk; i++) dza[i] = (float)(w * dza[i]);
     }
     if (isfinite(loss)) {
+        update_running(s, params);
         inc_fc_backward(s->feat, dzl, n, K, 2048, params[0].grad, params[1].grad);
         const float *w = params[0].value;
         for (int64_t b = 0; b < n; b++)
@@ -791,7 +853,7 @@ inception_status inc_scope_train(inc_scope *s, inc_param *params, const float *x
 inception_status inc_scope_features(inc_scope *s, const inc_param *params, const float *x,
                                     int use_ema, const float **features) {
     load_input(s, x);
-    forward(s, params, 0, 0, use_ema);
+    forward(s, params, 0, use_ema);
     *features = s->tens[s->t_feat].act; /* [n][1][1][2048] */
     return INCEPTION_OK;
 }

@@ -39,9 +39,10 @@ inception_status inc_scope_create(const inception_model *model, const inc_safete
                                   inc_scope **out);
 void inc_scope_free(inc_scope *s);
 /* Run the scope's work over `pool` (the trainer's session's; NULL: one thread). Results
- * are the same for every thread count. Drops the plan when the thread count changes. */
+ * are the same for every thread count. Drops the plan when the thread count changes.
+ * Errors: OUT_OF_MEMORY (nothing changed). */
 struct inc_pool;
-void inc_scope_set_pool(inc_scope *s, struct inc_pool *pool);
+inception_status inc_scope_set_pool(inc_scope *s, struct inc_pool *pool);
 /* The block whose output the scope reads ("Mixed_6e"), or NULL when it reads the image. */
 const char *inc_scope_input_name(const inc_scope *s);
 /* Plan buffers for a batch of n inputs of h x w (the scope input's grid); kept while the
@@ -59,9 +60,9 @@ int inc_scope_aux_fits(const inc_scope *s);
 
 /* One forward + backward: x is the scope input [n][h][w][c] (NHWC, planned shape), the fc
  * is params[0], params[1]. Fills every parameter's grad, updates the running statistics
- * (train mode, not frozen), returns the loss in *loss (main + w * aux when the aux head
- * runs; its unweighted loss in *aux_loss, 0 when it does not, and its parameters then get
- * zero gradients). step selects the dropout mask. */
+ * (train mode, not frozen; only when the loss is finite), returns the loss in *loss (main
+ * + w * aux when the aux head runs; its unweighted loss in *aux_loss, 0 when it does not,
+ * and its parameters then get zero gradients). step selects the dropout mask. */
 inception_status inc_scope_train(inc_scope *s, inc_param *params, const float *x,
                                  const int32_t *labels, int32_t K, double smoothing,
                                  int64_t step, double *loss, double *aux_loss);

@@ -296,7 +296,7 @@ INCEPTION_API inception_status inception_trainer_create(const inception_model *m
         const char *in = t->scope ? inc_scope_input_name(t->scope) : NULL;
         so.extra_outputs = (char *)in;
         st = inception_session_create(model, &so, &t->session);
-        if (!st && t->scope) inc_scope_set_pool(t->scope, inc_session_pool(t->session));
+        if (!st && t->scope) st = inc_scope_set_pool(t->scope, inc_session_pool(t->session));
     }
     if (st) {
         destroy(t);

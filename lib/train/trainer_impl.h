@@ -12,7 +12,7 @@ typedef struct inc_skip {
 
 /* The fc, and five tensors per convolution of a scope (weight, gamma, beta, running
  * mean and variance) for the 94 of the whole network, and the aux head's. */
-#define INC_MAX_PARAMS 512
+#define INC_MAX_PARAMS INC_GRAD_MAX_TENSORS
 
 struct inception_trainer {
     const inception_model *model;

@@ -254,6 +254,8 @@ static const pool_case pool_cases[] = {
     {1, 7, 6, 3, 3, 3, 2, 2, 1, 1, 0}, /* padding with stride 2 */
     {1, 5, 4, 2, 2, 3, 2, 1, 1, 1, 1}, /* asymmetric window */
     {1, 5, 5, 70, 3, 3, 2, 2, 0, 0, 0}, /* more channels than ref's max pool pass */
+    {1, 3, 37, 2, 3, 3, 2, 2, 0, 0, 0}, /* rows wider than simd's tile of dx pixels */
+    {1, 3, 35, 2, 3, 3, 1, 1, 1, 1, 0},
 };
 
 static void pool_forward(const pool_case *p, int is_max, const inception_view *x,
@@ -559,8 +561,60 @@ START_TEST(test_simd_tables) {
         ck_assert_ptr_ne(tr, ref);
         ck_assert(tr->conv_backward_data != ref->conv_backward_data);
         ck_assert(tr->conv_backward_weights != ref->conv_backward_weights);
-        ck_assert(tr->max_pool_backward == ref->max_pool_backward);
+        ck_assert(tr->max_pool_backward != ref->max_pool_backward);
+        ck_assert(tr->avg_pool_backward == ref->avg_pool_backward);
         ck_assert_ptr_eq(tr->user, be->user); /* the same level as the inference table */
+    }
+}
+END_TEST
+
+/* conv_repack: packing A then repacking B runs exactly as packing B (direct and every
+ * Winograd layout of the network's shapes); another descriptor is refused; ref has none. */
+START_TEST(test_conv_repack) {
+    const inception_backend *be;
+    const inception_backend_train *tr;
+    if (!get_backend(_i, &be, &tr)) return;
+    if (_i == 0) {
+        ck_assert_ptr_null(tr->conv_repack);
+        return;
+    }
+    ck_assert_ptr_nonnull(tr->conv_repack);
+    static const int shapes[][6] = {/* cin, cout, kh, kw, stride, pad_h/pad_w packed as kh/2 */
+                                    {8, 20, 1, 1, 1, 0}, {6, 24, 3, 3, 1, 1}, {5, 16, 3, 3, 2, 0},
+                                    {7, 12, 1, 7, 1, 0}, {7, 12, 7, 1, 1, 0}, {9, 16, 1, 3, 1, 0},
+                                    {9, 16, 3, 1, 1, 0}, {4, 8, 5, 5, 1, 2}};
+    for (size_t sc = 0; sc < sizeof shapes / sizeof shapes[0]; sc++) {
+        const int *q = shapes[sc];
+        inception_conv_desc d;
+        memset(&d, 0, sizeof d);
+        d.in_channels = q[0], d.out_channels = q[1], d.kernel_h = q[2], d.kernel_w = q[3];
+        d.stride_h = d.stride_w = q[4], d.pad_h = q[2] / 2, d.pad_w = q[3] / 2;
+        if (q[4] == 2) d.pad_h = d.pad_w = 0;
+        size_t wn = (size_t)q[0] * q[1] * q[2] * q[3];
+        float *wa = falloc(wn), *wb = falloc(wn), *ba = falloc((size_t)q[1]), *bb = falloc((size_t)q[1]);
+        for (size_t i = 0; i < wn; i++) wa[i] = frand(), wb[i] = frand();
+        for (int i = 0; i < q[1]; i++) ba[i] = frand(), bb[i] = frand();
+        void *pa = NULL, *pb = NULL;
+        ck_assert_int_eq(be->conv_pack(be->user, &d, wa, ba, &pa), INCEPTION_OK);
+        ck_assert_int_eq(be->conv_pack(be->user, &d, wb, bb, &pb), INCEPTION_OK);
+        ck_assert_int_eq(tr->conv_repack(tr->user, &d, wb, bb, pa), INCEPTION_OK);
+        int64_t H = 11, W = 9, oh = out_size(H, d.kernel_h, d.stride_h, d.pad_h), ow = out_size(W, d.kernel_w, d.stride_w, d.pad_w);
+        buf x = make_buf(2, H, W, q[0], 0, 0);
+        fill_rand(&x);
+        float *ya = falloc((size_t)(2 * oh * ow * q[1])), *yb = falloc((size_t)(2 * oh * ow * q[1]));
+        inception_view va = {ya, 2, oh, ow, q[1], q[1]}, vb = {yb, 2, oh, ow, q[1], q[1]};
+        size_t sb = be->conv_scratch ? be->conv_scratch(be->user, &d, pa, &x.v, &va, 1) : 0;
+        void *scr = scratch_alloc(sb);
+        be->conv_run(be->user, &d, pa, &x.v, &va, 0, 1, scr);
+        be->conv_run(be->user, &d, pb, &x.v, &vb, 0, 1, scr);
+        ck_assert_msg(memcmp(ya, yb, (size_t)(2 * oh * ow * q[1]) * sizeof(float)) == 0,
+                      "%s: repacked %dx%d conv differs from a fresh pack", backends[_i], q[2], q[3]);
+        inception_conv_desc other = d;
+        other.out_channels++;
+        ck_assert_int_eq(tr->conv_repack(tr->user, &other, wb, bb, pa), INCEPTION_ERR_INVALID_ARGUMENT);
+        be->conv_release(be->user, pa);
+        be->conv_release(be->user, pb);
+        free(scr), free(ya), free(yb), free(x.mem), free(wa), free(wb), free(ba), free(bb);
     }
 }
 END_TEST
@@ -676,6 +730,7 @@ int main(void) {
     tcase_add_loop_test(tc, test_max_pool_ties, 0, N_BACKENDS);
     tcase_add_loop_test(tc, test_conv_net_shapes, 0, N_BACKENDS);
     tcase_add_test(tc, test_simd_tables);
+    tcase_add_loop_test(tc, test_conv_repack, 0, N_BACKENDS);
     suite_add_tcase(s, tc);
     TCase *reg = tcase_create("register");
     tcase_add_test(reg, test_register_train);

@@ -340,6 +340,42 @@ static void threads_identical(const char *backend, const char *scope) {
     inception_model_free(m);
 }
 
+/* A step whose loss is not finite (a diverged head: logits overflow) changes nothing:
+ * NUMERIC, and the BN running statistics (which the forward pass measures) are kept. */
+START_TEST(scope_nonfinite_keeps_stats) {
+    inception_trainer *t = make("last:2");
+    float *w = t->params[0].value, *keep = malloc(t->params[0].count * sizeof(float));
+    memcpy(keep, w, t->params[0].count * sizeof(float));
+    for (size_t i = 0; i < t->params[0].count; i++) w[i] = 3e38f;
+    inception_tensor in = input_tensor();
+    float **before = calloc((size_t)t->n_params, sizeof *before);
+    for (int32_t i = 0; i < t->n_params; i++) {
+        before[i] = malloc(t->params[i].count * sizeof(float));
+        memcpy(before[i], t->params[i].value, t->params[i].count * sizeof(float));
+    }
+    float loss;
+    ck_assert_int_eq(inception_trainer_train_batch(t, &in, Y, &loss), INCEPTION_ERR_NUMERIC);
+    int stats = 0;
+    for (int32_t i = 0; i < t->n_params; i++) {
+        stats += t->params[i].buffer;
+        ck_assert_msg(memcmp(before[i], t->params[i].value, t->params[i].count * sizeof(float)) == 0,
+                      "%s changed by a step with a non-finite loss", t->params[i].name);
+        free(before[i]);
+    }
+    ck_assert_int_gt(stats, 0);
+    /* and a finite step after it updates them */
+    memcpy(w, keep, t->params[0].count * sizeof(float));
+    int32_t rm = -1;
+    for (int32_t i = 0; i < t->n_params && rm < 0; i++)
+        if (t->params[i].buffer) rm = i;
+    float first = t->params[rm].value[0];
+    ck_assert_int_eq(inception_trainer_train_batch(t, &in, Y, &loss), INCEPTION_OK);
+    ck_assert(t->params[rm].value[0] != first);
+    free(before), free(keep);
+    inception_trainer_free(t);
+}
+END_TEST
+
 START_TEST(scope_threads) {
     threads_identical("ref", "last:3");
     threads_identical("simd", "last:3");
@@ -536,6 +572,7 @@ int main(int argc, char **argv) {
         tcase_add_test(tc, scope_bad_inputs);
         tcase_add_test(tc, scope_aux_off);
         tcase_add_test(tc, scope_threads);
+        tcase_add_test(tc, scope_nonfinite_keeps_stats);
     }
     tcase_add_test(tc, scope_fc);
     tcase_add_test(tc, scope_mixed_7c);
