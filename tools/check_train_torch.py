@@ -8,6 +8,12 @@ Trains a 4-class head for a few steps with inception.Trainer, saves it, loads th
 load_state_dict(strict=True) into Inception3(num_classes=4, aux_logits=False,
 init_weights=False), and compares PyTorch's eval-mode logits with the library's on the
 same 75x75 input. Needs Debian's python3-torch and python3-torchvision. Exit 0 = agree.
+
+    ... tools/check_train_torch.py --aux SAVED.safetensors
+loads a file saved after training with the aux head (e.g. SCOPE_AUX_SAVE=FILE
+build/tests/train/test_scope 299) into Inception3(num_classes=K, aux_logits=True) with
+strict=True and compares the eval-mode logits and the aux head's logits (AuxLogits run on
+Mixed_6e's output) with the library's at 299x299.
 """
 import json
 import struct
@@ -37,7 +43,30 @@ def read_safetensors(path):
     return out, header.get("__metadata__", {})
 
 
+def check_aux(path):
+    sd, meta = read_safetensors(path)
+    k = sd["fc.weight"].shape[0]
+    net = torchvision.models.Inception3(num_classes=k, aux_logits=True, init_weights=False)
+    print("load_state_dict(strict=True):", net.load_state_dict(sd, strict=True))
+    net.eval()
+    x = np.random.default_rng(1).uniform(-1, 1, (2, 3, 299, 299)).astype(np.float32)
+    seen = {}
+    net.Mixed_6e.register_forward_hook(lambda mod, i, o: seen.update(m6e=o))
+    with torch.no_grad():
+        want = net(torch.from_numpy(x)).numpy()
+        want_aux = net.AuxLogits(seen["m6e"]).numpy()
+    with inception.Model(path) as m, m.session(outputs=["logits", "aux_logits"]) as s:
+        r = s.run(x)
+        got, got_aux = np.asarray(r["logits"]), np.asarray(r["aux_logits"])
+    err = np.abs(got - want).max() / np.abs(want).max()
+    err_aux = np.abs(got_aux - want_aux).max() / np.abs(want_aux).max()
+    print("%d classes; max |library - torch| / max |torch| = %.3g (logits), %.3g (aux logits)" % (k, err, err_aux))
+    return 0 if err < 1e-4 and err_aux < 1e-4 else 1
+
+
 def main():
+    if sys.argv[1] == "--aux":
+        return check_aux(sys.argv[2])
     base = sys.argv[1]
     work = sys.argv[2] if len(sys.argv) > 2 else tempfile.mkdtemp()
     out = work + "/head4.safetensors"

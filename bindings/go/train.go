@@ -47,6 +47,10 @@ type TrainerOptions struct {
 	Dropout    *float64 // before the fc; default 0.5 below the head, 0 for fc
 	FrozenBN   bool     // BatchNorm inside the scope on running statistics
 	BNMomentum *float64 // default 0.1 (PyTorch's convention)
+	// AuxWeight: weight of the aux classifier's loss when the scope holds Mixed_6e; nil =
+	// 0.4 where the aux head can run (299x299 images), else off; 0 = off; a weight that
+	// cannot take effect is an error.
+	AuxWeight *float64
 }
 
 // EvalResult is what Evaluate and EvaluateValidation return.
@@ -117,7 +121,7 @@ func NewTrainer(m *Model, o *TrainerOptions) (*Trainer, error) {
 		{C.INCEPTION_OPT_TRAIN_WEIGHT_DECAY, o.WeightDecay}, {C.INCEPTION_OPT_TRAIN_CLIP_NORM, o.ClipNorm},
 		{C.INCEPTION_OPT_TRAIN_EMA_DECAY, o.EMADecay}, {C.INCEPTION_OPT_TRAIN_LABEL_SMOOTHING, o.LabelSmoothing},
 		{C.INCEPTION_OPT_TRAIN_VAL_FRACTION, o.ValFraction}, {C.INCEPTION_OPT_TRAIN_DROPOUT, o.Dropout},
-		{C.INCEPTION_OPT_TRAIN_BN_MOMENTUM, o.BNMomentum}}
+		{C.INCEPTION_OPT_TRAIN_BN_MOMENTUM, o.BNMomentum}, {C.INCEPTION_OPT_TRAIN_AUX_WEIGHT, o.AuxWeight}}
 	for _, kv := range nums {
 		if kv.v == nil {
 			continue
@@ -389,6 +393,27 @@ func (t *Trainer) Trainable() int64 {
 		return 0
 	}
 	return int64(t.info(C.INCEPTION_TRAINER_TRAINABLE))
+}
+
+// AuxActive reports whether the aux classifier's loss is part of training (before the
+// first step: whether it is set up; after: whether the last step included it); AuxLoss
+// is the last step's aux loss before weighting (0 when it was off).
+func (t *Trainer) AuxActive() bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.ptr == nil {
+		return false
+	}
+	return t.info(C.INCEPTION_TRAINER_AUX_ACTIVE) != 0
+}
+
+func (t *Trainer) AuxLoss() float64 {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.ptr == nil {
+		return 0
+	}
+	return t.info(C.INCEPTION_TRAINER_AUX_LOSS)
 }
 
 // StepsDone, StepsPerEpoch and LR report the trainer's counters.

@@ -102,4 +102,20 @@ func TestTrainerScope(t *testing.T) {
 	if _, err := tr.TrainFeatures(make([]float32, 2048), []int32{0}); err == nil {
 		t.Fatal("features accepted below the head")
 	}
+	if tr.AuxActive() || tr.AuxLoss() != 0 {
+		t.Fatal("aux head active above Mixed_6e")
+	}
+	// an explicit aux weight the scope cannot use is an error
+	w := 0.4
+	if _, err := inception.NewTrainer(m, &inception.TrainerOptions{Classes: 3, Scope: "Mixed_7c", AuxWeight: &w}); !errors.Is(err, inception.ErrInvalidArgument) {
+		t.Fatalf("aux weight above Mixed_6e: %v", err)
+	}
+	ta, err := inception.NewTrainer(m, &inception.TrainerOptions{Classes: 3, Scope: "Mixed_6e", AuxWeight: &w})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ta.Close()
+	if !ta.AuxActive() {
+		t.Fatal("aux head not set up for scope Mixed_6e")
+	}
 }

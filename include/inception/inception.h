@@ -315,6 +315,16 @@ typedef enum inception_option {
      * and the last N of the 11 Mixed blocks). Below the scope the network is frozen and
      * runs in inference mode; inside it BatchNorm runs in train mode. */
     INCEPTION_OPT_TRAIN_SCOPE = 330,
+    /* Double >= 0: weight w of the auxiliary classifier's loss, loss = main + w * aux
+     * (label smoothing on both), when the scope holds Mixed_6e (the aux head's input) and
+     * the model has the plain aux head: then AuxLogits.conv0/conv1 train with a new
+     * TRAIN_CLASSES-wide AuxLogits.fc and are saved. Default -1: 0.4 (torchvision's and
+     * TF-slim's training scripts) where the head can run, else off. An explicit w > 0
+     * that cannot take effect is an error: at create (scope above Mixed_6e, no
+     * AuxLogits.* in the file, the BN-auxiliary variant) or at a step (input too small:
+     * Mixed_6e under 17x17, about 299x299 images); the default turns off instead, which
+     * INCEPTION_TRAINER_AUX_ACTIVE reports. 0: off. */
+    INCEPTION_OPT_TRAIN_AUX_WEIGHT = 331,
     /* Int 0/1: 1 = BatchNorm inside the scope uses its running statistics and does not
      * update them (gamma and beta still train). Default 0: batch statistics. */
     INCEPTION_OPT_TRAIN_FROZEN_BN = 332,
@@ -797,8 +807,14 @@ typedef enum inception_trainer_info {
     INCEPTION_TRAINER_SCOPE_MEMORY = 30,   /* bytes of the scope's activation, gradient and
                                             * scratch buffers for the last batch shape (0 for
                                             * scope fc or before the first step) */
-    INCEPTION_TRAINER_TRAINABLE = 31       /* trainable parameter count (BN running
+    INCEPTION_TRAINER_TRAINABLE = 31,      /* trainable parameter count (BN running
                                             * statistics not included) */
+    INCEPTION_TRAINER_AUX_ACTIVE = 32,     /* 1: the aux loss is part of training (before
+                                            * the first step: set up; after: the last step
+                                            * included it), 0: off (see TRAIN_AUX_WEIGHT) */
+    INCEPTION_TRAINER_AUX_LOSS = 33        /* the aux head's loss in the last step, before
+                                            * weighting (LAST_LOSS holds main + w * aux); 0
+                                            * when it was off */
 } inception_trainer_info;
 
 INCEPTION_API inception_status inception_trainer_info_double(const inception_trainer *trainer,

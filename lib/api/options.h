@@ -19,7 +19,7 @@
      .rms_decay = 0.9, .epsilon = 1.0, .weight_decay = 0.00004, .clip_norm = 2.0,          \
      .ema_decay = 0.9999, .smoothing = 0.1, .crop_scale = {0.08, 1.0},                     \
      .crop_ratio = {0.75, 4.0 / 3.0}, .val_fraction = 0.1,                                 \
-     .bn_momentum = 0.1, .dropout = -1.0}
+     .bn_momentum = 0.1, .dropout = -1.0, .aux_weight = -1.0}
 
 /* Keys 300-399: set, or NOT_FOUND / INVALID_ARGUMENT (wrong type, out of range). */
 inception_status inc_train_opt_set_int(inc_train_opts *t, inception_option key, int64_t v);

@@ -52,6 +52,7 @@ static double *double_slot(inc_train_opts *t, inception_option k) {
     case INCEPTION_OPT_TRAIN_VAL_FRACTION: return &t->val_fraction;
     case INCEPTION_OPT_TRAIN_BN_MOMENTUM: return &t->bn_momentum;
     case INCEPTION_OPT_TRAIN_DROPOUT: return &t->dropout;
+    case INCEPTION_OPT_TRAIN_AUX_WEIGHT: return &t->aux_weight;
     default: return NULL;
     }
 }
@@ -104,6 +105,7 @@ inception_status inc_train_opt_set_double(inc_train_opts *t, inception_option k,
         ok = v > 0 && v <= 100; break;
     case INCEPTION_OPT_TRAIN_BN_MOMENTUM: ok = v >= 0 && v <= 1; break;
     case INCEPTION_OPT_TRAIN_DROPOUT: ok = v == -1.0 || (v >= 0 && v < 1); break;
+    case INCEPTION_OPT_TRAIN_AUX_WEIGHT: ok = v == -1.0 || v >= 0; break;
     default: ok = v >= 0; break; /* weight decay, clip norm */
     }
     if (!ok) return inc_error(INCEPTION_ERR_INVALID_ARGUMENT, "option %d: value %g is out of range", (int)k, v);

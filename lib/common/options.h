@@ -14,6 +14,7 @@ typedef struct inc_train_opts {
     double lr, lr_decay, lr_decay_epochs, momentum, rms_decay, epsilon, weight_decay;
     double clip_norm, ema_decay, smoothing, crop_scale[2], crop_ratio[2], val_fraction;
     double bn_momentum, dropout; /* dropout -1: the scope's default */
+    double aux_weight;           /* -1: 0.4 where the aux head can train, else off */
     char *labels, *optimizer, *schedule, *eps_placement, *base_model, *augment;
     char *cache_dir, *data, *val_data, *scope;
 } inc_train_opts;

@@ -124,7 +124,7 @@ static void finish_part(void *ctx, int32_t part) {
         if (q->buffer) continue;
         int32_t owner = (int32_t)((double)before / (double)total * j->parts);
         before += q->count;
-        if (owner != part) continue;
+        if (owner != part || q->idle) continue;
         float *restrict g = q->grad;
         const float *restrict v = q->value;
         if (q->decay && j->cfg->weight_decay > 0) {
@@ -146,7 +146,7 @@ static void clip_part(void *ctx, int32_t part) {
         inc_param *q = &j->params[p];
         size_t i0, i1;
         elem_range(q->count, part, j->parts, &i0, &i1);
-        if (!q->buffer)
+        if (!q->buffer && !q->idle)
             for (size_t i = i0; i < i1; i++) q->grad[i] *= j->scale;
     }
 }
@@ -181,7 +181,7 @@ static void optim_part(void *ctx, int32_t part) {
         inc_param *q = &params[p];
         size_t i0, i1;
         elem_range(q->count, part, j->parts, &i0, &i1);
-        if (i0 == i1) continue;
+        if (i0 == i1 || q->idle) continue;
         if (q->buffer) { /* BN running statistics: updated by the forward pass, not averaged */
             memcpy(q->ema + i0, q->value + i0, (i1 - i0) * sizeof(float));
             continue;

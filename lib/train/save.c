@@ -70,7 +70,7 @@ INCEPTION_API inception_status inception_trainer_save(inception_trainer *t, cons
                        base, crc, t->model->cfg.crc32);
         goto done;
     }
-    size_t cap = in.n_tensors + 300;
+    size_t cap = 2 * in.n_tensors + 2 * INC_MAX_PARAMS + 8;
     inc_st_out *out = inc_calloc(cap, sizeof *out);
     char **names = inc_calloc(cap, sizeof *names);
     const char **meta = inc_calloc(2 * (in.n_meta + 24), sizeof *meta);
@@ -125,6 +125,21 @@ INCEPTION_API inception_status inception_trainer_save(inception_trainer *t, cons
         for (int32_t r = 0; r < o->rank; r++) o->shape[r] = t->params[p].shape[r];
         o->data = ema ? t->params[p].ema : t->params[p].value;
         o->bytes = t->params[p].count * sizeof(float);
+        /* the trained aux head's BatchNorm counters (the base's were dropped with it) */
+        const char *pn = t->params[p].name;
+        if (strncmp(pn, "AuxLogits.", 10) == 0 && ends_with(pn, ".bn.running_mean")) {
+            size_t pl = strlen(pn) - strlen("running_mean");
+            char *nb = inc_malloc(pl + 20);
+            if (!nb) {
+                st = inc_error(INCEPTION_ERR_OUT_OF_MEMORY, "saving");
+                goto free_out;
+            }
+            memcpy(nb, pn, pl);
+            memcpy(nb + pl, "num_batches_tracked", 20);
+            names[n] = nb;
+            inc_st_out *c = &out[n++];
+            c->name = nb, c->dtype = "I64", c->rank = 0, c->data = &zero_i64, c->bytes = 8;
+        }
     }
     char classes[24], steps[24], examples[24], size[48], name[256];
     snprintf(classes, sizeof classes, "%d", (int)t->K);
@@ -171,7 +186,7 @@ done:
 /* ---- checkpoints ----------------------------------------------------------------------- */
 
 /* Every setting that shapes the trajectory, as doubles (exact for the integers). */
-#define N_SETTINGS 29
+#define N_SETTINGS 30
 static const char *const setting_names[N_SETTINGS] = {
     "TRAIN_LR", "TRAIN_LR_DECAY", "TRAIN_LR_DECAY_EPOCHS", "momentum", "TRAIN_RMSPROP_DECAY",
     "TRAIN_EPSILON", "TRAIN_WEIGHT_DECAY", "TRAIN_CLIP_NORM", "TRAIN_EMA_DECAY",
@@ -179,7 +194,8 @@ static const char *const setting_names[N_SETTINGS] = {
     "TRAIN_CROP_RATIO_MIN", "TRAIN_CROP_RATIO_MAX", "TRAIN_VAL_FRACTION", "TRAIN_SEED",
     "TRAIN_BATCH", "TRAIN_EPOCH_SIZE", "TRAIN_VIEWS", "input size", "classes",
     "TRAIN_OPTIMIZER", "TRAIN_EPSILON_PLACEMENT", "TRAIN_LR_SCHEDULE", "TRAIN_AUGMENT",
-    "TRAIN_SCOPE", "TRAIN_FROZEN_BN", "TRAIN_BN_MOMENTUM", "TRAIN_DROPOUT"};
+    "TRAIN_SCOPE", "TRAIN_FROZEN_BN", "TRAIN_BN_MOMENTUM", "TRAIN_DROPOUT",
+    "TRAIN_AUX_WEIGHT"};
 
 static void settings(const inception_trainer *t, double *v) {
     const inc_train_opts *o = &t->o;
@@ -190,7 +206,7 @@ static void settings(const inception_trainer *t, double *v) {
                             (double)o->views, (double)t->in_h * 65536.0 + t->in_w, t->K,
                             t->cfg.kind, t->cfg.tf_epsilon, t->exp_schedule,
                             t->aug.crop + 2 * t->aug.flip + 4 * t->aug.color, t->scope_first,
-                            (double)o->frozen_bn, o->bn_momentum, o->dropout};
+                            (double)o->frozen_bn, o->bn_momentum, o->dropout, t->aux_weight};
     memcpy(v, s, sizeof s);
 }
 
@@ -254,6 +270,18 @@ static inception_status read_array(const inc_safetensors *st, const char *name, 
     return INCEPTION_OK;
 }
 
+/* Checkpoints from before TRAIN_AUX_WEIGHT have one setting less: they never trained the
+ * aux head (weight 0). */
+static inception_status read_settings(const inc_safetensors *in, double *set) {
+    const inc_st_tensor *x = inc_st_find(in, "train.settings");
+    if (x && x->elem_size == 8 && x->end - x->begin == (N_SETTINGS - 1) * sizeof(double)) {
+        memcpy(set, in->data + x->begin, (N_SETTINGS - 1) * sizeof(double));
+        set[N_SETTINGS - 1] = 0;
+        return INCEPTION_OK;
+    }
+    return read_array(in, "train.settings", 8, N_SETTINGS, set);
+}
+
 INCEPTION_API inception_status inception_trainer_resume(inception_trainer *t, const char *path) {
     inc_error_clear();
     if (!t || !path) return inc_error(INCEPTION_ERR_INVALID_ARGUMENT, "trainer and path are required");
@@ -281,7 +309,7 @@ INCEPTION_API inception_status inception_trainer_resume(inception_trainer *t, co
     } else if (!mcrc || strcmp(mcrc, want) != 0) {
         st = inc_error(INCEPTION_ERR_MODEL_MISMATCH, "checkpoint '%s' was made with another model (CRC-32 %s, this one %s)",
                        path, mcrc ? mcrc : "?", want);
-    } else if (!(st = read_array(&in, "train.settings", 8, N_SETTINGS, set))) {
+    } else if (!(st = read_settings(&in, set))) {
         settings(t, mine);
         for (int i = 0; i < N_SETTINGS && !st; i++)
             if (memcmp(&set[i], &mine[i], sizeof set[i]) != 0)

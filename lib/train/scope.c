@@ -4,7 +4,10 @@
  * of the trainer. Backward in reverse layer order: every tensor's gradient is complete
  * before its producer reads it, since consumers come after producers. Buffers are planned
  * once per (batch, grid) and only for tensors of the scope, so the stem's activations are
- * never kept when the scope starts above it. */
+ * never kept when the scope starts above it. The aux head (avg pool, conv0, conv1, GAP)
+ * joins the layer list as ordinary scope layers when it trains; its fc is the trainer's
+ * own, like the main one, and it is skipped (plan, forward, backward) where the grid is
+ * too small for it. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -46,6 +49,7 @@ typedef struct sc_layer {
     const inc_layer *l;
     int32_t src, dst;                 /* scope tensors */
     int32_t pw, pg, pb, prm, prv;     /* parameter indices (conv), pg -1 without gamma */
+    int32_t aux;                      /* 1: a layer of the aux head */
     void *packed, *packed_ema;
     int64_t oh, ow;
     float *z;                         /* conv output before BN, [M][out_c] */
@@ -66,6 +70,8 @@ struct inc_scope {
     int32_t map[INC_MAX_TENSORS];     /* net tensor -> scope tensor, -1 */
     int32_t n_tens, t_in, t_feat;
     int32_t first_param, end_param;
+    int32_t has_aux, aux_fits, aux_on; /* aux head: built, fits the plan, runs this step */
+    int32_t t_aux, p_aux_w, p_aux_b;   /* its GAP output [n][768] and its fc's parameters */
     /* the plan */
     int64_t N, H, W;
     size_t bytes;
@@ -137,6 +143,8 @@ inception_status inc_scope_set_pool(inc_scope *s, inc_pool *pool) {
 }
 
 const char *inc_scope_input_name(const inc_scope *s) { return s->input_name; }
+int inc_scope_has_aux(const inc_scope *s) { return s->has_aux; }
+int inc_scope_aux_fits(const inc_scope *s) { return s->has_aux && s->aux_fits; }
 size_t inc_scope_bytes(const inc_scope *s) { return s->bytes; }
 
 int64_t inc_scope_trainable(const inc_scope *s, const inc_param *params) {
@@ -169,6 +177,40 @@ static int32_t add_param(inc_param *params, int32_t *n, int32_t cap, const char 
     if ((*status = inc_load_tensor(st, p->name, rank, shape, p->value))) {
         inc_param_free(p);
         return -1;
+    }
+    memcpy(p->ema, p->value, p->count * sizeof(float));
+    return (*n)++;
+}
+
+/* The new aux fc as torchvision initialises InceptionAux.fc (init_weights: weight
+ * trunc_normal(0, 0.001, a=-2, b=2); nn.Linear's bias U(+-1/sqrt(768))), with the draws
+ * of the trainer's main fc (trainer.c init_fc) on streams of its own names. */
+static int32_t new_aux_fc(inc_param *params, int32_t *n, int32_t cap, int32_t K, int bias,
+                          const inc_optim_cfg *ocfg, uint64_t seed, inception_status *status) {
+    if (*status) return -1;
+    if (*n == cap) {
+        *status = inc_error(INCEPTION_ERR_INTERNAL, "too many trainable tensors");
+        return -1;
+    }
+    inc_param *p = &params[*n];
+    memset(p, 0, sizeof *p);
+    snprintf(p->name, sizeof p->name, bias ? "AuxLogits.fc.bias" : "AuxLogits.fc.weight");
+    p->rank = bias ? 1 : 2;
+    p->shape[0] = K, p->shape[1] = 768;
+    p->count = bias ? (size_t)K : (size_t)K * 768;
+    p->decay = !bias;
+    if ((*status = inc_param_alloc(p, ocfg))) return -1;
+    uint64_t key = inc_rng_key(seed, p->name, 0, 0);
+    for (size_t i = 0; i < p->count; i++) {
+        double v;
+        if (bias) {
+            v = (2.0 * inc_rng_uniform(key, i) - 1.0) / sqrt(768.0);
+        } else {
+            uint64_t j = 0;
+            do v = 0.001 * inc_rng_normal(inc_rng_key(key, "trunc", i, 0), j++);
+            while (v < -2.0 || v > 2.0);
+        }
+        p->value[i] = (float)v;
     }
     memcpy(p->ema, p->value, p->count * sizeof(float));
     return (*n)++;
@@ -293,9 +335,11 @@ inception_status inc_scope_create(const inception_model *model, const inc_safete
         s->tens[0].c = net->channels[in_net];
         s->t_in = 0;
     }
+    int aux = cfg->aux_weight > 0;
     for (int32_t i = first; !status && i < net->n_layers; i++) {
         const inc_layer *l = &net->layers[i];
-        if (l->aux || l->dst == net->t_logits) continue; /* the trainer's fc is its own */
+        /* the trainer's fcs are its own */
+        if ((l->aux && !aux) || l->dst == net->t_logits || l->dst == net->t_aux_logits) continue;
         if (s->map[l->src] < 0) {
             status = inc_error(INCEPTION_ERR_INTERNAL, "scope: %s reads a tensor outside the scope", l->name);
             break;
@@ -307,6 +351,9 @@ inception_status inc_scope_create(const inception_model *model, const inc_safete
         sc_layer *L = &s->layers[s->n_layers++];
         L->l = l, L->src = s->map[l->src], L->dst = s->map[l->dst];
         L->pw = L->pg = L->pb = L->prm = L->prv = -1;
+        L->aux = l->aux;
+        if (l->aux) s->has_aux = 1;
+        if (l->aux && l->op == INC_OP_GAP) s->t_aux = L->dst;
         if (l->op != INC_OP_CONV) continue;
         const inception_conv_desc *d = &l->conv;
         char conv[64], bn[64];
@@ -322,6 +369,12 @@ inception_status inc_scope_create(const inception_model *model, const inc_safete
         size_t wn = (size_t)d->out_channels * d->in_channels * d->kernel_h * d->kernel_w;
         if (wn > s->wmax) s->wmax = wn;
         L->wn = wn;
+    }
+    if (!status && aux && (!s->has_aux || s->t_aux <= 0))
+        status = inc_error(INCEPTION_ERR_INTERNAL, "scope: the model's aux head is not in the scope");
+    if (aux) {
+        s->p_aux_w = new_aux_fc(params, n_params, cap, cfg->classes, 0, ocfg, cfg->seed, &status);
+        s->p_aux_b = new_aux_fc(params, n_params, cap, cfg->classes, 1, ocfg, cfg->seed, &status);
     }
     s->end_param = *n_params;
     if (!status) s->t_feat = s->map[net->t_features];
@@ -354,6 +407,7 @@ inception_status inc_scope_plan(inc_scope *s, int64_t n, int64_t h, int64_t w, i
     s->block = NULL, s->scratch = NULL, s->bytes = 0, s->N = 0;
     s->tens[s->t_in].h = h, s->tens[s->t_in].w = w;
     size_t scratch = 0, zmax = 0;
+    s->aux_fits = s->has_aux;
     for (int32_t i = 0; i < s->n_layers; i++) {
         sc_layer *L = &s->layers[i];
         const inc_layer *l = L->l;
@@ -366,12 +420,17 @@ inception_status inc_scope_plan(inc_scope *s, int64_t n, int64_t h, int64_t w, i
         else
             oh = window_out(x->h, l->pool.kernel_h, l->pool.stride_h, l->pool.pad_h),
             ow = window_out(x->w, l->pool.kernel_w, l->pool.stride_w, l->pool.pad_w);
-        if (oh < 1 || ow < 1)
+        if (L->aux && (x->h < 1 || x->w < 1 || oh < 1 || ow < 1)) {
+            /* PyTorch's InceptionAux fails there; here the head sits out (no buffers) */
+            oh = ow = 0;
+            s->aux_fits = 0;
+        }
+        if (!L->aux && (oh < 1 || ow < 1))
             return inc_error(INCEPTION_ERR_SHAPE, "the input (scope input %lldx%lld) is too small for %s of the training scope",
                              (long long)h, (long long)w, l->name);
         L->oh = oh, L->ow = ow;
         s->tens[L->dst].h = oh, s->tens[L->dst].w = ow;
-        if (l->op == INC_OP_CONV) {
+        if (l->op == INC_OP_CONV && oh > 0) {
             inception_conv_desc raw = l->conv;
             raw.relu = 0;
             inception_view iv = {NULL, n, x->h, x->w, l->in_c, x->c}, ov = {NULL, n, oh, ow, l->out_c, l->out_c};
@@ -548,7 +607,7 @@ static void update_running(inc_scope *s, inc_param *params) {
     double mo = s->cfg.momentum;
     for (int32_t i = 0; i < s->n_layers; i++) {
         const sc_layer *L = &s->layers[i];
-        if (L->l->op != INC_OP_CONV) continue;
+        if (L->l->op != INC_OP_CONV || (L->aux && !s->aux_on)) continue; /* a head that sat out */
         float *rm = params[L->prm].value, *rv = params[L->prv].value;
         for (int64_t c = 0; c < L->l->out_c; c++) {
             rm[c] = (float)((1 - mo) * rm[c] + mo * L->mean[c]);
@@ -562,6 +621,7 @@ static void forward(inc_scope *s, const inc_param *params, int train, int use_em
     int64_t n = s->N;
     for (int32_t i = 0; i < s->n_layers; i++) {
         sc_layer *L = &s->layers[i];
+        if (L->aux && !(train && s->aux_on)) continue;
         const inc_layer *l = L->l;
         sc_tensor *x = &s->tens[L->src], *y = &s->tens[L->dst];
         sc_job j = {s, L, (inc_param *)params, train, use_ema, {0}, {0}, {0}, {0}, {0}};
@@ -684,6 +744,7 @@ static void backward(inc_scope *s, inc_param *params) {
     int64_t n = s->N;
     for (int32_t i = s->n_layers - 1; i >= 0; i--) {
         sc_layer *L = &s->layers[i];
+        if (L->aux && !s->aux_on) continue;
         const inc_layer *l = L->l;
         sc_tensor *x = &s->tens[L->src], *y = &s->tens[L->dst];
         int to_input = L->src == s->t_in; /* nothing below the scope needs a gradient */
@@ -710,6 +771,11 @@ static void backward(inc_scope *s, inc_param *params) {
     }
 }
 
+static void set_idle(inc_param *p, int idle) {
+    p->idle = idle;
+    if (idle && !p->buffer) memset(p->grad, 0, p->count * sizeof(float));
+}
+
 static void load_input(inc_scope *s, const float *x) {
     sc_tensor *t = &s->tens[s->t_in];
     memcpy(t->act, x, (size_t)(s->N * t->h * t->w * t->c) * sizeof(float));
@@ -717,8 +783,9 @@ static void load_input(inc_scope *s, const float *x) {
 
 inception_status inc_scope_train(inc_scope *s, inc_param *params, const float *x,
                                  const int32_t *labels, int32_t K, double smoothing,
-                                 int64_t step, double *loss_out) {
+                                 int64_t step, double *loss_out, double *aux_out) {
     int64_t n = s->N;
+    s->aux_on = s->has_aux && s->aux_fits;
     load_input(s, x);
     forward(s, params, 1, 0);
     sc_tensor *f = &s->tens[s->t_feat];
@@ -730,11 +797,19 @@ inception_status inc_scope_train(inc_scope *s, inc_param *params, const float *x
         s->feat[i] = f->act[i] * s->mask[i];
     }
     size_t nk = (size_t)n * (size_t)K;
-    float *logits = inc_malloc(2 * nk * sizeof(float));
+    float *logits = inc_malloc(4 * nk * sizeof(float));
     if (!logits) return inc_error(INCEPTION_ERR_OUT_OF_MEMORY, "logits for a batch of %lld", (long long)n);
-    float *dzl = logits + nk;
+    float *dzl = logits + nk, *alog = logits + 2 * nk, *dza = logits + 3 * nk;
     inc_fc_forward(params[0].value, params[1].value, s->feat, n, K, 2048, logits);
-    double loss = inc_loss_smoothed(logits, labels, n, K, smoothing, dzl);
+    double loss = inc_loss_smoothed(logits, labels, n, K, smoothing, dzl), aux = 0;
+    const sc_tensor *ta = s->aux_on ? &s->tens[s->t_aux] : NULL;
+    if (ta) {
+        double w = s->cfg.aux_weight;
+        inc_fc_forward(params[s->p_aux_w].value, params[s->p_aux_b].value, ta->act, n, K, 768, alog);
+        aux = inc_loss_smoothed(alog, labels, n, K, smoothing, dza);
+        loss += w * aux;
+        for (size_t i = 0; i < nk; i++) dza[i] = (float)(w * dza[i]);
+    }
     if (isfinite(loss)) {
         update_running(s, params);
         inc_fc_backward(s->feat, dzl, n, K, 2048, params[0].grad, params[1].grad);
@@ -749,10 +824,29 @@ inception_status inc_scope_train(inc_scope *s, inc_param *params, const float *x
             if (s->tens[t].grad)
                 memset(s->tens[t].grad, 0, (size_t)(n * s->tens[t].h * s->tens[t].w * s->tens[t].c) * sizeof(float));
         memcpy(f->grad, s->dfeat, (size_t)n * 2048 * sizeof(float));
+        if (ta) {
+            inc_fc_backward(ta->act, dza, n, K, 768, params[s->p_aux_w].grad, params[s->p_aux_b].grad);
+            const float *aw = params[s->p_aux_w].value;
+            for (int64_t b = 0; b < n; b++)
+                for (int64_t j = 0; j < 768; j++) {
+                    double acc = 0;
+                    for (int64_t k = 0; k < K; k++) acc += (double)dza[b * K + k] * aw[k * 768 + j];
+                    ta->grad[b * 768 + j] = (float)acc;
+                }
+        }
         backward(s, params);
     }
+    /* a head that sat out has no gradient and is left alone by the optimizer */
+    for (int32_t i = 0; s->has_aux && i < s->n_layers; i++) {
+        const sc_layer *L = &s->layers[i];
+        int32_t ps[5] = {L->pw, L->pg, L->pb, L->prm, L->prv};
+        for (int k = 0; L->aux && k < 5; k++)
+            if (ps[k] >= 0) set_idle(&params[ps[k]], !s->aux_on);
+    }
+    for (int32_t p = s->p_aux_w; s->has_aux && p <= s->p_aux_b; p++) set_idle(&params[p], !s->aux_on);
     inc_free(logits);
     *loss_out = loss;
+    if (aux_out) *aux_out = aux;
     return INCEPTION_OK;
 }
 

@@ -24,6 +24,10 @@ typedef struct inc_scope_cfg {
     double momentum;     /* running-statistic momentum (PyTorch's convention, 0.1) */
     double dropout;      /* before the fc, train mode only */
     uint64_t seed;
+    /* > 0: the aux head trains too (the caller checked that the scope holds Mixed_6e and
+     * the model has the plain aux head): loss = main + aux_weight * aux */
+    double aux_weight;
+    int32_t classes;     /* K, the aux fc's width */
 } inc_scope_cfg;
 
 /* Builds the trainable graph from the model's layers and its unfolded tensors (read from
@@ -49,13 +53,19 @@ inception_status inc_scope_plan(inc_scope *s, int64_t n, int64_t h, int64_t w, i
 size_t inc_scope_bytes(const inc_scope *s);
 int64_t inc_scope_trainable(const inc_scope *s, const inc_param *params);
 
+/* 1 if the scope trains the aux head (cfg.aux_weight > 0). */
+int inc_scope_has_aux(const inc_scope *s);
+/* 1 if the aux head has it and the planned grid is big enough for it (Mixed_6e >= 17x17). */
+int inc_scope_aux_fits(const inc_scope *s);
+
 /* One forward + backward: x is the scope input [n][h][w][c] (NHWC, planned shape), the fc
  * is params[0], params[1]. Fills every parameter's grad, updates the running statistics
- * (train mode, not frozen; only when the loss is finite), returns the loss in *loss. step
- * selects the dropout mask. */
+ * (train mode, not frozen; only when the loss is finite), returns the loss in *loss (main
+ * + w * aux when the aux head runs; its unweighted loss in *aux_loss, 0 when it does not,
+ * and its parameters then get zero gradients). step selects the dropout mask. */
 inception_status inc_scope_train(inc_scope *s, inc_param *params, const float *x,
                                  const int32_t *labels, int32_t K, double smoothing,
-                                 int64_t step, double *loss);
+                                 int64_t step, double *loss, double *aux_loss);
 /* Repack the convolutions from the parameters (after an optimizer step). ema: from the
  * moving averages, for evaluation (kept apart from the training packs). */
 inception_status inc_scope_repack(inc_scope *s, const inc_param *params, int ema);

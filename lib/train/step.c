@@ -67,8 +67,15 @@ static inception_status scope_core(inception_trainer *t, const inception_tensor 
     if (st) return st;
     if ((st = check_labels(t, labels, n))) return st;
     if ((st = inc_scope_plan(t->scope, n, h, w, t->max_memory))) return st;
-    double loss;
-    if ((st = inc_scope_train(t->scope, t->params, x, labels, t->K, t->o.smoothing, t->step, &loss))) return st;
+    if (t->aux_explicit && inc_scope_has_aux(t->scope) && !inc_scope_aux_fits(t->scope))
+        return inc_error(INCEPTION_ERR_SHAPE,
+                         "TRAIN_AUX_WEIGHT %g: the aux head needs Mixed_6e of at least 17x17 (images of about 299x299); "
+                         "these %lldx%lld images are too small: set TRAIN_AUX_WEIGHT to 0 (off) or leave it unset "
+                         "(on where the images allow)", t->aux_weight,
+                         (long long)in->dims[in->layout == INCEPTION_LAYOUT_NCHW ? 2 : 1],
+                         (long long)in->dims[in->layout == INCEPTION_LAYOUT_NCHW ? 3 : 2]);
+    double loss, aux;
+    if ((st = inc_scope_train(t->scope, t->params, x, labels, t->K, t->o.smoothing, t->step, &loss, &aux))) return st;
     if (!isfinite(loss))
         return inc_error(INCEPTION_ERR_NUMERIC, "step %lld: the loss is %s (try a lower TRAIN_LR); the parameters were not updated",
                          (long long)t->step + 1, isnan(loss) ? "NaN" : "infinite");
@@ -81,6 +88,8 @@ static inception_status scope_core(inception_trainer *t, const inception_tensor 
     t->examples += n;
     t->last_loss = loss;
     t->grad_norm = norm;
+    t->aux_active = inc_scope_aux_fits(t->scope);
+    t->aux_loss = aux;
     if ((st = inc_scope_repack(t->scope, t->params, 0))) return st;
     if (loss_out) *loss_out = (float)loss;
     return INCEPTION_OK;
@@ -456,6 +465,8 @@ INCEPTION_API inception_status inception_trainer_info_double(const inception_tra
     case INCEPTION_TRAINER_CACHE_MISSES: v = (double)t->cache_misses; break;
     case INCEPTION_TRAINER_LAST_LOSS: v = t->last_loss; break;
     case INCEPTION_TRAINER_GRAD_NORM: v = t->grad_norm; break;
+    case INCEPTION_TRAINER_AUX_ACTIVE: v = t->aux_active; break;
+    case INCEPTION_TRAINER_AUX_LOSS: v = t->aux_loss; break;
     case INCEPTION_TRAINER_SCOPE_MEMORY: v = t->scope ? (double)inc_scope_bytes(t->scope) : 0; break;
     case INCEPTION_TRAINER_TRAINABLE: {
         v = 0;

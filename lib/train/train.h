@@ -37,6 +37,9 @@ typedef struct inc_param {
     size_t count;
     int32_t decay;  /* 1: weight decay applies (weights, not biases) */
     int32_t buffer; /* 1: BN running statistic: saved and checkpointed, never optimized */
+    int32_t idle;   /* 1: no part in this step (the aux head when the grid is too small):
+                     * left out of decay, norm, clipping and the update, as PyTorch leaves
+                     * a parameter without a gradient */
     float *value, *grad, *ema;
     float *slot[2]; /* rmsprop: mean square, momentum; sgd: momentum */
 } inc_param;

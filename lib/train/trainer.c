@@ -92,6 +92,31 @@ static int has_word(const char *list, const char *w) {
     return 0;
 }
 
+/* The aux head trains when the scope holds its input (Mixed_6e: scope all or a block up to
+ * Mixed_6e) and the model has the plain head. The default weight turns off where it
+ * cannot; a weight the user set is an error there. */
+static inception_status configure_aux(inception_trainer *t) {
+    double w = t->o.aux_weight;
+    t->aux_explicit = w >= 0;
+    if (!t->aux_explicit) w = 0.4;
+    const char *why = NULL;
+    inception_status st = INCEPTION_OK;
+    if (w > 0 && t->scope_first > 7)
+        why = "the aux head reads Mixed_6e, which is below TRAIN_SCOPE (use Mixed_6e or deeper, or all)",
+        st = INCEPTION_ERR_INVALID_ARGUMENT;
+    else if (w > 0 && !t->model->cfg.has_aux)
+        why = "the model has no aux head (AuxLogits.* tensors)", st = INCEPTION_ERR_UNSUPPORTED;
+    else if (w > 0 && t->model->cfg.arch.aux == INC_AUX_BN)
+        why = "training the BN-auxiliary head (AuxLogits.fc_bn) is not supported; TRAIN_AUX_WEIGHT 0 trains without it",
+        st = INCEPTION_ERR_UNSUPPORTED;
+    if (why) {
+        if (t->aux_explicit) return inc_error(st, "TRAIN_AUX_WEIGHT %g: %s", w, why);
+        w = 0;
+    }
+    t->aux_weight = w;
+    return INCEPTION_OK;
+}
+
 static inception_status configure(inception_trainer *t, const inception_options *opts) {
     inc_train_opts *o = &t->o;
     inception_status st = inc_train_opts_copy(o, &opts->train);
@@ -121,6 +146,7 @@ static inception_status configure(inception_trainer *t, const inception_options 
     if (o->dropout < 0) o->dropout = t->scope_first < 11 ? 0.5 : 0.0;
     if (t->scope_first == 11 && o->dropout > 0)
         return inc_error(INCEPTION_ERR_INVALID_ARGUMENT, "TRAIN_DROPOUT needs a scope below the head (TRAIN_SCOPE)");
+    if ((st = configure_aux(t))) return st;
     t->ema_packed_step = -1;
     t->decode.min_side = 0; /* random crops want the full image */
     return INCEPTION_OK;
@@ -212,8 +238,10 @@ static inception_status setup_scope(inception_trainer *t) {
         st = inc_error(INCEPTION_ERR_MODEL_MISMATCH, "'%s' is not the file the model was loaded from", base);
     } else {
         inc_scope_cfg sc = {.first_block = t->scope_first, .frozen_bn = (int32_t)t->o.frozen_bn,
-                            .momentum = t->o.bn_momentum, .dropout = t->o.dropout, .seed = (uint64_t)t->o.seed};
+                            .momentum = t->o.bn_momentum, .dropout = t->o.dropout, .seed = (uint64_t)t->o.seed,
+                            .aux_weight = t->aux_weight, .classes = t->K};
         st = inc_scope_create(t->model, &in, &sc, &t->cfg, t->params, &t->n_params, INC_MAX_PARAMS, &t->scope);
+        if (!st) t->aux_active = inc_scope_has_aux(t->scope);
     }
     inc_st_free(&in);
     inc_file_release(&fb);

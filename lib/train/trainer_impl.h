@@ -34,6 +34,10 @@ struct inception_trainer {
     int32_t scope_first;        /* inc_scope_parse's block index */
     int64_t ema_packed_step;    /* step of the scope's EMA packs, -1 none */
     int64_t max_memory;         /* MAX_SESSION_MEMORY: bounds the scope's buffers */
+    double aux_weight;          /* effective TRAIN_AUX_WEIGHT (0: the aux head is off) */
+    int32_t aux_explicit;       /* set by the user: an aux head that cannot run is an error */
+    int32_t aux_active;         /* INCEPTION_TRAINER_AUX_ACTIVE */
+    double aux_loss;            /* the last step's unweighted aux loss */
 
     /* counters: all of the trajectory's state besides the parameters */
     int64_t step, examples;

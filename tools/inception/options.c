@@ -111,6 +111,9 @@ const cli_option cli_options[] = {
      "what to train: fc (the head, default), a block onward (Mixed_5b ... Mixed_7c), all, or last:N blocks"},
     {"dropout", 0, "P", "train", CLI_STRING, F(dropout), 0, 0, NULL, NULL, 0, NULL,
      "dropout before the fc below the head (default 0.5 with --scope, 0 for fc)"},
+    {"aux-weight", 0, "W", "train", CLI_STRING, F(aux_weight), 0, 0, NULL, NULL, 0, NULL,
+     "weight of the aux classifier's loss when the scope holds Mixed_6e (default 0.4 where it can run "
+     "(299x299 images), else off; 0 = off; a value the run cannot use is an error)"},
     {"cache", 0, "DIR", "train", CLI_STRING, F(cache), 0, 0, NULL, NULL, 0, NULL,
      "feature cache directory (default: OUT.cache)"},
     {"resume", 0, "CKPT", "train", CLI_STRING, F(resume), 0, 0, NULL, NULL, 0, NULL,

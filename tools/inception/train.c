@@ -148,6 +148,7 @@ static int run(const cli_args *a) {
         !set_string(o, INCEPTION_OPT_TRAIN_OPTIMIZER, "--optimizer", a->optimizer) ||
         !set_string(o, INCEPTION_OPT_TRAIN_SCOPE, "--scope", a->scope) ||
         !set_number(o, INCEPTION_OPT_TRAIN_DROPOUT, "--dropout", a->dropout) ||
+        !set_number(o, INCEPTION_OPT_TRAIN_AUX_WEIGHT, "--aux-weight", a->aux_weight) ||
         !set_string(o, INCEPTION_OPT_TRAIN_CACHE_DIR, "--cache", a->cache ? a->cache : cache) ||
         (a->backend && !set_string(o, INCEPTION_OPT_BACKEND, "--backend", a->backend)))
         goto done;
@@ -213,9 +214,12 @@ static int run(const cli_args *a) {
         printf("{\"epoch\": %d, \"step\": %.0f, \"train_loss\": %.6f, ", e + 1, info(t, INCEPTION_TRAINER_STEP), train_loss);
         if (n_val > 0) printf("\"val_loss\": %.6f, \"val_top1\": %.6f, \"val_top5\": %.6f, ", val_loss, top1, top5);
         else printf("\"val_loss\": null, \"val_top1\": null, \"val_top5\": null, ");
-        printf("\"lr\": %.6g, \"seconds\": %.3f, \"cache_hits\": %.0f, \"cache_misses\": %.0f}\n",
+        printf("\"lr\": %.6g, \"seconds\": %.3f, \"cache_hits\": %.0f, \"cache_misses\": %.0f, ",
                info(t, INCEPTION_TRAINER_LR), cli_now() - t0, info(t, INCEPTION_TRAINER_CACHE_HITS),
                info(t, INCEPTION_TRAINER_CACHE_MISSES));
+        /* the aux head: whether the last step included it, and its unweighted loss */
+        if (info(t, INCEPTION_TRAINER_AUX_ACTIVE) != 0) printf("\"aux_loss\": %.6f}\n", info(t, INCEPTION_TRAINER_AUX_LOSS));
+        else printf("\"aux_loss\": null}\n");
         fflush(stdout);
         (void)train_s;
         curve[e] = train_loss, curve[epochs + e] = val_loss, curve[2 * epochs + e] = top1;

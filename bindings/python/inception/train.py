@@ -62,16 +62,16 @@ SETTINGS = {
     "crop_ratio_max": (323, "d"), "views": (324, "i"), "val_fraction": (325, "d"),
     "cache_dir": (326, "s"), "data": (327, "s"), "val_data": (328, "s"), "input_size": (329, "i"),
     "scope": (330, "s"), "frozen_bn": (332, "i"), "bn_momentum": (333, "d"),
-    "dropout": (334, "d"), "threads": (2, "i"),
+    "dropout": (334, "d"), "aux_weight": (331, "d"), "threads": (2, "i"),
 }
 _INFO = {"classes": 1, "steps_done": 2, "examples": 3, "epoch": 4, "lr": 5, "epoch_size": 6,
          "steps_per_epoch": 7, "train_size": 8, "val_size": 9, "skipped_count": 10,
          "eval_count": 11, "eval_loss": 12, "eval_top1": 13, "eval_top5": 14,
          "cache_hits": 15, "cache_misses": 16, "last_loss": 17, "grad_norm": 18,
-         "scope_memory": 30, "trainable": 31}
+         "scope_memory": 30, "trainable": 31, "aux_active": 32, "aux_loss": 33}
 _INTEGRAL = {"classes", "steps_done", "examples", "epoch_size", "steps_per_epoch", "train_size",
              "val_size", "skipped_count", "eval_count", "cache_hits", "cache_misses", "scope_memory",
-             "trainable"}
+             "trainable", "aux_active"}
 _declared = set()
 
 

@@ -66,6 +66,16 @@ class TrainerTest(unittest.TestCase):
             self.assertNotEqual(tr.logits(x), before)
         with self.assertRaises(inception.NotFound):
             inception.Trainer(model, classes=3, scope="Mixed_9")
+        # the aux head: off above Mixed_6e, an explicit weight there is an error
+        with inception.Trainer(model, classes=3, scope="Mixed_7c", base_model=MODEL_PATH) as tr:
+            self.assertEqual(tr.aux_active, 0)
+            self.assertEqual(tr.aux_loss, 0)
+        with self.assertRaises(inception.InvalidArgument):
+            inception.Trainer(model, classes=3, scope="Mixed_7c", aux_weight=0.4, base_model=MODEL_PATH)
+        with self.assertRaises(inception.InvalidArgument):
+            inception.Trainer(model, classes=3, scope="Mixed_6e", aux_weight=-2.0, base_model=MODEL_PATH)
+        with inception.Trainer(model, classes=3, scope="Mixed_6e", aux_weight=0.4, base_model=MODEL_PATH) as tr:
+            self.assertEqual(tr.aux_active, 1)
 
     def test_bad_settings(self):
         with self.assertRaises(inception.InvalidArgument):
