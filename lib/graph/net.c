@@ -386,6 +386,22 @@ static inception_status pack_layer(const builder *b, inc_layer *l) {
         inc_free(bias);
         return st;
     }
+    if (l->mixed) {
+        /* the int8 weights dequantised, as a quantised file gives them (pack_stored_q8):
+         * quantising at load and loading the saved file give the same bits */
+        size_t per = (size_t)l->in_c * l->conv.kernel_h * l->conv.kernel_w;
+        int8_t *wq = inc_malloc((size_t)l->out_c * per);
+        float *sw = inc_malloc((size_t)l->out_c * sizeof *sw);
+        if (wq && sw) {
+            inc_q8_quantize_weights(w, l->out_c, per, wq, sw);
+            for (size_t i = 0; i < (size_t)l->out_c * per; i++) w[i] = (float)wq[i] * sw[i / per];
+        }
+        inc_free(wq), inc_free(sw);
+        if (!wq || !sw) {
+            inc_free(w), inc_free(bias);
+            return inc_error(INCEPTION_ERR_OUT_OF_MEMORY, "quantising %s", l->name);
+        }
+    }
     st = b->be->conv_pack(b->be->user, &l->conv, w, bias, &l->packed);
     if (st) {
         l->packed = NULL;
