@@ -309,15 +309,18 @@ static inception_status q8_pack_stored(const builder *b, inc_layer *l, const int
 
 /* Per-output-channel symmetric int8 weights of folded float weights [out][kh][kw][in]:
  * s_w = max|w| / 127, q = nearbyint(w / s_w) in [-127, 127]. Used by the quantiser too. */
-void inc_q8_quantize_weights(const float *w, int32_t out, size_t per, int8_t *wq, float *sw) {
+void inc_q8_quantize_weights(const float *w, int32_t out, size_t per, int32_t bits, int8_t *wq,
+                             float *sw) {
+    /* 7 bits: [-64, 64], so vpmaddubsw's pair sums fit int16 (docs/int8.md, "Kernels") */
+    const float qmax = bits == 7 ? 64.0f : 127.0f;
     for (int32_t o = 0; o < out; o++) {
         const float *wo = w + (size_t)o * per;
         float amax = 0;
         for (size_t i = 0; i < per; i++) amax = fmaxf(amax, fabsf(wo[i]));
-        float s = amax > 0 ? amax / 127.0f : 1.0f;
+        float s = amax > 0 ? amax / qmax : 1.0f;
         for (size_t i = 0; i < per; i++) {
             float v = nearbyintf(wo[i] / s);
-            wq[(size_t)o * per + i] = (int8_t)(v > 127 ? 127 : v < -127 ? -127 : v);
+            wq[(size_t)o * per + i] = (int8_t)(v > qmax ? qmax : v < -qmax ? -qmax : v);
         }
         sw[o] = s;
     }
@@ -329,7 +332,7 @@ static inception_status q8_pack(const builder *b, inc_layer *l, const float *w, 
     float *sw = inc_malloc((size_t)l->out_c * sizeof *sw);
     inception_status st = INCEPTION_OK;
     if (!wq || !sw) st = inc_error(INCEPTION_ERR_OUT_OF_MEMORY, "quantising %s", l->name);
-    if (!st) inc_q8_quantize_weights(w, l->out_c, per, wq, sw);
+    if (!st) inc_q8_quantize_weights(w, l->out_c, per, b->q ? b->q->weight_bits : 0, wq, sw);
     if (!st) st = q8_pack_stored(b, l, wq, sw, bias);
     inc_free(wq), inc_free(sw);
     return st;
@@ -393,7 +396,7 @@ static inception_status pack_layer(const builder *b, inc_layer *l) {
         int8_t *wq = inc_malloc((size_t)l->out_c * per);
         float *sw = inc_malloc((size_t)l->out_c * sizeof *sw);
         if (wq && sw) {
-            inc_q8_quantize_weights(w, l->out_c, per, wq, sw);
+            inc_q8_quantize_weights(w, l->out_c, per, b->q ? b->q->weight_bits : 0, wq, sw);
             for (size_t i = 0; i < (size_t)l->out_c * per; i++) w[i] = (float)wq[i] * sw[i / per];
         }
         inc_free(wq), inc_free(sw);

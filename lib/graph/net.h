@@ -78,6 +78,7 @@ typedef struct inc_quant {
      * does as Winograd F(4x4, 3x3) in fp32 when that backend is "simd"; "off" runs every
      * conv int8; "on" applies the shape rule whatever the backend (tests). */
     const char *mixed;
+    int32_t weight_bits; /* 7 or 8 (0 = 8): INCEPTION_OPT_QUANT_WEIGHT_BITS */
 } inc_quant;
 
 /* Build the graph and pack every weight with `backend`. Errors name the tensor. */
@@ -88,8 +89,9 @@ inception_status inc_net_build_q(inc_net *net, const inc_safetensors *st, const 
                                  const inception_backend *backend, const inc_quant *q);
 void inc_net_free(inc_net *net, const inception_backend *backend);
 /* Per-output-channel symmetric int8 weights (docs/int8.md): w [out][per] float ->
- * wq (|q| <= 127) and scales sw[out]. */
-void inc_q8_quantize_weights(const float *w, int32_t out, size_t per, int8_t *wq, float *sw);
+ * wq (|q| <= 127, or <= 64 with bits 7) and scales sw[out]. bits 0 means 8. */
+void inc_q8_quantize_weights(const float *w, int32_t out, size_t per, int32_t bits, int8_t *wq,
+                             float *sw);
 /* The tensor of named block `name`, or -1. */
 int32_t inc_net_named(const inc_net *net, const char *name);
 

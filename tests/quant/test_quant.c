@@ -562,6 +562,61 @@ START_TEST(mixed_precision) {
 }
 END_TEST
 
+/* INCEPTION_OPT_QUANT_WEIGHT_BITS 7: the file's weights in [-64, 64] (each channel reaching
+ * +-64), the same bits as quantising at load with the option, close to 8 bits; bad values
+ * refused. */
+START_TEST(weight_bits) {
+    inception_options *o;
+    OK(inception_options_create(&o));
+    ck_assert_int_eq(inception_options_set_int(o, INCEPTION_OPT_QUANT_WEIGHT_BITS, 9),
+                     INCEPTION_ERR_INVALID_ARGUMENT);
+    ck_assert_ptr_nonnull(strstr(inception_last_error(), "QUANT_WEIGHT_BITS"));
+    ck_assert_int_eq(inception_options_set_int(o, INCEPTION_OPT_QUANT_WEIGHT_BITS, 0),
+                     INCEPTION_ERR_INVALID_ARGUMENT);
+    OK(inception_options_set_int(o, INCEPTION_OPT_QUANT_WEIGHT_BITS, 7));
+    char src[64], out[64];
+    snprintf(src, sizeof src, "/tmp/inc_quant_wsrc_%d.safetensors", (int)getpid());
+    snprintf(out, sizeof out, "/tmp/inc_quant_wout_%d.safetensors", (int)getpid());
+    FILE *fp = fopen(src, "wb");
+    ck_assert_uint_eq(fwrite(model_buf, 1, model_size, fp), model_size);
+    fclose(fp);
+    inception_model *fm;
+    OK(inception_model_load_file(src, NULL, &fm));
+    OK(inception_quantize(fm, photos, 3, o, out));
+    inception_model_free(fm);
+    size_t size;
+    uint8_t *fb = read_all(out, &size);
+    const int8_t *wq = (const int8_t *)(fb + data_offset(fb, "Mixed_6b.branch7x7_2.conv.qweight"));
+    int per = 7 * 128;
+    for (int ch = 0; ch < 128; ch++) {
+        int amax = 0;
+        for (int i = 0; i < per; i++) {
+            int v = abs(wq[ch * per + i]);
+            amax = v > amax ? v : amax;
+        }
+        ck_assert_int_eq(amax, 64);
+    }
+    free(fb);
+    inception_model *file, *atload, *q8 = load("int8", NULL);
+    OK(inception_model_load_file(out, NULL, &file));
+    OK(inception_options_set_string(o, INCEPTION_OPT_QUANT_CALIBRATION, record));
+    OK(inception_model_load_memory(model_buf, model_size, o, &atload));
+    static float f0[2048], l0[10], f1[2048], l1[10], f2[2048], l2[10];
+    run(file, 1, 0, 187, 203, f0, l0);
+    run(atload, 1, 0, 187, 203, f1, l1);
+    run(q8, 1, 0, 187, 203, f2, l2);
+    ck_assert_msg(memcmp(f0, f1, sizeof f0) == 0, "7-bit file differs from 7-bit at load");
+    printf("7-bit vs 8-bit weights: feature cosine %.6f\n", cosine(f0, f2, 2048));
+    ck_assert(memcmp(f0, f2, sizeof f0) != 0 && cosine(f0, f2, 2048) > 0.95);
+    inception_model_free(file);
+    inception_model_free(atload);
+    inception_model_free(q8);
+    inception_options_free(o);
+    remove(src);
+    remove(out);
+}
+END_TEST
+
 int main(void) {
     Suite *s = suite_create("int8");
     TCase *tc = tcase_create("net");
@@ -573,6 +628,7 @@ int main(void) {
     tcase_add_test(tc, named_outputs);
     tcase_add_test(tc, quantized_file);
     tcase_add_test(tc, mixed_precision);
+    tcase_add_test(tc, weight_bits);
     suite_add_tcase(s, tc);
     SRunner *r = srunner_create(s);
     srunner_set_fork_status(r, CK_NOFORK);
