@@ -308,7 +308,8 @@ static inception_status q8_pack_stored(const builder *b, inc_layer *l, const int
 }
 
 /* Per-output-channel symmetric int8 weights of folded float weights [out][kh][kw][in]:
- * s_w = max|w| / 127, q = nearbyint(w / s_w) in [-127, 127]. Used by the quantiser too. */
+ * s_w = max|w| / 127, q = nearbyint(w / s_w) in [-127, 127] (bits 7: 64 and [-64, 64]).
+ * Used by the quantiser too. */
 void inc_q8_quantize_weights(const float *w, int32_t out, size_t per, int32_t bits, int8_t *wq,
                              float *sw) {
     /* 7 bits: [-64, 64], so vpmaddubsw's pair sums fit int16 (docs/int8.md, "Kernels") */
