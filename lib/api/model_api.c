@@ -95,7 +95,8 @@ static inception_status load(const uint8_t *data, size_t size, const inception_o
         int threaded = pthread_create(&tid, NULL, crc_main, &crc) == 0;
         if (!threaded) crc_main(&crc);
         st = choose_precision(&file, opts, &m->calib);
-        inc_quant q = {m->calib, getenv("INCEPTION_Q8_LEVEL")};
+        inc_quant q = {m->calib, getenv("INCEPTION_Q8_LEVEL"), getenv("INCEPTION_Q8_MIXED"),
+                       (int32_t)opts->quant_weight_bits};
         if (st == INCEPTION_OK) st = inc_net_build_q(&m->net, &file, &m->cfg, be, m->calib ? &q : NULL);
         if (threaded) pthread_join(tid, NULL);
         if (st == INCEPTION_OK) m->backend = be;

@@ -124,6 +124,12 @@ INCEPTION_API inception_status inception_options_set_int(inception_options *o,
                              (long long)v);
         slot = &o->stem;
         break;
+    case INCEPTION_OPT_QUANT_WEIGHT_BITS:
+        if (v != 7 && v != 8)
+            return inc_error(INCEPTION_ERR_INVALID_ARGUMENT,
+                             "QUANT_WEIGHT_BITS must be 7 or 8, got %lld", (long long)v);
+        slot = &o->quant_weight_bits;
+        break;
     case INCEPTION_OPT_BACKEND:
     case INCEPTION_OPT_PRESET:
     case INCEPTION_OPT_LABELS_FILE:

@@ -297,6 +297,7 @@ INCEPTION_API inception_status inception_quantize(const inception_model *model,
     st = inc_st_parse(buf.data, buf.size, &file);
     int parsed = st == INCEPTION_OK;
     const inc_net *net = &model->net;
+    int64_t opts_bits = opts ? opts->quant_weight_bits : 0;
     size_t cap = file.n_tensors + 3 * (size_t)net->n_layers, no = 0;
     out_tensor *t = st ? NULL : inc_calloc(cap, sizeof *t);
     if (!st && !t) st = inc_error(INCEPTION_ERR_OUT_OF_MEMORY, "allocating the tensor list");
@@ -324,7 +325,7 @@ INCEPTION_API inception_status inception_quantize(const inception_model *model,
             st = inc_error(INCEPTION_ERR_OUT_OF_MEMORY, "quantising %s", l->name);
             break;
         }
-        inc_q8_quantize_weights(w, l->out_c, per, wq, sw);
+        inc_q8_quantize_weights(w, l->out_c, per, (int32_t)opts_bits, wq, sw);
         inc_free(w);
         out_tensor *o = &t[no++];
         snprintf(o->name, sizeof o->name, "%s.conv.qweight", l->name);

@@ -45,6 +45,7 @@ struct inception_options {
     char *precision;          /* NULL = "auto": "float", "int8" */
     char *quant_calibration;  /* NULL, or a calibration record's path */
     char *quant_method;       /* NULL = "percentile" (99.99) */
+    int64_t quant_weight_bits; /* 0 = 8; 7 or 8 */
 };
 
 #endif

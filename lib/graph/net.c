@@ -308,16 +308,20 @@ static inception_status q8_pack_stored(const builder *b, inc_layer *l, const int
 }
 
 /* Per-output-channel symmetric int8 weights of folded float weights [out][kh][kw][in]:
- * s_w = max|w| / 127, q = nearbyint(w / s_w) in [-127, 127]. Used by the quantiser too. */
-void inc_q8_quantize_weights(const float *w, int32_t out, size_t per, int8_t *wq, float *sw) {
+ * s_w = max|w| / 127, q = nearbyint(w / s_w) in [-127, 127] (bits 7: 64 and [-64, 64]).
+ * Used by the quantiser too. */
+void inc_q8_quantize_weights(const float *w, int32_t out, size_t per, int32_t bits, int8_t *wq,
+                             float *sw) {
+    /* 7 bits: [-64, 64], so vpmaddubsw's pair sums fit int16 (docs/int8.md, "Kernels") */
+    const float qmax = bits == 7 ? 64.0f : 127.0f;
     for (int32_t o = 0; o < out; o++) {
         const float *wo = w + (size_t)o * per;
         float amax = 0;
         for (size_t i = 0; i < per; i++) amax = fmaxf(amax, fabsf(wo[i]));
-        float s = amax > 0 ? amax / 127.0f : 1.0f;
+        float s = amax > 0 ? amax / qmax : 1.0f;
         for (size_t i = 0; i < per; i++) {
             float v = nearbyintf(wo[i] / s);
-            wq[(size_t)o * per + i] = (int8_t)(v > 127 ? 127 : v < -127 ? -127 : v);
+            wq[(size_t)o * per + i] = (int8_t)(v > qmax ? qmax : v < -qmax ? -qmax : v);
         }
         sw[o] = s;
     }
@@ -329,7 +333,7 @@ static inception_status q8_pack(const builder *b, inc_layer *l, const float *w, 
     float *sw = inc_malloc((size_t)l->out_c * sizeof *sw);
     inception_status st = INCEPTION_OK;
     if (!wq || !sw) st = inc_error(INCEPTION_ERR_OUT_OF_MEMORY, "quantising %s", l->name);
-    if (!st) inc_q8_quantize_weights(w, l->out_c, per, wq, sw);
+    if (!st) inc_q8_quantize_weights(w, l->out_c, per, b->q ? b->q->weight_bits : 0, wq, sw);
     if (!st) st = q8_pack_stored(b, l, wq, sw, bias);
     inc_free(wq), inc_free(sw);
     return st;
@@ -385,6 +389,22 @@ static inception_status pack_layer(const builder *b, inc_layer *l) {
         inc_free(w);
         inc_free(bias);
         return st;
+    }
+    if (l->mixed) {
+        /* the int8 weights dequantised, as a quantised file gives them (pack_stored_q8):
+         * quantising at load and loading the saved file give the same bits */
+        size_t per = (size_t)l->in_c * l->conv.kernel_h * l->conv.kernel_w;
+        int8_t *wq = inc_malloc((size_t)l->out_c * per);
+        float *sw = inc_malloc((size_t)l->out_c * sizeof *sw);
+        if (wq && sw) {
+            inc_q8_quantize_weights(w, l->out_c, per, b->q ? b->q->weight_bits : 0, wq, sw);
+            for (size_t i = 0; i < (size_t)l->out_c * per; i++) w[i] = (float)wq[i] * sw[i / per];
+        }
+        inc_free(wq), inc_free(sw);
+        if (!wq || !sw) {
+            inc_free(w), inc_free(bias);
+            return inc_error(INCEPTION_ERR_OUT_OF_MEMORY, "quantising %s", l->name);
+        }
     }
     st = b->be->conv_pack(b->be->user, &l->conv, w, bias, &l->packed);
     if (st) {
@@ -472,6 +492,29 @@ static inc_layer *insert_layer(builder *b, int32_t at, inc_op op, const char *na
     return &n->layers[at];
 }
 
+/* Mixed precision (docs/int8.md, "Mixed precision"): the 3x3 stride-1 convs that the simd
+ * backend runs as Winograd F(4x4, 3x3) (its use_winograd: 32 < in, in * out <= 32768: the
+ * 35x35 blocks and Conv2d_4a) do 4x fewer multiplies than direct, more than the AVX2 int8
+ * kernels gain over fp32 direct (about 2x), so they run fp32 inside the int8 graph. A
+ * fixed rule of shape and backend: the same model always gets the same plan. */
+static int mixed_shape(const inc_layer *l) {
+    const inception_conv_desc *d = &l->conv;
+    return d->kernel_h == 3 && d->kernel_w == 3 && d->stride_h == 1 && d->stride_w == 1 &&
+           d->pad_h <= 2 && d->pad_w <= 2 && d->in_channels > 32 &&
+           (int64_t)d->in_channels * d->out_channels <= 32768;
+}
+
+/* 0 auto, 1 off, 2 on; -1 after setting b->status for a bad value */
+static int mixed_mode(builder *b) {
+    const char *v = b->q ? b->q->mixed : NULL;
+    if (!v || !strcmp(v, "auto")) return 0;
+    if (!strcmp(v, "off")) return 1;
+    if (!strcmp(v, "on")) return 2;
+    b->status = inc_error(INCEPTION_ERR_INVALID_ARGUMENT,
+                          "INCEPTION_Q8_MIXED='%s': use auto, off or on (or unset it)", v);
+    return -1;
+}
+
 /* Turn the float graph into the int8 one (docs/int8.md): every tensor between the first
  * conv and the last block is uint8; the first conv, the last block's output, GAP, fc and
  * the aux head stay float, with QUANT / DEQUANT layers at the boundaries. Pools run on
@@ -495,11 +538,37 @@ static void quantise_graph(builder *b) {
         if ((l->op == INC_OP_MAXPOOL || l->op == INC_OP_AVGPOOL) && !n->u8[l->src])
             n->u8[l->dst] = 0;
     }
+    /* Mixed convs: the float backend runs them. A tensor written whole by one conv and read
+     * only by mixed convs stays float (an int8 producer stores float with run_f32, so no
+     * dequantise pass and no rounding to uint8 on the way); elsewhere the passes below add
+     * a DEQUANT before a mixed conv and a QUANT after it into its uint8 slice. */
+    int mode = mixed_mode(b);
+    if (mode < 0) return;
+    int simd = b->be && b->be->name && !strcmp(b->be->name, "simd");
+    for (int32_t i = 0; i < n->n_layers; i++) {
+        inc_layer *l = &n->layers[i];
+        l->mixed = mode != 1 && (simd || mode == 2) && l->op == INC_OP_CONV && !l->aux &&
+                   l->conv.relu && l->src != n->t_input && n->u8[l->src] && mixed_shape(l);
+    }
+    for (int32_t t = 0; t < n->n_tensors; t++) {
+        if (!n->u8[t]) continue;
+        int32_t writers = 0, whole = 0, readers = 0, mixed_readers = 0;
+        for (int32_t i = 0; i < n->n_layers; i++) {
+            const inc_layer *l = &n->layers[i];
+            if (l->dst == t) {
+                writers++;
+                whole = l->op == INC_OP_CONV && l->dst_c0 == 0 && l->out_c == n->channels[t];
+            }
+            if (l->src == t) readers++, mixed_readers += l->mixed;
+        }
+        if (writers == 1 && whole && readers > 0 && readers == mixed_readers) n->u8[t] = 0;
+    }
     int32_t quant_of[INC_MAX_TENSORS], dequant_of[INC_MAX_TENSORS];
     for (int32_t t = 0; t < INC_MAX_TENSORS; t++) quant_of[t] = dequant_of[t] = -1;
     for (int32_t i = 0; i < n->n_layers && !b->status; i++) {
         inc_layer *l = &n->layers[i];
-        int conv_q = l->op == INC_OP_CONV && !l->aux && l->conv.relu && l->src != n->t_input;
+        int conv_q = l->op == INC_OP_CONV && !l->aux && l->conv.relu && l->src != n->t_input &&
+                     !l->mixed;
         int pool = (l->op == INC_OP_MAXPOOL || l->op == INC_OP_AVGPOOL) && !l->aux;
         if (conv_q && !n->u8[l->src]) { /* float -> uint8 boundary */
             int32_t src = l->src;
@@ -539,6 +608,21 @@ static void quantise_graph(builder *b) {
         }
         if (conv_q) l->q8 = 1, n->q8_layers++;
         if (pool && n->u8[l->src]) l->q8 = 1;
+        if (l->mixed) n->mixed_layers++;
+        if (l->mixed && n->u8[l->dst]) { /* float output -> its uint8 slice */
+            int32_t t = tensor(b, l->out_c);
+            if (b->status) return;
+            n->u8[t] = 0, n->orig[t] = n->orig[l->dst];
+            char nm[64];
+            snprintf(nm, sizeof nm, "%s.quantize", l->name);
+            inc_layer *ql = insert_layer(b, i + 1, INC_OP_QUANT, nm);
+            if (!ql) return;
+            l = &n->layers[i]; /* insert_layer may move the list */
+            ql->src = t, ql->in_c = ql->out_c = l->out_c;
+            ql->dst = l->dst, ql->dst_c0 = l->dst_c0;
+            l->dst = t, l->dst_c0 = 0;
+            i++;
+        }
     }
     if (b->status) return;
     /* scales: union of pool inputs and outputs, range = the group's largest */

@@ -30,6 +30,7 @@ typedef struct inc_layer {
     int32_t aux;             /* 1: part of the aux head (skipped unless aux is requested) */
     int32_t fc_bn;           /* fc only: a BatchNorm1d `<module>_bn` on its output, folded */
     int32_t q8;              /* conv: packed is an inc_q8 pack; pools: run on uint8 */
+    int32_t mixed;           /* conv of an int8 net run by the float backend (docs/int8.md) */
     float qscale;            /* QUANT: 1 / scale; DEQUANT: scale */
 } inc_layer;
 
@@ -64,6 +65,7 @@ typedef struct inc_net {
     int32_t orig[INC_MAX_TENSORS];
     char names[INC_MAX_TENSORS][48];
     int32_t q8_layers;                 /* convs running int8 */
+    int32_t mixed_layers;              /* convs of the int8 net running fp32 (mixed) */
     char q8_level[16];                 /* kernel level of the int8 convs ("avx2", ...) */
 } inc_net;
 
@@ -72,6 +74,11 @@ typedef struct inc_net {
 typedef struct inc_quant {
     const inc_calibration *calib;
     const char *level;
+    /* Mixed precision (docs/int8.md): NULL or "auto" runs the convs that the float backend
+     * does as Winograd F(4x4, 3x3) in fp32 when that backend is "simd"; "off" runs every
+     * conv int8; "on" applies the shape rule whatever the backend (tests). */
+    const char *mixed;
+    int32_t weight_bits; /* 7 or 8 (0 = 8): INCEPTION_OPT_QUANT_WEIGHT_BITS */
 } inc_quant;
 
 /* Build the graph and pack every weight with `backend`. Errors name the tensor. */
@@ -82,8 +89,9 @@ inception_status inc_net_build_q(inc_net *net, const inc_safetensors *st, const 
                                  const inception_backend *backend, const inc_quant *q);
 void inc_net_free(inc_net *net, const inception_backend *backend);
 /* Per-output-channel symmetric int8 weights (docs/int8.md): w [out][per] float ->
- * wq (|q| <= 127) and scales sw[out]. */
-void inc_q8_quantize_weights(const float *w, int32_t out, size_t per, int8_t *wq, float *sw);
+ * wq (|q| <= 127, or <= 64 with bits 7) and scales sw[out]. bits 0 means 8. */
+void inc_q8_quantize_weights(const float *w, int32_t out, size_t per, int32_t bits, int8_t *wq,
+                             float *sw);
 /* The tensor of named block `name`, or -1. */
 int32_t inc_net_named(const inc_net *net, const char *name);
 

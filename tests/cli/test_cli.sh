@@ -293,7 +293,17 @@ cp "$JPG" "$PNG" "$TMP/cal/"
 check "quantize" 0 "$I" quantize "$M" --calibrate "$TMP/cal" -o "$TMP/q.safetensors" --method minmax
 has "quantize: summary" "$TMP/err" "calibrated on 2 images"
 check "info of a quantised model" 0 "$I" info "$TMP/q.safetensors"
-has "info: precision int8" "$TMP/out" "precision: *int8 (93 convolutions"
+# 85 int8 convs on simd (8 run fp32 as mixed precision, docs/int8.md), 93 on other backends
+if grep -q "^backend: *simd" "$TMP/out"; then nq=85; else nq=93; fi
+has "info: precision int8" "$TMP/out" "precision: *int8 ($nq convolutions"
+check "info of a quantised model on ref" 0 "$I" info --backend ref "$TMP/q.safetensors"
+has "info: ref runs all 93 int8" "$TMP/out" "precision: *int8 (93 convolutions"
+check "quantize --weight-bits 9 is a usage error" 2 "$I" quantize "$M" --calibrate "$TMP/cal" \
+    -o "$TMP/q9.safetensors" --weight-bits 9
+check "quantize --weight-bits 7" 0 "$I" quantize "$M" --calibrate "$TMP/cal" -o "$TMP/q7.safetensors" \
+    --weight-bits 7
+check "info of a 7-bit model" 0 "$I" info "$TMP/q7.safetensors"
+has "info: 7-bit precision int8" "$TMP/out" "precision: *int8 ($nq convolutions"
 check "info --precision float" 0 "$I" info --precision float "$TMP/q.safetensors"
 has "info: precision float" "$TMP/out" "precision: *float"
 check "classify a quantised model" 0 "$I" classify -q --model "$TMP/q.safetensors" "$PNG"

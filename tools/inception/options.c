@@ -130,6 +130,9 @@ const cli_option cli_options[] = {
      "the quantised model to write (.safetensors; required)"},
     {"method", 0, "M", "quantize", CLI_LIB_STRING, 0, 0, 0, NULL, NULL, INCEPTION_OPT_QUANT_METHOD,
      NULL, "activation ranges: percentile (99.99th, the default), percentile=P or minmax"},
+    {"weight-bits", 0, "7|8", "quantize classify features info bench explain", CLI_LIB_INT, 0, 7,
+     8, NULL, NULL, INCEPTION_OPT_QUANT_WEIGHT_BITS, "8",
+     "int8 weights in [-127, 127] (8) or [-64, 64] (7: faster on AVX2, less accurate)"},
     /* Library load options: one row each, the value goes to inception_options_set_*. */
     {"precision", 0, "P", "classify features info bench explain", CLI_LIB_STRING, 0, 0, 0, NULL,
      NULL, INCEPTION_OPT_PRECISION, NULL,

@@ -54,6 +54,7 @@ _OPT_LABELS_FILE = 20  # INCEPTION_OPT_LABELS_FILE (string path), libinception 1
 _OPT_MAX_IMAGE_PIXELS, _OPT_EXIF_ORIENTATION, _OPT_DECODE_MIN_SIDE = 100, 101, 102
 _OPT_STEM = 40
 _OPT_PRECISION, _OPT_QUANT_CALIBRATION, _OPT_QUANT_METHOD = 60, 61, 62  # 1.1, docs/int8.md
+_OPT_QUANT_WEIGHT_BITS = 63
 # Python argument names of the option keys, for messages.
 _OPTION_NAMES = {
     _OPT_BACKEND: "backend", _OPT_THREADS: "threads", _OPT_OUTPUTS: "outputs",
@@ -62,7 +63,7 @@ _OPTION_NAMES = {
     _OPT_LABELS_FILE: "labels", _OPT_MAX_IMAGE_PIXELS: "max_pixels",
     _OPT_EXIF_ORIENTATION: "exif_orientation", _OPT_DECODE_MIN_SIDE: "min_side",
     _OPT_STEM: "stem", _OPT_PRECISION: "precision", _OPT_QUANT_CALIBRATION: "calibration",
-    _OPT_QUANT_METHOD: "method",
+    _OPT_QUANT_METHOD: "method", _OPT_QUANT_WEIGHT_BITS: "weight_bits",
 }
 
 _INFO_INT = {

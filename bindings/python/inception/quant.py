@@ -29,7 +29,7 @@ def _declare(lib):
     return lib
 
 
-def _call(fn_name, model, images, out, method):
+def _call(fn_name, model, images, out, method, weight_bits=None):
     if not isinstance(model, core.Model):
         raise InvalidArgument("model must be an inception.Model")
     if isinstance(images, (str, bytes, os.PathLike)):
@@ -37,17 +37,20 @@ def _call(fn_name, model, images, out, method):
     paths = [os.fsencode(p) for p in images]
     lib = _declare(model._lib)
     arr = (ctypes.c_char_p * max(1, len(paths)))(*paths)
-    opts = core._options(lib, strings=[(core._OPT_QUANT_METHOD, method)])
+    opts = core._options(lib, ints=[(core._OPT_QUANT_WEIGHT_BITS, weight_bits)],
+                         strings=[(core._OPT_QUANT_METHOD, method)])
     st = getattr(lib, fn_name)(model._ptr(), arr, len(paths), core._optr(opts), os.fsencode(out))
     if st:
         core._raise(lib, st, paths=[out])
 
 
-def quantize(model, images, out, method=None):
+def quantize(model, images, out, method=None, weight_bits=None):
     """Calibrate the float `model` on the image files `images` and write a quantised model
     (int8 weights, safetensors) to `out`. method: "percentile" (default, 99.99th),
-    "percentile=P" or "minmax". The model must have been loaded from a file."""
-    _call("inception_quantize", model, images, out, method)
+    "percentile=P" or "minmax". weight_bits: 8 (default) or 7 (weights in [-64, 64]:
+    faster on AVX2, less accurate; docs/int8.md). The model must have been loaded from a
+    file."""
+    _call("inception_quantize", model, images, out, method, weight_bits)
 
 
 def calibrate(model, images, out, method=None):

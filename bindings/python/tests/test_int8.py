@@ -29,6 +29,9 @@ class Int8Test(unittest.TestCase):
         self.assertTrue(q.quantized)
         self.assertEqual(q.precision, "int8")
         self.assertEqual(q.calibration_method, "minmax")
+        out7 = os.path.join(self.dir, "q7.safetensors")
+        inception.quantize(m, self.images, out7, weight_bits=7)
+        self.assertTrue(inception.Model(out7).quantized)
         f = inception.Model(out, precision="float")
         self.assertFalse(f.quantized)
         rec = os.path.join(self.dir, "r.json")
@@ -45,6 +48,8 @@ class Int8Test(unittest.TestCase):
             inception.quantize(m, [], os.path.join(self.dir, "q.safetensors"))
         with self.assertRaises(inception.IOFailure):
             inception.quantize(m, ["/nonexistent/x.jpg"], os.path.join(self.dir, "q.safetensors"))
+        with self.assertRaises(inception.InvalidArgument):
+            inception.quantize(m, self.images, os.path.join(self.dir, "q.safetensors"), weight_bits=6)
         with self.assertRaises(inception.InvalidArgument):
             inception.Model(support.MODEL_PATH, precision="int4")
         with self.assertRaises(inception.InvalidArgument):
