@@ -372,6 +372,8 @@ def rewrite_qdq(path, tensors, opset):
         for k, i in enumerate(n.input):
             if i in rename:
                 n.input[k] = rename[i]
+    used = {i for n in new_nodes for i in n.input} | {o.name for o in g.output}
+    new_nodes = [n for n in new_nodes if n.op_type != "Constant" or n.output[0] in used]
     del g.node[:]
     g.node.extend(new_nodes)
     keep = [i for i in g.initializer if i.name not in drop_inits]
