@@ -8,6 +8,8 @@
 //   OUT_PREFIX    writes OUT_PREFIX.<output name>.f32 for every model output
 //   --optimized   also save the graph ORT runs after its optimisations (to see what it fused)
 //   --profile     write ORT's JSON profile (per-node kernel times) with this prefix
+//   --repeat R    run R times (default 1; the outputs are the last run's), e.g. to profile
+//                 warm runs: tools/ort_profile.py sums the profile per operator
 // Prints one line per output: `output NAME shape=...`, and `RESULT ...` last.
 'use strict';
 const fs = require('fs');
@@ -16,11 +18,12 @@ const ort = require('onnxruntime-node');
 async function main() {
   const a = process.argv.slice(2);
   const pos = [];
-  const opt = { threads: 1 };
+  const opt = { threads: 1, repeat: 1 };
   for (let i = 0; i < a.length; i++) {
     if (a[i] === '--threads') opt.threads = parseInt(a[++i], 10);
     else if (a[i] === '--optimized') opt.optimized = a[++i];
     else if (a[i] === '--profile') opt.profile = a[++i];
+    else if (a[i] === '--repeat') opt.repeat = Math.max(1, parseInt(a[++i], 10));
     else pos.push(a[i]);
   }
   if (pos.length !== 6) throw new Error('usage: ort_run.js MODEL IN.f32 N H W OUT_PREFIX [options]');
@@ -41,7 +44,8 @@ async function main() {
   if (buf.length !== want) throw new Error(`${input}: ${buf.length} bytes, expected ${want}`);
   const data = new Float32Array(buf.buffer.slice(buf.byteOffset, buf.byteOffset + want));
   const feeds = { [session.inputNames[0]]: new ort.Tensor('float32', data, [n, 3, h, w]) };
-  const out = await session.run(feeds);
+  let out;
+  for (let r = 0; r < opt.repeat; r++) out = await session.run(feeds);
   for (const name of session.outputNames) {
     const t = out[name];
     fs.writeFileSync(`${prefix}.${name}.f32`, Buffer.from(t.data.buffer, t.data.byteOffset,

@@ -30,6 +30,8 @@
 #               python3-torch, python3-torchvision, python3-onnx) into a temporary folder.
 #   INT8_MODEL, QDQ_ONNX, FP32_ONNX  use these files instead of making them (all three)
 #   LAST        Mixed_7c's output in the QDQ export: float (default, as ours) or uint8
+#   STAT        what a sample is: median (default: the median of its RUNS runs) or min (the
+#               fastest run, the least disturbed one on a loaded machine); per image either way
 # Size is 299x299 (the exported ONNX model's). Batch 8 ratios are time per image, so the
 # throughput ratio is their inverse (printed too).
 # Python: /usr/bin/python3 (Debian's, with torch) for the optional PyTorch peer and INT8=1.
@@ -44,11 +46,20 @@ PEERS=${PEERS:-/tmp/peers}
 PEERS_SRC=${PEERS_SRC:-/work/shared/peers}
 CONFIGS=${CONFIGS:-"1:1 2:1 2:8"}
 BACKEND=${BACKEND:-simd}
+STAT=${STAT:-median}
+[[ $STAT == median || $STAT == min ]] || { echo "peers_compare: STAT is median or min" >&2; exit 2; }
 SIZE=299x299
 MAX_S=120
 
 field() { # field NAME LINE -> value of NAME=... in LINE
     sed -n "s/.*[[:space:]]$1=\([^[:space:]]*\).*/\1/p" <<<"$2" | head -n1
+}
+per_img() { # per_img RESULT_LINE BATCH -> the sample's ms per image (STAT)
+    if [[ $STAT == min ]]; then
+        awk -v m="$(field min_ms "$1")" -v b="$2" 'BEGIN{printf "%.3f", m/b}'
+    else
+        field ms_per_img "$1"
+    fi
 }
 die() { echo "peers_compare: $*" >&2; exit 1; }
 
@@ -90,14 +101,14 @@ ours() { # ours THREADS BATCH [MODEL] -> ms per image (median of RUNS after one 
     local line
     line=$("$cli" bench --model "${3:-$model}" --backend "$BACKEND" --size "$SIZE" --threads "$1" \
         --batch "$2" --runs "$RUNS" 2>/dev/null | grep -m1 'median_ms=') || die "inception bench failed"
-    field ms_per_img "$line"
+    per_img "$line" "$2"
 }
 
 ort() { # ort THREADS BATCH [MODEL] -> ms per image (median of RUNS after 3 warm-up runs)
     local line
     line=$(NODE_PATH="$PEERS/ort/node_modules" node "$PEERS_SRC/ort_bench.js" "$1" "$2" "$RUNS" \
         "$MAX_S" "${3:-$ort_model}" | grep -m1 'ms_per_img=') || die "ort_bench.js failed"
-    field ms_per_img "$line"
+    per_img "$line" "$2"
 }
 
 torch() {
@@ -118,7 +129,7 @@ ort_version=$(sed -n 's/.*"version": *"\([^"]*\)".*/\1/p' \
     "$PEERS/ort/node_modules/onnxruntime-node/package.json" | head -n1)
 echo "# cpu: $cpu; $(nproc) online cores; our backend $BACKEND, isa ${isa:-unknown}"
 echo "# onnxruntime-node ${ort_version:-?} (CPU EP, optimisation 'all'); size $SIZE; $PAIRS pairs" \
-    "of $RUNS runs per sample, alternating ours then ORT"
+    "of $RUNS runs per sample (sample = $STAT run), alternating ours then ORT"
 if [[ -x "$kbench" ]]; then
     "$kbench" peak | sed 's/^RESULT peak /# FMA peak, one core, best of 5 in thread CPU time: /'
 fi
@@ -143,8 +154,8 @@ if [[ -n "$INT8" ]]; then
                 "$t" "$b" "$i" "$a" "$c" "$d" "$e" "${r1[-1]}" "${r2[-1]}" "${r3[-1]}" "${r4[-1]}"
         done
         med() { printf '%s\n' "$@" | median; }
-        printf 'RESULT int8 isa=%s threads=%s batch=%s size=%s rounds=%d ours8_over_ort8=%s ours8_over_ours32=%s ort8_over_ort32=%s ours32_over_ort32=%s ours_int8_ms_per_img=%s ort_int8_ms_per_img=%s ours_fp32_ms_per_img=%s ort_fp32_ms_per_img=%s load=%s\n' \
-            "${isa:-unknown}" "$t" "$b" "$SIZE" "$PAIRS" "$(med "${r1[@]}")" "$(med "${r2[@]}")" \
+        printf 'RESULT int8 isa=%s threads=%s batch=%s size=%s rounds=%d stat=%s ours8_over_ort8=%s ours8_over_ours32=%s ort8_over_ort32=%s ours32_over_ort32=%s ours_int8_ms_per_img=%s ort_int8_ms_per_img=%s ours_fp32_ms_per_img=%s ort_fp32_ms_per_img=%s load=%s\n' \
+            "${isa:-unknown}" "$t" "$b" "$SIZE" "$PAIRS" "$STAT" "$(med "${r1[@]}")" "$(med "${r2[@]}")" \
             "$(med "${r3[@]}")" "$(med "${r4[@]}")" "$(med "${oi[@]}")" "$(med "${ri[@]}")" \
             "$(med "${of[@]}")" "$(med "${rf[@]}")" "$(cut -d' ' -f1 /proc/loadavg)"
     done
