@@ -8,6 +8,7 @@
 //   OUT_PREFIX    writes OUT_PREFIX.<output name>.f32 for every model output
 //   --optimized   also save the graph ORT runs after its optimisations (to see what it fused)
 //   --profile     write ORT's JSON profile (per-node kernel times) with this prefix
+//   --config K=V  a session config entry (e.g. session.x64quantprecision=1), repeatable
 //   --repeat R    run R times (default 1; the outputs are the last run's), e.g. to profile
 //                 warm runs: tools/ort_profile.py sums the profile per operator
 // Prints one line per output: `output NAME shape=...`, and `RESULT ...` last.
@@ -18,12 +19,16 @@ const ort = require('onnxruntime-node');
 async function main() {
   const a = process.argv.slice(2);
   const pos = [];
-  const opt = { threads: 1, repeat: 1 };
+  const opt = { threads: 1, repeat: 1, config: {} };
   for (let i = 0; i < a.length; i++) {
     if (a[i] === '--threads') opt.threads = parseInt(a[++i], 10);
     else if (a[i] === '--optimized') opt.optimized = a[++i];
     else if (a[i] === '--profile') opt.profile = a[++i];
-    else if (a[i] === '--repeat') opt.repeat = Math.max(1, parseInt(a[++i], 10));
+    else if (a[i] === '--config') {
+      const kv = a[++i], eq = kv.indexOf('=');
+      if (eq < 1) throw new Error(`--config wants KEY=VALUE, not '${kv}'`);
+      opt.config[kv.slice(0, eq)] = kv.slice(eq + 1);
+    } else if (a[i] === '--repeat') opt.repeat = Math.max(1, parseInt(a[++i], 10));
     else pos.push(a[i]);
   }
   if (pos.length !== 6) throw new Error('usage: ort_run.js MODEL IN.f32 N H W OUT_PREFIX [options]');
@@ -36,6 +41,13 @@ async function main() {
     interOpNumThreads: 1,
     executionMode: 'sequential',
   };
+  // onnxruntime-node takes config entries as nested `extra` objects split at the dots
+  for (const [k, v] of Object.entries(opt.config)) {
+    let o = (so.extra = so.extra || {});
+    const parts = k.split('.');
+    for (const p of parts.slice(0, -1)) o = (o[p] = o[p] || {});
+    o[parts[parts.length - 1]] = v;
+  }
   if (opt.optimized) so.optimizedModelFilePath = opt.optimized;
   if (opt.profile) { so.enableProfiling = true; so.profileFilePrefix = opt.profile; }
   const session = await ort.InferenceSession.create(model, so);

@@ -5,7 +5,7 @@ int8 and float runs on the same preprocessed photos (benchmark tooling, not CI;
 docs/int8.md "Against ONNX Runtime int8").
 
   qdq_check.py FLOAT.safetensors INT8.safetensors QDQ.onnx [F32.onnx] [--build build]
-               [--images tests/image/data] [--optimized OPT.onnx]
+               [--images tests/image/data] [--optimized OPT.onnx] [--ort-config K=V]
 
 Each photo is preprocessed by our library (the float model's preset, 299x299) and also
 mirrored (the tensor flipped left-right). Prints per pair of engines the top-1 agreement
@@ -38,7 +38,7 @@ def ours(model_path, x, precision):
         return np.asarray(out["logits"]), np.asarray(out["features"]), m
 
 
-def ort(model, x, tmp, tag, peers, optimized=None):
+def ort(model, x, tmp, tag, peers, optimized=None, config=()):
     inp = os.path.join(tmp, "input.f32")
     x.astype("<f4").tofile(inp)
     prefix = os.path.join(tmp, tag)
@@ -46,6 +46,8 @@ def ort(model, x, tmp, tag, peers, optimized=None):
            str(x.shape[2]), str(x.shape[3]), prefix, "--threads", "2"]
     if optimized:
         cmd += ["--optimized", optimized]
+    for c in config:
+        cmd += ["--config", c]
     env = dict(os.environ, NODE_PATH=os.path.join(peers, "ort", "node_modules"))
     r = subprocess.run(cmd, env=env, capture_output=True, text=True)
     if r.returncode:
@@ -86,6 +88,9 @@ def main():
     ap.add_argument("--images", default=os.path.join(REPO, "tests", "image", "data"))
     ap.add_argument("--peers", default=os.environ.get("PEERS", "/tmp/peers"))
     ap.add_argument("--optimized", help="save ORT's optimised QDQ graph here")
+    ap.add_argument("--ort-config", action="append", default=[], metavar="KEY=VALUE",
+                    help="ORT session config entry for the QDQ run (repeatable), e.g. "
+                         "session.x64quantprecision=1")
     a = ap.parse_args()
     sys.path.insert(0, os.path.join(REPO, "bindings", "python"))
     os.environ.setdefault("INCEPTION_LIBRARY", os.path.join(a.build, "lib", "libinception.so.1"))
@@ -106,7 +111,7 @@ def main():
     print(f"# ours int8: precision {qm.precision}, kernels {qm.info().get('int8_level', '?')}")
     ol32, of32, _ = ours(a.float_model, x, "float")
     with tempfile.TemporaryDirectory() as tmp:
-        q = ort(a.qdq, x, tmp, "qdq", a.peers, a.optimized)
+        q = ort(a.qdq, x, tmp, "qdq", a.peers, a.optimized, a.ort_config)
         f = ort(a.f32, x, tmp, "f32", a.peers) if a.f32 else None
     compare("ort_int8", q, "ours_int8", (ol8, of8))
     compare("ours_int8", (ol8, of8), "ours_fp32", (ol32, of32))
