@@ -285,7 +285,7 @@ def set_attr(node, name, value):
     node.attribute.append(oh.make_attribute(name, value))
 
 
-def rewrite_qdq(path, tensors, opset):
+def rewrite_qdq(path, tensors):
     """Weights and biases of the int8 convs as int8 / int32 initializers behind
     DequantizeLinear, Relu before a uint8 QuantizeLinear dropped. Returns counts."""
     import onnx
@@ -411,7 +411,7 @@ def main():
     model = build_torch(tensors, meta, quantised=True)
     add_qdq_hooks(model, scales, a.last == "uint8")
     export(wrap(model), a.output, a.opset)
-    st = rewrite_qdq(a.output, tensors, a.opset)
+    st = rewrite_qdq(a.output, tensors)
     if st["int8_conv"] != 93:
         sys.exit(f"{a.int8}: {st['int8_conv']} int8 convs, expected 93 (a partly quantised file?)")
     print(f"RESULT export=qdq path={a.output} opset={a.opset} bytes={os.path.getsize(a.output)} "
