@@ -1,6 +1,7 @@
 #!/bin/bash
 # int8 vs fp32 latency of our library, as alternating pairs (benchmark, not CI; docs/int8.md).
 # usage: tools/int8_bench.sh FLOAT.safetensors INT8.safetensors [PAIRS=5] [THREADS=2] [RUNS=5]
+# Against ONNX Runtime int8 and fp32 in the same rounds: INT8=1 bash tools/peers_compare.sh.
 set -euo pipefail
 B=${INCEPTION_BIN:-build/tools/inception/inception}
 F=$1 Q=$2 PAIRS=${3:-5} T=${4:-2} R=${5:-5}
