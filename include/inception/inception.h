@@ -209,10 +209,16 @@ typedef enum inception_option {
      * "float". */
     INCEPTION_OPT_QUANT_CALIBRATION = 61,
     /* inception_calibrate / inception_quantize. String: how activation ranges are taken
-     * from the calibration images: "minmax" (largest value seen) or "percentile" (default:
-     * the 99.99th percentile of each tensor's values per image, the largest over the
-     * images), or "percentile=P" with P in [50, 100]. */
+     * from the calibration images, per tensor and image, the largest over the images:
+     * "mse" (default since 1.1: the clip that minimises the uint8 rounding plus clipping
+     * error of the tensor's values), "minmax" (largest value seen), "percentile" (the
+     * 99.99th percentile) or "percentile=P" with P in [50, 100]. */
     INCEPTION_OPT_QUANT_METHOD = 62,
+    /* inception_quantize. Int 1 (default) or 0: correct each int8 convolution's bias for
+     * the mean shift its weight rounding causes, measured on the calibration images
+     * (docs/int8.md). Records (inception_calibrate) carry no weights: quantising at load
+     * from a record does not correct. */
+    INCEPTION_OPT_QUANT_BIAS_CORRECTION = 65,
 
     /* Multi-crop evaluation (50-59), read by session create for the session's classify
      * calls and by the ensemble classify calls; docs/paper.md describes every crop. */

@@ -7,7 +7,11 @@
 #include "model/quant.h"
 
 int inc_quant_method_parse(const char *m, double *p) {
-    if (!m || strcmp(m, "percentile") == 0) {
+    if (!m || strcmp(m, "mse") == 0) {
+        *p = INC_QUANT_MSE;
+        return 0;
+    }
+    if (strcmp(m, "percentile") == 0) {
         *p = INC_QUANT_DEFAULT_PERCENTILE;
         return 0;
     }
@@ -46,7 +50,7 @@ inception_status inc_calibration_parse(const char *text, size_t size, const char
         st = bad(what, "\"version\" must be 1");
     else if (!me || me->type != INC_JSON_STRING || inc_quant_method_parse(me->str, &p) ||
              strlen(me->str) >= sizeof out->method)
-        st = bad(what, "\"method\" must be \"minmax\" or \"percentile=P\"");
+        st = bad(what, "\"method\" must be \"minmax\", \"mse\" or \"percentile=P\"");
     else if (!im || im->type != INC_JSON_INT || im->integer < 1)
         st = bad(what, "\"images\" must be a positive integer");
     else if (!r || r->type != INC_JSON_OBJECT || r->len == 0 || r->len > INC_QUANT_MAX_TENSORS)

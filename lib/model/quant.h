@@ -15,13 +15,14 @@
 
 #define INC_QUANT_DEFAULT_PERCENTILE 99.99
 #define INC_QUANT_MAX_TENSORS 128
+#define INC_QUANT_MSE (-1.0) /* inc_quant_method_parse's p for "mse" */
 
-/* "minmax" -> *p = 100; "percentile" -> the default; "percentile=P" (P in [50, 100]).
- * 0 on success, -1 otherwise. NULL = the default. */
+/* "mse" (and NULL, the default) -> *p = INC_QUANT_MSE; "minmax" -> 100; "percentile" ->
+ * INC_QUANT_DEFAULT_PERCENTILE; "percentile=P" (P in [50, 100]). 0 on success, -1 otherwise. */
 int inc_quant_method_parse(const char *method, double *p);
 
 typedef struct inc_calibration {
-    char method[32];   /* "minmax" or "percentile=P" */
+    char method[32];   /* "mse", "minmax" or "percentile=P" */
     int64_t images;
     int32_t n;
     char names[INC_QUANT_MAX_TENSORS][48];
