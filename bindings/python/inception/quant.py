@@ -45,8 +45,8 @@ def _call(fn_name, model, images, out, method):
 
 def quantize(model, images, out, method=None):
     """Calibrate the float `model` on the image files `images` and write a quantised model
-    (int8 weights, safetensors) to `out`. method: "percentile" (default, 99.99th),
-    "percentile=P" or "minmax". The model must have been loaded from a file."""
+    (int8 weights, safetensors) to `out`. method: "mse" (default), "minmax",
+    "percentile" (99.99th) or "percentile=P". The model must have been loaded from a file."""
     _call("inception_quantize", model, images, out, method)
 
 
