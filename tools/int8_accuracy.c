@@ -54,7 +54,8 @@ int main(int argc, char **argv) {
     }
     char extra[512] = "";
     for (size_t k = 0; k < N_BLOCKS; k++) strcat(strcat(extra, k ? "," : ""), blocks[k]);
-    double block_cos[N_BLOCKS] = {0};
+    double block_cos[N_BLOCKS] = {0}, block_err2[N_BLOCKS] = {0}, block_px[N_BLOCKS] = {0};
+    static double block_sum[N_BLOCKS][2048]; /* per-channel sums of int8 - float */
     static const char *presets[] = {"torchvision", "timm", "tf", "resize"};
     int64_t n = 0, agree = 0, overlap = 0;
     double min_fc = 1, min_lc = 1, sum_fc = 0, sum_lc = 0;
@@ -107,6 +108,13 @@ int main(int argc, char **argv) {
                         return fail(blocks[k]);
                     int64_t cnt = (int64_t)(inception_tensor_byte_size(a) / sizeof(float));
                     block_cos[k] += cosine(inception_tensor_data(a), inception_tensor_data(b), cnt);
+                    const float *fa = inception_tensor_data(a), *fb = inception_tensor_data(b);
+                    int64_t c = inception_tensor_dim(a, 3);
+                    for (int64_t e = 0; e < cnt; e++) {
+                        double d = (double)fb[e] - fa[e];
+                        block_err2[k] += d * d, block_sum[k][e % c] += d;
+                    }
+                    block_px[k] += (double)(cnt / c);
                 }
                 double fc = cosine(inception_tensor_data(ff), inception_tensor_data(qf), 2048);
                 double lc = cosine(inception_tensor_data(fl), inception_tensor_data(ql), classes);
@@ -135,7 +143,13 @@ int main(int argc, char **argv) {
         inception_options_free(o);
     }
     for (size_t k = 0; by_block && k < N_BLOCKS; k++)
-        printf("BLOCK %-14s cos mean %.6f\n", blocks[k], block_cos[k] / (double)n);
+    {
+        /* share of the error energy that is a per-channel mean shift over all samples */
+        double shift = 0;
+        for (int c = 0; c < 2048; c++) shift += block_sum[k][c] * block_sum[k][c] / block_px[k];
+        printf("BLOCK %-14s cos mean %.6f mean-shift share %.3f\n", blocks[k],
+               block_cos[k] / (double)n, block_err2[k] > 0 ? shift / block_err2[k] : 0.0);
+    }
     printf("RESULT samples=%lld top1_agreement=%.4f top5_overlap=%.4f feature_cos_mean=%.6f "
            "feature_cos_min=%.6f logit_cos_mean=%.6f logit_cos_min=%.6f\n", (long long)n,
            (double)agree / (double)n, (double)overlap / (5.0 * (double)n), sum_fc / (double)n, min_fc,
