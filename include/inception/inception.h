@@ -214,10 +214,11 @@ typedef enum inception_option {
      * error of the tensor's values), "minmax" (largest value seen), "percentile" (the
      * 99.99th percentile) or "percentile=P" with P in [50, 100]. */
     INCEPTION_OPT_QUANT_METHOD = 62,
-    /* inception_quantize. Int 1 (default) or 0: correct each int8 convolution's bias for
-     * the mean shift its weight rounding causes, measured on the calibration images
-     * (docs/int8.md). Records (inception_calibrate) carry no weights: quantising at load
-     * from a record does not correct. */
+    /* inception_quantize / inception_calibrate. Int 1 (default) or 0: correct each int8
+     * convolution's bias for the mean shift its weight rounding causes, from the
+     * per-channel means of its input on the calibration images (docs/int8.md). With 1,
+     * inception_calibrate writes a version 2 record holding those means, and quantising at
+     * load from it corrects like inception_quantize; 0 writes version 1 (no means). */
     INCEPTION_OPT_QUANT_BIAS_CORRECTION = 65,
 
     /* Multi-crop evaluation (50-59), read by session create for the session's classify

@@ -72,11 +72,15 @@ static void means_free(calib_means *cm) {
     for (int32_t t = 0; t < INC_MAX_TENSORS; t++) inc_free(cm->m[t]), cm->m[t] = NULL;
 }
 
+/* Fill `out` (ranges; with_means: the per-channel means too, for the bias correction). */
 static inception_status inc_calibrate(const inception_model *m, const char *const *paths, size_t n,
                                const inception_options *opts, inc_calibration *out,
-                               calib_means *means) {
+                               int with_means) {
+    calib_means acc, *means = with_means ? &acc : NULL;
+    memset(&acc, 0, sizeof acc);
     if (!opts) opts = inc_options_default();
     if (!m || !out) return inc_error(INCEPTION_ERR_INVALID_ARGUMENT, "model and output are required");
+    memset(out, 0, sizeof *out);
     if (m->net.quantized)
         return inc_error(INCEPTION_ERR_INVALID_ARGUMENT,
                          "calibration needs a float model; this one already runs int8 "
@@ -91,7 +95,6 @@ static inception_status inc_calibrate(const inception_model *m, const char *cons
                          "QUANT_METHOD '%s' is not mse, minmax, percentile or percentile=P",
                          opts->quant_method);
     const inc_net *net = &m->net;
-    memset(out, 0, sizeof *out);
     if (pct == INC_QUANT_MSE) snprintf(out->method, sizeof out->method, "mse");
     else if (pct >= 100) snprintf(out->method, sizeof out->method, "minmax");
     else snprintf(out->method, sizeof out->method, "percentile=%g", pct);
@@ -151,11 +154,23 @@ static inception_status inc_calibrate(const inception_model *m, const char *cons
             }
         }
     }
+    size_t total = 0;
     for (int32_t t = 0; t < net->n_tensors && !st; t++) {
         if (!recorded(net, t)) continue;
         snprintf(out->names[out->n], sizeof out->names[0], "%s", net->names[t]);
         out->range[out->n++] = range[t];
+        total += (size_t)net->channels[t];
     }
+    if (!st && means && !(out->means = inc_malloc(total * sizeof(float))))
+        st = inc_error(INCEPTION_ERR_OUT_OF_MEMORY, "allocating calibration means");
+    for (int32_t t = 0, i = 0, at = 0; t < net->n_tensors && !st && means; t++) {
+        if (!recorded(net, t)) continue;
+        memcpy(out->means + at, acc.m[t], (size_t)net->channels[t] * sizeof(float));
+        out->mean_at[i] = at, out->mean_n[i] = net->channels[t];
+        at += net->channels[t], i++;
+    }
+    means_free(&acc);
+    if (st) inc_calibration_clear(out);
     inception_tensor_free(input);
     inc_pool_free(pool);
     inc_free_aligned(arena);
@@ -173,9 +188,11 @@ INCEPTION_API inception_status inception_calibrate(const inception_model *model,
     if (!record_path) return inc_error(INCEPTION_ERR_INVALID_ARGUMENT, "record_path is NULL");
     inc_calibration *c = inc_malloc(sizeof *c);
     if (!c) return inc_error(INCEPTION_ERR_OUT_OF_MEMORY, "allocating the calibration record");
-    inception_status st = inc_calibrate(model, paths, n, opts, c, NULL);
+    int correct = (opts ? opts : inc_options_default())->quant_bias_correction != 0;
+    inception_status st = inc_calibrate(model, paths, n, opts, c, correct);
     char *text = NULL;
-    if (!st) st = inc_calibration_format(c, &text);
+    if (!st) st = inc_calibration_format(c, 1, &text);
+    inc_calibration_clear(c);
     inc_free(c);
     if (st) return st;
     FILE *f = fopen(record_path, "wb");
@@ -256,24 +273,6 @@ static int dropped(const inc_net *net, const char *name) {
     return 0;
 }
 
-/* Bias correction: rounding the weights shifts each output channel's mean by
- * sum((wq * s_w - w) * E[x]); subtract that shift, with E[x] the per-channel means of the
- * conv's input on the calibration images (padding taps are ignored). */
-static void bias_correct(const inc_layer *l, const float *w, const int8_t *wq, const float *sw,
-                         const float *mean, float *bias) {
-    int32_t in = l->in_c, taps = l->conv.kernel_h * l->conv.kernel_w;
-    size_t per = (size_t)in * (size_t)taps;
-    for (int32_t o = 0; o < l->out_c; o++) {
-        double shift = 0;
-        for (int32_t k = 0; k < taps; k++)
-            for (int32_t c = 0; c < in; c++) {
-                size_t i = (size_t)o * per + (size_t)k * (size_t)in + (size_t)c;
-                shift += ((double)wq[i] * sw[o] - (double)w[i]) * mean[c];
-            }
-        bias[o] = (float)((double)bias[o] - shift);
-    }
-}
-
 static inception_status write_file(const char *path, const out_tensor *t, size_t n,
                                    const inc_safetensors *src, const char *record) {
     size_t total = 0;
@@ -349,15 +348,14 @@ INCEPTION_API inception_status inception_quantize(const inception_model *model,
                          "the model with inception_model_load_file");
     inc_calibration *c = inc_malloc(sizeof *c);
     if (!c) return inc_error(INCEPTION_ERR_OUT_OF_MEMORY, "allocating the calibration record");
-    calib_means means;
-    memset(&means, 0, sizeof means);
     int correct = (opts ? opts : inc_options_default())->quant_bias_correction != 0;
-    inception_status st = inc_calibrate(model, paths, n, opts, c, correct ? &means : NULL);
+    inception_status st = inc_calibrate(model, paths, n, opts, c, correct);
     char *record = NULL;
-    if (!st) st = inc_calibration_format(c, &record);
-    inc_free(c);
+    /* the file's record carries no means: its biases are corrected already */
+    if (!st) st = inc_calibration_format(c, 0, &record);
     if (st) {
-        means_free(&means);
+        inc_calibration_clear(c);
+        inc_free(c);
         return st;
     }
     inc_file_buf buf;
@@ -398,7 +396,11 @@ INCEPTION_API inception_status inception_quantize(const inception_model *model,
             break;
         }
         inc_q8_quantize_weights(w, l->out_c, per, wq, sw);
-        if (means.m[l->src]) bias_correct(l, w, wq, sw, means.m[l->src], bias);
+        int32_t nm;
+        const float *mean = inc_calibration_means(c, net->names[l->src], &nm);
+        if (mean && nm == l->in_c)
+            inc_q8_bias_correct(l->out_c, l->conv.kernel_h * l->conv.kernel_w, l->in_c, w, wq, sw,
+                                mean, bias);
         inc_free(w);
         out_tensor *o = &t[no++];
         snprintf(o->name, sizeof o->name, "%s.conv.qweight", l->name);
@@ -421,6 +423,7 @@ INCEPTION_API inception_status inception_quantize(const inception_model *model,
     if (parsed) inc_st_free(&file);
     inc_file_release(&buf);
     inc_free(record);
-    means_free(&means);
+    inc_calibration_clear(c);
+    inc_free(c);
     return st;
 }
