@@ -51,8 +51,8 @@ func quantCall(op string, m *Model, images []string, out, method string,
 }
 
 // Quantize calibrates the float model m on the image files and writes a quantised model
-// (int8 weights, safetensors) to out. method: "" (percentile 99.99), "percentile=P" or
-// "minmax". m must have been loaded with LoadModel (its weights are read again).
+// (int8 weights, safetensors) to out. method: "" (mse, the default), "minmax",
+// "percentile" (99.99th) or "percentile=P". m must have been loaded with LoadModel (its weights are read again).
 func Quantize(m *Model, images []string, out, method string) error {
 	return quantCall("Quantize", m, images, out, method,
 		func(p *C.inception_model, a **C.char, n C.size_t, o *C.inception_options, c *C.char) C.inception_status {

@@ -209,14 +209,21 @@ typedef enum inception_option {
      * "float". */
     INCEPTION_OPT_QUANT_CALIBRATION = 61,
     /* inception_calibrate / inception_quantize. String: how activation ranges are taken
-     * from the calibration images: "minmax" (largest value seen) or "percentile" (default:
-     * the 99.99th percentile of each tensor's values per image, the largest over the
-     * images), or "percentile=P" with P in [50, 100]. */
+     * from the calibration images, per tensor and image, the largest over the images:
+     * "mse" (default since 1.1: the clip that minimises the uint8 rounding plus clipping
+     * error of the tensor's values), "minmax" (largest value seen), "percentile" (the
+     * 99.99th percentile) or "percentile=P" with P in [50, 100]. */
     INCEPTION_OPT_QUANT_METHOD = 62,
     /* inception_quantize, and a model load with INCEPTION_OPT_QUANT_CALIBRATION. Int 8
      * (default: weights in [-127, 127] per output channel) or 7 ([-64, 64]: the AVX2 int8
      * kernels then use vpmaddubsw, about 20% faster, at an accuracy cost: docs/int8.md). */
     INCEPTION_OPT_QUANT_WEIGHT_BITS = 63,
+    /* inception_quantize / inception_calibrate. Int 1 (default) or 0: correct each int8
+     * convolution's bias for the mean shift its weight rounding causes, from the
+     * per-channel means of its input on the calibration images (docs/int8.md). With 1,
+     * inception_calibrate writes a version 2 record holding those means, and quantising at
+     * load from it corrects like inception_quantize; 0 writes version 1 (no means). */
+    INCEPTION_OPT_QUANT_BIAS_CORRECTION = 65,
 
     /* Multi-crop evaluation (50-59), read by session create for the session's classify
      * calls and by the ensemble classify calls; docs/paper.md describes every crop. */

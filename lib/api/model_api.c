@@ -65,7 +65,7 @@ static inception_status choose_precision(const inc_safetensors *file, const ince
         st = inc_calibration_parse(meta, strlen(meta), "inception.quant.calibration", c);
     }
     if (st) {
-        inc_free(c);
+        inc_free(c); /* a failed parse holds no means */
         return st;
     }
     *calib = c;
@@ -98,6 +98,7 @@ static inception_status load(const uint8_t *data, size_t size, const inception_o
         inc_quant q = {m->calib, getenv("INCEPTION_Q8_LEVEL"), getenv("INCEPTION_Q8_MIXED"),
                        (int32_t)opts->quant_weight_bits};
         if (st == INCEPTION_OK) st = inc_net_build_q(&m->net, &file, &m->cfg, be, m->calib ? &q : NULL);
+        if (m->calib) inc_calibration_clear(m->calib); /* the means serve the packing only */
         if (threaded) pthread_join(tid, NULL);
         if (st == INCEPTION_OK) m->backend = be;
         if (st == INCEPTION_OK && ((st = inc_config_check_crc(&m->cfg, crc.crc)) ||

@@ -25,6 +25,7 @@ static const inception_options defaults = {
     .max_session_memory = INC_DEFAULT_MAX_SESSION_MEMORY,
     .train = INC_TRAIN_OPTS_DEFAULT,
     .stem = 0,
+    .quant_bias_correction = 1,
 };
 
 const inception_options *inc_options_default(void) { return &defaults; }
@@ -117,6 +118,8 @@ INCEPTION_API inception_status inception_options_set_int(inception_options *o,
         break;
     case INCEPTION_OPT_MAX_SESSION_MEMORY:
         st = range(v, 0, INT64_MAX, "MAX_SESSION_MEMORY"); slot = &o->max_session_memory; break;
+    case INCEPTION_OPT_QUANT_BIAS_CORRECTION:
+        st = range(v, 0, 1, "QUANT_BIAS_CORRECTION"); slot = &o->quant_bias_correction; break;
     case INCEPTION_OPT_STEM:
         if (v != 0 && v != 299 && v != 151 && v != 79)
             return inc_error(INCEPTION_ERR_INVALID_ARGUMENT,
@@ -187,7 +190,7 @@ INCEPTION_API inception_status inception_options_set_string(inception_options *o
         double p;
         if (inc_quant_method_parse(value, &p) != 0)
             return inc_error(INCEPTION_ERR_INVALID_ARGUMENT,
-                             "QUANT_METHOD must be minmax, percentile or percentile=P with P in "
+                             "QUANT_METHOD must be mse, minmax, percentile or percentile=P with P in "
                              "[50, 100], got '%.64s'", value);
         slot = &o->quant_method;
         break;
@@ -200,6 +203,7 @@ INCEPTION_API inception_status inception_options_set_string(inception_options *o
     case INCEPTION_OPT_MAX_JPEG_SCANS:
     case INCEPTION_OPT_MAX_SESSION_MEMORY:
     case INCEPTION_OPT_STEM:
+    case INCEPTION_OPT_QUANT_BIAS_CORRECTION:
         return inc_error(INCEPTION_ERR_INVALID_ARGUMENT, "option %d takes an integer", (int)key);
     default:
         if (key >= 300 && key <= 399) return inc_train_opt_set_string(&o->train, key, value);

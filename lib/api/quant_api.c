@@ -11,20 +11,42 @@
 
 #define HIST_BINS 4096
 
-/* The value below which a fraction p/100 of v[0, n) lies (non-negative data, the upper
- * edge of the histogram bin that crosses it), or the maximum for p = 100. */
+/* The range of v[0, n) (non-negative data) by method p: the maximum (p = 100); the
+ * value below which a fraction p/100 lies (the upper edge of the histogram bin that crosses
+ * it); or, for p = INC_QUANT_MSE, the clip c minimising the uint8 quantisation error
+ * sum(min(x, c) rounded - x)^2 estimated from the histogram (rounding error step^2 / 12 per
+ * value below c, (x - c)^2 above). */
 static float tensor_range(const float *v, size_t n, double p, uint32_t *hist) {
     float mx = 0;
     for (size_t i = 0; i < n; i++) mx = v[i] > mx ? v[i] : mx;
     if (p >= 100 || mx <= 0) return mx;
     memset(hist, 0, HIST_BINS * sizeof *hist);
     float k = (float)HIST_BINS / mx;
+    size_t zeros = 0;
     for (size_t i = 0; i < n; i++) {
-        if (!(v[i] > 0)) { hist[0]++; continue; }
+        if (!(v[i] > 0)) { zeros++; continue; }
         size_t b = (size_t)(v[i] * k);
         hist[b >= HIST_BINS ? HIST_BINS - 1 : b]++;
     }
-    double want = p / 100.0 * (double)n, cum = 0;
+    if (p == INC_QUANT_MSE) {
+        /* suffix sums of count, count * centre, count * centre^2 (in bin widths) */
+        double c0 = 0, c1 = 0, c2 = 0, below = 0, best = -1;
+        size_t best_b = HIST_BINS - 1;
+        for (size_t b = 0; b < HIST_BINS; b++) {
+            double x = (double)b + 0.5;
+            c0 += hist[b], c1 += hist[b] * x, c2 += hist[b] * x * x;
+        }
+        for (size_t b = 0; b < HIST_BINS; b++) {
+            double c = (double)(b + 1), step = c / 255.0, x = (double)b + 0.5;
+            below += hist[b];
+            c0 -= hist[b], c1 -= hist[b] * x, c2 -= hist[b] * x * x;
+            double err = below * step * step / 12.0 + (c2 - 2 * c * c1 + c * c * c0);
+            if (b >= HIST_BINS / 16 && (best < 0 || err < best)) best = err, best_b = b;
+        }
+        return (float)(best_b + 1) / k;
+    }
+    double want = p / 100.0 * (double)n, cum = (double)zeros;
+    if (cum >= want) return 1.0f / k;
     for (size_t b = 0; b < HIST_BINS; b++) {
         cum += hist[b];
         if (cum >= want) return (float)(b + 1) / k;
@@ -40,10 +62,25 @@ static int recorded(const inc_net *net, int32_t t) {
     return 0;
 }
 
+/* Per-channel means of every recorded tensor over the calibration images (NHWC: channels
+ * innermost), for the bias correction; means[t] is NULL for tensors not recorded. */
+typedef struct calib_means {
+    float *m[INC_MAX_TENSORS];
+} calib_means;
+
+static void means_free(calib_means *cm) {
+    for (int32_t t = 0; t < INC_MAX_TENSORS; t++) inc_free(cm->m[t]), cm->m[t] = NULL;
+}
+
+/* Fill `out` (ranges; with_means: the per-channel means too, for the bias correction). */
 static inception_status inc_calibrate(const inception_model *m, const char *const *paths, size_t n,
-                               const inception_options *opts, inc_calibration *out) {
+                               const inception_options *opts, inc_calibration *out,
+                               int with_means) {
+    calib_means acc, *means = with_means ? &acc : NULL;
+    memset(&acc, 0, sizeof acc);
     if (!opts) opts = inc_options_default();
     if (!m || !out) return inc_error(INCEPTION_ERR_INVALID_ARGUMENT, "model and output are required");
+    memset(out, 0, sizeof *out);
     if (m->net.quantized)
         return inc_error(INCEPTION_ERR_INVALID_ARGUMENT,
                          "calibration needs a float model; this one already runs int8 "
@@ -54,10 +91,12 @@ static inception_status inc_calibrate(const inception_model *m, const char *cons
         if (!paths[i]) return inc_error(INCEPTION_ERR_INVALID_ARGUMENT, "calibration image path %zu is NULL", i);
     double pct;
     if (inc_quant_method_parse(opts->quant_method, &pct))
-        return inc_error(INCEPTION_ERR_INVALID_ARGUMENT, "bad QUANT_METHOD");
+        return inc_error(INCEPTION_ERR_INVALID_ARGUMENT,
+                         "QUANT_METHOD '%s' is not mse, minmax, percentile or percentile=P",
+                         opts->quant_method);
     const inc_net *net = &m->net;
-    memset(out, 0, sizeof *out);
-    if (pct >= 100) snprintf(out->method, sizeof out->method, "minmax");
+    if (pct == INC_QUANT_MSE) snprintf(out->method, sizeof out->method, "mse");
+    else if (pct >= 100) snprintf(out->method, sizeof out->method, "minmax");
     else snprintf(out->method, sizeof out->method, "percentile=%g", pct);
     out->images = (int64_t)n;
 
@@ -100,13 +139,38 @@ static inception_status inc_calibrate(const inception_model *m, const char *cons
                 break;
             }
             if (r > range[t]) range[t] = r;
+            if (!means) continue;
+            int32_t c = net->channels[t];
+            if (!means->m[t] && !(means->m[t] = inc_calloc((size_t)c, sizeof(float)))) {
+                st = inc_error(INCEPTION_ERR_OUT_OF_MEMORY, "allocating calibration means");
+                break;
+            }
+            const float *v = (const float *)((char *)arena + plan.offset[t]);
+            size_t px = cnt / (size_t)c;
+            for (int32_t ch = 0; ch < c; ch++) {
+                double sum = 0;
+                for (size_t k = 0; k < px; k++) sum += v[k * (size_t)c + (size_t)ch];
+                means->m[t][ch] += (float)(sum / (double)px / (double)n);
+            }
         }
     }
+    size_t total = 0;
     for (int32_t t = 0; t < net->n_tensors && !st; t++) {
         if (!recorded(net, t)) continue;
         snprintf(out->names[out->n], sizeof out->names[0], "%s", net->names[t]);
         out->range[out->n++] = range[t];
+        total += (size_t)net->channels[t];
     }
+    if (!st && means && !(out->means = inc_malloc(total * sizeof(float))))
+        st = inc_error(INCEPTION_ERR_OUT_OF_MEMORY, "allocating calibration means");
+    for (int32_t t = 0, i = 0, at = 0; t < net->n_tensors && !st && means; t++) {
+        if (!recorded(net, t)) continue;
+        memcpy(out->means + at, acc.m[t], (size_t)net->channels[t] * sizeof(float));
+        out->mean_at[i] = at, out->mean_n[i] = net->channels[t];
+        at += net->channels[t], i++;
+    }
+    means_free(&acc);
+    if (st) inc_calibration_clear(out);
     inception_tensor_free(input);
     inc_pool_free(pool);
     inc_free_aligned(arena);
@@ -124,9 +188,11 @@ INCEPTION_API inception_status inception_calibrate(const inception_model *model,
     if (!record_path) return inc_error(INCEPTION_ERR_INVALID_ARGUMENT, "record_path is NULL");
     inc_calibration *c = inc_malloc(sizeof *c);
     if (!c) return inc_error(INCEPTION_ERR_OUT_OF_MEMORY, "allocating the calibration record");
-    inception_status st = inc_calibrate(model, paths, n, opts, c);
+    int correct = (opts ? opts : inc_options_default())->quant_bias_correction != 0;
+    inception_status st = inc_calibrate(model, paths, n, opts, c, correct);
     char *text = NULL;
-    if (!st) st = inc_calibration_format(c, &text);
+    if (!st) st = inc_calibration_format(c, 1, &text);
+    inc_calibration_clear(c);
     inc_free(c);
     if (st) return st;
     FILE *f = fopen(record_path, "wb");
@@ -282,11 +348,16 @@ INCEPTION_API inception_status inception_quantize(const inception_model *model,
                          "the model with inception_model_load_file");
     inc_calibration *c = inc_malloc(sizeof *c);
     if (!c) return inc_error(INCEPTION_ERR_OUT_OF_MEMORY, "allocating the calibration record");
-    inception_status st = inc_calibrate(model, paths, n, opts, c);
+    int correct = (opts ? opts : inc_options_default())->quant_bias_correction != 0;
+    inception_status st = inc_calibrate(model, paths, n, opts, c, correct);
     char *record = NULL;
-    if (!st) st = inc_calibration_format(c, &record);
-    inc_free(c);
-    if (st) return st;
+    /* the file's record carries no means: its biases are corrected already */
+    if (!st) st = inc_calibration_format(c, 0, &record);
+    if (st) {
+        inc_calibration_clear(c);
+        inc_free(c);
+        return st;
+    }
     inc_file_buf buf;
     st = inc_file_read(model->source_path, &buf);
     if (st) {
@@ -326,6 +397,11 @@ INCEPTION_API inception_status inception_quantize(const inception_model *model,
             break;
         }
         inc_q8_quantize_weights(w, l->out_c, per, (int32_t)opts_bits, wq, sw);
+        int32_t nm;
+        const float *mean = inc_calibration_means(c, net->names[l->src], &nm);
+        if (mean && nm == l->in_c)
+            inc_q8_bias_correct(l->out_c, l->conv.kernel_h * l->conv.kernel_w, l->in_c, w, wq, sw,
+                                mean, bias);
         inc_free(w);
         out_tensor *o = &t[no++];
         snprintf(o->name, sizeof o->name, "%s.conv.qweight", l->name);
@@ -348,5 +424,7 @@ INCEPTION_API inception_status inception_quantize(const inception_model *model,
     if (parsed) inc_st_free(&file);
     inc_file_release(&buf);
     inc_free(record);
+    inc_calibration_clear(c);
+    inc_free(c);
     return st;
 }

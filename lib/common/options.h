@@ -44,8 +44,9 @@ struct inception_options {
     int64_t stem;             /* 0 = from the file, else 299, 151 or 79 */
     char *precision;          /* NULL = "auto": "float", "int8" */
     char *quant_calibration;  /* NULL, or a calibration record's path */
-    char *quant_method;       /* NULL = "percentile" (99.99) */
+    char *quant_method;       /* NULL = "mse" */
     int64_t quant_weight_bits; /* 0 = 8; 7 or 8 */
+    int64_t quant_bias_correction; /* 1 (default): inception_quantize corrects the biases */
 };
 
 #endif

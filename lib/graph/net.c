@@ -327,13 +327,22 @@ void inc_q8_quantize_weights(const float *w, int32_t out, size_t per, int32_t bi
     }
 }
 
-static inception_status q8_pack(const builder *b, inc_layer *l, const float *w, const float *bias) {
+/* Quantise a float layer at load; a record with means (version 2) corrects its bias as
+ * inception_quantize does (docs/int8.md, "Calibration"). */
+static inception_status q8_pack(const builder *b, inc_layer *l, const float *w, float *bias) {
     size_t per = (size_t)l->in_c * l->conv.kernel_h * l->conv.kernel_w;
     int8_t *wq = inc_malloc((size_t)l->out_c * per);
     float *sw = inc_malloc((size_t)l->out_c * sizeof *sw);
     inception_status st = INCEPTION_OK;
     if (!wq || !sw) st = inc_error(INCEPTION_ERR_OUT_OF_MEMORY, "quantising %s", l->name);
     if (!st) inc_q8_quantize_weights(w, l->out_c, per, b->q ? b->q->weight_bits : 0, wq, sw);
+    int32_t nm = 0;
+    const float *mean = st ? NULL : inc_calibration_means(b->q->calib, b->net->names[b->net->orig[l->src]], &nm);
+    if (mean && nm != l->in_c)
+        st = inc_error(INCEPTION_ERR_FORMAT, "calibration record: %d means for tensor '%s', which has %d channels",
+                       nm, b->net->names[b->net->orig[l->src]], l->in_c);
+    if (!st && mean)
+        inc_q8_bias_correct(l->out_c, l->conv.kernel_h * l->conv.kernel_w, l->in_c, w, wq, sw, mean, bias);
     if (!st) st = q8_pack_stored(b, l, wq, sw, bias);
     inc_free(wq), inc_free(sw);
     return st;

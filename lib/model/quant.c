@@ -7,7 +7,11 @@
 #include "model/quant.h"
 
 int inc_quant_method_parse(const char *m, double *p) {
-    if (!m || strcmp(m, "percentile") == 0) {
+    if (!m || strcmp(m, "mse") == 0) {
+        *p = INC_QUANT_MSE;
+        return 0;
+    }
+    if (strcmp(m, "percentile") == 0) {
         *p = INC_QUANT_DEFAULT_PERCENTILE;
         return 0;
     }
@@ -27,6 +31,83 @@ static inception_status bad(const char *what, const char *msg) {
     return inc_error(INCEPTION_ERR_FORMAT, "calibration record %s: %s", what, msg);
 }
 
+/* "means": {"tensor": "m0 m1 ...", ...}, each tensor one of the record's ranges. */
+static inception_status parse_means(const inc_json *mj, const char *what, inc_calibration *out) {
+    if (mj->type != INC_JSON_OBJECT || mj->len > INC_QUANT_MAX_TENSORS)
+        return bad(what, "\"means\" must be an object of at most 128 tensors");
+    size_t total = 0;
+    for (size_t i = 0; i < mj->len; i++) {
+        if (mj->items[i].type != INC_JSON_STRING)
+            return inc_error(INCEPTION_ERR_FORMAT, "calibration record %s: means of '%s' must be a string",
+                             what, mj->keys[i]);
+        total += strlen(mj->items[i].str) / 2 + 1; /* at most this many numbers */
+    }
+    out->means = inc_malloc((total ? total : 1) * sizeof(float));
+    if (!out->means) return inc_error(INCEPTION_ERR_OUT_OF_MEMORY, "reading calibration means");
+    int64_t at = 0;
+    for (size_t i = 0; i < mj->len; i++) {
+        int32_t k = -1;
+        for (int32_t j = 0; j < out->n; j++)
+            if (strcmp(out->names[j], mj->keys[i]) == 0) k = j;
+        if (k < 0)
+            return inc_error(INCEPTION_ERR_FORMAT, "calibration record %s: means of '%s', which has no range",
+                             what, mj->keys[i]);
+        if (out->mean_n[k])
+            return inc_error(INCEPTION_ERR_FORMAT, "calibration record %s: means of '%s' appear twice",
+                             what, mj->keys[i]);
+        const char *p = mj->items[i].str;
+        int32_t cnt = 0;
+        out->mean_at[k] = at;
+        for (;;) {
+            while (*p == ' ') p++;
+            if (!*p) break;
+            char *end;
+            float val = strtof(p, &end);
+            if (end == p || !isfinite(val) || (*end && *end != ' ') || cnt >= 1 << 16)
+                return inc_error(INCEPTION_ERR_FORMAT,
+                                 "calibration record %s: means of '%s' must be finite numbers "
+                                 "separated by spaces", what, mj->keys[i]);
+            out->means[at++] = val, cnt++;
+            p = end;
+        }
+        if (cnt == 0)
+            return inc_error(INCEPTION_ERR_FORMAT, "calibration record %s: means of '%s' are empty",
+                             what, mj->keys[i]);
+        out->mean_n[k] = cnt;
+    }
+    return INCEPTION_OK;
+}
+
+void inc_calibration_clear(inc_calibration *c) {
+    inc_free(c->means);
+    c->means = NULL;
+    memset(c->mean_n, 0, sizeof c->mean_n);
+}
+
+const float *inc_calibration_means(const inc_calibration *c, const char *name, int32_t *count) {
+    for (int32_t i = 0; i < c->n; i++)
+        if (strcmp(c->names[i], name) == 0 && c->mean_n[i] > 0 && c->means) {
+            *count = c->mean_n[i];
+            return c->means + c->mean_at[i];
+        }
+    *count = 0;
+    return NULL;
+}
+
+void inc_q8_bias_correct(int32_t out, int32_t taps, int32_t in, const float *w,
+                         const int8_t *wq, const float *sw, const float *mean, float *bias) {
+    size_t per = (size_t)in * (size_t)taps;
+    for (int32_t o = 0; o < out; o++) {
+        double shift = 0;
+        for (int32_t k = 0; k < taps; k++)
+            for (int32_t c = 0; c < in; c++) {
+                size_t i = (size_t)o * per + (size_t)k * (size_t)in + (size_t)c;
+                shift += ((double)wq[i] * sw[o] - (double)w[i]) * mean[c];
+            }
+        bias[o] = (float)((double)bias[o] - shift);
+    }
+}
+
 inception_status inc_calibration_parse(const char *text, size_t size, const char *what,
                                        inc_calibration *out) {
     memset(out, 0, sizeof *out);
@@ -42,11 +123,11 @@ inception_status inc_calibration_parse(const char *text, size_t size, const char
         strcmp(f->str, "inception-calibration") != 0)
         st = bad(what, "not an inception calibration record (\"format\" must be "
                        "\"inception-calibration\")");
-    else if (!v || v->type != INC_JSON_INT || v->integer != 1)
-        st = bad(what, "\"version\" must be 1");
+    else if (!v || v->type != INC_JSON_INT || (v->integer != 1 && v->integer != 2))
+        st = bad(what, "\"version\" must be 1 or 2");
     else if (!me || me->type != INC_JSON_STRING || inc_quant_method_parse(me->str, &p) ||
              strlen(me->str) >= sizeof out->method)
-        st = bad(what, "\"method\" must be \"minmax\" or \"percentile=P\"");
+        st = bad(what, "\"method\" must be \"minmax\", \"mse\" or \"percentile=P\"");
     else if (!im || im->type != INC_JSON_INT || im->integer < 1)
         st = bad(what, "\"images\" must be a positive integer");
     else if (!r || r->type != INC_JSON_OBJECT || r->len == 0 || r->len > INC_QUANT_MAX_TENSORS)
@@ -74,6 +155,11 @@ inception_status inc_calibration_parse(const char *text, size_t size, const char
             }
         }
     }
+    const inc_json *mj = st ? NULL : inc_json_get(&doc, "means");
+    if (!st && v->integer == 1 && mj)
+        st = bad(what, "\"means\" needs \"version\" 2");
+    if (!st && mj) st = parse_means(mj, what, out);
+    if (st) inc_calibration_clear(out);
     inc_json_free(&doc);
     return st;
 }
@@ -84,18 +170,36 @@ float inc_calibration_range(const inc_calibration *c, const char *name) {
     return -1;
 }
 
-inception_status inc_calibration_format(const inc_calibration *c, char **text) {
+inception_status inc_calibration_format(const inc_calibration *c, int with_means, char **text) {
+    int v2 = 0;
     size_t cap = 256 + (size_t)c->n * 80, len = 0;
+    for (int32_t i = 0; with_means && c->means && i < c->n; i++)
+        if (c->mean_n[i]) v2 = 1, cap += 80 + (size_t)c->mean_n[i] * 17;
     char *s = inc_malloc(cap);
     if (!s) return inc_error(INCEPTION_ERR_OUT_OF_MEMORY, "formatting a calibration record");
     len += (size_t)snprintf(s + len, cap - len,
-                            "{\"format\": \"inception-calibration\", \"version\": 1, "
+                            "{\"format\": \"inception-calibration\", \"version\": %d, "
                             "\"method\": \"%s\", \"images\": %lld, \"ranges\": {",
-                            c->method, (long long)c->images);
+                            v2 ? 2 : 1, c->method, (long long)c->images);
     for (int32_t i = 0; i < c->n; i++)
         len += (size_t)snprintf(s + len, cap - len, "%s\"%s\": \"%.9g\"", i ? ", " : "",
                                 c->names[i], (double)c->range[i]);
-    snprintf(s + len, cap - len, "}}");
+    len += (size_t)snprintf(s + len, cap - len, "}");
+    if (v2) {
+        len += (size_t)snprintf(s + len, cap - len, ", \"means\": {");
+        int first = 1;
+        for (int32_t i = 0; i < c->n; i++) {
+            if (!c->mean_n[i]) continue;
+            len += (size_t)snprintf(s + len, cap - len, "%s\"%s\": \"", first ? "" : ", ", c->names[i]);
+            for (int32_t k = 0; k < c->mean_n[i]; k++)
+                len += (size_t)snprintf(s + len, cap - len, "%s%.9g", k ? " " : "",
+                                        (double)c->means[c->mean_at[i] + k]);
+            len += (size_t)snprintf(s + len, cap - len, "\"");
+            first = 0;
+        }
+        len += (size_t)snprintf(s + len, cap - len, "}");
+    }
+    snprintf(s + len, cap - len, "}");
     *text = s;
     return INCEPTION_OK;
 }

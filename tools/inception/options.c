@@ -129,7 +129,11 @@ const cli_option cli_options[] = {
     {"output", 'o', "OUT", "quantize", CLI_STRING, F(out), 0, 0, NULL, NULL, 0, NULL,
      "the quantised model to write (.safetensors; required)"},
     {"method", 0, "M", "quantize", CLI_LIB_STRING, 0, 0, 0, NULL, NULL, INCEPTION_OPT_QUANT_METHOD,
-     NULL, "activation ranges: percentile (99.99th, the default), percentile=P or minmax"},
+     NULL, "activation ranges: mse (the default), minmax, percentile (99.99th) or "
+     "percentile=P"},
+    {"bias-correction", 0, "0|1", "quantize", CLI_LIB_INT, 0, 0, 1, NULL, NULL,
+     INCEPTION_OPT_QUANT_BIAS_CORRECTION, NULL,
+     "1 (default): correct the int8 biases for the weight rounding's mean shift"},
     {"weight-bits", 0, "7|8", "quantize classify features info bench explain", CLI_LIB_INT, 0, 7,
      8, NULL, NULL, INCEPTION_OPT_QUANT_WEIGHT_BITS, "8",
      "int8 weights in [-127, 127] (8) or [-64, 64] (7: faster on AVX2, less accurate)"},

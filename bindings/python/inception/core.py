@@ -751,7 +751,7 @@ class Model(_Closable):
                          doc="True when the convolutions run int8 (docs/int8.md).")
     precision = property(lambda self: self._str("precision"), doc='"float" or "int8".')
     calibration_method = property(lambda self: self._str("calibration_method"),
-                                  doc='e.g. "percentile=99.99"; "" for a float model.')
+                                  doc='e.g. "mse" or "percentile=99.99"; "" for a float model.')
     stem = property(lambda self: self._int("stem"),
                     doc="Receptive-field stem: 299, 151 or 79 (docs/paper.md, Table 2).")
     stem_conv = property(lambda self: self._int("stem_conv"),

@@ -46,10 +46,10 @@ def _call(fn_name, model, images, out, method, weight_bits=None):
 
 def quantize(model, images, out, method=None, weight_bits=None):
     """Calibrate the float `model` on the image files `images` and write a quantised model
-    (int8 weights, safetensors) to `out`. method: "percentile" (default, 99.99th),
-    "percentile=P" or "minmax". weight_bits: 8 (default) or 7 (weights in [-64, 64]:
-    faster on AVX2, less accurate; docs/int8.md). The model must have been loaded from a
-    file."""
+    (int8 weights, safetensors) to `out`. method: "mse" (default), "minmax",
+    "percentile" (99.99th) or "percentile=P". weight_bits: 8 (default) or 7 (weights in
+    [-64, 64]: faster on AVX2, less accurate; docs/int8.md). The model must have been
+    loaded from a file."""
     _call("inception_quantize", model, images, out, method, weight_bits)
 
 

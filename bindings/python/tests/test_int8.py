@@ -38,7 +38,7 @@ class Int8Test(unittest.TestCase):
         inception.calibrate(m, self.images, rec)
         c = inception.Model(support.MODEL_PATH, calibration=rec)
         self.assertTrue(c.quantized)
-        self.assertEqual(c.calibration_method, "percentile=99.99")
+        self.assertEqual(c.calibration_method, "mse")  # the default method
         with c.session(threads=1) as s:
             self.assertEqual(len(s.classify(self.images[0], k=3)), 3)
 
