@@ -327,22 +327,29 @@ void inc_q8_quantize_weights(const float *w, int32_t out, size_t per, int32_t bi
     }
 }
 
-/* Quantise a float layer at load; a record with means (version 2) corrects its bias as
- * inception_quantize does (docs/int8.md, "Calibration"). */
+/* Quantise a float layer's weights at load; a record with means (version 2) corrects its
+ * bias as inception_quantize does (docs/int8.md, "Calibration"). */
+static inception_status q8_weights(const builder *b, const inc_layer *l, const float *w,
+                                   float *bias, int8_t *wq, float *sw) {
+    size_t per = (size_t)l->in_c * l->conv.kernel_h * l->conv.kernel_w;
+    inc_q8_quantize_weights(w, l->out_c, per, b->q ? b->q->weight_bits : 0, wq, sw);
+    int32_t nm = 0;
+    const char *src = b->net->names[b->net->orig[l->src]];
+    const float *mean = b->q ? inc_calibration_means(b->q->calib, src, &nm) : NULL;
+    if (mean && nm != l->in_c)
+        return inc_error(INCEPTION_ERR_FORMAT, "calibration record: %d means for tensor '%s', which has %d channels",
+                         nm, src, l->in_c);
+    if (mean) inc_q8_bias_correct(l->out_c, l->conv.kernel_h * l->conv.kernel_w, l->in_c, w, wq, sw, mean, bias);
+    return INCEPTION_OK;
+}
+
 static inception_status q8_pack(const builder *b, inc_layer *l, const float *w, float *bias) {
     size_t per = (size_t)l->in_c * l->conv.kernel_h * l->conv.kernel_w;
     int8_t *wq = inc_malloc((size_t)l->out_c * per);
     float *sw = inc_malloc((size_t)l->out_c * sizeof *sw);
     inception_status st = INCEPTION_OK;
     if (!wq || !sw) st = inc_error(INCEPTION_ERR_OUT_OF_MEMORY, "quantising %s", l->name);
-    if (!st) inc_q8_quantize_weights(w, l->out_c, per, b->q ? b->q->weight_bits : 0, wq, sw);
-    int32_t nm = 0;
-    const float *mean = st ? NULL : inc_calibration_means(b->q->calib, b->net->names[b->net->orig[l->src]], &nm);
-    if (mean && nm != l->in_c)
-        st = inc_error(INCEPTION_ERR_FORMAT, "calibration record: %d means for tensor '%s', which has %d channels",
-                       nm, b->net->names[b->net->orig[l->src]], l->in_c);
-    if (!st && mean)
-        inc_q8_bias_correct(l->out_c, l->conv.kernel_h * l->conv.kernel_w, l->in_c, w, wq, sw, mean, bias);
+    if (!st) st = q8_weights(b, l, w, bias, wq, sw);
     if (!st) st = q8_pack_stored(b, l, wq, sw, bias);
     inc_free(wq), inc_free(sw);
     return st;
@@ -405,14 +412,13 @@ static inception_status pack_layer(const builder *b, inc_layer *l) {
         size_t per = (size_t)l->in_c * l->conv.kernel_h * l->conv.kernel_w;
         int8_t *wq = inc_malloc((size_t)l->out_c * per);
         float *sw = inc_malloc((size_t)l->out_c * sizeof *sw);
-        if (wq && sw) {
-            inc_q8_quantize_weights(w, l->out_c, per, b->q ? b->q->weight_bits : 0, wq, sw);
-            for (size_t i = 0; i < (size_t)l->out_c * per; i++) w[i] = (float)wq[i] * sw[i / per];
-        }
+        st = wq && sw ? q8_weights(b, l, w, bias, wq, sw)
+                      : inc_error(INCEPTION_ERR_OUT_OF_MEMORY, "quantising %s", l->name);
+        for (size_t i = 0; !st && i < (size_t)l->out_c * per; i++) w[i] = (float)wq[i] * sw[i / per];
         inc_free(wq), inc_free(sw);
-        if (!wq || !sw) {
+        if (st) {
             inc_free(w), inc_free(bias);
-            return inc_error(INCEPTION_ERR_OUT_OF_MEMORY, "quantising %s", l->name);
+            return st;
         }
     }
     st = b->be->conv_pack(b->be->user, &l->conv, w, bias, &l->packed);

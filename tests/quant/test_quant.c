@@ -144,10 +144,10 @@ static int argmax(const float *v, int n) {
 
 /* Bounds: what this model measured (docs/int8.md, "Accuracy") minus a small margin, so a
  * regression in the quantiser or the graph glue fails. Quantised at load from a record
- * (mse ranges, bias-corrected): measured 0.978741 / 0.972137 (no correction: 0.979598 /
- * 0.962642). */
+ * (mse ranges, bias-corrected, the 8 mixed-precision convs on simd): measured 0.981168 /
+ * 0.970461 (all int8, as on ref: 0.978741 / 0.972137; no correction: 0.979598 / 0.962642). */
 #define MIN_FEATURE_COSINE 0.978
-#define MIN_LOGIT_COSINE 0.971
+#define MIN_LOGIT_COSINE 0.970
 START_TEST(accuracy_vs_float) {
     inception_model *f = load("float", NULL), *q = load(NULL, NULL);
     int64_t v;
@@ -412,10 +412,11 @@ static size_t data_offset(const uint8_t *b, const char *name) {
     return 8 + hl + (size_t)strtoull(p + 15, NULL, 10);
 }
 
-/* The bias-corrected file (inception_quantize's default) on this model: measured 0.978741
- * (features), 0.972137 (logits), 0.994141 (float run of its weights), like the record. */
+/* The bias-corrected file (inception_quantize's default) on this model: measured 0.981168
+ * (features), 0.970461 (logits) with simd's mixed convs (0.978741 / 0.972137 all int8),
+ * 0.994141 (float run of its weights), like the record. */
 #define MIN_CORRECTED_FEATURE_COSINE 0.978
-#define MIN_CORRECTED_LOGIT_COSINE 0.971
+#define MIN_CORRECTED_LOGIT_COSINE 0.970
 #define MIN_CORRECTED_WEIGHTS_COSINE 0.994
 
 /* quantise -> save -> load equals quantising at load from the same record (both
