@@ -83,6 +83,7 @@ def main():
     ap.add_argument("--threads", type=int, default=0)
     ap.add_argument("--workdir", default=None)
     ap.add_argument("--scope", default="fc", help="fc, Mixed_5b..Mixed_7c, all, last:N")
+    ap.add_argument("--head-init", default=None, help="torchvision (the library's default) or linear")
     ap.add_argument("--compare-steps", type=int, default=5, help="timed steps each vs PyTorch")
     args = ap.parse_args()
 
@@ -205,7 +206,8 @@ def scope_bench(args, model):
     ptr, pva = prepare(xtr, args.size, mean, std), prepare(xva, args.size, mean, std)
     tr = inception.Trainer(model, classes=10, labels=LABELS, scope=args.scope, batch=args.batch,
                            epoch_size=len(ptr), input_size=args.size, lr=args.lr, ema_decay=args.ema,
-                           label_smoothing=args.smoothing, threads=args.threads)
+                           label_smoothing=args.smoothing, threads=args.threads,
+                           **({"head_init": args.head_init} if args.head_init else {}))
     tm, opt = torch_model(args.model, args.scope, args.threads)
     rng = np.random.default_rng(0)
     ours, theirs, ours_cpu, theirs_cpu = [], [], [], []

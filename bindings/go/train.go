@@ -44,6 +44,7 @@ type TrainerOptions struct {
 	// Below the head (issue 13): "fc" (default), "Mixed_5b" ... "Mixed_7c" (that block
 	// onward), "all", or "last:N".
 	Scope      string
+	HeadInit   string   // the new fc's start: "torchvision" (default) or "linear"
 	Dropout    *float64 // before the fc; default 0.5 below the head, 0 for fc
 	FrozenBN   bool     // BatchNorm inside the scope on running statistics
 	BNMomentum *float64 // default 0.1 (PyTorch's convention)
@@ -137,7 +138,8 @@ func NewTrainer(m *Model, o *TrainerOptions) (*Trainer, error) {
 		{C.INCEPTION_OPT_TRAIN_VAL_DATA, o.ValData}, {C.INCEPTION_OPT_TRAIN_CACHE_DIR, o.CacheDir},
 		{C.INCEPTION_OPT_TRAIN_OPTIMIZER, o.Optimizer}, {C.INCEPTION_OPT_TRAIN_LR_SCHEDULE, o.Schedule},
 		{C.INCEPTION_OPT_TRAIN_EPSILON_PLACEMENT, o.EpsilonPlacement}, {C.INCEPTION_OPT_TRAIN_AUGMENT, o.Augment},
-		{C.INCEPTION_OPT_TRAIN_BASE_MODEL, o.BaseModel}, {C.INCEPTION_OPT_TRAIN_SCOPE, o.Scope}}
+		{C.INCEPTION_OPT_TRAIN_BASE_MODEL, o.BaseModel}, {C.INCEPTION_OPT_TRAIN_SCOPE, o.Scope},
+		{C.INCEPTION_OPT_TRAIN_HEAD_INIT, o.HeadInit}}
 	for _, kv := range strs {
 		if kv.v == "" {
 			continue

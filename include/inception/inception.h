@@ -344,7 +344,12 @@ typedef enum inception_option {
     INCEPTION_OPT_TRAIN_BN_MOMENTUM = 333,
     /* Double in [0, 1): dropout before the fc in training steps below the head (default -1:
      * 0.5 as torchvision's Inception3 when the scope is deeper than fc, 0 for fc). */
-    INCEPTION_OPT_TRAIN_DROPOUT = 334
+    INCEPTION_OPT_TRAIN_DROPOUT = 334,
+    /* String: how the new head's fc starts. "torchvision" (default): weight ~
+     * trunc_normal(0, 0.1), as Inception3's init_weights; "linear": weight and bias ~
+     * U(+-1/sqrt(2048)), as a torch.nn.Linear that replaces model.fc. The smaller "linear"
+     * start suits training below the head (docs/training.md, "Choosing the head's start"). */
+    INCEPTION_OPT_TRAIN_HEAD_INIT = 335
 } inception_option;
 
 INCEPTION_API inception_status inception_options_create(inception_options **out);

@@ -29,6 +29,7 @@ static char **string_slot(inc_train_opts *t, inception_option k) {
     case INCEPTION_OPT_TRAIN_DATA: return &t->data;
     case INCEPTION_OPT_TRAIN_VAL_DATA: return &t->val_data;
     case INCEPTION_OPT_TRAIN_SCOPE: return &t->scope;
+    case INCEPTION_OPT_TRAIN_HEAD_INIT: return &t->head_init;
     default: return NULL;
     }
 }
@@ -129,12 +130,15 @@ inception_status inc_train_opt_set_string(inc_train_opts *t, inception_option k,
     static const char *const optimizers[] = {"rmsprop", "sgd", NULL};
     static const char *const schedules[] = {"exponential", "constant", NULL};
     static const char *const placements[] = {"tf", "pytorch", NULL};
+    static const char *const inits[] = {"torchvision", "linear", NULL};
     if (k == INCEPTION_OPT_TRAIN_OPTIMIZER && !one_of(v, optimizers))
         return inc_error(INCEPTION_ERR_INVALID_ARGUMENT, "TRAIN_OPTIMIZER must be rmsprop or sgd, got '%.64s'", v);
     if (k == INCEPTION_OPT_TRAIN_LR_SCHEDULE && !one_of(v, schedules))
         return inc_error(INCEPTION_ERR_INVALID_ARGUMENT, "TRAIN_LR_SCHEDULE must be exponential or constant, got '%.64s'", v);
     if (k == INCEPTION_OPT_TRAIN_EPSILON_PLACEMENT && !one_of(v, placements))
         return inc_error(INCEPTION_ERR_INVALID_ARGUMENT, "TRAIN_EPSILON_PLACEMENT must be tf or pytorch, got '%.64s'", v);
+    if (k == INCEPTION_OPT_TRAIN_HEAD_INIT && !one_of(v, inits))
+        return inc_error(INCEPTION_ERR_INVALID_ARGUMENT, "TRAIN_HEAD_INIT must be torchvision or linear, got '%.64s'", v);
     if (k == INCEPTION_OPT_TRAIN_AUGMENT && strcmp(v, "none") != 0) {
         /* a comma list of known names */
         const char *p = v;
@@ -158,7 +162,7 @@ inception_status inc_train_opt_set_string(inc_train_opts *t, inception_option k,
 
 void inc_train_opts_free(inc_train_opts *t) {
     char **s[] = {&t->labels, &t->optimizer, &t->schedule, &t->eps_placement, &t->base_model,
-                  &t->augment, &t->cache_dir, &t->data, &t->val_data, &t->scope};
+                  &t->augment, &t->cache_dir, &t->data, &t->val_data, &t->scope, &t->head_init};
     for (size_t i = 0; i < sizeof s / sizeof s[0]; i++) {
         inc_free(*s[i]);
         *s[i] = NULL;
@@ -169,7 +173,7 @@ inception_status inc_train_opts_copy(inc_train_opts *dst, const inc_train_opts *
     *dst = *src;
     char **s[] = {&dst->labels, &dst->optimizer, &dst->schedule, &dst->eps_placement,
                   &dst->base_model, &dst->augment, &dst->cache_dir, &dst->data, &dst->val_data,
-                  &dst->scope};
+                  &dst->scope, &dst->head_init};
     int failed = 0;
     for (size_t i = 0; i < sizeof s / sizeof s[0]; i++) {
         if (!*s[i]) continue;

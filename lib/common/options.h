@@ -16,7 +16,7 @@ typedef struct inc_train_opts {
     double bn_momentum, dropout; /* dropout -1: the scope's default */
     double aux_weight;           /* -1: 0.4 where the aux head can train, else off */
     char *labels, *optimizer, *schedule, *eps_placement, *base_model, *augment;
-    char *cache_dir, *data, *val_data, *scope;
+    char *cache_dir, *data, *val_data, *scope, *head_init;
 } inc_train_opts;
 
 struct inception_options {

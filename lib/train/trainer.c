@@ -63,19 +63,26 @@ static uint64_t model_key(const inception_model *m, int32_t h, int32_t w) {
 
 /* torchvision Inception3: fc.weight ~ trunc_normal(0, 0.1, a=-2, b=2) (init_weights),
  * fc.bias ~ U(-1/sqrt(2048), 1/sqrt(2048)) (nn.Linear's own reset_parameters). Draws:
- * weight i takes the first normal of stream ("fc.weight", i, j) inside [-2, 2]. */
+ * weight i takes the first normal of stream ("fc.weight", i, j) inside [-2, 2].
+ * TRAIN_HEAD_INIT "linear": the weight ~ U(+-1/sqrt(2048)) too, as a replaced nn.Linear;
+ * trunc_normal(0.1) gives logits of several units on train-mode features, which a scope
+ * down to the stem did not recover from in two epochs (docs/training.md). */
 static void init_fc(inception_trainer *t) {
     uint64_t seed = (uint64_t)t->o.seed;
     inc_param *w = &t->params[0], *b = &t->params[1];
     uint64_t kw = inc_rng_key(seed, "fc.weight", 0, 0), kb = inc_rng_key(seed, "fc.bias", 0, 0);
+    double bound = 1.0 / sqrt((double)INC_FEATURES_DIM);
+    int linear = t->o.head_init && strcmp(t->o.head_init, "linear") == 0;
     for (size_t i = 0; i < w->count; i++) {
         double v;
         uint64_t j = 0;
-        do v = 0.1 * inc_rng_normal(inc_rng_key(kw, "trunc", i, 0), j++);
-        while (v < -2.0 || v > 2.0);
+        if (linear) v = (2.0 * inc_rng_uniform(kw, i) - 1.0) * bound;
+        else {
+            do v = 0.1 * inc_rng_normal(inc_rng_key(kw, "trunc", i, 0), j++);
+            while (v < -2.0 || v > 2.0);
+        }
         w->value[i] = (float)v;
     }
-    double bound = 1.0 / sqrt((double)INC_FEATURES_DIM);
     for (size_t i = 0; i < b->count; i++) b->value[i] = (float)((2.0 * inc_rng_uniform(kb, i) - 1.0) * bound);
     for (int32_t p = 0; p < t->n_params; p++)
         memcpy(t->params[p].ema, t->params[p].value, t->params[p].count * sizeof(float));

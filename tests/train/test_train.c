@@ -339,6 +339,33 @@ END_TEST
 
 /* ---- bad inputs ------------------------------------------------------------------------- */
 
+/* TRAIN_HEAD_INIT: "linear" draws the weight from U(+-1/sqrt(2048)) like nn.Linear, the
+ * default trunc_normal(0.1) reaches far past that bound; the bias stream is shared. */
+START_TEST(head_init) {
+    inception_options *o = base_opts();
+    ck_assert_int_eq(inception_options_set_string(o, INCEPTION_OPT_TRAIN_HEAD_INIT, "kaiming"), INCEPTION_ERR_INVALID_ARGUMENT);
+    ck_assert_msg(strstr(inception_last_error(), "torchvision or linear"), "%s", inception_last_error());
+    inception_trainer *a = make(o);
+    ck_assert_int_eq(inception_options_set_string(o, INCEPTION_OPT_TRAIN_HEAD_INIT, "linear"), INCEPTION_OK);
+    inception_trainer *b = make(o);
+    double bound = 1.0 / sqrt(2048.0), max_a = 0, max_b = 0, sum_b = 0;
+    size_t n = a->params[0].count;
+    ck_assert_uint_eq(n, b->params[0].count);
+    for (size_t i = 0; i < n; i++) {
+        max_a = fmax(max_a, fabs(a->params[0].value[i]));
+        max_b = fmax(max_b, fabs(b->params[0].value[i]));
+        sum_b += b->params[0].value[i];
+    }
+    ck_assert_msg(max_a > 5 * bound, "default max |w| %g", max_a);
+    ck_assert_msg(max_b <= bound && max_b > 0.99 * bound, "linear max |w| %g (bound %g)", max_b, bound);
+    ck_assert_msg(fabs(sum_b / (double)n) < 0.05 * bound, "linear mean %g", sum_b / (double)n);
+    ck_assert_int_eq(memcmp(a->params[1].value, b->params[1].value, a->params[1].count * sizeof(float)), 0);
+    inception_trainer_free(a);
+    inception_trainer_free(b);
+    inception_options_free(o);
+}
+END_TEST
+
 START_TEST(bad_settings_and_labels) {
     inception_options *o = NULL;
     inception_trainer *t = (inception_trainer *)0x1;
@@ -664,6 +691,7 @@ int main(void) {
     tcase_add_test(tc, disk_full_keeps_previous_checkpoint);
     tcase_add_test(tc, save_load_same_logits);
     tcase_add_test(tc, bad_settings_and_labels);
+    tcase_add_test(tc, head_init);
     tcase_add_test(tc, folder_train_above_chance_and_resume);
     tcase_add_test(tc, folder_augmented_views_deterministic);
     tcase_add_test(tc, folder_bad_inputs);

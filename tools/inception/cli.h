@@ -74,7 +74,7 @@ typedef struct cli_args {
     int epochs;
     const char *lr, *smoothing, *clip, *ema, *val, *seed;
     const char *augment, *resume, *plot, *optimizer, *cache;
-    const char *scope, *dropout; /* issue 13: trainable blocks */
+    const char *scope, *dropout, *head_init; /* issue 13: trainable blocks */
     const char *aux_weight;      /* issue 13: the aux head's loss weight */
     const char *calibrate; /* quantize: the calibration image directory */
 } cli_args;

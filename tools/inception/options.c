@@ -109,6 +109,9 @@ const cli_option cli_options[] = {
      "rmsprop (the paper's, default) or sgd (momentum 0.9)"},
     {"scope", 0, "SCOPE", "train", CLI_STRING, F(scope), 0, 0, NULL, NULL, 0, NULL,
      "what to train: fc (the head, default), a block onward (Mixed_5b ... Mixed_7c), all, or last:N blocks"},
+    {"head-init", 0, "INIT", "train", CLI_STRING, F(head_init), 0, 0, NULL, NULL, 0, NULL,
+     "the new fc's start: torchvision (trunc normal 0.1, default) or linear (as a new nn.Linear; "
+     "better with --scope below the head)"},
     {"dropout", 0, "P", "train", CLI_STRING, F(dropout), 0, 0, NULL, NULL, 0, NULL,
      "dropout before the fc below the head (default 0.5 with --scope, 0 for fc)"},
     {"aux-weight", 0, "W", "train", CLI_STRING, F(aux_weight), 0, 0, NULL, NULL, 0, NULL,

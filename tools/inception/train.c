@@ -147,6 +147,7 @@ static int run(const cli_args *a) {
         !set_string(o, INCEPTION_OPT_TRAIN_AUGMENT, "--augment", a->augment) ||
         !set_string(o, INCEPTION_OPT_TRAIN_OPTIMIZER, "--optimizer", a->optimizer) ||
         !set_string(o, INCEPTION_OPT_TRAIN_SCOPE, "--scope", a->scope) ||
+        !set_string(o, INCEPTION_OPT_TRAIN_HEAD_INIT, "--head-init", a->head_init) ||
         !set_number(o, INCEPTION_OPT_TRAIN_DROPOUT, "--dropout", a->dropout) ||
         !set_number(o, INCEPTION_OPT_TRAIN_AUX_WEIGHT, "--aux-weight", a->aux_weight) ||
         !set_string(o, INCEPTION_OPT_TRAIN_CACHE_DIR, "--cache", a->cache ? a->cache : cache) ||

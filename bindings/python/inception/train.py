@@ -61,7 +61,7 @@ SETTINGS = {
     "crop_scale_min": (320, "d"), "crop_scale_max": (321, "d"), "crop_ratio_min": (322, "d"),
     "crop_ratio_max": (323, "d"), "views": (324, "i"), "val_fraction": (325, "d"),
     "cache_dir": (326, "s"), "data": (327, "s"), "val_data": (328, "s"), "input_size": (329, "i"),
-    "scope": (330, "s"), "frozen_bn": (332, "i"), "bn_momentum": (333, "d"),
+    "scope": (330, "s"), "head_init": (335, "s"), "frozen_bn": (332, "i"), "bn_momentum": (333, "d"),
     "dropout": (334, "d"), "aux_weight": (331, "d"), "threads": (2, "i"),
 }
 _INFO = {"classes": 1, "steps_done": 2, "examples": 3, "epoch": 4, "lr": 5, "epoch_size": 6,
@@ -94,7 +94,7 @@ class Trainer(_Closable):
     settings are the TRAIN_* options of the C API in lower case (classes, labels, seed,
     batch, optimizer, lr, schedule, label_smoothing, clip_norm, ema_decay, augment, data,
     cache_dir, input_size, scope ("fc", "Mixed_7b", "all", "last:2": what is trained below
-    the head), dropout, frozen_bn, bn_momentum, ...; `labels` may be a list). Use from one
+    the head), head_init ("torchvision" or "linear"), dropout, frozen_bn, bn_momentum, ...; `labels` may be a list). Use from one
     thread at a time."""
 
     def __init__(self, model, **settings):
