@@ -119,7 +119,8 @@ def main():
                                 batch=args.batch, epoch_size=len(ftr), input_size=args.size,
                                 weight_decay=args.weight_decay, clip_norm=args.clip,
                                 momentum=args.momentum, schedule=args.schedule,
-                                epsilon=args.epsilon, epsilon_placement=args.placement)
+                                epsilon=args.epsilon, epsilon_placement=args.placement,
+                                **({"head_init": args.head_init} if args.head_init else {}))
     rng = np.random.default_rng(0)
     head_times = []
     for e in range(args.epochs):
