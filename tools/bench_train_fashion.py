@@ -195,8 +195,6 @@ def torch_model(path, scope, threads):
 
 
 def scope_bench(args, model):
-    import torch
-    import torch.nn.functional as F
     norm = dict(kv.split("=") for kv in model.info()["normalization"].split())
     mean = [float(v) for v in norm["mean"].split(",")]
     std = [float(v) for v in norm["std"].split(",")]
@@ -205,12 +203,38 @@ def scope_bench(args, model):
     xva = idx(DATA + "/t10k-images-idx3-ubyte.gz")[:args.val]
     yva = idx(DATA + "/t10k-labels-idx1-ubyte.gz")[:args.val].astype(np.int32)
     ptr, pva = prepare(xtr, args.size, mean, std), prepare(xva, args.size, mean, std)
+    # every optimizer setting reaches the trainer, as for the head (they did not before)
     tr = inception.Trainer(model, classes=10, labels=LABELS, scope=args.scope, batch=args.batch,
                            epoch_size=len(ptr), input_size=args.size, lr=args.lr, ema_decay=args.ema,
                            label_smoothing=args.smoothing, threads=args.threads,
+                           optimizer=args.optimizer, weight_decay=args.weight_decay, clip_norm=args.clip,
+                           momentum=args.momentum, schedule=args.schedule, epsilon=args.epsilon,
+                           epsilon_placement=args.placement,
                            **({"head_init": args.head_init} if args.head_init else {}))
-    tm, opt = torch_model(args.model, args.scope, args.threads)
     rng = np.random.default_rng(0)
+    if args.compare_steps > 0:
+        compare_steps(args, tr, ptr, ytr, rng)
+    print("scope memory %.1f MB, %d trainable parameters" % (tr.scope_memory / 1e6, tr.trainable))
+    for e in range(args.epochs):
+        order = rng.permutation(len(ptr))
+        t0 = time.time()
+        losses = [tr.train(np.ascontiguousarray(ptr[order[i:i + args.batch]]), ytr[order[i:i + args.batch]])
+                  for i in range(0, len(order), args.batch)]
+        # in batches: below the head each evaluation runs the scope's plan at that batch
+        z = np.concatenate([np.array(tr.logits(np.ascontiguousarray(pva[i:i + args.batch])))
+                            for i in range(0, len(pva), args.batch)])
+        k = min(20, len(losses))
+        print("epoch %2d: train loss %.4f (first %d steps %.4f, last %d %.4f)  val top-1 %.4f  %.1f s, load %.1f"
+              % (e + 1, np.mean(losses), k, np.mean(losses[:k]), k, np.mean(losses[-k:]),
+                 float(np.mean(z.argmax(1) == yva)), time.time() - t0, os.getloadavg()[0]), flush=True)
+    return 0
+
+
+def compare_steps(args, tr, ptr, ytr, rng):
+    """Times --compare-steps library steps against PyTorch's, alternating on the same batches."""
+    import torch
+    import torch.nn.functional as F
+    tm, opt = torch_model(args.model, args.scope, args.threads)
     ours, theirs, ours_cpu, theirs_cpu = [], [], [], []
     for s in range(args.compare_steps):
         sel = rng.choice(len(ptr), args.batch, replace=False)
@@ -234,18 +258,6 @@ def scope_bench(args, model):
     print("CPU time (all threads): library %.1f ms/image/step, PyTorch %.1f ms/image/step, ratio %.2f; "
           "load average %.2f" % (1e3 * np.median(ours_cpu) / args.batch, 1e3 * np.median(theirs_cpu) / args.batch,
                                  np.median(ours_cpu) / np.median(theirs_cpu), os.getloadavg()[0]))
-    print("scope memory %.1f MB, %d trainable parameters" % (tr.scope_memory / 1e6, tr.trainable))
-    for e in range(args.epochs):
-        order = rng.permutation(len(ptr))
-        t0 = time.time()
-        losses = [tr.train(np.ascontiguousarray(ptr[order[i:i + args.batch]]), ytr[order[i:i + args.batch]])
-                  for i in range(0, len(order), args.batch)]
-        # in batches: below the head each evaluation runs the scope's plan at that batch
-        z = np.concatenate([np.array(tr.logits(np.ascontiguousarray(pva[i:i + args.batch])))
-                            for i in range(0, len(pva), args.batch)])
-        print("epoch %2d: train loss %.4f  val top-1 %.4f  %.1f s"
-              % (e + 1, np.mean(losses), float(np.mean(z.argmax(1) == yva)), time.time() - t0))
-    return 0
 
 
 if __name__ == "__main__":
