@@ -72,4 +72,14 @@ grep -q 'at least 2' "$TMP/one.err" || { cat "$TMP/one.err"; exit 1; }
 head -c 100000 "$TMP/scope.safetensors" | grep -q '"inception.train.scope":"Mixed_7c"' || { echo "FAIL: --scope not recorded"; exit 1; }
 if "$CLI" train "$TMP/data" $OPTS --scope Mixed_9 -o "$TMP/x.safetensors" 2>"$TMP/scope_bad.err"; then echo "FAIL: bad scope accepted"; exit 1; fi
 grep -q 'valid scopes' "$TMP/scope_bad.err" || { cat "$TMP/scope_bad.err"; exit 1; }
+# --epsilon / --epsilon-placement reach the trainer: a checkpoint made with them does not
+# resume without them (the settings are compared), and a bad placement is named
+"$CLI" train "$TMP/data" $OPTS -o "$TMP/e.safetensors" --epochs 1 --epsilon 1e-6 --epsilon-placement pytorch \
+    --resume "$TMP/e.ckpt" -q >/dev/null 2>"$TMP/e.err" || { cat "$TMP/e.err"; exit 1; }
+if "$CLI" train "$TMP/data" $OPTS -o "$TMP/e.safetensors" --epochs 2 --epsilon 1e-6 --resume "$TMP/e.ckpt" \
+    -q >/dev/null 2>"$TMP/e2.err"; then echo "FAIL: placement not recorded"; exit 1; fi
+grep -q 'TRAIN_EPSILON_PLACEMENT' "$TMP/e2.err" || { cat "$TMP/e2.err"; exit 1; }
+if "$CLI" train "$TMP/data" $OPTS -o "$TMP/x.safetensors" --epsilon-placement keras 2>"$TMP/e3.err"; then
+    echo "FAIL: bad placement accepted"; exit 1; fi
+grep -q 'tf or pytorch' "$TMP/e3.err" || { cat "$TMP/e3.err"; exit 1; }
 echo OK

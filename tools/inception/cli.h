@@ -76,6 +76,7 @@ typedef struct cli_args {
     const char *augment, *resume, *plot, *optimizer, *cache;
     const char *scope, *dropout, *head_init; /* issue 13: trainable blocks */
     const char *aux_weight;      /* issue 13: the aux head's loss weight */
+    const char *epsilon, *eps_placement; /* RMSProp's epsilon and where it goes */
     const char *calibrate; /* quantize: the calibration image directory */
 } cli_args;
 

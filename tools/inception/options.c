@@ -97,6 +97,11 @@ const cli_option cli_options[] = {
      "label smoothing epsilon (0: plain cross-entropy) (default 0.1)"},
     {"clip", 0, "NORM", "train", CLI_STRING, F(clip), 0, 0, NULL, NULL, 0, NULL,
      "clip gradients to this global norm (0: off) (default 2.0)"},
+    {"epsilon", 0, "EPS", "train", CLI_STRING, F(epsilon), 0, 0, NULL, NULL, 0, NULL,
+     "RMSProp's epsilon (default 1.0, the paper's)"},
+    {"epsilon-placement", 0, "WHERE", "train", CLI_STRING, F(eps_placement), 0, 0, NULL, NULL, 0, NULL,
+     "tf (inside the square root, default) or pytorch (outside: with a small --epsilon each weight's "
+     "step is scaled by its own gradient size, what --scope all from random weights needs)"},
     {"ema", 0, "DECAY", "train", CLI_STRING, F(ema), 0, 0, NULL, NULL, 0, NULL,
      "decay of the parameters' moving average used for evaluation and saving (default 0.9999)"},
     {"val", 0, "FRACTION", "train", CLI_STRING, F(val), 0, 0, NULL, NULL, 0, NULL,

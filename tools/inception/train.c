@@ -142,6 +142,8 @@ static int run(const cli_args *a) {
         !set_number(o, INCEPTION_OPT_TRAIN_LR, "--lr", a->lr) ||
         !set_number(o, INCEPTION_OPT_TRAIN_LABEL_SMOOTHING, "--smoothing", a->smoothing) ||
         !set_number(o, INCEPTION_OPT_TRAIN_CLIP_NORM, "--clip", a->clip) ||
+        !set_number(o, INCEPTION_OPT_TRAIN_EPSILON, "--epsilon", a->epsilon) ||
+        !set_string(o, INCEPTION_OPT_TRAIN_EPSILON_PLACEMENT, "--epsilon-placement", a->eps_placement) ||
         !set_number(o, INCEPTION_OPT_TRAIN_EMA_DECAY, "--ema", a->ema) ||
         !set_number(o, INCEPTION_OPT_TRAIN_VAL_FRACTION, "--val", a->val) ||
         !set_string(o, INCEPTION_OPT_TRAIN_AUGMENT, "--augment", a->augment) ||
