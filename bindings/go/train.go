@@ -32,6 +32,7 @@ type TrainerOptions struct {
 	EpochSize        int64    // examples per epoch for the schedule when you pass batches
 	Momentum         *float64 // default 0.9 for sgd, 0 for rmsprop
 	EpsilonPlacement string   // "tf" (default) or "pytorch"
+	Epsilon          *float64 // RMSProp's epsilon; default 1.0 (the paper's)
 	WeightDecay      *float64 // default 4e-5
 	ClipNorm         *float64 // default 2.0; 0 = off
 	EMADecay         *float64 // default 0.9999; 0 = off
@@ -119,6 +120,7 @@ func NewTrainer(m *Model, o *TrainerOptions) (*Trainer, error) {
 		key C.inception_option
 		v   *float64
 	}{{C.INCEPTION_OPT_TRAIN_LR, lr}, {C.INCEPTION_OPT_TRAIN_MOMENTUM, o.Momentum},
+		{C.INCEPTION_OPT_TRAIN_EPSILON, o.Epsilon},
 		{C.INCEPTION_OPT_TRAIN_WEIGHT_DECAY, o.WeightDecay}, {C.INCEPTION_OPT_TRAIN_CLIP_NORM, o.ClipNorm},
 		{C.INCEPTION_OPT_TRAIN_EMA_DECAY, o.EMADecay}, {C.INCEPTION_OPT_TRAIN_LABEL_SMOOTHING, o.LabelSmoothing},
 		{C.INCEPTION_OPT_TRAIN_VAL_FRACTION, o.ValFraction}, {C.INCEPTION_OPT_TRAIN_DROPOUT, o.Dropout},

@@ -86,6 +86,34 @@ func TestTrainer(t *testing.T) {
 	}
 }
 
+// Epsilon reaches the trainer: checked by range, and recorded in a checkpoint that a
+// trainer with another epsilon refuses.
+func TestTrainerEpsilon(t *testing.T) {
+	m := model(t)
+	zero, small := 0.0, 1e-6
+	if _, err := inception.NewTrainer(m, &inception.TrainerOptions{Classes: 3, Epsilon: &zero}); !errors.Is(err, inception.ErrInvalidArgument) {
+		t.Fatalf("epsilon 0: %v", err)
+	}
+	opts := &inception.TrainerOptions{Classes: 3, InputSize: 75, EpsilonPlacement: "pytorch", Epsilon: &small}
+	tr, err := inception.NewTrainer(m, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tr.Close()
+	ck := filepath.Join(t.TempDir(), "ck.safetensors")
+	if err := tr.Checkpoint(ck); err != nil {
+		t.Fatal(err)
+	}
+	other, err := inception.NewTrainer(m, &inception.TrainerOptions{Classes: 3, InputSize: 75, EpsilonPlacement: "pytorch"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	if err := other.Resume(ck); !errors.Is(err, inception.ErrInvalidArgument) {
+		t.Fatalf("resume with another epsilon: %v", err)
+	}
+}
+
 func TestTrainerScope(t *testing.T) {
 	m := model(t)
 	if _, err := inception.NewTrainer(m, &inception.TrainerOptions{Classes: 3, Scope: "Mixed_9"}); !errors.Is(err, inception.ErrNotFound) {
