@@ -4,6 +4,7 @@ import (
 	"errors"
 	"math/rand"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	inception "github.com/libinception/go-inception"
@@ -117,5 +118,21 @@ func TestTrainerScope(t *testing.T) {
 	defer ta.Close()
 	if !ta.AuxActive() {
 		t.Fatal("aux head not set up for scope Mixed_6e")
+	}
+}
+
+// HeadInit reaches the library: "linear" builds a trainer, a bad name is the library's error.
+func TestTrainerHeadInit(t *testing.T) {
+	m := model(t)
+	tr, err := inception.NewTrainer(m, &inception.TrainerOptions{Classes: 3, HeadInit: "linear"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr.Close()
+	_, err = inception.NewTrainer(m, &inception.TrainerOptions{Classes: 3, HeadInit: "bogus"})
+	var e *inception.Error
+	if !errors.As(err, &e) || e.Status != inception.ErrInvalidArgument ||
+		!strings.Contains(e.Message, "TRAIN_HEAD_INIT must be torchvision or linear, got 'bogus'") {
+		t.Fatalf("HeadInit bogus: %v", err)
 	}
 }
