@@ -1,32 +1,40 @@
-package inception
+package inception_test
 
 import (
 	"bytes"
-	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	inception "github.com/libinception/go-inception"
 )
 
+// quantFixtures: the shared float model (loaded from its file, as Quantize needs) and the
+// test JPEGs.
+func quantFixtures(t *testing.T) (*inception.Model, []string) {
+	m := model(t)
+	var jpgs []string
+	for _, p := range photos() {
+		if strings.HasSuffix(strings.ToLower(p), ".jpg") {
+			jpgs = append(jpgs, p)
+		}
+	}
+	if len(jpgs) == 0 {
+		t.Skip("needs the test JPEGs (INCEPTION_TEST_IMAGES)")
+	}
+	return m, jpgs
+}
+
 func TestQuantize(t *testing.T) {
-	path := os.Getenv("INCEPTION_TEST_MODEL")
-	imgs, _ := filepath.Glob(filepath.Join(os.Getenv("INCEPTION_TEST_IMAGES"), "*.jpg"))
-	if path == "" || len(imgs) == 0 {
-		t.Skip("needs INCEPTION_TEST_MODEL and INCEPTION_TEST_IMAGES")
-	}
-	m, err := LoadModel(path, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer m.Close()
+	m, imgs := quantFixtures(t)
 	out := filepath.Join(t.TempDir(), "q.safetensors")
-	if err := Quantize(m, imgs[:1], out, "minmax"); err != nil {
+	if err := inception.Quantize(m, imgs[:1], out, "minmax"); err != nil {
 		t.Fatal(err)
 	}
-	q, err := LoadModel(out, nil)
+	q, err := inception.LoadModel(out, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -34,7 +42,7 @@ func TestQuantize(t *testing.T) {
 	if v, err := q.Quantized(); err != nil || !v {
 		t.Fatalf("quantised file loads float (%v, %v)", v, err)
 	}
-	f, err := LoadModel(out, &ModelOptions{Precision: "float"})
+	f, err := inception.LoadModel(out, &inception.ModelOptions{Precision: "float"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -42,47 +50,27 @@ func TestQuantize(t *testing.T) {
 	if v, _ := f.Quantized(); v {
 		t.Fatal("Precision float ignored")
 	}
-	if err := Quantize(m, nil, out, ""); err == nil {
+	if err := inception.Quantize(m, nil, out, ""); err == nil {
 		t.Fatal("no images accepted")
 	}
-	if _, err := LoadModel(path, &ModelOptions{Precision: "int8"}); err == nil {
+	if _, err := inception.LoadModel(modelPath(t), &inception.ModelOptions{Precision: "int8"}); err == nil {
 		t.Fatal("int8 without a record accepted")
 	}
 }
 
-// safetensorsTensors reads a safetensors file's tensor table and its data section.
-func safetensorsTensors(t *testing.T, path string) (map[string]struct {
-	DType   string  `json:"dtype"`
-	Offsets []int64 `json:"data_offsets"`
-}, []byte) {
-	t.Helper()
+// quantFile reads a quantised file's tensors and data section.
+func quantFile(t *testing.T, path string) (map[string]stTensor, []byte) {
 	raw, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	n := binary.LittleEndian.Uint64(raw[:8])
-	var header map[string]json.RawMessage
-	if err := json.Unmarshal(raw[8:8+n], &header); err != nil {
-		t.Fatal(err)
-	}
-	delete(header, "__metadata__")
-	out := map[string]struct {
-		DType   string  `json:"dtype"`
-		Offsets []int64 `json:"data_offsets"`
-	}{}
-	for name, h := range header {
-		v := out[name]
-		if err := json.Unmarshal(h, &v); err != nil {
-			t.Fatal(err)
-		}
-		out[name] = v
-	}
-	return out, raw[8+n:]
+	_, tensors, data := readSafetensors(t, raw)
+	return tensors, data
 }
 
 // largestWeight is the largest |qweight| over a quantised file's int8 tensors.
 func largestWeight(t *testing.T, path string) int {
-	tensors, data := safetensorsTensors(t, path)
+	tensors, data := quantFile(t, path)
 	amax := 0
 	for _, v := range tensors {
 		if v.DType != "I8" {
@@ -101,42 +89,33 @@ func largestWeight(t *testing.T, path string) int {
 
 func libError(t *testing.T, err error, want string) {
 	t.Helper()
-	var e *Error
-	if !errors.As(err, &e) || e.Status != ErrInvalidArgument || !strings.Contains(e.Message, want) {
+	var e *inception.Error
+	if !errors.As(err, &e) || e.Status != inception.ErrInvalidArgument || !strings.Contains(e.Message, want) {
 		t.Fatalf("got %v, want ErrInvalidArgument with %q", err, want)
 	}
 }
 
 // QuantizeOptions.WeightBits and .BiasCorrection, ModelOptions.WeightBits reach the library:
-// valid values change the file or the record, bad ones give the library's error.
+// valid values change the file, the record or the net, bad ones give the library's error.
 func TestQuantizeOptions(t *testing.T) {
-	path := os.Getenv("INCEPTION_TEST_MODEL")
-	imgs, _ := filepath.Glob(filepath.Join(os.Getenv("INCEPTION_TEST_IMAGES"), "*.jpg"))
-	if path == "" || len(imgs) == 0 {
-		t.Skip("needs INCEPTION_TEST_MODEL and INCEPTION_TEST_IMAGES")
-	}
-	m, err := LoadModel(path, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer m.Close()
+	m, imgs := quantFixtures(t)
 	dir := t.TempDir()
 	no := false
-	files := map[string]*QuantizeOptions{
+	files := map[string]*inception.QuantizeOptions{
 		"q8":   nil,
 		"q7":   {WeightBits: 7},
 		"nobc": {BiasCorrection: &no},
 	}
 	for name, o := range files {
-		if err := QuantizeWith(m, imgs[:1], filepath.Join(dir, name), o); err != nil {
+		if err := inception.QuantizeWith(m, imgs[:1], filepath.Join(dir, name), o); err != nil {
 			t.Fatal(name, err)
 		}
 	}
 	if a7, a8 := largestWeight(t, filepath.Join(dir, "q7")), largestWeight(t, filepath.Join(dir, "q8")); a7 != 64 || a8 != 127 {
 		t.Fatalf("largest |weight| %d with WeightBits 7, %d with 8; want 64, 127", a7, a8)
 	}
-	bc, bcData := safetensorsTensors(t, filepath.Join(dir, "q8"))
-	nobc, nobcData := safetensorsTensors(t, filepath.Join(dir, "nobc"))
+	bc, bcData := quantFile(t, filepath.Join(dir, "q8"))
+	nobc, nobcData := quantFile(t, filepath.Join(dir, "nobc"))
 	changed := 0
 	for name, v := range bc {
 		if strings.HasSuffix(name, ".conv.bias") && bc[strings.TrimSuffix(name, "bias")+"qweight"].DType == "I8" &&
@@ -148,12 +127,12 @@ func TestQuantizeOptions(t *testing.T) {
 		t.Fatal("BiasCorrection false stored the same int8 biases as the default")
 	}
 
+	rec := filepath.Join(dir, "r.json")
 	for _, c := range []struct {
 		bc      *bool
 		version int
 	}{{nil, 2}, {&no, 1}} {
-		rec := filepath.Join(dir, "r.json")
-		if err := CalibrateWith(m, imgs[:1], rec, &QuantizeOptions{BiasCorrection: c.bc}); err != nil {
+		if err := inception.CalibrateWith(m, imgs[:1], rec, &inception.QuantizeOptions{BiasCorrection: c.bc}); err != nil {
 			t.Fatal(err)
 		}
 		raw, err := os.ReadFile(rec)
@@ -171,18 +150,18 @@ func TestQuantizeOptions(t *testing.T) {
 			t.Fatalf("BiasCorrection %v: record version %d with %d means", c.bc, r.Version, len(r.Means))
 		}
 	}
-	img, err := DecodeImageFile(imgs[0], nil)
+	img, err := inception.DecodeImageFile(imgs[0], nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer img.Close()
 	var feats [2][]float32
 	for i, bits := range []int{0, 7} {
-		q, err := LoadModel(path, &ModelOptions{Calibration: filepath.Join(dir, "r.json"), WeightBits: bits})
+		q, err := inception.LoadModel(modelPath(t), &inception.ModelOptions{Calibration: rec, WeightBits: bits})
 		if err != nil {
 			t.Fatal(err)
 		}
-		s, err := q.NewSession(&SessionOptions{Threads: 1})
+		s, err := q.NewSession(&inception.SessionOptions{Threads: 1})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -194,21 +173,18 @@ func TestQuantizeOptions(t *testing.T) {
 		s.Close()
 		q.Close()
 	}
-	same := true
-	for i := range feats[0] {
-		same = same && feats[0][i] == feats[1][i]
-	}
-	if same {
+	if sameFloats(feats[0], feats[1]) {
 		t.Fatal("ModelOptions.WeightBits 7 at load gives the 8-bit features")
 	}
 
 	bad := filepath.Join(dir, "bad.safetensors")
-	libError(t, QuantizeWith(m, imgs[:1], bad, &QuantizeOptions{WeightBits: 9}),
+	libError(t, inception.QuantizeWith(m, imgs[:1], bad, &inception.QuantizeOptions{WeightBits: 9}),
 		"QUANT_WEIGHT_BITS must be 7 or 8, got 9")
 	if _, err := os.Stat(bad); err == nil {
 		t.Fatal("a refused Quantize wrote its file")
 	}
-	_, err = LoadModel(path, &ModelOptions{Calibration: filepath.Join(dir, "r.json"), WeightBits: 9})
+	_, err = inception.LoadModel(modelPath(t), &inception.ModelOptions{Calibration: rec, WeightBits: 9})
 	libError(t, err, "QUANT_WEIGHT_BITS must be 7 or 8, got 9")
-	libError(t, CalibrateWith(m, imgs[:1], bad, &QuantizeOptions{WeightBits: 7}), "ModelOptions.WeightBits")
+	libError(t, inception.CalibrateWith(m, imgs[:1], bad, &inception.QuantizeOptions{WeightBits: 7}),
+		"ModelOptions.WeightBits")
 }

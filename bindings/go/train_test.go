@@ -4,7 +4,6 @@ import (
 	"errors"
 	"math/rand"
 	"path/filepath"
-	"strings"
 	"testing"
 
 	inception "github.com/libinception/go-inception"
@@ -130,9 +129,5 @@ func TestTrainerHeadInit(t *testing.T) {
 	}
 	tr.Close()
 	_, err = inception.NewTrainer(m, &inception.TrainerOptions{Classes: 3, HeadInit: "bogus"})
-	var e *inception.Error
-	if !errors.As(err, &e) || e.Status != inception.ErrInvalidArgument ||
-		!strings.Contains(e.Message, "TRAIN_HEAD_INIT must be torchvision or linear, got 'bogus'") {
-		t.Fatalf("HeadInit bogus: %v", err)
-	}
+	libError(t, err, "TRAIN_HEAD_INIT must be torchvision or linear, got 'bogus'")
 }
