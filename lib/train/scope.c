@@ -77,7 +77,7 @@ struct inc_scope {
     size_t bytes;
     float *block;                     /* every planned buffer, one allocation */
     float *dz, *wbuf, *zero, *feat, *dfeat, *mask;
-    double *acc;                      /* [3 * widest layer]: BN and GAP per-channel work */
+    double *acc;                      /* [6 * widest layer]: BN and GAP per-channel work */
     void *scratch;                    /* parts x scratch_bytes */
     size_t scratch_bytes, wmax, zmax, cmax;
     inc_pool *pool;                   /* the session's, NULL: one thread */
@@ -458,7 +458,7 @@ inception_status inc_scope_plan(inc_scope *s, int64_t n, int64_t h, int64_t w, i
         if (s->layers[i].l->op == INC_OP_CONV)
             floats += (size_t)(n * s->layers[i].oh * s->layers[i].ow) * (size_t)s->layers[i].l->out_c +
                       6 * (size_t)s->layers[i].l->out_c; /* z, mean, istd and uvar (doubles) */
-    floats += zmax + 3 * (size_t)n * 2048 + 6 * s->cmax; /* acc: 3 doubles per channel */
+    floats += zmax + 3 * (size_t)n * 2048 + 12 * s->cmax; /* acc: 6 doubles per channel */
     size_t bytes = floats * sizeof(float) + scratch * (size_t)s->parts;
     if (max_bytes > 0 && bytes > (size_t)max_bytes)
         return inc_error(INCEPTION_ERR_OUT_OF_MEMORY,
@@ -558,16 +558,16 @@ static void bn_forward(inc_scope *s, sc_layer *L, const inc_param *params, int t
     const float *gam = L->pg >= 0 ? (use_ema ? params[L->pg].ema : params[L->pg].value) : NULL;
     const float *bet = use_ema ? params[L->pb].ema : params[L->pb].value;
     float *rm = params[L->prm].value, *rv = params[L->prv].value;
-    double *mean = L->mean, *istd = L->istd;
+    double *restrict mean = L->mean, *restrict istd = L->istd;
     if (train && !s->cfg.frozen_bn) {
         for (int64_t c = c0; c < c1; c++) mean[c] = 0, istd[c] = 0;
         for (int64_t m = 0; m < M; m++) {
-            const float *z = L->z + m * C;
+            const float *restrict z = L->z + m * C;
             for (int64_t c = c0; c < c1; c++) mean[c] += z[c];
         }
         for (int64_t c = c0; c < c1; c++) mean[c] /= (double)M;
         for (int64_t m = 0; m < M; m++) {
-            const float *z = L->z + m * C;
+            const float *restrict z = L->z + m * C;
             for (int64_t c = c0; c < c1; c++) {
                 double d = z[c] - mean[c];
                 istd[c] += d * d; /* the sum of squares until below */
@@ -581,13 +581,14 @@ static void bn_forward(inc_scope *s, sc_layer *L, const inc_param *params, int t
     } else {
         for (int64_t c = c0; c < c1; c++) mean[c] = rm[c], istd[c] = 1.0 / sqrt((double)rv[c] + BN_EPS);
     }
-    double *g = s->acc; /* gamma, or 1 */
-    for (int64_t c = c0; c < c1; c++) g[c] = gam ? gam[c] : 1.0;
+    /* y = relu((z - mean) * (istd * gamma) + beta), in double (the loss's precision) */
+    double *restrict fa = s->acc, *restrict fb = fa + s->cmax;
+    for (int64_t c = c0; c < c1; c++) fa[c] = istd[c] * (gam ? gam[c] : 1.0), fb[c] = bet[c];
     for (int64_t m = 0; m < M; m++) {
-        float *o = ov->data + m * ov->pixel_stride;
-        const float *z = L->z + m * C;
+        float *restrict o = ov->data + m * ov->pixel_stride;
+        const float *restrict z = L->z + m * C;
         for (int64_t c = c0; c < c1; c++) {
-            double v = (z[c] - mean[c]) * istd[c] * g[c] + bet[c];
+            double v = ((double)z[c] - mean[c]) * fa[c] + fb[c];
             o[c] = v > 0 ? (float)v : 0.0f;
         }
     }
@@ -663,37 +664,48 @@ static void job_pool_backward(void *ctx, int32_t part, int32_t parts) {
 }
 
 /* ReLU and BatchNorm backward of one conv layer over channels [c0, c1): the gamma and beta
- * gradients (per-channel double sums over the rows in order) and dz. */
+ * gradients (per-channel double sums over the rows in order) and dz; per element in
+ * float32 from per-channel float factors. */
 static void bn_backward(inc_scope *s, sc_layer *L, inc_param *params, const inception_view *y,
                         const inception_view *dy, float *dz, int64_t c0, int64_t c1) {
     int64_t C = L->l->out_c, M = s->N * L->oh * L->ow;
     const float *gam = L->pg >= 0 ? params[L->pg].value : NULL;
     float *gg = L->pg >= 0 ? params[L->pg].grad : NULL, *gb = params[L->pb].grad;
     const double *mu = L->mean, *is = L->istd;
-    double *sd = s->acc, *sdx = s->acc + s->cmax, *g = s->acc + 2 * s->cmax;
+    size_t cm = s->cmax;
+    double *restrict sd = s->acc, *restrict sdx = s->acc + cm;
+    float *restrict fmu = (float *)(void *)(s->acc + 2 * cm), *restrict fis = fmu + cm, *restrict k1 = fmu + 2 * cm,
+                    *restrict k2 = fmu + 3 * cm, *restrict fg = fmu + 4 * cm;
     int batch = !s->cfg.frozen_bn;
-    for (int64_t c = c0; c < c1; c++) sd[c] = 0, sdx[c] = 0, g[c] = (gam ? gam[c] : 1.0) * is[c];
+    for (int64_t c = c0; c < c1; c++) {
+        sd[c] = 0, sdx[c] = 0;
+        fmu[c] = (float)mu[c], fis[c] = (float)is[c], fg[c] = (float)((gam ? gam[c] : 1.0) * is[c]);
+    }
     for (int64_t m = 0; m < M; m++) {
-        const float *ya = y->data + m * y->pixel_stride, *yg = dy->data + m * dy->pixel_stride;
-        const float *z = L->z + m * C;
+        const float *restrict ya = y->data + m * y->pixel_stride, *restrict yg = dy->data + m * dy->pixel_stride;
+        const float *restrict z = L->z + m * C;
         for (int64_t c = c0; c < c1; c++) {
-            double d = ya[c] > 0 ? yg[c] : 0.0; /* adding 0 for a dead unit changes no sum */
+            float d = ya[c] > 0.0f ? yg[c] : 0.0f; /* adding 0 for a dead unit changes no sum */
+            float xh = (z[c] - fmu[c]) * fis[c];
             sd[c] += d;
-            sdx[c] += d * (z[c] - mu[c]) * is[c];
+            sdx[c] += (double)d * (double)xh;
         }
     }
     for (int64_t c = c0; c < c1; c++) {
         if (gg) gg[c] = (float)sdx[c];
         gb[c] = (float)sd[c];
+        k1[c] = batch ? (float)(sd[c] / (double)M) : 0.0f;
+        k2[c] = batch ? (float)(sdx[c] / (double)M) : 0.0f;
     }
+    /* dz = gamma istd (dy' - (sum dy' + xhat sum dy' xhat) / M), dy' = dy where y > 0 */
     for (int64_t m = 0; m < M; m++) {
-        const float *ya = y->data + m * y->pixel_stride, *yg = dy->data + m * dy->pixel_stride;
-        const float *z = L->z + m * C;
-        float *o = dz + m * C;
+        const float *restrict ya = y->data + m * y->pixel_stride, *restrict yg = dy->data + m * dy->pixel_stride;
+        const float *restrict z = L->z + m * C;
+        float *restrict o = dz + m * C;
         for (int64_t c = c0; c < c1; c++) {
-            double d = ya[c] > 0 ? yg[c] : 0.0;
-            if (batch) d -= (sd[c] + (z[c] - mu[c]) * is[c] * sdx[c]) / (double)M;
-            o[c] = (float)(g[c] * d);
+            float d = ya[c] > 0.0f ? yg[c] : 0.0f;
+            float xh = (z[c] - fmu[c]) * fis[c];
+            o[c] = fg[c] * (d - (k1[c] + xh * k2[c]));
         }
     }
 }
