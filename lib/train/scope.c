@@ -221,19 +221,22 @@ static inception_status pack_one(const inception_backend *be, const inception_ba
                                  const float *zero, void **out) {
     const inception_conv_desc *d = &L->l->conv;
     const float *w = ema ? params[L->pw].ema : params[L->pw].value;
-    int64_t ci = d->in_channels, kh = d->kernel_h, kw = d->kernel_w;
-    /* torchvision [out][in][kh][kw] -> the backends' [out][kh][kw][in] */
-    for (int64_t o = 0; o < d->out_channels; o++)
-        for (int64_t i = 0; i < ci; i++)
-            for (int64_t y = 0; y < kh; y++)
-                for (int64_t x = 0; x < kw; x++)
-                    wbuf[((o * kh + y) * kw + x) * ci + i] = w[((o * ci + i) * kh + y) * kw + x];
+    int64_t ci = d->in_channels, kk = d->kernel_h * d->kernel_w;
+    /* torchvision [out][in][kh][kw] -> the backends' [out][kh][kw][in] (the same for 1x1):
+     * per output channel, writes in order, reads within its filter */
+    const float *src = w;
+    if (kk > 1) {
+        for (int64_t o = 0; o < d->out_channels; o++)
+            for (int64_t t = 0; t < kk; t++)
+                for (int64_t i = 0; i < ci; i++) wbuf[(o * kk + t) * ci + i] = w[(o * ci + i) * kk + t];
+        src = wbuf;
+    }
     inception_conv_desc raw = *d;
     raw.relu = 0;
-    if (*out && bt->conv_repack) return bt->conv_repack(bt->user, &raw, wbuf, zero, *out);
+    if (*out && bt->conv_repack) return bt->conv_repack(bt->user, &raw, src, zero, *out);
     void *p = NULL;
     inc_error_clear();
-    inception_status st = be->conv_pack(be->user, &raw, wbuf, zero, &p);
+    inception_status st = be->conv_pack(be->user, &raw, src, zero, &p);
     if (st) {
         if (!inc_error_message()[0]) inc_error(st, "backend '%s' failed to pack %s", be->name, L->l->name);
         return st;
@@ -717,38 +720,44 @@ static void job_bn_backward(void *ctx, int32_t part, int32_t parts) {
     bn_backward(j->s, j->L, j->params, &j->ov, &j->gy, j->s->dz, c0, c1);
 }
 
+/* 1x1: torchvision's layout is the kernels' own, so the weight gradient goes straight
+ * to the parameter and the data gradient reads the weights in place. */
+static int is_1x1(const inc_layer *l) { return l->conv.kernel_h * l->conv.kernel_w == 1; }
+
 static void job_dweights(void *ctx, int32_t part, int32_t parts) {
     sc_job *j = ctx;
     inception_conv_desc raw = j->L->l->conv;
     raw.relu = 0;
-    j->s->bt->conv_backward_weights(j->s->bt->user, &raw, &j->iv, &j->dzv, j->s->wbuf, part, parts,
+    float *out = is_1x1(j->L->l) ? j->params[j->L->pw].grad : j->s->wbuf;
+    j->s->bt->conv_backward_weights(j->s->bt->user, &raw, &j->iv, &j->dzv, out, part, parts,
                                     part_scratch(j->s, part));
 }
 
 /* The weight gradient to torchvision's layout, then (for the data gradient) the weights
- * into wbuf in the kernels' layout, for output channels of this part. */
+ * into wbuf in the kernels' layout, for output channels of this part; each loop writes
+ * in order and reads within one output channel's filter. */
 static void job_transpose(void *ctx, int32_t part, int32_t parts) {
     sc_job *j = ctx;
     const inc_layer *l = j->L->l;
-    int64_t C = l->out_c, ci = l->in_c, kh = l->conv.kernel_h, kw = l->conv.kernel_w, o0, o1;
+    int64_t C = l->out_c, ci = l->in_c, kk = l->conv.kernel_h * l->conv.kernel_w, o0, o1;
     row_range(C, part, parts, &o0, &o1);
-    float *gw = j->params[j->L->pw].grad, *wb = j->s->wbuf;
-    const float *w = j->params[j->L->pw].value;
-    int back = j->train; /* 1: the data gradient follows */
-    for (int64_t o = o0; o < o1; o++)
+    float *restrict gw = j->params[j->L->pw].grad, *restrict wb = j->s->wbuf;
+    const float *restrict w = j->params[j->L->pw].value;
+    for (int64_t o = o0; o < o1; o++) {
         for (int64_t a = 0; a < ci; a++)
-            for (int64_t t = 0; t < kh * kw; t++) {
-                size_t k = (size_t)((o * kh * kw + t) * ci + a), v = (size_t)((o * ci + a) * kh * kw + t);
-                gw[v] = wb[k];
-                if (back) wb[k] = w[v];
-            }
+            for (int64_t t = 0; t < kk; t++) gw[(o * ci + a) * kk + t] = wb[(o * kk + t) * ci + a];
+        if (j->train) /* 1: the data gradient follows */
+            for (int64_t t = 0; t < kk; t++)
+                for (int64_t a = 0; a < ci; a++) wb[(o * kk + t) * ci + a] = w[(o * ci + a) * kk + t];
+    }
 }
 
 static void job_ddata(void *ctx, int32_t part, int32_t parts) {
     sc_job *j = ctx;
     inception_conv_desc raw = j->L->l->conv;
     raw.relu = 0;
-    j->s->bt->conv_backward_data(j->s->bt->user, &raw, j->s->wbuf, &j->dzv, &j->gx, 1, part, parts,
+    const float *w = is_1x1(j->L->l) ? j->params[j->L->pw].value : j->s->wbuf;
+    j->s->bt->conv_backward_data(j->s->bt->user, &raw, w, &j->dzv, &j->gx, 1, part, parts,
                                  part_scratch(j->s, part));
 }
 
@@ -778,7 +787,7 @@ static void backward(inc_scope *s, inc_param *params) {
         j.train = !to_input;
         par(s, job_bn_backward, &j);
         par(s, job_dweights, &j);
-        par(s, job_transpose, &j);
+        if (!is_1x1(l)) par(s, job_transpose, &j);
         if (!to_input) par(s, job_ddata, &j);
     }
 }
