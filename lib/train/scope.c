@@ -15,6 +15,7 @@
 
 #include "backends/registry.h"
 #include "graph/pool.h"
+#include "train/optim_update.h"
 #include "train/scope.h"
 
 #define BN_EPS 0.001 /* the models' BatchNorm eps (lib/model/weights.c) */
@@ -587,14 +588,7 @@ static void bn_forward(inc_scope *s, sc_layer *L, const inc_param *params, int t
     /* y = relu((z - mean) * (istd * gamma) + beta), in double (the loss's precision) */
     double *restrict fa = s->acc, *restrict fb = fa + s->cmax;
     for (int64_t c = c0; c < c1; c++) fa[c] = istd[c] * (gam ? gam[c] : 1.0), fb[c] = bet[c];
-    for (int64_t m = 0; m < M; m++) {
-        float *restrict o = ov->data + m * ov->pixel_stride;
-        const float *restrict z = L->z + m * C;
-        for (int64_t c = c0; c < c1; c++) {
-            double v = ((double)z[c] - mean[c]) * fa[c] + fb[c];
-            o[c] = v > 0 ? (float)v : 0.0f;
-        }
-    }
+    inc_bn_rows_forward(M, C, ov->pixel_stride, c0, c1, L->z, mean, fa, fb, ov->data);
 }
 
 static void job_bn_forward(void *ctx, int32_t part, int32_t parts) {
@@ -684,16 +678,7 @@ static void bn_backward(inc_scope *s, sc_layer *L, inc_param *params, const ince
         sd[c] = 0, sdx[c] = 0;
         fmu[c] = (float)mu[c], fis[c] = (float)is[c], fg[c] = (float)((gam ? gam[c] : 1.0) * is[c]);
     }
-    for (int64_t m = 0; m < M; m++) {
-        const float *restrict ya = y->data + m * y->pixel_stride, *restrict yg = dy->data + m * dy->pixel_stride;
-        const float *restrict z = L->z + m * C;
-        for (int64_t c = c0; c < c1; c++) {
-            float d = ya[c] > 0.0f ? yg[c] : 0.0f; /* adding 0 for a dead unit changes no sum */
-            float xh = (z[c] - fmu[c]) * fis[c];
-            sd[c] += d;
-            sdx[c] += (double)d * (double)xh;
-        }
-    }
+    inc_bn_rows_sums(M, C, y->pixel_stride, dy->pixel_stride, c0, c1, y->data, dy->data, L->z, fmu, fis, sd, sdx);
     for (int64_t c = c0; c < c1; c++) {
         if (gg) gg[c] = (float)sdx[c];
         gb[c] = (float)sd[c];
@@ -701,16 +686,7 @@ static void bn_backward(inc_scope *s, sc_layer *L, inc_param *params, const ince
         k2[c] = batch ? (float)(sdx[c] / (double)M) : 0.0f;
     }
     /* dz = gamma istd (dy' - (sum dy' + xhat sum dy' xhat) / M), dy' = dy where y > 0 */
-    for (int64_t m = 0; m < M; m++) {
-        const float *restrict ya = y->data + m * y->pixel_stride, *restrict yg = dy->data + m * dy->pixel_stride;
-        const float *restrict z = L->z + m * C;
-        float *restrict o = dz + m * C;
-        for (int64_t c = c0; c < c1; c++) {
-            float d = ya[c] > 0.0f ? yg[c] : 0.0f;
-            float xh = (z[c] - fmu[c]) * fis[c];
-            o[c] = fg[c] * (d - (k1[c] + xh * k2[c]));
-        }
-    }
+    inc_bn_rows_dz(M, C, y->pixel_stride, dy->pixel_stride, c0, c1, y->data, dy->data, L->z, fmu, fis, k1, k2, fg, dz);
 }
 
 static void job_bn_backward(void *ctx, int32_t part, int32_t parts) {
