@@ -1,8 +1,9 @@
 /* The optimizer's elementwise update in one pass over each parameter slice: weight decay
  * and the clipping scale into the gradient, the RMSProp/SGD update, the EMA of the new
  * value. Built with -fno-math-errno (lib/train/meson.build) so the sqrt does not keep the
- * loops scalar; plain C at the baseline ISA, so every machine computes the same bits
- * (each element's arithmetic is the same as the separate passes it replaces). */
+ * loops scalar; plain C at the baseline ISA, so every machine computes the same bits. The
+ * RMSProp denominator is float32 (as PyTorch's; double there made the pass compute-bound),
+ * the rest double as before. */
 #include <math.h>
 
 #include "train/optim_update.h"
@@ -13,8 +14,8 @@ static inline __attribute__((always_inline)) void upd(const inc_update *u, int k
                                                       const float *restrict g, float *restrict ms,
                                                       float *restrict mom, float *restrict sh) {
     const double mu = u->momentum, lr = u->lr, rho1 = 1.0 - u->rms_decay, rho = u->rms_decay,
-                 eps = u->epsilon, e1 = 1.0 - u->ema_decay;
-    const float wd = u->weight_decay, sc = u->scale;
+                 e1 = 1.0 - u->ema_decay;
+    const float wd = u->weight_decay, sc = u->scale, epsf = (float)u->epsilon;
     for (size_t i = 0; i < n; i++) {
         float gf = g[i];
         if (decay) gf += wd * w[i];
@@ -28,13 +29,14 @@ static inline __attribute__((always_inline)) void upd(const inc_update *u, int k
         } else if (kind == 1) { /* TF ApplyRMSProp */
             float m = (float)((double)ms[i] + (gi * gi - (double)ms[i]) * rho1);
             ms[i] = m;
-            float v = (float)(mu * (double)mom[i] + lr * gi / sqrt((double)m + eps));
+            float r = gf / sqrtf(m + epsf); /* float32, as PyTorch's: 4 lanes per sqrt */
+            float v = (float)(mu * (double)mom[i] + lr * (double)r);
             mom[i] = v;
             nw = (float)((double)w[i] - (double)v);
         } else { /* torch.optim.RMSprop */
             float m = (float)(rho * (double)ms[i] + rho1 * gi * gi);
             ms[i] = m;
-            double d = gi / (sqrt((double)m) + eps);
+            double d = gf / (sqrtf(m) + epsf);
             if (mom_on) {
                 float b = (float)(mu * (double)mom[i] + d);
                 mom[i] = b;
