@@ -72,4 +72,10 @@ grep -q 'at least 2' "$TMP/one.err" || { cat "$TMP/one.err"; exit 1; }
 head -c 100000 "$TMP/scope.safetensors" | grep -q '"inception.train.scope":"Mixed_7c"' || { echo "FAIL: --scope not recorded"; exit 1; }
 if "$CLI" train "$TMP/data" $OPTS --scope Mixed_9 -o "$TMP/x.safetensors" 2>"$TMP/scope_bad.err"; then echo "FAIL: bad scope accepted"; exit 1; fi
 grep -q 'valid scopes' "$TMP/scope_bad.err" || { cat "$TMP/scope_bad.err"; exit 1; }
+# bad --head-init: the library's message and a plain non-zero exit (not a signal), no file
+rc=0
+"$CLI" train "$TMP/data" $OPTS --head-init bogus -o "$TMP/init.safetensors" 2>"$TMP/init_bad.err" || rc=$?
+[ "$rc" -ne 0 ] && [ "$rc" -lt 128 ] || { echo "FAIL: --head-init bogus exited $rc"; cat "$TMP/init_bad.err"; exit 1; }
+grep -q "TRAIN_HEAD_INIT must be torchvision or linear, got 'bogus'" "$TMP/init_bad.err" || { cat "$TMP/init_bad.err"; exit 1; }
+[ ! -e "$TMP/init.safetensors" ] || { echo "FAIL: --head-init bogus wrote a model"; exit 1; }
 echo OK

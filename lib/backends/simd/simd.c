@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "backends/backward.h"
 #include "backends/builtin.h"
 #include "backends/simd/cpu.h"
 #include "backends/simd/kernels.h"
@@ -668,13 +669,6 @@ static void simd_global_avg_pool(void *user, const inception_view *in, const inc
 
 static size_t align64(size_t bytes) { return (bytes + 63) / 64 * 64; }
 
-/* The output index along one axis whose window puts tap k on input index i, or -1. */
-static int64_t window_of(int64_t i, int32_t k, int32_t stride, int32_t pad, int64_t out_size) {
-    int64_t t = i + pad - k;
-    if (t < 0 || t % stride != 0) return -1;
-    return t / stride < out_size ? t / stride : -1;
-}
-
 /* -- data gradient: dx = dy . W^T gathered per dx pixel --
  * For a dx pixel with (iy + pad_h) % stride_h == py (and likewise px), exactly the taps
  * with ky % stride_h == py (kx % stride_w == px) reach it, so dx pixels fall into
@@ -757,8 +751,8 @@ static int bwd_data_rows(const inception_conv_desc *d, const inception_view *dy,
                         if (++iy == dx->h) iy = 0, n++;
                     }
                 }
-                int64_t oy = window_of(iy, ky, d->stride_h, d->pad_h, dy->h);
-                int64_t ox = oy < 0 ? -1 : window_of(ix, kx, d->stride_w, d->pad_w, dy->w);
+                int64_t oy = inc_window_of(iy, ky, d->stride_h, d->pad_h, dy->h);
+                int64_t ox = oy < 0 ? -1 : inc_window_of(ix, kx, d->stride_w, d->pad_w, dy->w);
                 const float *p = ox < 0 ? zeros
                                         : dy->data + ((n * dy->h + oy) * dy->w + ox) *
                                                          dy->pixel_stride;
@@ -986,35 +980,9 @@ static void simd_conv_backward_weights(void *user, const inception_conv_desc *d,
 
 /* ---- max pool backward ------------------------------------------------------------ */
 
-#define MPB_CHUNK 64 /* channels at a time */
+#define MPB_CHUNK INC_MAXPOOL_CHUNK /* channels at a time */
 #define MPB_TILE 16  /* dx pixels of a row at a time */
 #define MPB_WIN 40   /* windows whose winners a tile keeps */
-
-static int64_t mpb_window(int64_t i, int32_t k, int32_t stride, int32_t pad, int64_t out) {
-    int64_t t = i + pad - k;
-    if (t < 0 || t % stride != 0) return -1;
-    return t / stride < out ? t / stride : -1;
-}
-
-/* Winner tap of window (oy, ox) for channels [c0, c0 + nc): ref's rule (first maximum in
- * (ky, kx) order, NaN takes over, -1 without a real pixel). */
-static void mpb_winners(const inception_pool_desc *d, const inception_view *x, int64_t n, int64_t oy,
-                        int64_t ox, int64_t c0, int64_t nc, int16_t *win) {
-    float best[MPB_CHUNK];
-    for (int64_t c = 0; c < nc; c++) win[c] = -1, best[c] = -INFINITY;
-    for (int32_t ky = 0; ky < d->kernel_h; ky++) {
-        int64_t y = oy * d->stride_h - d->pad_h + ky;
-        if (y < 0 || y >= x->h) continue;
-        for (int32_t kx = 0; kx < d->kernel_w; kx++) {
-            int64_t xx = ox * d->stride_w - d->pad_w + kx;
-            if (xx < 0 || xx >= x->w) continue;
-            const float *px = x->data + ((n * x->h + y) * x->w + xx) * x->pixel_stride + c0;
-            int16_t tap = (int16_t)(ky * d->kernel_w + kx);
-            for (int64_t c = 0; c < nc; c++)
-                if (win[c] < 0 || px[c] > best[c] || px[c] != px[c]) win[c] = tap, best[c] = px[c];
-        }
-    }
-}
 
 /* ref's sums (each dx pixel adds, in (ky, kx) order of its taps, the dy of the windows it
  * wins) with each window's winners found once per tile of a dx row instead of once per
@@ -1027,9 +995,9 @@ static void simd_max_pool_backward(void *user, const inception_pool_desc *d, con
     const int32_t kw = d->kernel_w, sw = d->stride_w;
     int64_t tile = MPB_TILE;
     while (tile > 1 && (tile - 1 + kw - 1) / sw + 1 > MPB_WIN) tile--;
-    int fast = (kw - 1) / sw + 1 <= MPB_WIN && d->kernel_h * kw < 32767;
+    int fast = (kw - 1) / sw + 1 <= MPB_WIN;
     float acc[MPB_TILE][MPB_CHUNK];
-    int16_t win[MPB_WIN][MPB_CHUNK];
+    int32_t win[MPB_WIN][MPB_CHUNK];
     for (int64_t m = begin; m < end;) {
         int64_t ix0 = m % dx->w, iy = (m / dx->w) % dx->h, n = m / (dx->w * dx->h);
         int64_t nt = dx->w - ix0 < end - m ? dx->w - ix0 : end - m;
@@ -1044,19 +1012,19 @@ static void simd_max_pool_backward(void *user, const inception_pool_desc *d, con
             for (int64_t t = 0; t < nt; t++)
                 for (int64_t c = 0; c < nc; c++) acc[t][c] = 0.0f;
             for (int32_t ky = 0; ky < d->kernel_h; ky++) {
-                int64_t oy = mpb_window(iy, ky, d->stride_h, d->pad_h, dy->h);
+                int64_t oy = inc_window_of(iy, ky, d->stride_h, d->pad_h, dy->h);
                 if (oy < 0) continue;
                 if (fast)
-                    for (int64_t ox = oxa; ox <= oxb; ox++) mpb_winners(d, x, n, oy, ox, c0, nc, win[ox - oxa]);
+                    for (int64_t ox = oxa; ox <= oxb; ox++) inc_max_winners(d, x, n, oy, ox, c0, nc, win[ox - oxa]);
                 for (int64_t t = 0; t < nt; t++)
                     for (int32_t kx = 0; kx < kw; kx++) {
-                        int64_t ox = mpb_window(ix0 + t, kx, sw, d->pad_w, dy->w);
+                        int64_t ox = inc_window_of(ix0 + t, kx, sw, d->pad_w, dy->w);
                         if (ox < 0) continue;
-                        const int16_t *wn = win[0];
+                        const int32_t *wn = win[0];
                         if (fast) wn = win[ox - oxa];
-                        else mpb_winners(d, x, n, oy, ox, c0, nc, win[0]);
+                        else inc_max_winners(d, x, n, oy, ox, c0, nc, win[0]);
                         const float *g = dy->data + ((n * dy->h + oy) * dy->w + ox) * dy->pixel_stride + c0;
-                        int16_t me = (int16_t)(ky * kw + kx);
+                        int32_t me = ky * kw + kx;
                         for (int64_t c = 0; c < nc; c++) acc[t][c] += wn[c] == me ? g[c] : 0.0f;
                     }
             }
