@@ -17,6 +17,40 @@ import (
 	"github.com/libinception/go-inception/internal/capi"
 )
 
+// stTensor is a tensor's entry in a safetensors header.
+type stTensor struct {
+	DType   string  `json:"dtype"`
+	Shape   []int64 `json:"shape"`
+	Offsets []int64 `json:"data_offsets"`
+}
+
+// readSafetensors splits a safetensors file into its metadata, its tensors and its data
+// section (offsets are relative to it).
+func readSafetensors(t testing.TB, raw []byte) (map[string]string, map[string]stTensor, []byte) {
+	t.Helper()
+	n := binary.LittleEndian.Uint64(raw[:8])
+	var header map[string]json.RawMessage
+	if err := json.Unmarshal(raw[8:8+n], &header); err != nil {
+		t.Fatal(err)
+	}
+	meta := map[string]string{}
+	tensors := map[string]stTensor{}
+	for name, v := range header {
+		var err error
+		if name == "__metadata__" {
+			err = json.Unmarshal(v, &meta)
+		} else {
+			var ts stTensor
+			err = json.Unmarshal(v, &ts)
+			tensors[name] = ts
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	return meta, tensors, raw[8+n:]
+}
+
 // fewClassModel is the test model cut down to a classes-way head without labels (the first
 // rows of fc, no aux head, no checksum; classes 0: no fc): only the header changes, the data
 // is reused.
@@ -25,34 +59,17 @@ func fewClassModel(t testing.TB, classes int, meta map[string]string) []byte {
 	if err != nil {
 		t.Fatal(err)
 	}
-	n := binary.LittleEndian.Uint64(raw[:8])
-	var header map[string]json.RawMessage
-	if err := json.Unmarshal(raw[8:8+n], &header); err != nil {
-		t.Fatal(err)
-	}
-	type tensor struct {
-		DType   string  `json:"dtype"`
-		Shape   []int64 `json:"shape"`
-		Offsets []int64 `json:"data_offsets"`
-	}
+	m, tensors, data := readSafetensors(t, raw)
 	out := map[string]interface{}{}
-	m := map[string]string{}
-	if err := json.Unmarshal(header["__metadata__"], &m); err != nil {
-		t.Fatal(err)
-	}
 	delete(m, "inception.crc32")
 	delete(m, "inception.labels")
 	for k, v := range meta {
 		m[k] = v
 	}
 	out["__metadata__"] = m
-	for name, v := range header {
-		if name == "__metadata__" || strings.HasPrefix(name, "AuxLogits.") {
+	for name, ts := range tensors {
+		if strings.HasPrefix(name, "AuxLogits.") {
 			continue
-		}
-		var ts tensor
-		if err := json.Unmarshal(v, &ts); err != nil {
-			t.Fatal(err)
 		}
 		if name == "fc.weight" || name == "fc.bias" {
 			if classes == 0 {
@@ -74,9 +91,9 @@ func fewClassModel(t testing.TB, classes int, meta map[string]string) []byte {
 	for len(text)%8 != 0 {
 		text = append(text, ' ')
 	}
-	blob := make([]byte, 8, 8+len(text)+len(raw)-8-int(n))
+	blob := make([]byte, 8, 8+len(text)+len(data))
 	binary.LittleEndian.PutUint64(blob, uint64(len(text)))
-	blob = append(append(blob, text...), raw[8+n:]...)
+	blob = append(append(blob, text...), data...)
 	return blob
 }
 

@@ -138,6 +138,14 @@ type options struct {
 	poolIncludePad, labelOffset, skipChecksum, threads int64
 	outputs, profile, maxPixels, exif, minSide         int64
 	precision, calibration, method                     string // int8 (docs/int8.md)
+	ints                                               []intOption
+}
+
+// intOption is an int key set only when asked for, so every value (a bad one too) reaches
+// the library, which checks it.
+type intOption struct {
+	key C.inception_option
+	v   int64
 }
 
 func unset() options {
@@ -169,6 +177,12 @@ func (o options) build(op string) (*C.inception_options, func(), error) {
 	if st != C.INCEPTION_OK {
 		return nil, nil, newError(op, st, C.GoString(&msg[0]))
 	}
+	ensure := func() error { // a handle for the keys incgo_options does not take
+		if h != nil {
+			return nil
+		}
+		return call(op, func() C.inception_status { return C.inception_options_create(&h) })
+	}
 	for _, v := range []struct {
 		what string
 		key  C.inception_option
@@ -177,10 +191,8 @@ func (o options) build(op string) (*C.inception_options, func(), error) {
 		if v.s == "" {
 			continue
 		}
-		if h == nil {
-			if err := call(op, func() C.inception_status { return C.inception_options_create(&h) }); err != nil {
-				return nil, nil, err
-			}
+		if err := ensure(); err != nil {
+			return nil, nil, err
 		}
 		cs, err := cString(op, v.what, v.s)
 		if err == nil {
@@ -188,6 +200,17 @@ func (o options) build(op string) (*C.inception_options, func(), error) {
 			C.free(unsafe.Pointer(cs))
 		}
 		if err != nil {
+			C.inception_options_free(h)
+			return nil, nil, err
+		}
+	}
+	for _, v := range o.ints {
+		if err := ensure(); err != nil {
+			return nil, nil, err
+		}
+		if err := call(op, func() C.inception_status {
+			return C.inception_options_set_int(h, v.key, C.int64_t(v.v))
+		}); err != nil {
 			C.inception_options_free(h)
 			return nil, nil, err
 		}

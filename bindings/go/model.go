@@ -24,6 +24,9 @@ type ModelOptions struct {
 	// Precision: "" or "auto" (int8 iff the file is quantised), "float" or "int8";
 	// Calibration: a calibration record (Calibrate) quantising a float file at load.
 	Precision, Calibration string
+	// WeightBits: the weight range when Calibration quantises at load: 0 or 8 (default,
+	// [-127, 127]) or 7 ([-64, 64]: faster on AVX2, less accurate; docs/int8.md).
+	WeightBits int
 }
 
 func (o *ModelOptions) options() options {
@@ -33,6 +36,9 @@ func (o *ModelOptions) options() options {
 	}
 	op.backend, op.preset, op.labels = o.Backend, o.Preset, o.Labels
 	op.precision, op.calibration = o.Precision, o.Calibration
+	if o.WeightBits != 0 {
+		op.ints = append(op.ints, intOption{optWeightBits, int64(o.WeightBits)})
+	}
 	op.poolIncludePad = boolInt(o.PoolIncludePad)
 	if o.LabelOffset != nil {
 		op.labelOffset = int64(*o.LabelOffset)

@@ -7,7 +7,43 @@ import "unsafe"
 
 // int8 post-training quantisation (docs/int8.md).
 
-func quantCall(op string, m *Model, images []string, out, method string,
+// Option keys of libinception 1.1 (include/inception/inception.h).
+const (
+	optWeightBits     C.inception_option = 63 // INCEPTION_OPT_QUANT_WEIGHT_BITS
+	optBiasCorrection C.inception_option = 65 // INCEPTION_OPT_QUANT_BIAS_CORRECTION
+)
+
+// QuantizeOptions choose how QuantizeWith and CalibrateWith quantise; the zero value (or
+// nil) keeps every default.
+type QuantizeOptions struct {
+	// Method: "" (mse, the default), "minmax", "percentile" (99.99th) or "percentile=P".
+	Method string
+	// WeightBits (QuantizeWith only): 0 or 8 (default, weights in [-127, 127]) or 7
+	// ([-64, 64]: faster on AVX2, less accurate). For a calibration record the weights are
+	// quantised at load: set ModelOptions.WeightBits there.
+	WeightBits int
+	// BiasCorrection: nil or true (default) corrects each int8 convolution's bias for the
+	// mean shift its weight rounding causes; false does not (CalibrateWith then writes a
+	// version 1 record, without the per-channel means the correction at load needs).
+	BiasCorrection *bool
+}
+
+func (o *QuantizeOptions) options() options {
+	op := unset()
+	if o == nil {
+		return op
+	}
+	op.method = o.Method
+	if o.WeightBits != 0 {
+		op.ints = append(op.ints, intOption{optWeightBits, int64(o.WeightBits)})
+	}
+	if o.BiasCorrection != nil {
+		op.ints = append(op.ints, intOption{optBiasCorrection, boolInt(o.BiasCorrection)})
+	}
+	return op
+}
+
+func quantCall(op string, m *Model, images []string, out string, o *QuantizeOptions,
 	f func(*C.inception_model, **C.char, C.size_t, *C.inception_options, *C.char) C.inception_status) error {
 	if len(images) == 0 {
 		return goErr(op, ErrInvalidArgument, "calibration needs at least one image")
@@ -34,9 +70,7 @@ func quantCall(op string, m *Model, images []string, out, method string,
 			C.free(unsafe.Pointer(c))
 		}
 	}()
-	op2 := unset()
-	op2.method = method
-	opts, free, err := op2.build(op)
+	opts, free, err := o.options().build(op)
 	if err != nil {
 		return err
 	}
@@ -54,7 +88,12 @@ func quantCall(op string, m *Model, images []string, out, method string,
 // (int8 weights, safetensors) to out. method: "" (mse, the default), "minmax",
 // "percentile" (99.99th) or "percentile=P". m must have been loaded with LoadModel (its weights are read again).
 func Quantize(m *Model, images []string, out, method string) error {
-	return quantCall("Quantize", m, images, out, method,
+	return QuantizeWith(m, images, out, &QuantizeOptions{Method: method})
+}
+
+// QuantizeWith is Quantize with every quantisation option (nil: the defaults).
+func QuantizeWith(m *Model, images []string, out string, o *QuantizeOptions) error {
+	return quantCall("Quantize", m, images, out, o,
 		func(p *C.inception_model, a **C.char, n C.size_t, o *C.inception_options, c *C.char) C.inception_status {
 			return C.inception_quantize(p, a, n, o, c)
 		})
@@ -63,7 +102,17 @@ func Quantize(m *Model, images []string, out, method string) error {
 // Calibrate writes only the calibration record; LoadModel(path, &ModelOptions{Calibration:
 // out}) then runs the float file int8.
 func Calibrate(m *Model, images []string, out, method string) error {
-	return quantCall("Calibrate", m, images, out, method,
+	return CalibrateWith(m, images, out, &QuantizeOptions{Method: method})
+}
+
+// CalibrateWith is Calibrate with the options (nil: the defaults); WeightBits is refused
+// here, as the record holds no weights (ModelOptions.WeightBits applies it at load).
+func CalibrateWith(m *Model, images []string, out string, o *QuantizeOptions) error {
+	if o != nil && o.WeightBits != 0 {
+		return goErr("Calibrate", ErrInvalidArgument,
+			"WeightBits applies when the record is used: set ModelOptions.WeightBits at load")
+	}
+	return quantCall("Calibrate", m, images, out, o,
 		func(p *C.inception_model, a **C.char, n C.size_t, o *C.inception_options, c *C.char) C.inception_status {
 			return C.inception_calibrate(p, a, n, o, c)
 		})

@@ -147,3 +147,15 @@ func TestTrainerScope(t *testing.T) {
 		t.Fatal("aux head not set up for scope Mixed_6e")
 	}
 }
+
+// HeadInit reaches the library: "linear" builds a trainer, a bad name is the library's error.
+func TestTrainerHeadInit(t *testing.T) {
+	m := model(t)
+	tr, err := inception.NewTrainer(m, &inception.TrainerOptions{Classes: 3, HeadInit: "linear"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr.Close()
+	_, err = inception.NewTrainer(m, &inception.TrainerOptions{Classes: 3, HeadInit: "bogus"})
+	libError(t, err, "TRAIN_HEAD_INIT must be torchvision or linear, got 'bogus'")
+}

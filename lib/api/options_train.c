@@ -1,6 +1,7 @@
 /* The trainer's keys (300-399) of the options bag. Ranges are checked here so a bad value
  * fails where it is set; inception_trainer_create checks the combinations. */
 #include <math.h>
+#include <stddef.h>
 #include <string.h>
 
 #include "api/options.h"
@@ -17,21 +18,33 @@ static int is_int_key(inception_option k) {
            k == INCEPTION_OPT_TRAIN_FROZEN_BN;
 }
 
+/* The trainer's string options: the one list that setting, freeing and copying all walk. */
+static const struct {
+    inception_option key;
+    size_t offset;
+} string_slots[] = {
+    {INCEPTION_OPT_TRAIN_LABELS, offsetof(inc_train_opts, labels)},
+    {INCEPTION_OPT_TRAIN_OPTIMIZER, offsetof(inc_train_opts, optimizer)},
+    {INCEPTION_OPT_TRAIN_LR_SCHEDULE, offsetof(inc_train_opts, schedule)},
+    {INCEPTION_OPT_TRAIN_EPSILON_PLACEMENT, offsetof(inc_train_opts, eps_placement)},
+    {INCEPTION_OPT_TRAIN_BASE_MODEL, offsetof(inc_train_opts, base_model)},
+    {INCEPTION_OPT_TRAIN_AUGMENT, offsetof(inc_train_opts, augment)},
+    {INCEPTION_OPT_TRAIN_CACHE_DIR, offsetof(inc_train_opts, cache_dir)},
+    {INCEPTION_OPT_TRAIN_DATA, offsetof(inc_train_opts, data)},
+    {INCEPTION_OPT_TRAIN_VAL_DATA, offsetof(inc_train_opts, val_data)},
+    {INCEPTION_OPT_TRAIN_SCOPE, offsetof(inc_train_opts, scope)},
+    {INCEPTION_OPT_TRAIN_HEAD_INIT, offsetof(inc_train_opts, head_init)},
+};
+#define N_STRING_SLOTS (sizeof string_slots / sizeof string_slots[0])
+
+static char **slot_at(inc_train_opts *t, size_t i) {
+    return (char **)((char *)t + string_slots[i].offset);
+}
+
 static char **string_slot(inc_train_opts *t, inception_option k) {
-    switch (k) {
-    case INCEPTION_OPT_TRAIN_LABELS: return &t->labels;
-    case INCEPTION_OPT_TRAIN_OPTIMIZER: return &t->optimizer;
-    case INCEPTION_OPT_TRAIN_LR_SCHEDULE: return &t->schedule;
-    case INCEPTION_OPT_TRAIN_EPSILON_PLACEMENT: return &t->eps_placement;
-    case INCEPTION_OPT_TRAIN_BASE_MODEL: return &t->base_model;
-    case INCEPTION_OPT_TRAIN_AUGMENT: return &t->augment;
-    case INCEPTION_OPT_TRAIN_CACHE_DIR: return &t->cache_dir;
-    case INCEPTION_OPT_TRAIN_DATA: return &t->data;
-    case INCEPTION_OPT_TRAIN_VAL_DATA: return &t->val_data;
-    case INCEPTION_OPT_TRAIN_SCOPE: return &t->scope;
-    case INCEPTION_OPT_TRAIN_HEAD_INIT: return &t->head_init;
-    default: return NULL;
-    }
+    for (size_t i = 0; i < N_STRING_SLOTS; i++)
+        if (string_slots[i].key == k) return slot_at(t, i);
+    return NULL;
 }
 
 static double *double_slot(inc_train_opts *t, inception_option k) {
@@ -161,25 +174,22 @@ inception_status inc_train_opt_set_string(inc_train_opts *t, inception_option k,
 }
 
 void inc_train_opts_free(inc_train_opts *t) {
-    char **s[] = {&t->labels, &t->optimizer, &t->schedule, &t->eps_placement, &t->base_model,
-                  &t->augment, &t->cache_dir, &t->data, &t->val_data, &t->scope, &t->head_init};
-    for (size_t i = 0; i < sizeof s / sizeof s[0]; i++) {
-        inc_free(*s[i]);
-        *s[i] = NULL;
+    for (size_t i = 0; i < N_STRING_SLOTS; i++) {
+        char **s = slot_at(t, i);
+        inc_free(*s);
+        *s = NULL;
     }
 }
 
 inception_status inc_train_opts_copy(inc_train_opts *dst, const inc_train_opts *src) {
     *dst = *src;
-    char **s[] = {&dst->labels, &dst->optimizer, &dst->schedule, &dst->eps_placement,
-                  &dst->base_model, &dst->augment, &dst->cache_dir, &dst->data, &dst->val_data,
-                  &dst->scope, &dst->head_init};
     int failed = 0;
-    for (size_t i = 0; i < sizeof s / sizeof s[0]; i++) {
-        if (!*s[i]) continue;
-        char *c = failed ? NULL : inc_strdup(*s[i]);
+    for (size_t i = 0; i < N_STRING_SLOTS; i++) {
+        char **s = slot_at(dst, i);
+        if (!*s) continue;
+        char *c = failed ? NULL : inc_strdup(*s);
         if (!c) failed = 1;
-        *s[i] = c;
+        *s = c;
     }
     if (failed) {
         inc_train_opts_free(dst);

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "graph/pool.h"
+#include "train/optim_update.h"
 #include "train/train.h"
 
 inception_status inc_param_alloc(inc_param *p, const inc_optim_cfg *cfg) {
@@ -94,7 +95,7 @@ typedef struct opt_job {
     int32_t parts;
     double lr;
     int64_t step;
-    float scale;       /* grad_finish's clipping, 0 = none */
+    float scale;       /* the clipping scale, 0 = none */
     double *sq;        /* grad_finish: per tensor sum of squares */
 } opt_job;
 
@@ -111,9 +112,10 @@ static void run(inc_pool *pool, inc_pool_fn fn, opt_job *j) {
     else fn(j, 0);
 }
 
-/* Weight decay into the gradient, then each tensor's sum of squares, by tensors (a tensor's
- * sum in one fixed order: four interleaved double accumulators), tensors spread over the
- * parts by size. */
+/* Each tensor's sum of squares of its gradient with weight decay (a tensor's sum in one
+ * fixed order), tensors spread over the parts by size. The decay and the clipping scale
+ * are applied by the update (optim_update.c), so the gradient is read here once and not
+ * written. */
 static void finish_part(void *ctx, int32_t part) {
     const opt_job *j = ctx;
     size_t total = 0, before = 0;
@@ -125,33 +127,13 @@ static void finish_part(void *ctx, int32_t part) {
         int32_t owner = (int32_t)((double)before / (double)total * j->parts);
         before += q->count;
         if (owner != part || q->idle) continue;
-        float *restrict g = q->grad;
-        const float *restrict v = q->value;
-        if (q->decay && j->cfg->weight_decay > 0) {
-            float wd = (float)j->cfg->weight_decay;
-            for (size_t i = 0; i < q->count; i++) g[i] += wd * v[i];
-        }
-        double a[4] = {0, 0, 0, 0};
-        size_t i = 0;
-        for (; i + 4 <= q->count; i += 4)
-            for (int k = 0; k < 4; k++) a[k] += (double)g[i + k] * (double)g[i + k];
-        for (; i < q->count; i++) a[0] += (double)g[i] * (double)g[i];
-        j->sq[p] = (a[0] + a[1]) + (a[2] + a[3]);
+        float wd = q->decay && j->cfg->weight_decay > 0 ? (float)j->cfg->weight_decay : 0.0f;
+        j->sq[p] = inc_update_sumsq(q->grad, q->value, wd, q->count);
     }
 }
 
-static void clip_part(void *ctx, int32_t part) {
-    const opt_job *j = ctx;
-    for (int32_t p = 0; p < j->n_params; p++) {
-        inc_param *q = &j->params[p];
-        size_t i0, i1;
-        elem_range(q->count, part, j->parts, &i0, &i1);
-        if (!q->buffer && !q->idle)
-            for (size_t i = i0; i < i1; i++) q->grad[i] *= j->scale;
-    }
-}
-
-double inc_grad_finish(inc_param *params, int32_t n_params, const inc_optim_cfg *cfg, inc_pool *pool) {
+double inc_grad_finish(inc_param *params, int32_t n_params, const inc_optim_cfg *cfg, inc_pool *pool,
+                       float *scale) {
     double sq[INC_GRAD_MAX_TENSORS] = {0};
     if (n_params > INC_GRAD_MAX_TENSORS) n_params = INC_GRAD_MAX_TENSORS; /* callers stay below */
     opt_job j = {params, n_params, cfg, pool ? inc_pool_threads(pool) : 1, 0, 0, 0, sq};
@@ -159,11 +141,9 @@ double inc_grad_finish(inc_param *params, int32_t n_params, const inc_optim_cfg 
     double total = 0.0;
     for (int32_t p = 0; p < n_params; p++) total += sq[p];
     double norm = sqrt(total);
-    if (cfg->clip_norm > 0 && norm > cfg->clip_norm && isfinite(norm)) {
-        /* TF's clip_by_global_norm: g * clip / max(norm, clip) */
-        j.scale = (float)(cfg->clip_norm / norm);
-        run(pool, clip_part, &j);
-    }
+    *scale = 0.0f;
+    /* TF's clip_by_global_norm: g * clip / max(norm, clip) */
+    if (cfg->clip_norm > 0 && norm > cfg->clip_norm && isfinite(norm)) *scale = (float)(cfg->clip_norm / norm);
     return norm;
 }
 
@@ -174,11 +154,13 @@ double inc_ema_decay_at(double decay, int64_t step) {
 
 static void optim_part(void *ctx, int32_t part) {
     const opt_job *j = ctx;
-    inc_param *params = j->params;
     const inc_optim_cfg *cfg = j->cfg;
-    double mu = cfg->momentum, lr = j->lr;
+    inc_update u = {cfg->kind == INC_OPT_SGD ? 0 : cfg->tf_epsilon ? 1 : 2, 0, j->scale != 0.0f,
+                    cfg->ema_decay > 0, j->lr, cfg->momentum, cfg->rms_decay, cfg->epsilon,
+                    cfg->ema_decay > 0 ? inc_ema_decay_at(cfg->ema_decay, j->step) : 0.0,
+                    (float)cfg->weight_decay, j->scale};
     for (int32_t p = 0; p < j->n_params; p++) {
-        inc_param *q = &params[p];
+        inc_param *q = &j->params[p];
         size_t i0, i1;
         elem_range(q->count, part, j->parts, &i0, &i1);
         if (i0 == i1 || q->idle) continue;
@@ -186,52 +168,14 @@ static void optim_part(void *ctx, int32_t part) {
             memcpy(q->ema + i0, q->value + i0, (i1 - i0) * sizeof(float));
             continue;
         }
-        float *restrict w = q->value + i0, *restrict g = q->grad + i0, *restrict ms = q->slot[0] + i0,
-                        *restrict mom = q->slot[1] + i0, *restrict ema = q->ema + i0;
-        size_t count = i1 - i0;
-        if (cfg->kind == INC_OPT_SGD) {
-            for (size_t i = 0; i < count; i++) {
-                /* torch.optim.SGD (dampening 0) and TF's MomentumOptimizer */
-                float b = (float)(mu * (double)ms[i] + (double)g[i]);
-                ms[i] = b;
-                w[i] = (float)((double)w[i] - lr * (double)b);
-            }
-        } else if (cfg->tf_epsilon) {
-            for (size_t i = 0; i < count; i++) {
-                /* TF ApplyRMSProp: ms += (g^2 - ms)(1 - rho); mom = mu mom + lr g / sqrt(ms + eps) */
-                double gi = g[i];
-                float m = (float)((double)ms[i] + (gi * gi - (double)ms[i]) * (1.0 - cfg->rms_decay));
-                ms[i] = m;
-                float v = (float)(mu * (double)mom[i] + lr * gi / sqrt((double)m + cfg->epsilon));
-                mom[i] = v;
-                w[i] = (float)((double)w[i] - (double)v);
-            }
-        } else {
-            for (size_t i = 0; i < count; i++) {
-                /* torch.optim.RMSprop: avg = sqrt(ms) + eps; buf = mu buf + g / avg; w -= lr buf */
-                double gi = g[i];
-                float m = (float)(cfg->rms_decay * (double)ms[i] + (1.0 - cfg->rms_decay) * gi * gi);
-                ms[i] = m;
-                double upd = gi / (sqrt((double)m) + cfg->epsilon);
-                if (mu > 0) {
-                    float b = (float)(mu * (double)mom[i] + upd);
-                    mom[i] = b;
-                    upd = b;
-                }
-                w[i] = (float)((double)w[i] - lr * upd);
-            }
-        }
-        if (cfg->ema_decay > 0) {
-            double d = inc_ema_decay_at(cfg->ema_decay, j->step);
-            /* TF: shadow -= (1 - decay) * (shadow - value) */
-            for (size_t i = 0; i < count; i++)
-                ema[i] = (float)((double)ema[i] - (1.0 - d) * ((double)ema[i] - (double)w[i]));
-        }
+        u.decay = q->decay && cfg->weight_decay > 0;
+        inc_update_run(&u, i1 - i0, q->value + i0, q->grad + i0, q->slot[0] + i0, q->slot[1] + i0,
+                       q->ema + i0);
     }
 }
 
 void inc_optim_step(inc_param *params, int32_t n_params, const inc_optim_cfg *cfg, double lr,
-                    int64_t step, inc_pool *pool) {
-    opt_job j = {params, n_params, cfg, pool ? inc_pool_threads(pool) : 1, lr, step, 0, NULL};
+                    int64_t step, float scale, inc_pool *pool) {
+    opt_job j = {params, n_params, cfg, pool ? inc_pool_threads(pool) : 1, lr, step, scale, NULL};
     run(pool, optim_part, &j);
 }

@@ -15,6 +15,7 @@
 
 #include "backends/registry.h"
 #include "graph/pool.h"
+#include "train/optim_update.h"
 #include "train/scope.h"
 
 #define BN_EPS 0.001 /* the models' BatchNorm eps (lib/model/weights.c) */
@@ -77,7 +78,7 @@ struct inc_scope {
     size_t bytes;
     float *block;                     /* every planned buffer, one allocation */
     float *dz, *wbuf, *zero, *feat, *dfeat, *mask;
-    double *acc;                      /* [3 * widest layer]: BN and GAP per-channel work */
+    double *acc;                      /* [6 * widest layer]: BN and GAP per-channel work */
     void *scratch;                    /* parts x scratch_bytes */
     size_t scratch_bytes, wmax, zmax, cmax;
     inc_pool *pool;                   /* the session's, NULL: one thread */
@@ -221,19 +222,22 @@ static inception_status pack_one(const inception_backend *be, const inception_ba
                                  const float *zero, void **out) {
     const inception_conv_desc *d = &L->l->conv;
     const float *w = ema ? params[L->pw].ema : params[L->pw].value;
-    int64_t ci = d->in_channels, kh = d->kernel_h, kw = d->kernel_w;
-    /* torchvision [out][in][kh][kw] -> the backends' [out][kh][kw][in] */
-    for (int64_t o = 0; o < d->out_channels; o++)
-        for (int64_t i = 0; i < ci; i++)
-            for (int64_t y = 0; y < kh; y++)
-                for (int64_t x = 0; x < kw; x++)
-                    wbuf[((o * kh + y) * kw + x) * ci + i] = w[((o * ci + i) * kh + y) * kw + x];
+    int64_t ci = d->in_channels, kk = d->kernel_h * d->kernel_w;
+    /* torchvision [out][in][kh][kw] -> the backends' [out][kh][kw][in] (the same for 1x1):
+     * per output channel, writes in order, reads within its filter */
+    const float *src = w;
+    if (kk > 1) {
+        for (int64_t o = 0; o < d->out_channels; o++)
+            for (int64_t t = 0; t < kk; t++)
+                for (int64_t i = 0; i < ci; i++) wbuf[(o * kk + t) * ci + i] = w[(o * ci + i) * kk + t];
+        src = wbuf;
+    }
     inception_conv_desc raw = *d;
     raw.relu = 0;
-    if (*out && bt->conv_repack) return bt->conv_repack(bt->user, &raw, wbuf, zero, *out);
+    if (*out && bt->conv_repack) return bt->conv_repack(bt->user, &raw, src, zero, *out);
     void *p = NULL;
     inc_error_clear();
-    inception_status st = be->conv_pack(be->user, &raw, wbuf, zero, &p);
+    inception_status st = be->conv_pack(be->user, &raw, src, zero, &p);
     if (st) {
         if (!inc_error_message()[0]) inc_error(st, "backend '%s' failed to pack %s", be->name, L->l->name);
         return st;
@@ -458,7 +462,7 @@ inception_status inc_scope_plan(inc_scope *s, int64_t n, int64_t h, int64_t w, i
         if (s->layers[i].l->op == INC_OP_CONV)
             floats += (size_t)(n * s->layers[i].oh * s->layers[i].ow) * (size_t)s->layers[i].l->out_c +
                       6 * (size_t)s->layers[i].l->out_c; /* z, mean, istd and uvar (doubles) */
-    floats += zmax + 3 * (size_t)n * 2048 + 6 * s->cmax; /* acc: 3 doubles per channel */
+    floats += zmax + 3 * (size_t)n * 2048 + 12 * s->cmax; /* acc: 6 doubles per channel */
     size_t bytes = floats * sizeof(float) + scratch * (size_t)s->parts;
     if (max_bytes > 0 && bytes > (size_t)max_bytes)
         return inc_error(INCEPTION_ERR_OUT_OF_MEMORY,
@@ -558,16 +562,16 @@ static void bn_forward(inc_scope *s, sc_layer *L, const inc_param *params, int t
     const float *gam = L->pg >= 0 ? (use_ema ? params[L->pg].ema : params[L->pg].value) : NULL;
     const float *bet = use_ema ? params[L->pb].ema : params[L->pb].value;
     float *rm = params[L->prm].value, *rv = params[L->prv].value;
-    double *mean = L->mean, *istd = L->istd;
+    double *restrict mean = L->mean, *restrict istd = L->istd;
     if (train && !s->cfg.frozen_bn) {
         for (int64_t c = c0; c < c1; c++) mean[c] = 0, istd[c] = 0;
         for (int64_t m = 0; m < M; m++) {
-            const float *z = L->z + m * C;
+            const float *restrict z = L->z + m * C;
             for (int64_t c = c0; c < c1; c++) mean[c] += z[c];
         }
         for (int64_t c = c0; c < c1; c++) mean[c] /= (double)M;
         for (int64_t m = 0; m < M; m++) {
-            const float *z = L->z + m * C;
+            const float *restrict z = L->z + m * C;
             for (int64_t c = c0; c < c1; c++) {
                 double d = z[c] - mean[c];
                 istd[c] += d * d; /* the sum of squares until below */
@@ -581,16 +585,10 @@ static void bn_forward(inc_scope *s, sc_layer *L, const inc_param *params, int t
     } else {
         for (int64_t c = c0; c < c1; c++) mean[c] = rm[c], istd[c] = 1.0 / sqrt((double)rv[c] + BN_EPS);
     }
-    double *g = s->acc; /* gamma, or 1 */
-    for (int64_t c = c0; c < c1; c++) g[c] = gam ? gam[c] : 1.0;
-    for (int64_t m = 0; m < M; m++) {
-        float *o = ov->data + m * ov->pixel_stride;
-        const float *z = L->z + m * C;
-        for (int64_t c = c0; c < c1; c++) {
-            double v = (z[c] - mean[c]) * istd[c] * g[c] + bet[c];
-            o[c] = v > 0 ? (float)v : 0.0f;
-        }
-    }
+    /* y = relu((z - mean) * (istd * gamma) + beta), in double (the loss's precision) */
+    double *restrict fa = s->acc, *restrict fb = fa + s->cmax;
+    for (int64_t c = c0; c < c1; c++) fa[c] = istd[c] * (gam ? gam[c] : 1.0), fb[c] = bet[c];
+    inc_bn_rows_forward(M, C, ov->pixel_stride, c0, c1, L->z, mean, fa, fb, ov->data);
 }
 
 static void job_bn_forward(void *ctx, int32_t part, int32_t parts) {
@@ -663,39 +661,32 @@ static void job_pool_backward(void *ctx, int32_t part, int32_t parts) {
 }
 
 /* ReLU and BatchNorm backward of one conv layer over channels [c0, c1): the gamma and beta
- * gradients (per-channel double sums over the rows in order) and dz. */
+ * gradients (per-channel double sums over the rows in order) and dz; per element in
+ * float32 from per-channel float factors. */
 static void bn_backward(inc_scope *s, sc_layer *L, inc_param *params, const inception_view *y,
                         const inception_view *dy, float *dz, int64_t c0, int64_t c1) {
     int64_t C = L->l->out_c, M = s->N * L->oh * L->ow;
     const float *gam = L->pg >= 0 ? params[L->pg].value : NULL;
     float *gg = L->pg >= 0 ? params[L->pg].grad : NULL, *gb = params[L->pb].grad;
     const double *mu = L->mean, *is = L->istd;
-    double *sd = s->acc, *sdx = s->acc + s->cmax, *g = s->acc + 2 * s->cmax;
+    size_t cm = s->cmax;
+    double *restrict sd = s->acc, *restrict sdx = s->acc + cm;
+    float *restrict fmu = (float *)(void *)(s->acc + 2 * cm), *restrict fis = fmu + cm, *restrict k1 = fmu + 2 * cm,
+                    *restrict k2 = fmu + 3 * cm, *restrict fg = fmu + 4 * cm;
     int batch = !s->cfg.frozen_bn;
-    for (int64_t c = c0; c < c1; c++) sd[c] = 0, sdx[c] = 0, g[c] = (gam ? gam[c] : 1.0) * is[c];
-    for (int64_t m = 0; m < M; m++) {
-        const float *ya = y->data + m * y->pixel_stride, *yg = dy->data + m * dy->pixel_stride;
-        const float *z = L->z + m * C;
-        for (int64_t c = c0; c < c1; c++) {
-            double d = ya[c] > 0 ? yg[c] : 0.0; /* adding 0 for a dead unit changes no sum */
-            sd[c] += d;
-            sdx[c] += d * (z[c] - mu[c]) * is[c];
-        }
+    for (int64_t c = c0; c < c1; c++) {
+        sd[c] = 0, sdx[c] = 0;
+        fmu[c] = (float)mu[c], fis[c] = (float)is[c], fg[c] = (float)((gam ? gam[c] : 1.0) * is[c]);
     }
+    inc_bn_rows_sums(M, C, y->pixel_stride, dy->pixel_stride, c0, c1, y->data, dy->data, L->z, fmu, fis, sd, sdx);
     for (int64_t c = c0; c < c1; c++) {
         if (gg) gg[c] = (float)sdx[c];
         gb[c] = (float)sd[c];
+        k1[c] = batch ? (float)(sd[c] / (double)M) : 0.0f;
+        k2[c] = batch ? (float)(sdx[c] / (double)M) : 0.0f;
     }
-    for (int64_t m = 0; m < M; m++) {
-        const float *ya = y->data + m * y->pixel_stride, *yg = dy->data + m * dy->pixel_stride;
-        const float *z = L->z + m * C;
-        float *o = dz + m * C;
-        for (int64_t c = c0; c < c1; c++) {
-            double d = ya[c] > 0 ? yg[c] : 0.0;
-            if (batch) d -= (sd[c] + (z[c] - mu[c]) * is[c] * sdx[c]) / (double)M;
-            o[c] = (float)(g[c] * d);
-        }
-    }
+    /* dz = gamma istd (dy' - (sum dy' + xhat sum dy' xhat) / M), dy' = dy where y > 0 */
+    inc_bn_rows_dz(M, C, y->pixel_stride, dy->pixel_stride, c0, c1, y->data, dy->data, L->z, fmu, fis, k1, k2, fg, dz);
 }
 
 static void job_bn_backward(void *ctx, int32_t part, int32_t parts) {
@@ -705,38 +696,44 @@ static void job_bn_backward(void *ctx, int32_t part, int32_t parts) {
     bn_backward(j->s, j->L, j->params, &j->ov, &j->gy, j->s->dz, c0, c1);
 }
 
+/* 1x1: torchvision's layout is the kernels' own, so the weight gradient goes straight
+ * to the parameter and the data gradient reads the weights in place. */
+static int is_1x1(const inc_layer *l) { return l->conv.kernel_h * l->conv.kernel_w == 1; }
+
 static void job_dweights(void *ctx, int32_t part, int32_t parts) {
     sc_job *j = ctx;
     inception_conv_desc raw = j->L->l->conv;
     raw.relu = 0;
-    j->s->bt->conv_backward_weights(j->s->bt->user, &raw, &j->iv, &j->dzv, j->s->wbuf, part, parts,
+    float *out = is_1x1(j->L->l) ? j->params[j->L->pw].grad : j->s->wbuf;
+    j->s->bt->conv_backward_weights(j->s->bt->user, &raw, &j->iv, &j->dzv, out, part, parts,
                                     part_scratch(j->s, part));
 }
 
 /* The weight gradient to torchvision's layout, then (for the data gradient) the weights
- * into wbuf in the kernels' layout, for output channels of this part. */
+ * into wbuf in the kernels' layout, for output channels of this part; each loop writes
+ * in order and reads within one output channel's filter. */
 static void job_transpose(void *ctx, int32_t part, int32_t parts) {
     sc_job *j = ctx;
     const inc_layer *l = j->L->l;
-    int64_t C = l->out_c, ci = l->in_c, kh = l->conv.kernel_h, kw = l->conv.kernel_w, o0, o1;
+    int64_t C = l->out_c, ci = l->in_c, kk = l->conv.kernel_h * l->conv.kernel_w, o0, o1;
     row_range(C, part, parts, &o0, &o1);
-    float *gw = j->params[j->L->pw].grad, *wb = j->s->wbuf;
-    const float *w = j->params[j->L->pw].value;
-    int back = j->train; /* 1: the data gradient follows */
-    for (int64_t o = o0; o < o1; o++)
+    float *restrict gw = j->params[j->L->pw].grad, *restrict wb = j->s->wbuf;
+    const float *restrict w = j->params[j->L->pw].value;
+    for (int64_t o = o0; o < o1; o++) {
         for (int64_t a = 0; a < ci; a++)
-            for (int64_t t = 0; t < kh * kw; t++) {
-                size_t k = (size_t)((o * kh * kw + t) * ci + a), v = (size_t)((o * ci + a) * kh * kw + t);
-                gw[v] = wb[k];
-                if (back) wb[k] = w[v];
-            }
+            for (int64_t t = 0; t < kk; t++) gw[(o * ci + a) * kk + t] = wb[(o * kk + t) * ci + a];
+        if (j->train) /* 1: the data gradient follows */
+            for (int64_t t = 0; t < kk; t++)
+                for (int64_t a = 0; a < ci; a++) wb[(o * kk + t) * ci + a] = w[(o * ci + a) * kk + t];
+    }
 }
 
 static void job_ddata(void *ctx, int32_t part, int32_t parts) {
     sc_job *j = ctx;
     inception_conv_desc raw = j->L->l->conv;
     raw.relu = 0;
-    j->s->bt->conv_backward_data(j->s->bt->user, &raw, j->s->wbuf, &j->dzv, &j->gx, 1, part, parts,
+    const float *w = is_1x1(j->L->l) ? j->params[j->L->pw].value : j->s->wbuf;
+    j->s->bt->conv_backward_data(j->s->bt->user, &raw, w, &j->dzv, &j->gx, 1, part, parts,
                                  part_scratch(j->s, part));
 }
 
@@ -766,7 +763,7 @@ static void backward(inc_scope *s, inc_param *params) {
         j.train = !to_input;
         par(s, job_bn_backward, &j);
         par(s, job_dweights, &j);
-        par(s, job_transpose, &j);
+        if (!is_1x1(l)) par(s, job_transpose, &j);
         if (!to_input) par(s, job_ddata, &j);
     }
 }

@@ -45,11 +45,12 @@ static inception_status train_core(inception_trainer *t, const float *f, const i
     }
     inc_fc_backward(f, dz, n, t->K, INC_FEATURES_DIM, w->grad, b->grad);
     inc_free(logits);
-    double norm = inc_grad_finish(t->params, t->n_params, &t->cfg, inc_session_pool(t->session));
+    float scale;
+    double norm = inc_grad_finish(t->params, t->n_params, &t->cfg, inc_session_pool(t->session), &scale);
     if (!isfinite(norm))
         return inc_error(INCEPTION_ERR_NUMERIC, "step %lld: the gradient norm is not finite; the parameters were not updated",
                          (long long)t->step + 1);
-    inc_optim_step(t->params, t->n_params, &t->cfg, lr_at(t), t->step, inc_session_pool(t->session));
+    inc_optim_step(t->params, t->n_params, &t->cfg, lr_at(t), t->step, scale, inc_session_pool(t->session));
     t->step++;
     t->examples += n;
     t->last_loss = loss;
@@ -79,11 +80,12 @@ static inception_status scope_core(inception_trainer *t, const inception_tensor 
     if (!isfinite(loss))
         return inc_error(INCEPTION_ERR_NUMERIC, "step %lld: the loss is %s (try a lower TRAIN_LR); the parameters were not updated",
                          (long long)t->step + 1, isnan(loss) ? "NaN" : "infinite");
-    double norm = inc_grad_finish(t->params, t->n_params, &t->cfg, inc_session_pool(t->session));
+    float scale;
+    double norm = inc_grad_finish(t->params, t->n_params, &t->cfg, inc_session_pool(t->session), &scale);
     if (!isfinite(norm))
         return inc_error(INCEPTION_ERR_NUMERIC, "step %lld: the gradient norm is not finite; the parameters were not updated",
                          (long long)t->step + 1);
-    inc_optim_step(t->params, t->n_params, &t->cfg, lr_at(t), t->step, inc_session_pool(t->session));
+    inc_optim_step(t->params, t->n_params, &t->cfg, lr_at(t), t->step, scale, inc_session_pool(t->session));
     t->step++;
     t->examples += n;
     t->last_loss = loss;

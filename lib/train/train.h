@@ -69,17 +69,20 @@ void inc_fc_forward(const float *w, const float *b, const float *f, int64_t n, i
 void inc_fc_backward(const float *f, const float *dz, int64_t n, int64_t k, int64_t d,
                      float *gw, float *gb);
 
-/* Adds weight decay, measures the global norm (returned, before clipping) and clips.
- * Over `pool`'s threads (NULL: this one), with the same result for every thread count;
- * at most INC_GRAD_MAX_TENSORS tensors. */
+/* Measures the global norm of the gradients with weight decay (returned, before
+ * clipping) and sets *scale to the clipping factor (0: none); the gradients are left as
+ * they are and inc_optim_step applies decay and scale. Over `pool`'s threads (NULL: this
+ * one), with the same result for every thread count; at most INC_GRAD_MAX_TENSORS tensors. */
 #define INC_GRAD_MAX_TENSORS 512
 struct inc_pool;
 double inc_grad_finish(inc_param *params, int32_t n_params, const inc_optim_cfg *cfg,
-                       struct inc_pool *pool);
-/* One optimizer step with learning rate lr, then the EMA update for step index `step`
- * (0-based: the number of steps done before this one); elementwise over `pool`'s threads. */
+                       struct inc_pool *pool, float *scale);
+/* One optimizer step with learning rate lr on the gradients with weight decay, times
+ * `scale` (inc_grad_finish's; 0: unclipped), then the EMA update for step index `step`
+ * (0-based: the number of steps done before this one); one pass, elementwise over
+ * `pool`'s threads. */
 void inc_optim_step(inc_param *params, int32_t n_params, const inc_optim_cfg *cfg, double lr,
-                    int64_t step, struct inc_pool *pool);
+                    int64_t step, float scale, struct inc_pool *pool);
 /* The EMA decay used at step index `step`: min(decay, (1 + step) / (10 + step)). */
 double inc_ema_decay_at(double decay, int64_t step);
 

@@ -422,15 +422,34 @@ static size_t data_offset(const uint8_t *b, const char *name) {
 /* quantise -> save -> load equals quantising at load from the same record (both
  * bias-corrected), bit for bit; the correction changes the weights' accuracy;
  * the file runs float on request; malformed int8 tensors are refused by name. */
-START_TEST(quantized_file) {
-    char src[64], out[64];
-    snprintf(src, sizeof src, "/tmp/inc_quant_src_%d.safetensors", (int)getpid());
-    snprintf(out, sizeof out, "/tmp/inc_quant_out_%d.safetensors", (int)getpid());
+/* The test model written to /tmp/inc_quant_<tag>src_<pid>.safetensors (path in src; the
+ * caller removes it) and loaded from there: inception_quantize reads the model's file. */
+static inception_model *float_from_file(const char *tag, char *src, size_t cap) {
+    snprintf(src, cap, "/tmp/inc_quant_%ssrc_%d.safetensors", tag, (int)getpid());
     FILE *f = fopen(src, "wb");
+    ck_assert_ptr_nonnull(f);
     ck_assert_uint_eq(fwrite(model_buf, 1, model_size, f), model_size);
     fclose(f);
     inception_model *fm;
     OK(inception_model_load_file(src, NULL, &fm));
+    return fm;
+}
+
+/* The test model quantised on the photos with o into out
+ * (/tmp/inc_quant_<tag>out_<pid>.safetensors), for comparing with quantising at load. */
+static void quantize_to_file(const char *tag, const inception_options *o, char *out, size_t cap) {
+    char src[64];
+    inception_model *fm = float_from_file(tag, src, sizeof src);
+    snprintf(out, cap, "/tmp/inc_quant_%sout_%d.safetensors", tag, (int)getpid());
+    OK(inception_quantize(fm, photos, 3, o, out));
+    inception_model_free(fm);
+    remove(src);
+}
+
+START_TEST(quantized_file) {
+    char src[64], out[64];
+    inception_model *fm = float_from_file("", src, sizeof src);
+    snprintf(out, sizeof out, "/tmp/inc_quant_out_%d.safetensors", (int)getpid());
     OK(inception_quantize(fm, photos, 3, NULL, out));
     ck_assert_int_eq(inception_quantize(fm, photos, 3, NULL, "/nonexistent/q.safetensors"),
                      INCEPTION_ERR_IO);
@@ -645,16 +664,8 @@ START_TEST(mixed_precision) {
     OK(inception_model_info_int(on, INCEPTION_INFO_QUANTIZED_LAYERS, &v));
     ck_assert_int_eq(v, 85);
 
-    char src[64], out[64];
-    snprintf(src, sizeof src, "/tmp/inc_quant_msrc_%d.safetensors", (int)getpid());
-    snprintf(out, sizeof out, "/tmp/inc_quant_mout_%d.safetensors", (int)getpid());
-    FILE *fp = fopen(src, "wb");
-    ck_assert_uint_eq(fwrite(model_buf, 1, model_size, fp), model_size);
-    fclose(fp);
-    inception_model *fm;
-    OK(inception_model_load_file(src, NULL, &fm));
-    OK(inception_quantize(fm, photos, 3, NULL, out));
-    inception_model_free(fm);
+    char out[64];
+    quantize_to_file("m", NULL, out, sizeof out);
     inception_model *file = load_mixed("on", out, INCEPTION_OK);
 
     static float f_on[4096], f_file[4096], f_off[4096];
@@ -711,7 +722,6 @@ START_TEST(mixed_precision) {
     inception_model_free(on);
     inception_model_free(off);
     inception_model_free(file);
-    remove(src);
     remove(out);
 }
 END_TEST
@@ -728,16 +738,8 @@ START_TEST(weight_bits) {
     ck_assert_int_eq(inception_options_set_int(o, INCEPTION_OPT_QUANT_WEIGHT_BITS, 0),
                      INCEPTION_ERR_INVALID_ARGUMENT);
     OK(inception_options_set_int(o, INCEPTION_OPT_QUANT_WEIGHT_BITS, 7));
-    char src[64], out[64];
-    snprintf(src, sizeof src, "/tmp/inc_quant_wsrc_%d.safetensors", (int)getpid());
-    snprintf(out, sizeof out, "/tmp/inc_quant_wout_%d.safetensors", (int)getpid());
-    FILE *fp = fopen(src, "wb");
-    ck_assert_uint_eq(fwrite(model_buf, 1, model_size, fp), model_size);
-    fclose(fp);
-    inception_model *fm;
-    OK(inception_model_load_file(src, NULL, &fm));
-    OK(inception_quantize(fm, photos, 3, o, out));
-    inception_model_free(fm);
+    char out[64];
+    quantize_to_file("w", o, out, sizeof out);
     size_t size;
     uint8_t *fb = read_all(out, &size);
     const int8_t *wq = (const int8_t *)(fb + data_offset(fb, "Mixed_6b.branch7x7_2.conv.qweight"));
@@ -766,7 +768,6 @@ START_TEST(weight_bits) {
     inception_model_free(atload);
     inception_model_free(q8);
     inception_options_free(o);
-    remove(src);
     remove(out);
 }
 END_TEST

@@ -82,4 +82,10 @@ grep -q 'TRAIN_EPSILON_PLACEMENT' "$TMP/e2.err" || { cat "$TMP/e2.err"; exit 1; 
 if "$CLI" train "$TMP/data" $OPTS -o "$TMP/x.safetensors" --epsilon-placement keras 2>"$TMP/e3.err"; then
     echo "FAIL: bad placement accepted"; exit 1; fi
 grep -q 'tf or pytorch' "$TMP/e3.err" || { cat "$TMP/e3.err"; exit 1; }
+# bad --head-init: the library's message and a plain non-zero exit (not a signal), no file
+rc=0
+"$CLI" train "$TMP/data" $OPTS --head-init bogus -o "$TMP/init.safetensors" 2>"$TMP/init_bad.err" || rc=$?
+[ "$rc" -ne 0 ] && [ "$rc" -lt 128 ] || { echo "FAIL: --head-init bogus exited $rc"; cat "$TMP/init_bad.err"; exit 1; }
+grep -q "TRAIN_HEAD_INIT must be torchvision or linear, got 'bogus'" "$TMP/init_bad.err" || { cat "$TMP/init_bad.err"; exit 1; }
+[ ! -e "$TMP/init.safetensors" ] || { echo "FAIL: --head-init bogus wrote a model"; exit 1; }
 echo OK

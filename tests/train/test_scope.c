@@ -101,13 +101,26 @@ static void compare(const char *scope, const char *kind, const inc_param *p, con
      * ten steps compound it (see docs/training.md for the figures) */
     int steps = kind[0] == 'p';
     double mx = r[0], err32 = r[1], tol = fmax(steps ? 2e-3 : 1e-4, 4 * err32);
-    /* Open (docs/training.md, "Agreement with PyTorch"): at 299, scope Mixed_6a, the aux
-     * head's conv0 gradients are 0.6-1.4% off float64 while float32 PyTorch is within
-     * 5.6e-5; conv0's pre-activations here differ from float64 by up to 7e-5 (no ReLU
-     * flips). Held to 2e-2 so the rest of the case keeps its strict check. */
-    int known = SIZE == 299 && strcmp(scope, "Mixed_6a") == 0 && strncmp(p->name, "AuxLogits.conv0.", 16) == 0 &&
-                kind[0] == 'g';
-    if (known) tol = 2e-2;
+    /* A ReLU kink, not a defect (docs/training.md, "Agreement with PyTorch"; measured with
+     * tools/probe_scope299.py): at 299, scope Mixed_6a, the unit of AuxLogits.conv1 at image
+     * 1, channel 634 is +6.45e-5 before its ReLU in float64, inside float32's noise there
+     * (max 2.5e-4 here, 3.2e-4 in float32 PyTorch, whose rounding happens to keep it on).
+     * The library's Mixed_5d output is as close to float64 as float32 PyTorch's (1.81e-6),
+     * yet it switches the unit off; conv1's BatchNorm over 8 values per channel spreads the
+     * unit's lost gradient over channel 634, whose 5x5 weights carry it into all of conv0.
+     * float64 with that unit off moves conv0's gradients by `shift` below and the library
+     * is within 7.7e-5 of that float64, so (triangle inequality) the bound is the shift
+     * plus the usual tolerance. conv1's own gradients move only in channel 634, which the
+     * sampled positions miss. */
+    static const struct {
+        const char *name;
+        double shift;
+    } kink[] = {{"AuxLogits.conv0.conv.weight", 1.874e-2},
+                {"AuxLogits.conv0.bn.weight", 1.731e-2},
+                {"AuxLogits.conv0.bn.bias", 1.463e-2}};
+    const char *why = "";
+    for (size_t k = 0; SIZE == 299 && strcmp(scope, "Mixed_6a") == 0 && kind[0] == 'g' && k < 3; k++)
+        if (strcmp(p->name, kink[k].name) == 0) tol += kink[k].shift, why = "  (ReLU kink in AuxLogits.conv1)";
     size_t samples = n - 5;
     double d = fabs((double)mine[(size_t)r[3]] - r[4]);
     for (size_t i = 0; i < samples; i++) {
@@ -122,7 +135,7 @@ static void compare(const char *scope, const char *kind, const inc_param *p, con
      * those beyond 2x float32 PyTorch's error */
     if (e > fmax(1e-4, 2 * err32))
         printf("  %s: max|delta|/max|ref| = %.3g, tolerance %.3g (float32 PyTorch: %.3g)%s\n", name, e, tol, err32,
-               e > tol ? "  FAIL" : known ? "  (known, open)" : "");
+               e > tol ? "  FAIL" : why);
     ta->failed += e > tol;
     ta->worst_err = fmax(ta->worst_err, e);
     ta->worst_ratio = fmax(ta->worst_ratio, e / tol);

@@ -54,7 +54,7 @@ _OPT_LABELS_FILE = 20  # INCEPTION_OPT_LABELS_FILE (string path), libinception 1
 _OPT_MAX_IMAGE_PIXELS, _OPT_EXIF_ORIENTATION, _OPT_DECODE_MIN_SIDE = 100, 101, 102
 _OPT_STEM = 40
 _OPT_PRECISION, _OPT_QUANT_CALIBRATION, _OPT_QUANT_METHOD = 60, 61, 62  # 1.1, docs/int8.md
-_OPT_QUANT_WEIGHT_BITS = 63
+_OPT_QUANT_WEIGHT_BITS, _OPT_QUANT_BIAS_CORRECTION = 63, 65
 # Python argument names of the option keys, for messages.
 _OPTION_NAMES = {
     _OPT_BACKEND: "backend", _OPT_THREADS: "threads", _OPT_OUTPUTS: "outputs",
@@ -64,6 +64,7 @@ _OPTION_NAMES = {
     _OPT_EXIF_ORIENTATION: "exif_orientation", _OPT_DECODE_MIN_SIDE: "min_side",
     _OPT_STEM: "stem", _OPT_PRECISION: "precision", _OPT_QUANT_CALIBRATION: "calibration",
     _OPT_QUANT_METHOD: "method", _OPT_QUANT_WEIGHT_BITS: "weight_bits",
+    _OPT_QUANT_BIAS_CORRECTION: "bias_correction",
 }
 
 _INFO_INT = {
@@ -668,7 +669,8 @@ class Model(_Closable):
                  pool_include_pad: Optional[bool] = None, label_offset: Optional[int] = None,
                  skip_checksum: Optional[bool] = None, labels: Optional[PathLike] = None,
                  stem: Optional[int] = None, precision: Optional[str] = None,
-                 calibration: Optional[PathLike] = None, library: Any = None) -> None:
+                 calibration: Optional[PathLike] = None, weight_bits: Optional[int] = None,
+                 library: Any = None) -> None:
         """Load a safetensors model from a path (str or os.PathLike) or from bytes-like data.
         backend: "auto" (default), "ref", "simd" or another registered name. preset
         ("torchvision", "timm", "tf"), pool_include_pad, label_offset, skip_checksum and
@@ -677,7 +679,8 @@ class Model(_Closable):
         instead of the file's labels (needs libinception 1.1).
         precision: "float", "int8" or "auto" (default: int8 iff the file is quantised);
         calibration: path of a calibration record (inception.calibrate) that quantises a
-        float model at load (docs/int8.md).
+        float model at load (docs/int8.md); weight_bits: 8 (default) or 7, the weight range
+        of that quantisation at load (as inception.quantize's weight_bits).
         A model without labels still classifies: its Predictions have label None."""
         lib = library or _native.lib()
         opts = _options(lib, strings=[(_OPT_BACKEND, backend), (_OPT_PRESET, preset),
@@ -686,7 +689,7 @@ class Model(_Closable):
             (_OPT_POOL_INCLUDE_PAD, None if pool_include_pad is None else int(pool_include_pad)),
             (_OPT_LABEL_OFFSET, label_offset),
             (_OPT_SKIP_CHECKSUM, None if skip_checksum is None else int(skip_checksum)),
-            (_OPT_STEM, stem)])
+            (_OPT_STEM, stem), (_OPT_QUANT_WEIGHT_BITS, weight_bits)])
         h = ctypes.c_void_p()
         if _is_path(source):
             st = lib.inception_model_load_file(_path_bytes(source), _optr(opts), ctypes.byref(h))

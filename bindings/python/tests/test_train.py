@@ -83,6 +83,13 @@ class TrainerTest(unittest.TestCase):
         with self.assertRaises(inception.InvalidArgument):
             inception.Trainer(shared_model(), classes=3, no_such_setting=1)
 
+    def test_head_init(self):
+        with inception.Trainer(shared_model(), classes=3, head_init="linear") as tr:
+            self.assertEqual(tr.steps_done, 0)
+        with self.assertRaises(inception.InvalidArgument) as cm:
+            inception.Trainer(shared_model(), classes=3, head_init="bogus")
+        self.assertIn("TRAIN_HEAD_INIT must be torchvision or linear, got 'bogus'", str(cm.exception))
+
 
 if __name__ == "__main__":
     unittest.main()

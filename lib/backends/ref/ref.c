@@ -6,6 +6,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "backends/backward.h"
 #include "backends/builtin.h"
 #include "common/common.h"
 
@@ -195,14 +196,6 @@ const inception_backend inc_ref_table = {
  * check them against double-precision finite differences. Padding taps are skipped, never
  * multiplied by zero. */
 
-/* The output index o along one axis whose window puts tap k on input index i, or -1:
- * o * stride - pad + k == i with 0 <= o < out_size. */
-static int64_t window_of(int64_t i, int32_t k, int32_t stride, int32_t pad, int64_t out_size) {
-    int64_t t = i + pad - k;
-    if (t < 0 || t % stride != 0) return -1;
-    return t / stride < out_size ? t / stride : -1;
-}
-
 static size_t ref_conv_backward_data_scratch(void *user, const inception_conv_desc *d,
                                              const inception_view *dy,
                                              const inception_view *dx, int32_t parts) {
@@ -225,10 +218,10 @@ static void ref_conv_backward_data(void *user, const inception_conv_desc *d,
         int64_t ix = m % dx->w, iy = (m / dx->w) % dx->h, n = m / (dx->w * dx->h);
         for (int64_t i = 0; i < cin; i++) acc[i] = 0.0f;
         for (int32_t ky = 0; ky < d->kernel_h; ky++) {
-            int64_t oy = window_of(iy, ky, d->stride_h, d->pad_h, dy->h);
+            int64_t oy = inc_window_of(iy, ky, d->stride_h, d->pad_h, dy->h);
             if (oy < 0) continue;
             for (int32_t kx = 0; kx < d->kernel_w; kx++) {
-                int64_t ox = window_of(ix, kx, d->stride_w, d->pad_w, dy->w);
+                int64_t ox = inc_window_of(ix, kx, d->stride_w, d->pad_w, dy->w);
                 if (ox < 0) continue;
                 const float *g = dy->data + ((n * dy->h + oy) * dy->w + ox) * dy->pixel_stride;
                 for (int64_t o = 0; o < cout; o++) {
@@ -295,30 +288,6 @@ static int64_t avg_divisor(const inception_pool_desc *d, const inception_view *i
     return (y1 - y0) * (x1 - x0);
 }
 
-/* Channels per pass of the max pool's backward (stack arrays; kernels never allocate). */
-#define MAXPOOL_CHUNK 64
-
-/* For channels [c0, c0 + nc) of window (oy, ox): the tap index ky * kernel_w + kx of the
- * winner, the first maximum in (ky, kx) order, a NaN taking over as in the forward pass;
- * with every value -inf the first real pixel wins (PyTorch's rule). -1: no real pixel. */
-static void max_winners(const inception_pool_desc *d, const inception_view *x, int64_t n,
-                        int64_t oy, int64_t ox, int64_t c0, int64_t nc, int32_t *win) {
-    float best[MAXPOOL_CHUNK];
-    for (int64_t c = 0; c < nc; c++) win[c] = -1, best[c] = -INFINITY;
-    for (int32_t ky = 0; ky < d->kernel_h; ky++) {
-        int64_t y = oy * d->stride_h - d->pad_h + ky;
-        if (y < 0 || y >= x->h) continue;
-        for (int32_t kx = 0; kx < d->kernel_w; kx++) {
-            int64_t xx = ox * d->stride_w - d->pad_w + kx;
-            if (xx < 0 || xx >= x->w) continue;
-            const float *px = x->data + ((n * x->h + y) * x->w + xx) * x->pixel_stride + c0;
-            int32_t tap = ky * d->kernel_w + kx;
-            for (int64_t c = 0; c < nc; c++)
-                if (win[c] < 0 || px[c] > best[c] || isnan(px[c])) win[c] = tap, best[c] = px[c];
-        }
-    }
-}
-
 /* dx[n, iy, ix, c] = sum over the windows (in (ky, kx) order of the tap that reaches the
  * pixel) that it wins of dy. Parts split the pixels of dx. */
 static void ref_max_pool_backward(void *user, const inception_pool_desc *d,
@@ -327,22 +296,22 @@ static void ref_max_pool_backward(void *user, const inception_pool_desc *d,
                                   int32_t parts) {
     int64_t begin, end;
     part_range(dx->n * dx->h * dx->w, part, parts, &begin, &end);
-    float acc[MAXPOOL_CHUNK];
-    int32_t win[MAXPOOL_CHUNK];
+    float acc[INC_MAXPOOL_CHUNK];
+    int32_t win[INC_MAXPOOL_CHUNK];
     for (int64_t m = begin; m < end; m++) {
         int64_t ix = m % dx->w, iy = (m / dx->w) % dx->h, n = m / (dx->w * dx->h);
         float *dst = dx->data + m * dx->pixel_stride;
-        for (int64_t c0 = 0; c0 < dx->c; c0 += MAXPOOL_CHUNK) {
-            int64_t nc = dx->c - c0 < MAXPOOL_CHUNK ? dx->c - c0 : MAXPOOL_CHUNK;
+        for (int64_t c0 = 0; c0 < dx->c; c0 += INC_MAXPOOL_CHUNK) {
+            int64_t nc = dx->c - c0 < INC_MAXPOOL_CHUNK ? dx->c - c0 : INC_MAXPOOL_CHUNK;
             for (int64_t c = 0; c < nc; c++) acc[c] = 0.0f;
             for (int32_t ky = 0; ky < d->kernel_h; ky++) {
-                int64_t oy = window_of(iy, ky, d->stride_h, d->pad_h, dy->h);
+                int64_t oy = inc_window_of(iy, ky, d->stride_h, d->pad_h, dy->h);
                 if (oy < 0) continue;
                 for (int32_t kx = 0; kx < d->kernel_w; kx++) {
-                    int64_t ox = window_of(ix, kx, d->stride_w, d->pad_w, dy->w);
+                    int64_t ox = inc_window_of(ix, kx, d->stride_w, d->pad_w, dy->w);
                     if (ox < 0) continue;
                     /* this pixel is tap (ky, kx) of window (oy, ox) */
-                    max_winners(d, x, n, oy, ox, c0, nc, win);
+                    inc_max_winners(d, x, n, oy, ox, c0, nc, win);
                     const float *g = dy->data + ((n * dy->h + oy) * dy->w + ox) * dy->pixel_stride + c0;
                     int32_t me = ky * d->kernel_w + kx;
                     for (int64_t c = 0; c < nc; c++)
@@ -368,10 +337,10 @@ static void ref_avg_pool_backward(void *user, const inception_pool_desc *d,
         if (!accumulate)
             for (int64_t c = 0; c < dx->c; c++) dst[c] = 0.0f;
         for (int32_t ky = 0; ky < d->kernel_h; ky++) {
-            int64_t oy = window_of(iy, ky, d->stride_h, d->pad_h, dy->h);
+            int64_t oy = inc_window_of(iy, ky, d->stride_h, d->pad_h, dy->h);
             if (oy < 0) continue;
             for (int32_t kx = 0; kx < d->kernel_w; kx++) {
-                int64_t ox = window_of(ix, kx, d->stride_w, d->pad_w, dy->w);
+                int64_t ox = inc_window_of(ix, kx, d->stride_w, d->pad_w, dy->w);
                 if (ox < 0) continue;
                 int64_t count = avg_divisor(d, dx, oy, ox);
                 float scale = count > 0 ? 1.0f / (float)count : 0.0f;

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "backends/backward.h"
 #include "backends/builtin.h"
 #include "backends/simd/cpu.h"
 #include "backends/simd/kernels.h"
@@ -130,24 +131,29 @@ static int use_winograd(const inception_conv_desc *d, int forced) {
     return WINO_2D;
 }
 
-/* Where the transformed weight of position `set`, output o, input c goes: set `set` starts
- * at set * cpad * cin and is laid out in channel blocks like the direct path's weights. */
-static float *winograd_slot(const packed_conv *p, size_t set, size_t o, size_t c) {
+/* Where the transformed weights of output o go: position `set`, input c at
+ * base[set * *set_stride + c * *bw]; set `set` starts at set * cpad * cin and is laid out in
+ * channel blocks like the direct path's weights. Once per output channel (the packs below
+ * are redone after every training step). */
+static float *winograd_base(const packed_conv *p, size_t o, size_t *bw, size_t *set_stride) {
     size_t cin = (size_t)p->d.in_channels, cpad = (size_t)p->nblocks * (size_t)p->nb;
     size_t j0 = o / (size_t)p->nb * (size_t)p->nb;
-    size_t bw = (size_t)block_width(p, (int32_t)(o / (size_t)p->nb));
-    return p->w + set * cpad * cin + j0 * cin + c * bw + (o - j0);
+    *bw = (size_t)block_width(p, (int32_t)(o / (size_t)p->nb));
+    *set_stride = cpad * cin;
+    return p->w + j0 * cin + (o - j0);
 }
 
 /* U = (G g) for the 7 taps of every (out, in) pair, with G's rows divided by the factors
  * the kernels' B^T rows were multiplied by; stored like pack_winograd's sets. */
-static void pack_winograd7(packed_conv *p, const float *weights) {
+static void pack_winograd7(packed_conv *p, const float *weights, int fresh) {
     static const double pts[7] = {0, 1, -1, 2, -2, 0.5, -0.5};
     static const double bt_scale[8] = {1, 4.5, 4.5, 180, 180, 2.8125, 2.8125, 1};
     size_t cin = (size_t)p->d.in_channels, cout = (size_t)p->d.out_channels;
     size_t cpad = (size_t)p->nblocks * (size_t)p->nb;
-    memset(p->w, 0, 8 * cpad * cin * sizeof(float));
+    if (fresh) memset(p->w, 0, 8 * cpad * cin * sizeof(float)); /* the padding; a repack keeps it */
     for (size_t o = 0; o < cout; o++) {
+        size_t bw, ss;
+        float *wo = winograd_base(p, o, &bw, &ss);
         for (size_t c = 0; c < cin; c++) {
             double g[7]; /* [kh][kw][cin] with one of kh, kw equal to 1: tap k at k * cin */
             for (int k = 0; k < 7; k++) g[k] = weights[(o * 7 + (size_t)k) * cin + c];
@@ -158,35 +164,40 @@ static void pack_winograd7(packed_conv *p, const float *weights) {
                 } else {
                     for (int k = 0; k < 7; k++, pw *= pts[j]) u += pw * g[k];
                 }
-                *winograd_slot(p, (size_t)j, o, c) = (float)(u / bt_scale[j]);
+                wo[(size_t)j * ss + c * bw] = (float)(u / bt_scale[j]);
             }
         }
     }
 }
 
 /* F(2, 3)'s U = G g for the 3 taps of every (out, in) pair, stored like pack_winograd's. */
-static void pack_winograd13(packed_conv *p, const float *weights) {
+static void pack_winograd13(packed_conv *p, const float *weights, int fresh) {
     static const double G[4][3] = {{1, 0, 0}, {0.5, 0.5, 0.5}, {0.5, -0.5, 0.5}, {0, 0, 1}};
     size_t cin = (size_t)p->d.in_channels, cout = (size_t)p->d.out_channels;
     size_t cpad = (size_t)p->nblocks * (size_t)p->nb;
-    memset(p->w, 0, 4 * cpad * cin * sizeof(float));
-    for (size_t o = 0; o < cout; o++)
+    if (fresh) memset(p->w, 0, 4 * cpad * cin * sizeof(float)); /* the padding; a repack keeps it */
+    for (size_t o = 0; o < cout; o++) {
+        size_t bw, ss;
+        float *wo = winograd_base(p, o, &bw, &ss);
         for (size_t c = 0; c < cin; c++) {
             double g[3]; /* [kh][kw][cin] with one of kh, kw equal to 1: tap k at k * cin */
             for (int k = 0; k < 3; k++) g[k] = weights[(o * 3 + (size_t)k) * cin + c];
             for (int j = 0; j < 4; j++)
-                *winograd_slot(p, (size_t)j, o, c) =
+                wo[(size_t)j * ss + c * bw] =
                     (float)(G[j][0] * g[0] + G[j][1] * g[1] + G[j][2] * g[2]);
         }
+    }
 }
 
 /* F(2x2, 3x3)'s U = G g G^T, in double, stored as 16 sets like pack_winograd's. */
-static void pack_winograd2(packed_conv *p, const float *weights) {
+static void pack_winograd2(packed_conv *p, const float *weights, int fresh) {
     static const double G[4][3] = {{1, 0, 0}, {0.5, 0.5, 0.5}, {0.5, -0.5, 0.5}, {0, 0, 1}};
     size_t cin = (size_t)p->d.in_channels, cout = (size_t)p->d.out_channels;
     size_t cpad = (size_t)p->nblocks * (size_t)p->nb;
-    memset(p->w, 0, 16 * cpad * cin * sizeof(float));
+    if (fresh) memset(p->w, 0, 16 * cpad * cin * sizeof(float)); /* the padding; a repack keeps it */
     for (size_t o = 0; o < cout; o++) {
+        size_t bw, ss;
+        float *wo = winograd_base(p, o, &bw, &ss);
         for (size_t c = 0; c < cin; c++) {
             double g[3][3], t[4][3];
             for (int y = 0; y < 3; y++)
@@ -197,7 +208,7 @@ static void pack_winograd2(packed_conv *p, const float *weights) {
             for (int i = 0; i < 4; i++)
                 for (int j = 0; j < 4; j++) {
                     double u = t[i][0] * G[j][0] + t[i][1] * G[j][1] + t[i][2] * G[j][2];
-                    *winograd_slot(p, (size_t)(i * 4 + j), o, c) = (float)u;
+                    wo[(size_t)(i * 4 + j) * ss + c * bw] = (float)u;
                 }
         }
     }
@@ -205,14 +216,16 @@ static void pack_winograd2(packed_conv *p, const float *weights) {
 
 /* U = G g G^T for every (out, in) pair, in double, stored as 36 sets of 1x1 GEMM weights:
  * set xi at xi * cpad * cin, each laid out in channel blocks like the direct path. */
-static void pack_winograd(packed_conv *p, const float *weights) {
+static void pack_winograd(packed_conv *p, const float *weights, int fresh) {
     static const double G[6][3] = {{0.25, 0, 0},           {-1.0 / 6, -1.0 / 6, -1.0 / 6},
                                    {-1.0 / 6, 1.0 / 6, -1.0 / 6}, {1.0 / 24, 1.0 / 12, 1.0 / 6},
                                    {1.0 / 24, -1.0 / 12, 1.0 / 6}, {0, 0, 1}};
     size_t cin = (size_t)p->d.in_channels, cout = (size_t)p->d.out_channels;
     size_t cpad = (size_t)p->nblocks * (size_t)p->nb;
-    memset(p->w, 0, 36 * cpad * cin * sizeof(float));
+    if (fresh) memset(p->w, 0, 36 * cpad * cin * sizeof(float)); /* the padding; a repack keeps it */
     for (size_t o = 0; o < cout; o++) {
+        size_t bw, ss;
+        float *wo = winograd_base(p, o, &bw, &ss);
         for (size_t c = 0; c < cin; c++) {
             double g[3][3], t[6][3];
             for (int y = 0; y < 3; y++)
@@ -223,42 +236,49 @@ static void pack_winograd(packed_conv *p, const float *weights) {
             for (int i = 0; i < 6; i++)
                 for (int j = 0; j < 6; j++) {
                     double u = t[i][0] * G[j][0] + t[i][1] * G[j][1] + t[i][2] * G[j][2];
-                    *winograd_slot(p, (size_t)(i * 6 + j), o, c) = (float)u;
+                    wo[(size_t)(i * 6 + j) * ss + c * bw] = (float)u;
                 }
         }
     }
 }
 
 /* The weights (and bias) into p's layout, chosen by simd_conv_pack. */
-static void fill_packed(packed_conv *p, const float *weights, const float *bias) {
+static void fill_packed(packed_conv *p, const float *weights, const float *bias, int fresh) {
     const inception_conv_desc *d = &p->d;
     size_t cin = (size_t)d->in_channels, ntaps = p->wino ? positions(p) : (size_t)p->ntaps;
     memcpy(p->bias, bias, (size_t)d->out_channels * sizeof(float));
     if (p->wino) {
         if (p->wino == WINO_2D)
-            pack_winograd(p, weights);
+            pack_winograd(p, weights, fresh);
         else if (p->wino == WINO_2D2)
-            pack_winograd2(p, weights);
+            pack_winograd2(p, weights, fresh);
         else if (p->wino == WINO_ROW3 || p->wino == WINO_COL3)
-            pack_winograd13(p, weights);
+            pack_winograd13(p, weights, fresh);
         else
-            pack_winograd7(p, weights);
+            pack_winograd7(p, weights, fresh);
         return;
     }
     for (int32_t b = 0; b < p->nblocks; b++) {
         size_t j0 = (size_t)b * (size_t)p->nb, bw = (size_t)block_width(p, b);
         float *dst = p->w + j0 * ntaps * cin;
-        /* One output channel at a time: contiguous reads, writes bw floats apart within
-         * a block that stays in L2 (reading across channels instead strides by a whole
-         * filter per element and made packing a fifth of the model load). */
+        /* In tiles of 16 x 16: per tile a cache line of each of 16 channels' rows is read
+         * and 16 rows of the block are written, both in L1 (a channel at a time wrote
+         * bw floats apart over the whole block, one line per element; reading across
+         * channels per element strides by a whole filter). */
         const size_t k = ntaps * cin;
-        for (size_t j = 0; j < bw; j++) {
-            size_t o = j0 + j;
-            const float *src = weights + o * k;
-            if (o < (size_t)d->out_channels)
-                for (size_t i = 0; i < k; i++) dst[i * bw + j] = src[i];
-            else
-                for (size_t i = 0; i < k; i++) dst[i * bw + j] = 0.0f;
+        for (size_t jt = 0; jt < bw; jt += 16) {
+            size_t je = jt + 16 < bw ? jt + 16 : bw;
+            for (size_t it = 0; it < k; it += 16) {
+                size_t ie = it + 16 < k ? it + 16 : k;
+                for (size_t j = jt; j < je; j++) {
+                    size_t o = j0 + j;
+                    const float *src = weights + o * k;
+                    if (o < (size_t)d->out_channels)
+                        for (size_t i = it; i < ie; i++) dst[i * bw + j] = src[i];
+                    else
+                        for (size_t i = it; i < ie; i++) dst[i * bw + j] = 0.0f;
+                }
+            }
         }
     }
 }
@@ -328,7 +348,7 @@ static inception_status simd_conv_pack(void *user, const inception_conv_desc *d,
     p->bias = p->w + nw;
     p->zeros = p->bias + cpad;
     memset(p->bias, 0, (cpad + zpad) * sizeof(float));
-    fill_packed(p, weights, bias);
+    fill_packed(p, weights, bias, 1);
     *packed = p;
     return INCEPTION_OK;
 }
@@ -340,7 +360,7 @@ static inception_status simd_conv_repack(void *user, const inception_conv_desc *
     packed_conv *p = packed;
     if (!d || !weights || !bias || !p || memcmp(d, &p->d, sizeof *d) != 0)
         return inc_error(INCEPTION_ERR_INVALID_ARGUMENT, "simd conv_repack: not the descriptor it was packed for");
-    fill_packed(p, weights, bias);
+    fill_packed(p, weights, bias, 0);
     return INCEPTION_OK;
 }
 
@@ -649,13 +669,6 @@ static void simd_global_avg_pool(void *user, const inception_view *in, const inc
 
 static size_t align64(size_t bytes) { return (bytes + 63) / 64 * 64; }
 
-/* The output index along one axis whose window puts tap k on input index i, or -1. */
-static int64_t window_of(int64_t i, int32_t k, int32_t stride, int32_t pad, int64_t out_size) {
-    int64_t t = i + pad - k;
-    if (t < 0 || t % stride != 0) return -1;
-    return t / stride < out_size ? t / stride : -1;
-}
-
 /* -- data gradient: dx = dy . W^T gathered per dx pixel --
  * For a dx pixel with (iy + pad_h) % stride_h == py (and likewise px), exactly the taps
  * with ky % stride_h == py (kx % stride_w == px) reach it, so dx pixels fall into
@@ -738,8 +751,8 @@ static int bwd_data_rows(const inception_conv_desc *d, const inception_view *dy,
                         if (++iy == dx->h) iy = 0, n++;
                     }
                 }
-                int64_t oy = window_of(iy, ky, d->stride_h, d->pad_h, dy->h);
-                int64_t ox = oy < 0 ? -1 : window_of(ix, kx, d->stride_w, d->pad_w, dy->w);
+                int64_t oy = inc_window_of(iy, ky, d->stride_h, d->pad_h, dy->h);
+                int64_t ox = oy < 0 ? -1 : inc_window_of(ix, kx, d->stride_w, d->pad_w, dy->w);
                 const float *p = ox < 0 ? zeros
                                         : dy->data + ((n * dy->h + oy) * dy->w + ox) *
                                                          dy->pixel_stride;
@@ -967,35 +980,9 @@ static void simd_conv_backward_weights(void *user, const inception_conv_desc *d,
 
 /* ---- max pool backward ------------------------------------------------------------ */
 
-#define MPB_CHUNK 64 /* channels at a time */
+#define MPB_CHUNK INC_MAXPOOL_CHUNK /* channels at a time */
 #define MPB_TILE 16  /* dx pixels of a row at a time */
 #define MPB_WIN 40   /* windows whose winners a tile keeps */
-
-static int64_t mpb_window(int64_t i, int32_t k, int32_t stride, int32_t pad, int64_t out) {
-    int64_t t = i + pad - k;
-    if (t < 0 || t % stride != 0) return -1;
-    return t / stride < out ? t / stride : -1;
-}
-
-/* Winner tap of window (oy, ox) for channels [c0, c0 + nc): ref's rule (first maximum in
- * (ky, kx) order, NaN takes over, -1 without a real pixel). */
-static void mpb_winners(const inception_pool_desc *d, const inception_view *x, int64_t n, int64_t oy,
-                        int64_t ox, int64_t c0, int64_t nc, int16_t *win) {
-    float best[MPB_CHUNK];
-    for (int64_t c = 0; c < nc; c++) win[c] = -1, best[c] = -INFINITY;
-    for (int32_t ky = 0; ky < d->kernel_h; ky++) {
-        int64_t y = oy * d->stride_h - d->pad_h + ky;
-        if (y < 0 || y >= x->h) continue;
-        for (int32_t kx = 0; kx < d->kernel_w; kx++) {
-            int64_t xx = ox * d->stride_w - d->pad_w + kx;
-            if (xx < 0 || xx >= x->w) continue;
-            const float *px = x->data + ((n * x->h + y) * x->w + xx) * x->pixel_stride + c0;
-            int16_t tap = (int16_t)(ky * d->kernel_w + kx);
-            for (int64_t c = 0; c < nc; c++)
-                if (win[c] < 0 || px[c] > best[c] || px[c] != px[c]) win[c] = tap, best[c] = px[c];
-        }
-    }
-}
 
 /* ref's sums (each dx pixel adds, in (ky, kx) order of its taps, the dy of the windows it
  * wins) with each window's winners found once per tile of a dx row instead of once per
@@ -1008,9 +995,9 @@ static void simd_max_pool_backward(void *user, const inception_pool_desc *d, con
     const int32_t kw = d->kernel_w, sw = d->stride_w;
     int64_t tile = MPB_TILE;
     while (tile > 1 && (tile - 1 + kw - 1) / sw + 1 > MPB_WIN) tile--;
-    int fast = (kw - 1) / sw + 1 <= MPB_WIN && d->kernel_h * kw < 32767;
+    int fast = (kw - 1) / sw + 1 <= MPB_WIN;
     float acc[MPB_TILE][MPB_CHUNK];
-    int16_t win[MPB_WIN][MPB_CHUNK];
+    int32_t win[MPB_WIN][MPB_CHUNK];
     for (int64_t m = begin; m < end;) {
         int64_t ix0 = m % dx->w, iy = (m / dx->w) % dx->h, n = m / (dx->w * dx->h);
         int64_t nt = dx->w - ix0 < end - m ? dx->w - ix0 : end - m;
@@ -1025,19 +1012,19 @@ static void simd_max_pool_backward(void *user, const inception_pool_desc *d, con
             for (int64_t t = 0; t < nt; t++)
                 for (int64_t c = 0; c < nc; c++) acc[t][c] = 0.0f;
             for (int32_t ky = 0; ky < d->kernel_h; ky++) {
-                int64_t oy = mpb_window(iy, ky, d->stride_h, d->pad_h, dy->h);
+                int64_t oy = inc_window_of(iy, ky, d->stride_h, d->pad_h, dy->h);
                 if (oy < 0) continue;
                 if (fast)
-                    for (int64_t ox = oxa; ox <= oxb; ox++) mpb_winners(d, x, n, oy, ox, c0, nc, win[ox - oxa]);
+                    for (int64_t ox = oxa; ox <= oxb; ox++) inc_max_winners(d, x, n, oy, ox, c0, nc, win[ox - oxa]);
                 for (int64_t t = 0; t < nt; t++)
                     for (int32_t kx = 0; kx < kw; kx++) {
-                        int64_t ox = mpb_window(ix0 + t, kx, sw, d->pad_w, dy->w);
+                        int64_t ox = inc_window_of(ix0 + t, kx, sw, d->pad_w, dy->w);
                         if (ox < 0) continue;
-                        const int16_t *wn = win[0];
+                        const int32_t *wn = win[0];
                         if (fast) wn = win[ox - oxa];
-                        else mpb_winners(d, x, n, oy, ox, c0, nc, win[0]);
+                        else inc_max_winners(d, x, n, oy, ox, c0, nc, win[0]);
                         const float *g = dy->data + ((n * dy->h + oy) * dy->w + ox) * dy->pixel_stride + c0;
-                        int16_t me = (int16_t)(ky * kw + kx);
+                        int32_t me = ky * kw + kx;
                         for (int64_t c = 0; c < nc; c++) acc[t][c] += wn[c] == me ? g[c] : 0.0f;
                     }
             }
