@@ -24,6 +24,22 @@ static inception_status check_labels(const inception_trainer *t, const int32_t *
     return INCEPTION_OK;
 }
 
+/* The gradients of a step whose loss was finite: global norm, clipping and the optimizer
+ * update, then the step's counters. Nothing changes if the norm is not finite. */
+static inception_status apply_gradients(inception_trainer *t, int64_t n, double loss) {
+    float scale;
+    double norm = inc_grad_finish(t->params, t->n_params, &t->cfg, inc_session_pool(t->session), &scale);
+    if (!isfinite(norm))
+        return inc_error(INCEPTION_ERR_NUMERIC, "step %lld: the gradient norm is not finite; the parameters were not updated",
+                         (long long)t->step + 1);
+    inc_optim_step(t->params, t->n_params, &t->cfg, lr_at(t), t->step, scale, inc_session_pool(t->session));
+    t->step++;
+    t->examples += n;
+    t->last_loss = loss;
+    t->grad_norm = norm;
+    return INCEPTION_OK;
+}
+
 /* One optimizer step on n feature rows. Nothing changes on failure. */
 static inception_status train_core(inception_trainer *t, const float *f, const int32_t *labels,
                                    int64_t n, float *loss_out) {
@@ -45,16 +61,7 @@ static inception_status train_core(inception_trainer *t, const float *f, const i
     }
     inc_fc_backward(f, dz, n, t->K, INC_FEATURES_DIM, w->grad, b->grad);
     inc_free(logits);
-    float scale;
-    double norm = inc_grad_finish(t->params, t->n_params, &t->cfg, inc_session_pool(t->session), &scale);
-    if (!isfinite(norm))
-        return inc_error(INCEPTION_ERR_NUMERIC, "step %lld: the gradient norm is not finite; the parameters were not updated",
-                         (long long)t->step + 1);
-    inc_optim_step(t->params, t->n_params, &t->cfg, lr_at(t), t->step, scale, inc_session_pool(t->session));
-    t->step++;
-    t->examples += n;
-    t->last_loss = loss;
-    t->grad_norm = norm;
+    if ((st = apply_gradients(t, n, loss))) return st;
     if (loss_out) *loss_out = (float)loss;
     return INCEPTION_OK;
 }
@@ -80,16 +87,7 @@ static inception_status scope_core(inception_trainer *t, const inception_tensor 
     if (!isfinite(loss))
         return inc_error(INCEPTION_ERR_NUMERIC, "step %lld: the loss is %s (try a lower TRAIN_LR); the parameters were not updated",
                          (long long)t->step + 1, isnan(loss) ? "NaN" : "infinite");
-    float scale;
-    double norm = inc_grad_finish(t->params, t->n_params, &t->cfg, inc_session_pool(t->session), &scale);
-    if (!isfinite(norm))
-        return inc_error(INCEPTION_ERR_NUMERIC, "step %lld: the gradient norm is not finite; the parameters were not updated",
-                         (long long)t->step + 1);
-    inc_optim_step(t->params, t->n_params, &t->cfg, lr_at(t), t->step, scale, inc_session_pool(t->session));
-    t->step++;
-    t->examples += n;
-    t->last_loss = loss;
-    t->grad_norm = norm;
+    if ((st = apply_gradients(t, n, loss))) return st;
     t->aux_active = inc_scope_aux_fits(t->scope);
     t->aux_loss = aux;
     if ((st = inc_scope_repack(t->scope, t->params, 0))) return st;
