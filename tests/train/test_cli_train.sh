@@ -82,6 +82,12 @@ grep -q 'TRAIN_EPSILON_PLACEMENT' "$TMP/e2.err" || { cat "$TMP/e2.err"; exit 1; 
 if "$CLI" train "$TMP/data" $OPTS -o "$TMP/x.safetensors" --epsilon-placement keras 2>"$TMP/e3.err"; then
     echo "FAIL: bad placement accepted"; exit 1; fi
 grep -q 'tf or pytorch' "$TMP/e3.err" || { cat "$TMP/e3.err"; exit 1; }
+for bad in 0 abc; do
+    rc=0
+    "$CLI" train "$TMP/data" $OPTS -o "$TMP/x.safetensors" --epsilon "$bad" 2>"$TMP/e4.err" || rc=$?
+    [ "$rc" -ne 0 ] && [ "$rc" -lt 128 ] || { echo "FAIL: --epsilon $bad exited $rc"; cat "$TMP/e4.err"; exit 1; }
+    grep -q -- "--epsilon: .*$bad" "$TMP/e4.err" || { cat "$TMP/e4.err"; exit 1; }
+done
 # bad --head-init: the library's message and a plain non-zero exit (not a signal), no file
 rc=0
 "$CLI" train "$TMP/data" $OPTS --head-init bogus -o "$TMP/init.safetensors" 2>"$TMP/init_bad.err" || rc=$?
